@@ -1,0 +1,115 @@
+import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { parse as parseYaml, YAMLParseError } from 'yaml';
+import { z } from 'zod';
+import type { Template } from '../domain/template.js';
+
+const slug = (max: number) =>
+  z
+    .string()
+    .max(max)
+    .regex(/^[a-z0-9][a-z0-9-]*$/, 'use lowercase letters, digits and dashes');
+
+// T-7d, T-3d, T-1d, T-0, T+15m, T+24h, T+48h: an offset from the deploy window.
+export const DueOffset = z
+  .string()
+  .regex(/^T(?:[+-]0|[+-][1-9][0-9]*[mhdw])?$/, 'write the due offset like T-7d, T-0, T+15m or T+24h');
+
+export const TemplateItemSchema = z.strictObject({
+  id: slug(48),
+  text: z.string().trim().min(1).max(300),
+  help: z.string().trim().min(1).max(500).optional(),
+  required: z.boolean().default(true),
+  role: z
+    .string()
+    .regex(/^[a-z][a-z0-9_]{0,31}$/, 'use lowercase letters, digits and underscores')
+    .optional(),
+  group: z.string().trim().min(1).max(60).optional(),
+});
+
+export const TemplatePhaseSchema = z.strictObject({
+  id: slug(32),
+  name: z.string().trim().min(1).max(60),
+  due: DueOffset.optional(),
+  items: z.array(TemplateItemSchema).min(1).max(100),
+});
+
+export const TemplateSchema = z
+  .strictObject({
+    id: slug(32),
+    name: z.string().trim().min(1).max(60),
+    description: z.string().trim().max(300).optional(),
+    phases: z.array(TemplatePhaseSchema).min(1).max(30),
+  })
+  .superRefine((template, ctx) => {
+    const phaseIds = new Set<string>();
+    const itemIds = new Set<string>();
+    template.phases.forEach((phase, phaseIndex) => {
+      if (phaseIds.has(phase.id)) {
+        ctx.addIssue({ code: 'custom', path: ['phases', phaseIndex, 'id'], message: `duplicate phase id "${phase.id}"` });
+      }
+      phaseIds.add(phase.id);
+      phase.items.forEach((item, itemIndex) => {
+        if (itemIds.has(item.id)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['phases', phaseIndex, 'items', itemIndex, 'id'],
+            message: `duplicate item id "${item.id}" (item ids are unique across the whole template)`,
+          });
+        }
+        itemIds.add(item.id);
+      });
+    });
+  }) satisfies z.ZodType<Template, unknown>;
+
+export class ChecklistError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid checklist templates:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
+    this.name = 'ChecklistError';
+  }
+}
+
+function formatPath(issuePath: readonly PropertyKey[]): string {
+  if (issuePath.length === 0) return '(top level)';
+  return issuePath.map((part) => (typeof part === 'number' ? `[${part}]` : `.${String(part)}`)).join('').replace(/^\./, '');
+}
+
+/** Parses one template file's text. Returns the template or the problems, each naming file, path and reason. */
+export function parseTemplate(fileName: string, text: string): { template: Template } | { problems: string[] } {
+  let raw: unknown;
+  try {
+    raw = parseYaml(text, { prettyErrors: true });
+  } catch (err) {
+    const reason = err instanceof YAMLParseError ? err.message.split('\n')[0] : String(err);
+    return { problems: [`${fileName}: not valid YAML: ${reason}`] };
+  }
+  const result = TemplateSchema.safeParse(raw);
+  if (!result.success) {
+    return { problems: result.error.issues.map((issue) => `${fileName}: ${formatPath(issue.path)}: ${issue.message}`) };
+  }
+  const expectedId = path.basename(fileName).replace(/\.ya?ml$/, '');
+  if (result.data.id !== expectedId) {
+    return { problems: [`${fileName}: id: "${result.data.id}" must match the file name "${expectedId}"`] };
+  }
+  return { template: result.data };
+}
+
+/** Loads and validates every *.yaml / *.yml file in a folder; throws one error listing every problem. */
+export async function loadTemplates(dir: string): Promise<Map<string, Template>> {
+  let names: string[];
+  try {
+    names = (await readdir(dir)).filter((name) => /\.ya?ml$/.test(name)).sort();
+  } catch (err) {
+    throw new ChecklistError([`${dir}: cannot read the checklist folder (${(err as Error).message})`]);
+  }
+  if (names.length === 0) throw new ChecklistError([`${dir}: no checklist templates (*.yaml) found`]);
+  const templates = new Map<string, Template>();
+  const problems: string[] = [];
+  for (const name of names) {
+    const result = parseTemplate(name, await readFile(path.join(dir, name), 'utf8'));
+    if ('problems' in result) problems.push(...result.problems);
+    else templates.set(result.template.id, result.template);
+  }
+  if (problems.length > 0) throw new ChecklistError(problems);
+  return templates;
+}

@@ -1,0 +1,135 @@
+import { z } from 'zod';
+
+// The only reader of process.env. Every problem is collected and reported at once,
+// and values of secrets never appear in the message.
+
+const optionalText = z
+  .string()
+  .transform((value) => value.trim())
+  .transform((value) => (value === '' ? undefined : value))
+  .optional();
+
+const EnvSchema = z
+  .object({
+    SLACK_BOT_TOKEN: z
+      .string({ error: 'required: the bot token (xoxb-…) from "OAuth & Permissions"' })
+      .trim()
+      .regex(/^xoxb-\S+$/, 'must be a bot token starting with xoxb-'),
+    SLACK_SIGNING_SECRET: optionalText,
+    SLACK_APP_TOKEN: optionalText.pipe(
+      z
+        .string()
+        .regex(/^xapp-\S+$/, 'must be an app-level token starting with xapp- (Socket Mode)')
+        .optional(),
+    ),
+    SLACK_API_URL: optionalText.pipe(
+      z
+        .url({ protocol: /^https?$/, error: 'must be an http(s) URL such as https://slack.com/api/' })
+        .transform((url) => (url.endsWith('/') ? url : `${url}/`))
+        .optional(),
+    ),
+    REDIS_URL: optionalText.pipe(
+      z
+        .url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL' })
+        .default('redis://127.0.0.1:6379'),
+    ),
+    REDIS_PREFIX: optionalText.pipe(
+      z
+        .string()
+        .regex(/^[A-Za-z0-9_-]{1,32}$/, 'use letters, digits, dashes and underscores (at most 32)')
+        .default('shipcheck'),
+    ),
+    PORT: optionalText.pipe(z.coerce.number<string | undefined>({ error: 'must be a port number' }).int().min(1).max(65535).default(3000)),
+    DEPLOY_CHANNEL: optionalText.pipe(
+      z
+        .string()
+        .regex(/^[CG][A-Z0-9]{2,}$/, 'must be a channel ID such as C0123456789 (not a #name)')
+        .optional(),
+    ),
+    DEPLOY_ENVIRONMENTS: optionalText.pipe(
+      z
+        .string()
+        .default('production,staging,development')
+        .transform((list) => [...new Set(list.split(',').map((name) => name.trim().toLowerCase()))])
+        .pipe(
+          z
+            .array(
+              z
+                .string()
+                .regex(/^[a-z0-9][a-z0-9_-]{0,31}$/, 'environment names use lowercase letters, digits, - and _'),
+            )
+            .min(1),
+        ),
+    ),
+    CHECKLISTS_DIR: optionalText.pipe(z.string().default('checklists')),
+    LOG_LEVEL: optionalText.pipe(
+      z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    ),
+    // Slack allows about one message per second per channel.
+    SLACK_POST_INTERVAL_MS: optionalText.pipe(z.coerce.number<string | undefined>({ error: 'must be a number of milliseconds' }).int().min(0).max(60_000).default(1000)),
+    // chat.update is Tier 3 (about 50 a minute per workspace): coalesced updates are spaced this far apart.
+    SLACK_UPDATE_INTERVAL_MS: optionalText.pipe(z.coerce.number<string | undefined>({ error: 'must be a number of milliseconds' }).int().min(0).max(60_000).default(1200)),
+  });
+
+export interface Config {
+  slack: {
+    botToken: string;
+    signingSecret: string | undefined;
+    appToken: string | undefined;
+    apiUrl: string | undefined;
+    mode: 'http' | 'socket';
+    postIntervalMs: number;
+    updateIntervalMs: number;
+  };
+  redis: { url: string; prefix: string };
+  port: number;
+  deployChannel: string | undefined;
+  environments: string[];
+  checklistsDir: string;
+  logLevel: string;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(
+      `shipcheck cannot start; fix these environment variables:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`,
+    );
+    this.name = 'ConfigError';
+  }
+}
+
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const result = EnvSchema.safeParse(env);
+  const problems = result.success
+    ? []
+    : result.error.issues.map((issue) => {
+        const name = String(issue.path[0] ?? '(environment)');
+        const isMissing = issue.code === 'invalid_type' && !env[name]?.trim();
+        return `${name}: ${isMissing ? 'required' : issue.message}`;
+      });
+  // Checked outside the schema so that it is reported together with every other problem.
+  if (!env.SLACK_APP_TOKEN?.trim() && !env.SLACK_SIGNING_SECRET?.trim()) {
+    problems.push(
+      'SLACK_SIGNING_SECRET: required in HTTP mode (from "Basic Information"), or set SLACK_APP_TOKEN for Socket Mode',
+    );
+  }
+  if (!result.success || problems.length > 0) throw new ConfigError(problems);
+  const parsed = result.data;
+  return {
+    slack: {
+      botToken: parsed.SLACK_BOT_TOKEN,
+      signingSecret: parsed.SLACK_SIGNING_SECRET,
+      appToken: parsed.SLACK_APP_TOKEN,
+      apiUrl: parsed.SLACK_API_URL,
+      mode: parsed.SLACK_APP_TOKEN ? 'socket' : 'http',
+      postIntervalMs: parsed.SLACK_POST_INTERVAL_MS,
+      updateIntervalMs: parsed.SLACK_UPDATE_INTERVAL_MS,
+    },
+    redis: { url: parsed.REDIS_URL, prefix: parsed.REDIS_PREFIX },
+    port: parsed.PORT,
+    deployChannel: parsed.DEPLOY_CHANNEL,
+    environments: parsed.DEPLOY_ENVIRONMENTS,
+    checklistsDir: parsed.CHECKLISTS_DIR,
+    logLevel: parsed.LOG_LEVEL,
+  };
+}

@@ -1,0 +1,31 @@
+// One entry of a release's append-only audit trail.
+
+export const AUDIT_EVENT_TYPES = [
+  'started',
+  'ticked',
+  'unticked',
+  'gate_overridden',
+  'cancelled',
+  'completed',
+] as const;
+
+export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];
+
+export interface AuditEvent {
+  /** The stream entry id; it orders events and never changes. */
+  id: string;
+  type: AuditEventType;
+  user: string;
+  at: number;
+  /** State before and after: none/active/completed/cancelled for the release, open/done for an item, locked/open for a gate. */
+  from: string;
+  to: string;
+  itemId?: string;
+  phaseIndex?: number;
+  reason?: string;
+  version?: string;
+  env?: string;
+  templateId?: string;
+  /** For an override: the phase whose open items were passed. */
+  blockingPhaseIndex?: number;
+}

@@ -1,0 +1,134 @@
+import { fail, ok, type Result } from './errors.js';
+
+// `/deploy …` text parsed into a typed command. Known environments and templates come in as
+// arguments so that the parser stays pure.
+
+export type DeployCommand =
+  | { kind: 'start'; version: string; env: string | undefined; templateId: string | undefined }
+  | { kind: 'status'; version: string | undefined; env: string | undefined }
+  | { kind: 'list' }
+  | { kind: 'cancel'; version: string; env: string | undefined; reason: string }
+  | { kind: 'audit'; version: string; env: string | undefined }
+  | { kind: 'help'; unknownSubcommand: string | undefined };
+
+export interface CommandVocabulary {
+  environments: readonly string[];
+  templates: readonly string[];
+}
+
+export const MAX_VERSION_LENGTH = 64;
+export const MAX_REASON_LENGTH = 500;
+
+const VERSION_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._+-]*$/;
+
+/** A version is a tag-like token: v2.3, 2.3.0, 2026.11.1, release-42. */
+export function validateVersion(raw: string): Result<string> {
+  if (raw.length > MAX_VERSION_LENGTH) {
+    return fail({
+      code: 'version_invalid',
+      version: raw,
+      reason: `it is longer than ${MAX_VERSION_LENGTH} characters`,
+    });
+  }
+  if (!VERSION_PATTERN.test(raw)) {
+    return fail({
+      code: 'version_invalid',
+      version: raw,
+      reason: 'use letters, digits, dots, dashes, underscores and +, starting with a letter or digit',
+    });
+  }
+  return ok(raw);
+}
+
+/** Slack sends some characters HTML-escaped in command text; undo that before reading tokens. */
+function decodeCommandText(text: string): string {
+  return text.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+}
+
+function splitFirstToken(text: string): [string, string] {
+  const match = /^(\S+)\s*([\s\S]*)$/.exec(text.trim());
+  return match ? [match[1]!, match[2]!] : ['', ''];
+}
+
+/** Reads `[env]` and `[template]` in either order; anything else is an error that lists what exists. */
+function parseTargets(
+  tokens: string[],
+  vocabulary: CommandVocabulary,
+  allowTemplate: boolean,
+): Result<{ env: string | undefined; templateId: string | undefined }> {
+  let env: string | undefined;
+  let templateId: string | undefined;
+  for (const token of tokens) {
+    const name = token.toLowerCase();
+    if (vocabulary.environments.includes(name)) {
+      if (env) return fail({ code: 'argument_repeated', kind: 'environment', argument: token });
+      env = name;
+    } else if (allowTemplate && vocabulary.templates.includes(name)) {
+      if (templateId) return fail({ code: 'argument_repeated', kind: 'template', argument: token });
+      templateId = name;
+    } else {
+      return fail({
+        code: 'argument_unknown',
+        argument: token,
+        environments: [...vocabulary.environments],
+        templates: allowTemplate ? [...vocabulary.templates] : [],
+      });
+    }
+  }
+  return ok({ env, templateId });
+}
+
+function parseVersionArgument(subcommand: string, rest: string): Result<[string, string]> {
+  const [version, remainder] = splitFirstToken(rest);
+  if (!version) return fail({ code: 'version_missing', subcommand });
+  const valid = validateVersion(version);
+  return valid.ok ? ok([valid.value, remainder]) : fail(valid.error);
+}
+
+export function parseDeployCommand(rawText: string, vocabulary: CommandVocabulary): Result<DeployCommand> {
+  const [subcommand, rest] = splitFirstToken(decodeCommandText(rawText));
+  switch (subcommand.toLowerCase()) {
+    case 'start': {
+      const version = parseVersionArgument('start', rest);
+      if (!version.ok) return version;
+      const [versionText, remainder] = version.value;
+      const targets = parseTargets(remainder.split(/\s+/).filter(Boolean), vocabulary, true);
+      if (!targets.ok) return targets;
+      return ok({ kind: 'start', version: versionText, ...targets.value });
+    }
+    case 'status': {
+      if (!rest) return ok({ kind: 'status', version: undefined, env: undefined });
+      const version = parseVersionArgument('status', rest);
+      if (!version.ok) return version;
+      const targets = parseTargets(version.value[1].split(/\s+/).filter(Boolean), vocabulary, false);
+      if (!targets.ok) return targets;
+      return ok({ kind: 'status', version: version.value[0], env: targets.value.env });
+    }
+    case 'audit': {
+      const version = parseVersionArgument('audit', rest);
+      if (!version.ok) return version;
+      const targets = parseTargets(version.value[1].split(/\s+/).filter(Boolean), vocabulary, false);
+      if (!targets.ok) return targets;
+      return ok({ kind: 'audit', version: version.value[0], env: targets.value.env });
+    }
+    case 'cancel': {
+      const version = parseVersionArgument('cancel', rest);
+      if (!version.ok) return version;
+      let [envCandidate, reason] = splitFirstToken(version.value[1]);
+      let env: string | undefined;
+      if (vocabulary.environments.includes(envCandidate.toLowerCase())) env = envCandidate.toLowerCase();
+      else reason = version.value[1].trim();
+      reason = reason.trim();
+      if (!reason) return fail({ code: 'reason_missing', subcommand: 'cancel' });
+      if (reason.length > MAX_REASON_LENGTH) return fail({ code: 'reason_too_long', maxLength: MAX_REASON_LENGTH });
+      return ok({ kind: 'cancel', version: version.value[0], env, reason });
+    }
+    case 'list':
+      return ok({ kind: 'list' });
+    case '':
+    case 'help':
+      return ok({ kind: 'help', unknownSubcommand: undefined });
+    default:
+      return ok({ kind: 'help', unknownSubcommand: subcommand });
+  }
+}

@@ -1,0 +1,26 @@
+// Every way a user's request can be refused, as data. The Slack edge turns each into a short message
+// (src/slack/user-errors.ts); nothing here knows how it is shown.
+
+export type UserError =
+  | { code: 'version_missing'; subcommand: string }
+  | { code: 'version_invalid'; version: string; reason: string }
+  | { code: 'argument_unknown'; argument: string; environments: string[]; templates: string[] }
+  | { code: 'argument_repeated'; kind: 'environment' | 'template'; argument: string }
+  | { code: 'reason_missing'; subcommand: string }
+  | { code: 'reason_too_long'; maxLength: number }
+  | { code: 'release_exists'; version: string; env: string; permalink?: string }
+  | { code: 'release_not_found'; version: string; env?: string }
+  | { code: 'release_ambiguous'; version: string; envs: string[] }
+  | { code: 'release_closed'; version: string; env: string; status: 'completed' | 'cancelled' }
+  | { code: 'item_unknown' }
+  | { code: 'phase_locked'; phaseName: string; blockingPhaseName: string; openItems: string[] }
+  | { code: 'gate_not_locked'; phaseName: string }
+  | { code: 'payload_invalid' }
+  | { code: 'redis_unavailable' };
+
+export type UserErrorCode = UserError['code'];
+
+export type Result<T> = { ok: true; value: T } | { ok: false; error: UserError };
+
+export const ok = <T>(value: T): Result<T> => ({ ok: true, value });
+export const fail = <T = never>(error: UserError): Result<T> => ({ ok: false, error });

@@ -1,0 +1,54 @@
+import { type ConnectionOptions, Queue } from 'bullmq';
+import { z } from 'zod';
+
+// The slack-sync queue carries "make Slack show this release's current state" jobs. They render from
+// Redis when they run, so any number of requests for one release collapse into one running job and one
+// follow-up (BullMQ deduplication with keepLastIfActive): the latest state always wins, nothing is lost,
+// and two instances never update the same release's messages at once.
+
+export const SYNC_QUEUE = 'slack-sync';
+
+export const SyncJobData = z.object({
+  teamId: z.string().min(1),
+  releaseId: z.string().min(1),
+  /** Set when a user's command started the sync: where to tell them if Slack refuses the post. */
+  responseUrl: z.string().url().optional(),
+});
+export type SyncJobData = z.infer<typeof SyncJobData>;
+
+/** Deterministic and free of ':' (BullMQ reserves it in ids). */
+export function syncDeduplicationId(data: Pick<SyncJobData, 'teamId' | 'releaseId'>): string {
+  return `sync-${data.teamId}-${data.releaseId}`;
+}
+
+/** BullMQ keys get a hash tag so that a queue's keys share one Redis Cluster slot. */
+export function queuePrefix(redisPrefix: string): string {
+  return `${redisPrefix}:{jobs}`;
+}
+
+export class SyncQueue {
+  readonly queue: Queue<SyncJobData>;
+
+  constructor(connection: ConnectionOptions, redisPrefix: string) {
+    this.queue = new Queue<SyncJobData>(SYNC_QUEUE, {
+      connection,
+      prefix: queuePrefix(redisPrefix),
+      defaultJobOptions: {
+        attempts: 8,
+        backoff: { type: 'exponential', delay: 1000 },
+        removeOnComplete: true,
+        removeOnFail: { age: 7 * 24 * 3600, count: 1000 },
+      },
+    });
+  }
+
+  async requestSync(data: SyncJobData): Promise<void> {
+    await this.queue.add('sync', data, {
+      deduplication: { id: syncDeduplicationId(data), keepLastIfActive: true },
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.queue.close();
+  }
+}

@@ -1,0 +1,92 @@
+import type { Logger } from '../log.js';
+import { type SlackOutbound, SlackPlatformError, CHANNEL_UNUSABLE_ERRORS } from '../slack/outbound.js';
+import { planReleaseMessages } from '../slack/views/release-messages.js';
+import type { ReleaseStore } from '../store/release-store.js';
+import type { SyncJobData } from './sync-queue.js';
+
+export interface SyncDeps {
+  store: ReleaseStore;
+  outbound: SlackOutbound;
+  log: Logger;
+  /** Tells the person who ran a command what went wrong, through the command's response_url. */
+  notify: (responseUrl: string, text: string) => Promise<void>;
+}
+
+/**
+ * Brings the release's Slack messages in line with its state in Redis: posts the header and newly
+ * unlocked phases, and updates every message whose render changed. Safe to run any number of times.
+ */
+export async function syncRelease(deps: SyncDeps, data: SyncJobData): Promise<void> {
+  const { store, outbound } = deps;
+  const log = deps.log.child({ teamId: data.teamId, releaseId: data.releaseId });
+  const release = await store.getRelease(data.teamId, data.releaseId);
+  if (!release) {
+    log.warn('sync requested for a release that does not exist');
+    return;
+  }
+  const messages = await store.getMessages(data.teamId, data.releaseId);
+  const desired = planReleaseMessages(release, new Set(Object.keys(messages.refs)), messages.nonces);
+  const channel = release.channelId;
+
+  let headerTs = messages.refs.header?.ts;
+  const toUpdate = [];
+  for (const message of desired) {
+    const ref = messages.refs[message.key];
+    if (ref) {
+      if (ref.hash !== message.hash) toUpdate.push({ message, ts: ref.ts });
+      continue;
+    }
+    try {
+      const { ts } = await outbound.postMessage(data.teamId, {
+        channel,
+        text: message.text,
+        blocks: message.blocks,
+        ...(message.key === 'header' ? {} : { threadTs: headerTs }),
+      });
+      // Stored at once: a retry after this point must update this message, not post a second one.
+      await store.saveMessageRef(data.teamId, data.releaseId, message.key, { ts, hash: message.hash });
+      log.info({ messageKey: message.key, ts }, 'message posted');
+      if (message.key === 'header') {
+        headerTs = ts;
+        const permalink = await outbound.getPermalink(channel, ts).catch((err: unknown) => {
+          log.warn({ err }, 'permalink unavailable');
+          return undefined;
+        });
+        if (permalink) await store.savePermalink(data.teamId, data.releaseId, permalink);
+      }
+    } catch (err) {
+      if (message.key === 'header' && err instanceof SlackPlatformError && CHANNEL_UNUSABLE_ERRORS.has(err.slackError)) {
+        await abandonUnpostableRelease(deps, data, channel, err.slackError);
+        return;
+      }
+      throw err;
+    }
+  }
+  // Phase checklists first: they carry the ticks people are waiting to see.
+  toUpdate.sort((a, b) => Number(a.message.key === 'header') - Number(b.message.key === 'header'));
+  for (const { message, ts } of toUpdate) {
+    await outbound.updateMessage(data.teamId, { channel, ts, text: message.text, blocks: message.blocks });
+    await store.saveMessageRef(data.teamId, data.releaseId, message.key, { ts, hash: message.hash });
+  }
+  if (toUpdate.length > 0) log.debug({ updated: toUpdate.length, rev: release.rev }, 'messages updated');
+}
+
+/** A release whose header Slack refuses to post would block its version forever; cancel it on the record. */
+async function abandonUnpostableRelease(deps: SyncDeps, data: SyncJobData, channel: string, slackError: string) {
+  const reason = `shipcheck could not post in the channel (${slackError})`;
+  await deps.store.cancelRelease({
+    teamId: data.teamId,
+    releaseId: data.releaseId,
+    userId: 'shipcheck',
+    reason,
+    requestId: `unpostable-${data.releaseId}`,
+  });
+  deps.log.warn({ teamId: data.teamId, releaseId: data.releaseId, channel, slackError }, 'release cancelled: channel unusable');
+  if (data.responseUrl) {
+    const hint =
+      slackError === 'not_in_channel'
+        ? `Invite me first with \`/invite @shipcheck\` in <#${channel}>, then run the command again.`
+        : 'Check that the channel exists, is not archived and that I am a member, then run the command again.';
+    await deps.notify(data.responseUrl, `I could not post the release in <#${channel}> (${slackError}), so I cancelled it. ${hint}`);
+  }
+}

@@ -1,0 +1,15 @@
+import type { Config } from '../config/env.js';
+import type { Template } from '../domain/template.js';
+import type { SyncQueue } from '../jobs/sync-queue.js';
+import type { Logger } from '../log.js';
+import type { ReleaseStore } from '../store/release-store.js';
+import type { SlackOutbound } from './outbound.js';
+
+export interface SlackDeps {
+  config: Config;
+  log: Logger;
+  store: ReleaseStore;
+  syncQueue: SyncQueue;
+  outbound: SlackOutbound;
+  templates: ReadonlyMap<string, Template>;
+}

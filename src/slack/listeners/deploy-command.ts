@@ -1,0 +1,154 @@
+import type { App, RespondFn, SlashCommand } from '@slack/bolt';
+import { type DeployCommand, parseDeployCommand } from '../../domain/commands.js';
+import type { UserError } from '../../domain/errors.js';
+import type { Release } from '../../domain/release.js';
+import type { SlackDeps } from '../deps.js';
+import { runGuarded } from '../guard.js';
+import { mentionChannel } from '../mrkdwn.js';
+import { describeUserError } from '../user-errors.js';
+import { renderAudit, renderHelp, renderReleaseList, renderStatus, type Reply } from '../views/command-replies.js';
+import { releaseTitle } from '../views/release-messages.js';
+
+const DEFAULT_ENV = 'production';
+const DEFAULT_TEMPLATE = 'standard';
+
+export function registerDeployCommand(app: App, deps: SlackDeps): void {
+  app.command('/deploy', async ({ command, ack, respond, context }) => {
+    const parsed = parseDeployCommand(command.text ?? '', {
+      environments: deps.config.environments,
+      templates: [...deps.templates.keys()],
+    });
+    // Bad input is answered in the acknowledgement itself: no I/O, so well inside Slack's 3 seconds.
+    if (!parsed.ok) {
+      await ack({ response_type: 'ephemeral', text: describeUserError(parsed.error) });
+      return;
+    }
+    await ack();
+    const log = deps.log.child({
+      teamId: command.team_id,
+      userId: command.user_id,
+      subcommand: parsed.value.kind,
+      retryNum: context.retryNum,
+    });
+    const reply = (answer: Reply) => respond({ response_type: 'ephemeral', replace_original: false, ...answer });
+    await runGuarded(log, {}, (text) => reply({ text }), () => handleCommand(deps, command, parsed.value, reply));
+  });
+}
+
+async function handleCommand(
+  deps: SlackDeps,
+  command: SlashCommand,
+  parsed: DeployCommand,
+  reply: (answer: Reply) => ReturnType<RespondFn>,
+): Promise<void> {
+  const teamId = command.team_id;
+  const refuse = (error: UserError) => reply({ text: describeUserError(error) });
+  switch (parsed.kind) {
+    case 'help':
+      await reply(renderHelp(parsed.unknownSubcommand));
+      return;
+    case 'start': {
+      const env = parsed.env ?? pickDefault(deps.config.environments, DEFAULT_ENV);
+      const templateId = parsed.templateId ?? pickDefault([...deps.templates.keys()], DEFAULT_TEMPLATE);
+      const template = deps.templates.get(templateId)!;
+      const channelId = deps.config.deployChannel ?? command.channel_id;
+      const result = await deps.store.startRelease({
+        teamId,
+        channelId,
+        version: parsed.version,
+        env,
+        template,
+        userId: command.user_id,
+        requestId: command.trigger_id,
+      });
+      if (result.kind === 'exists') {
+        const { permalink } = await deps.store.getMessages(teamId, result.releaseId);
+        await refuse({ code: 'release_exists', version: parsed.version, env, ...(permalink ? { permalink } : {}) });
+        return;
+      }
+      await deps.syncQueue.requestSync({ teamId, releaseId: result.releaseId, responseUrl: command.response_url });
+      deps.log.info(
+        { teamId, releaseId: result.releaseId, version: parsed.version, env, templateId, replayed: result.kind === 'replayed' },
+        'release started',
+      );
+      if (channelId !== command.channel_id && result.kind === 'created') {
+        await reply({ text: `Started ${parsed.version} → ${env}; its checklists are in ${mentionChannel(channelId)}.` });
+      }
+      return;
+    }
+    case 'status': {
+      if (!parsed.version) {
+        const active = await deps.store.listActive(teamId);
+        await reply(renderReleaseList(active, [], await loadPermalinks(deps, teamId, active)));
+        return;
+      }
+      const release = await findLatest(deps, teamId, parsed.version, parsed.env);
+      if (!release) return void (await refuse(notFound(parsed.version, parsed.env)));
+      const { permalink } = await deps.store.getMessages(teamId, release.id);
+      await reply(renderStatus(release, permalink));
+      return;
+    }
+    case 'list': {
+      const [active, recent] = await Promise.all([deps.store.listActive(teamId), deps.store.listRecent(teamId, 10)]);
+      await reply(renderReleaseList(active, recent, await loadPermalinks(deps, teamId, [...active, ...recent])));
+      return;
+    }
+    case 'audit': {
+      const release = await findLatest(deps, teamId, parsed.version, parsed.env);
+      if (!release) return void (await refuse(notFound(parsed.version, parsed.env)));
+      await reply(renderAudit(release, await deps.store.readAudit(teamId, release.id)));
+      return;
+    }
+    case 'cancel': {
+      const candidates = (await deps.store.findByVersion(teamId, parsed.version)).filter(
+        (release) => release.status === 'active' && (!parsed.env || release.env === parsed.env),
+      );
+      if (candidates.length === 0) return void (await refuse(notFound(parsed.version, parsed.env)));
+      if (candidates.length > 1) {
+        await refuse({ code: 'release_ambiguous', version: parsed.version, envs: candidates.map((release) => release.env) });
+        return;
+      }
+      const release = candidates[0]!;
+      const result = await deps.store.cancelRelease({
+        teamId,
+        releaseId: release.id,
+        userId: command.user_id,
+        reason: parsed.reason,
+        requestId: command.trigger_id,
+      });
+      if (result.kind === 'closed') {
+        await refuse({ code: 'release_closed', version: release.version, env: release.env, status: result.status });
+        return;
+      }
+      await deps.syncQueue.requestSync({ teamId, releaseId: release.id });
+      deps.log.info({ teamId, releaseId: release.id, result: result.kind }, 'release cancelled');
+      await reply({ text: `Cancelled ${releaseTitle(release)}. The reason is on the release and in its audit trail.` });
+      return;
+    }
+  }
+}
+
+function pickDefault(available: readonly string[], preferred: string): string {
+  return available.includes(preferred) ? preferred : available[0]!;
+}
+
+function notFound(version: string, env: string | undefined): UserError {
+  return { code: 'release_not_found', version, ...(env ? { env } : {}) };
+}
+
+/** The newest release of a version (in an environment, when given), active or not. */
+async function findLatest(deps: SlackDeps, teamId: string, version: string, env: string | undefined) {
+  const releases = await deps.store.findByVersion(teamId, version);
+  return releases.find((release) => !env || release.env === env);
+}
+
+async function loadPermalinks(deps: SlackDeps, teamId: string, releases: Release[]): Promise<Map<string, string>> {
+  const permalinks = new Map<string, string>();
+  await Promise.all(
+    releases.map(async (release) => {
+      const { permalink } = await deps.store.getMessages(teamId, release.id);
+      if (permalink) permalinks.set(release.id, permalink);
+    }),
+  );
+  return permalinks;
+}

@@ -1,0 +1,151 @@
+import type { KnownBlock, View } from '@slack/types';
+import { ErrorCode, type WebAPICallError, WebClient, type WebAPIPlatformError } from '@slack/web-api';
+import type { Logger } from '../log.js';
+import type { ReleaseStore } from '../store/release-store.js';
+
+// The one place that calls the Slack Web API. It paces chat.postMessage per channel and chat.update per
+// workspace through pacers in Redis, so several instances share one budget; it waits out a 429's
+// Retry-After and retries 5xx and network failures with backoff. The WebClient's own retries are off:
+// stacking its 30-minute retry policy under ours would hide failures.
+
+export class SlackPlatformError extends Error {
+  constructor(
+    readonly method: string,
+    readonly slackError: string,
+  ) {
+    super(`Slack ${method} failed: ${slackError}`);
+    this.name = 'SlackPlatformError';
+  }
+}
+
+/** Errors after which posting to the channel cannot work until a person acts (invite the bot, unarchive). */
+export const CHANNEL_UNUSABLE_ERRORS = new Set([
+  'not_in_channel',
+  'channel_not_found',
+  'is_archived',
+  'restricted_action',
+  'missing_scope',
+]);
+
+export interface OutboundOptions {
+  token: string;
+  apiUrl: string | undefined;
+  postIntervalMs: number;
+  updateIntervalMs: number;
+  /** Attempts per call before the error goes to the caller (BullMQ then retries the job). */
+  maxAttempts?: number;
+  /** Longest Retry-After the client sleeps through inside one call. */
+  maxRetryAfterMs?: number;
+  requestTimeoutMs?: number;
+}
+
+export interface MessageContent {
+  text: string;
+  blocks: KnownBlock[];
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function isWebApiError(error: unknown): error is WebAPICallError {
+  return typeof error === 'object' && error !== null && 'code' in error;
+}
+
+export class SlackOutbound {
+  readonly client: WebClient;
+  private readonly maxAttempts: number;
+  private readonly maxRetryAfterMs: number;
+
+  constructor(
+    private readonly options: OutboundOptions,
+    private readonly store: ReleaseStore,
+    private readonly log: Logger,
+  ) {
+    this.client = new WebClient(options.token, {
+      ...(options.apiUrl ? { slackApiUrl: options.apiUrl } : {}),
+      retryConfig: { retries: 0 },
+      rejectRateLimitedCalls: true,
+      timeout: options.requestTimeoutMs ?? 10_000,
+    });
+    this.maxAttempts = options.maxAttempts ?? 6;
+    this.maxRetryAfterMs = options.maxRetryAfterMs ?? 120_000;
+  }
+
+  async postMessage(
+    teamId: string,
+    args: MessageContent & { channel: string; threadTs?: string },
+  ): Promise<{ ts: string }> {
+    const result = await this.call(
+      'chat.postMessage',
+      {
+        channel: args.channel,
+        text: args.text,
+        blocks: args.blocks,
+        ...(args.threadTs ? { thread_ts: args.threadTs } : {}),
+        unfurl_links: false,
+        unfurl_media: false,
+      },
+      { pacerKey: this.store.keys.postPacer(args.channel), intervalMs: this.options.postIntervalMs },
+      teamId,
+    );
+    return { ts: String(result.ts) };
+  }
+
+  async updateMessage(teamId: string, args: MessageContent & { channel: string; ts: string }): Promise<void> {
+    await this.call(
+      'chat.update',
+      { channel: args.channel, ts: args.ts, text: args.text, blocks: args.blocks },
+      { pacerKey: this.store.keys.updatePacer(teamId), intervalMs: this.options.updateIntervalMs },
+      teamId,
+    );
+  }
+
+  async postEphemeral(args: { channel: string; user: string; text: string; blocks?: KnownBlock[] }): Promise<void> {
+    await this.call('chat.postEphemeral', { ...args }, undefined);
+  }
+
+  async getPermalink(channel: string, ts: string): Promise<string> {
+    const result = await this.call('chat.getPermalink', { channel, message_ts: ts }, undefined);
+    return String(result.permalink);
+  }
+
+  /** Opens a modal. A trigger id expires after 3 seconds, so this tries once. */
+  async openView(triggerId: string, view: View): Promise<void> {
+    await this.call('views.open', { trigger_id: triggerId, view }, undefined, undefined, 1);
+  }
+
+  private async call(
+    method: string,
+    args: Record<string, unknown>,
+    pacing: { pacerKey: string; intervalMs: number } | undefined,
+    teamId?: string,
+    attempts = this.maxAttempts,
+  ): Promise<Record<string, unknown>> {
+    let pauseMs = 0;
+    for (let attempt = 1; ; attempt++) {
+      if (pacing) {
+        const waitMs = await this.store.reserveSlot(pacing.pacerKey, pacing.intervalMs, pauseMs);
+        if (waitMs > 0) await sleep(waitMs);
+      } else if (pauseMs > 0) {
+        await sleep(pauseMs);
+      }
+      pauseMs = 0;
+      try {
+        return (await this.client.apiCall(method, args)) as unknown as Record<string, unknown>;
+      } catch (error) {
+        if (!isWebApiError(error)) throw error;
+        if (error.code === ErrorCode.PlatformError) {
+          throw new SlackPlatformError(method, (error as WebAPIPlatformError).data.error);
+        }
+        if (attempt >= attempts) throw error;
+        if (error.code === ErrorCode.RateLimitedError) {
+          // Everyone waiting on the same pacer waits too: the limit is Slack's, not this call's.
+          pauseMs = Math.min(error.retryAfter * 1000, this.maxRetryAfterMs);
+          this.log.warn({ method, teamId, retryAfterMs: pauseMs, attempt }, 'slack rate limited');
+        } else {
+          pauseMs = Math.min(250 * 2 ** attempt, 8000);
+          this.log.warn({ method, teamId, attempt, err: error, retryInMs: pauseMs }, 'slack call failed; retrying');
+        }
+      }
+    }
+  }
+}

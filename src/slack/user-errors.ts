@@ -1,0 +1,62 @@
+import { randomBytes } from 'node:crypto';
+import type { UserError } from '../domain/errors.js';
+import { escapeMrkdwn, linkTo } from './mrkdwn.js';
+
+// One table from refusal codes to the short ephemeral answer the user sees.
+
+const list = (names: readonly string[]) => names.map((name) => `\`${name}\``).join(', ');
+
+export function describeUserError(error: UserError): string {
+  switch (error.code) {
+    case 'version_missing':
+      return `Which version? Try \`/deploy ${error.subcommand} v2.3\`.`;
+    case 'version_invalid':
+      return `\`${escapeMrkdwn(error.version.slice(0, 80))}\` is not a version I can use: ${error.reason}. Examples: \`v2.3\`, \`2.3.0\`, \`2026.11.1\`, \`release-42\`.`;
+    case 'argument_unknown':
+      return [
+        `I don't know \`${escapeMrkdwn(error.argument.slice(0, 80))}\`.`,
+        `Environments: ${list(error.environments)}.`,
+        error.templates.length > 0 ? `Templates: ${list(error.templates)}.` : '',
+      ]
+        .filter(Boolean)
+        .join(' ');
+    case 'argument_repeated':
+      return `Name one ${error.kind} only (\`${escapeMrkdwn(error.argument.slice(0, 80))}\` is a second one).`;
+    case 'reason_missing':
+      return `Please give a reason: \`/deploy ${error.subcommand} v2.3 <reason>\`. It goes on the record.`;
+    case 'reason_too_long':
+      return `That reason is too long; keep it under ${error.maxLength} characters.`;
+    case 'release_exists': {
+      const where = error.permalink ? ` ${linkTo(error.permalink, 'See its thread')}.` : '';
+      return `${escapeMrkdwn(error.version)} is already being deployed to ${escapeMrkdwn(error.env)}.${where}`;
+    }
+    case 'release_not_found':
+      return `I found no release ${escapeMrkdwn(error.version)}${error.env ? ` for ${escapeMrkdwn(error.env)}` : ''} to act on. \`/deploy list\` shows active and recent releases.`;
+    case 'release_ambiguous':
+      return `${escapeMrkdwn(error.version)} is active in ${list(error.envs)}; name the environment, e.g. \`/deploy cancel ${escapeMrkdwn(error.version)} ${error.envs[0]} <reason>\`.`;
+    case 'release_closed':
+      return `${escapeMrkdwn(error.version)} → ${escapeMrkdwn(error.env)} is ${error.status}; its checklist is read-only and nothing was changed.`;
+    case 'item_unknown':
+      return 'That checklist item is not part of this release; nothing was changed.';
+    case 'phase_locked': {
+      const open = error.openItems.slice(0, 5).map((text) => `• ${escapeMrkdwn(text)}`);
+      const more = error.openItems.length > 5 ? `\n…and ${error.openItems.length - 5} more` : '';
+      return `🔒 *${escapeMrkdwn(error.phaseName)}* is locked until *${escapeMrkdwn(error.blockingPhaseName)}* is done. Still open:\n${open.join('\n')}${more}\nNothing was changed. To go ahead anyway, use *Override a gate…* on the release header.`;
+    }
+    case 'gate_not_locked':
+      return `*${escapeMrkdwn(error.phaseName)}* is not locked any more; nothing was overridden.`;
+    case 'payload_invalid':
+      return 'I could not read that request, so nothing was changed. Please try again.';
+    case 'redis_unavailable':
+      return "shipcheck can't reach its database right now, so nothing was changed. Please try again in a minute.";
+  }
+}
+
+/** A short id the user can quote and the logs can be searched for. */
+export function createErrorId(): string {
+  return `E-${randomBytes(4).toString('hex').toUpperCase()}`;
+}
+
+export function describeUnexpectedError(errorId: string): string {
+  return `Something went wrong on my side and nothing may have been changed. If it keeps happening, quote error id \`${errorId}\`.`;
+}

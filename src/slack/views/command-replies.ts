@@ -1,0 +1,199 @@
+import type { KnownBlock, View } from '@slack/types';
+import type { AuditEvent } from '../../domain/audit.js';
+import { computeProgress, countOpenRequired, currentPhaseIndex, phaseState, type Release } from '../../domain/release.js';
+import { findItem } from '../../domain/template.js';
+import { CallbackId, encodeGateOverrideMetadata, GateOverrideField } from '../ids.js';
+import { escapeMrkdwn, formatSlackDate, linkTo, mentionUser, truncate } from '../mrkdwn.js';
+import { BlockKitLimits } from './limits.js';
+import { releaseTitle } from './release-messages.js';
+
+// Ephemeral answers to /deploy subcommands and the gate-override modal, as pure renders.
+
+export interface Reply {
+  text: string;
+  blocks?: KnownBlock[];
+}
+
+export function renderHelp(unknownSubcommand?: string): Reply {
+  const intro = unknownSubcommand
+    ? `I don't know \`/deploy ${escapeMrkdwn(unknownSubcommand.slice(0, 40))}\`. Here is what I can do:`
+    : 'shipcheck runs a deploy as a checklist in this channel. Commands:';
+  const lines = [
+    intro,
+    '• `/deploy start <version> [env] [template]`: start a release (env defaults to `production`, template to `standard`)',
+    '• `/deploy status [version] [env]`: where a release stands, or all active ones',
+    '• `/deploy list`: active and recent releases',
+    '• `/deploy cancel <version> [env] <reason>`: cancel a release, on the record',
+    '• `/deploy audit <version> [env]`: who did what and when',
+    '• `/deploy help`: this message',
+    'Tick items in the release thread; later phases unlock when the required items before them are done.',
+  ];
+  return { text: lines.join('\n') };
+}
+
+function releaseLink(release: Release, permalink: string | undefined): string {
+  const title = escapeMrkdwn(releaseTitle(release));
+  return permalink ? linkTo(permalink, releaseTitle(release)) : `*${title}*`;
+}
+
+function summarizeRelease(release: Release, permalink: string | undefined): string {
+  const progress = computeProgress(release);
+  const current = currentPhaseIndex(release);
+  const phase = current === undefined ? undefined : release.template.phases[current];
+  const state =
+    release.status === 'active'
+      ? phase
+        ? `phase ${current! + 1}/${progress.phasesTotal} *${escapeMrkdwn(phase.name)}*`
+        : 'in progress'
+      : release.status;
+  return `${releaseLink(release, permalink)} · ${state} · ${progress.requiredDone}/${progress.requiredTotal} required · started by ${mentionUser(release.startedBy)} ${formatSlackDate(release.startedAt)}`;
+}
+
+export function renderStatus(release: Release, permalink: string | undefined): Reply {
+  const lines = [summarizeRelease(release, permalink), ''];
+  release.template.phases.forEach((phase, index) => {
+    const state = phaseState(release, index);
+    const icon = state === 'done' ? '✅' : state === 'open' ? '▶️' : '🔒';
+    const open = countOpenRequired(release, index);
+    lines.push(`${icon} ${index + 1}. ${escapeMrkdwn(phase.name)}${open > 0 ? ` (${open} required open)` : ''}`);
+  });
+  const current = currentPhaseIndex(release);
+  if (release.status === 'active' && current !== undefined) {
+    const openItems = release.template.phases[current]!.items.filter(
+      (item) => item.required && !release.items[item.id]?.done,
+    );
+    lines.push('', `*Open in ${escapeMrkdwn(release.template.phases[current]!.name)}:*`);
+    for (const item of openItems.slice(0, 10)) lines.push(`• ${escapeMrkdwn(item.text)}`);
+    if (openItems.length > 10) lines.push(`…and ${openItems.length - 10} more`);
+  }
+  if (release.status === 'cancelled' && release.cancelReason) {
+    lines.push('', `Cancelled by ${mentionUser(release.finishedBy ?? '')}: _${escapeMrkdwn(release.cancelReason)}_`);
+  }
+  const text = truncate(lines.join('\n'), BlockKitLimits.sectionText);
+  return { text, blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }] };
+}
+
+export function renderReleaseList(
+  active: Release[],
+  recent: Release[],
+  permalinks: ReadonlyMap<string, string>,
+): Reply {
+  const lines: string[] = [];
+  lines.push(active.length > 0 ? '*Active releases*' : 'No release is active.');
+  for (const release of active) lines.push(`• ${summarizeRelease(release, permalinks.get(release.id))}`);
+  const finished = recent.filter((release) => release.status !== 'active');
+  if (finished.length > 0) {
+    lines.push('', '*Recently finished*');
+    for (const release of finished) {
+      const when = release.finishedAt ? ` ${formatSlackDate(release.finishedAt)}` : '';
+      lines.push(`• ${releaseLink(release, permalinks.get(release.id))} · ${release.status}${when}`);
+    }
+  }
+  const text = truncate(lines.join('\n'), BlockKitLimits.sectionText);
+  return { text, blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }] };
+}
+
+export function describeAuditEvent(release: Release, event: AuditEvent): string {
+  const who = mentionUser(event.user);
+  const phaseName = (index: number | undefined) =>
+    index === undefined ? '?' : escapeMrkdwn(release.template.phases[index]?.name ?? `phase ${index + 1}`);
+  const itemText = (itemId: string | undefined) => {
+    const found = itemId ? findItem(release.template, itemId) : undefined;
+    return found ? escapeMrkdwn(truncate(found.item.text, 80)) : escapeMrkdwn(itemId ?? '?');
+  };
+  const change = `(${event.from} → ${event.to})`;
+  switch (event.type) {
+    case 'started':
+      return `${who} started ${escapeMrkdwn(event.version ?? release.version)} → ${escapeMrkdwn(event.env ?? release.env)} with template \`${escapeMrkdwn(event.templateId ?? release.template.id)}\` ${change}`;
+    case 'ticked':
+      return `${who} ticked “${itemText(event.itemId)}” in ${phaseName(event.phaseIndex)} ${change}`;
+    case 'unticked':
+      return `${who} unticked “${itemText(event.itemId)}” in ${phaseName(event.phaseIndex)} ${change}`;
+    case 'gate_overridden':
+      return `${who} overrode the gate to *${phaseName(event.phaseIndex)}* while ${phaseName(event.blockingPhaseIndex)} had open items ${change}: _${escapeMrkdwn(event.reason ?? '')}_`;
+    case 'cancelled':
+      return `${who} cancelled the release ${change}: _${escapeMrkdwn(event.reason ?? '')}_`;
+    case 'completed':
+      return `The release completed ${change}; last change by ${who}`;
+  }
+}
+
+/** The audit trail, oldest first, in as many sections as fit one message; the newest are kept. */
+export function renderAudit(release: Release, events: AuditEvent[]): Reply {
+  const lines = events.map((event) => `${formatSlackDate(event.at, '{date_num} {time_secs}')} ${describeAuditEvent(release, event)}`);
+  const maxSections = BlockKitLimits.blocksPerMessage - 2;
+  const sections: string[] = [];
+  let current = '';
+  // Fill from the newest backwards so that, if the trail is too long, the oldest are the ones left out.
+  let shown = 0;
+  for (let index = lines.length - 1; index >= 0; index--) {
+    const line = lines[index]!;
+    if (current.length + line.length + 1 > BlockKitLimits.sectionText) {
+      if (sections.length + 1 >= maxSections) break;
+      sections.unshift(current);
+      current = '';
+    }
+    current = current ? `${line}\n${current}` : line;
+    shown++;
+  }
+  if (current) sections.unshift(current);
+  const heading = `*Audit trail of ${escapeMrkdwn(releaseTitle(release))}* (${events.length} event${events.length === 1 ? '' : 's'}${shown < events.length ? `; the latest ${shown} shown` : ''})`;
+  return {
+    text: `Audit trail of ${releaseTitle(release)}: ${events.length} events`,
+    blocks: [
+      { type: 'section', text: { type: 'mrkdwn', text: heading } },
+      ...sections.map((text): KnownBlock => ({ type: 'section', text: { type: 'mrkdwn', text } })),
+    ],
+  };
+}
+
+export function renderGateOverrideModal(release: Release, lockedPhaseIndexes: number[]): View {
+  const options = lockedPhaseIndexes.map((index) => ({
+    text: {
+      type: 'plain_text' as const,
+      text: truncate(`${index + 1}. ${release.template.phases[index]!.name}`, BlockKitLimits.optionText),
+    },
+    value: String(index),
+  }));
+  return {
+    type: 'modal',
+    callback_id: CallbackId.gateOverride,
+    private_metadata: encodeGateOverrideMetadata({ teamId: release.teamId, releaseId: release.id }),
+    title: { type: 'plain_text', text: 'Override a gate' },
+    submit: { type: 'plain_text', text: 'Unlock phase' },
+    close: { type: 'plain_text', text: 'Cancel' },
+    blocks: [
+      {
+        type: 'section',
+        text: {
+          type: 'mrkdwn',
+          text: `Unlock a phase of *${escapeMrkdwn(releaseTitle(release))}* before the required items ahead of it are done. Your name and reason go on the release and in its audit trail.`,
+        },
+      },
+      {
+        type: 'input',
+        block_id: GateOverrideField.phaseBlock,
+        label: { type: 'plain_text', text: 'Phase to unlock' },
+        element: {
+          type: 'static_select',
+          action_id: GateOverrideField.phaseAction,
+          options,
+          ...(options[0] ? { initial_option: options[0] } : {}),
+        },
+      },
+      {
+        type: 'input',
+        block_id: GateOverrideField.reasonBlock,
+        label: { type: 'plain_text', text: 'Reason' },
+        element: {
+          type: 'plain_text_input',
+          action_id: GateOverrideField.reasonAction,
+          multiline: true,
+          min_length: 5,
+          max_length: 500,
+          placeholder: { type: 'plain_text', text: 'Why is it safe to go ahead now?' },
+        },
+      },
+    ],
+  };
+}

@@ -1,0 +1,279 @@
+import type { KnownBlock, SectionBlock } from '@slack/types';
+import {
+  computeProgress,
+  countOpenRequired,
+  currentPhaseIndex,
+  findBlockingPhase,
+  listSkippedItems,
+  type PhaseState,
+  phaseState,
+  type Release,
+} from '../../domain/release.js';
+import type { TemplateItem } from '../../domain/template.js';
+import {
+  ActionId,
+  decodeItemActionId,
+  encodeItemActionId,
+  encodeReleaseValue,
+  ITEM_DONE_OPTION_VALUE,
+  itemBlockId,
+} from '../ids.js';
+import { escapeMrkdwn, formatSlackDate, mentionUser, truncate } from '../mrkdwn.js';
+import { fingerprint } from './fingerprint.js';
+import { BlockKitLimits } from './limits.js';
+
+// The release's Slack messages as pure renders of its state: a header in the channel and, in its
+// thread, one checklist message per unlocked phase (split in parts when a phase outgrows a message).
+
+export interface RenderedMessage {
+  text: string;
+  blocks: KnownBlock[];
+}
+
+export interface DesiredMessage extends RenderedMessage {
+  /** "header" or "phase:<index>:<part>"; where the message's ts is kept. */
+  key: string;
+  /** Changes exactly when what the message shows changes. */
+  hash: string;
+}
+
+/** Room left for items in one phase message after its header and status blocks. */
+const ITEM_BLOCKS_PER_PART = BlockKitLimits.blocksPerMessage - 4;
+
+const PHASE_ICON: Record<PhaseState, string> = { done: '✅', open: '▶️', locked: '🔒' };
+
+export function releaseTitle(release: Release): string {
+  return `${release.version} → ${release.env}`;
+}
+
+function describeStatus(release: Release): string {
+  if (release.status === 'cancelled') {
+    const by = release.finishedBy ? ` by ${mentionUser(release.finishedBy)}` : '';
+    const when = release.finishedAt ? ` ${formatSlackDate(release.finishedAt)}` : '';
+    return `✖️ Cancelled${by}${when}\n_${escapeMrkdwn(release.cancelReason ?? '')}_`;
+  }
+  if (release.status === 'completed') {
+    const when = release.finishedAt ? ` ${formatSlackDate(release.finishedAt)}` : '';
+    return `✅ Completed${when}`;
+  }
+  const current = currentPhaseIndex(release);
+  if (current === undefined) return '▶️ In progress';
+  const phase = release.template.phases[current]!;
+  return `▶️ In progress: phase ${current + 1} of ${release.template.phases.length}, *${escapeMrkdwn(phase.name)}*`;
+}
+
+function progressBar(done: number, total: number): string {
+  const width = 10;
+  const filled = total === 0 ? width : Math.round((done / total) * width);
+  return `${'▰'.repeat(filled)}${'▱'.repeat(width - filled)}`;
+}
+
+export function renderHeader(release: Release): RenderedMessage {
+  const progress = computeProgress(release);
+  const phases = release.template.phases;
+  const isActive = release.status === 'active';
+  const phaseLines = phases.map((phase, index) => {
+    const state = phaseState(release, index);
+    const open = countOpenRequired(release, index);
+    const detail = state === 'open' ? ` (${open} required open)` : '';
+    return `${PHASE_ICON[state]} ${index + 1}. ${escapeMrkdwn(phase.name)}${detail}`;
+  });
+  const blocks: KnownBlock[] = [
+    {
+      type: 'header',
+      text: { type: 'plain_text', text: truncate(`🚀 ${releaseTitle(release)}`, BlockKitLimits.headerText) },
+    },
+    {
+      type: 'section',
+      fields: [
+        { type: 'mrkdwn', text: `*Status*\n${describeStatus(release)}` },
+        {
+          type: 'mrkdwn',
+          text: `*Progress*\n${progressBar(progress.requiredDone, progress.requiredTotal)} ${progress.requiredDone}/${progress.requiredTotal} required items · ${progress.phasesDone}/${progress.phasesTotal} phases`,
+        },
+        {
+          type: 'mrkdwn',
+          text: `*Started by*\n${mentionUser(release.startedBy)} ${formatSlackDate(release.startedAt)}`,
+        },
+        {
+          type: 'mrkdwn',
+          text: `*Template*\n${escapeMrkdwn(release.template.name)} (\`${release.template.id}\`)`,
+        },
+      ],
+    },
+    {
+      type: 'section',
+      text: { type: 'mrkdwn', text: truncate(`*Phases*\n${phaseLines.join('\n')}`, BlockKitLimits.sectionText) },
+    },
+  ];
+  if (release.overrides.length > 0) {
+    const lines = release.overrides.map((override) => {
+      const phase = phases[override.phaseIndex];
+      return `⚠️ *${escapeMrkdwn(phase?.name ?? `phase ${override.phaseIndex + 1}`)}* unlocked early by ${mentionUser(override.by)} ${formatSlackDate(override.at)}: _${escapeMrkdwn(override.reason)}_`;
+    });
+    const skipped = release.status === 'completed' ? listSkippedItems(release).length : 0;
+    if (skipped > 0) lines.push(`⚠️ ${skipped} required item${skipped === 1 ? ' was' : 's were'} passed by an override`);
+    blocks.push({
+      type: 'section',
+      text: { type: 'mrkdwn', text: truncate(`*Gate overrides*\n${lines.join('\n')}`, BlockKitLimits.sectionText) },
+    });
+  }
+  const lockedPhaseExists = phases.some((_phase, index) => phaseState(release, index) === 'locked');
+  if (isActive && lockedPhaseExists) {
+    blocks.push({
+      type: 'actions',
+      block_id: 'release-actions',
+      elements: [
+        {
+          type: 'button',
+          action_id: ActionId.openGateOverride,
+          text: { type: 'plain_text', text: 'Override a gate…' },
+          value: encodeReleaseValue(release.id),
+        },
+      ],
+    });
+  }
+  blocks.push({
+    type: 'context',
+    elements: [
+      {
+        type: 'mrkdwn',
+        text: isActive
+          ? 'Checklists are in the thread. Later phases unlock when the required items before them are done.'
+          : 'This release is closed; its checklists are read-only. `/deploy audit` shows the full record.',
+      },
+    ],
+  });
+  const statusWord = release.status === 'active' ? 'in progress' : release.status;
+  return {
+    text: `Release ${releaseTitle(release)}: ${statusWord}, ${progress.requiredDone}/${progress.requiredTotal} required items done`,
+    blocks,
+  };
+}
+
+function describeItem(release: Release, item: TemplateItem, withCheckbox: boolean): string {
+  const state = release.items[item.id];
+  const marker = withCheckbox ? '' : state?.done ? '✅ ' : '⬜ ';
+  const tags = [item.required ? undefined : '_optional_', item.role ? `_${escapeMrkdwn(item.role)}_` : undefined]
+    .filter(Boolean)
+    .join(' · ');
+  const lines = [`${marker}${escapeMrkdwn(item.text)}${tags ? `  ${tags}` : ''}`];
+  if (item.help) lines.push(`_${escapeMrkdwn(item.help)}_`);
+  if (state?.done) lines.push(`:white_check_mark: ${mentionUser(state.by)} ${formatSlackDate(state.at)}`);
+  return truncate(lines.join('\n'), BlockKitLimits.sectionText);
+}
+
+function renderItem(release: Release, item: TemplateItem, clickable: boolean): SectionBlock {
+  const done = release.items[item.id]?.done === true;
+  const text = describeItem(release, item, clickable);
+  const block: SectionBlock = { type: 'section', text: { type: 'mrkdwn', text } };
+  if (clickable) {
+    const option = {
+      text: { type: 'mrkdwn' as const, text: 'Done' },
+      value: ITEM_DONE_OPTION_VALUE,
+    };
+    block.accessory = {
+      type: 'checkboxes',
+      action_id: encodeItemActionId(release.id, item.id),
+      options: [option],
+      ...(done ? { initial_options: [option] } : {}),
+    };
+  }
+  return block;
+}
+
+function describePhaseStatus(release: Release, phaseIndex: number): string {
+  const phase = release.template.phases[phaseIndex]!;
+  const required = phase.items.filter((item) => item.required).length;
+  const open = countOpenRequired(release, phaseIndex);
+  const due = phase.due ? ` · due ${phase.due}` : '';
+  if (release.status !== 'active') return `Release ${release.status}; read-only · ${required - open}/${required} required done${due}`;
+  const blocking = findBlockingPhase(release, phaseIndex);
+  if (blocking !== undefined) {
+    const blocker = release.template.phases[blocking]!;
+    return `🔒 Locked until *${escapeMrkdwn(blocker.name)}* is done (${countOpenRequired(release, blocking)} required open)${due}`;
+  }
+  if (open === 0) return `✅ Done · ${required}/${required} required${due}`;
+  return `▶️ Open · ${required - open}/${required} required done${due}`;
+}
+
+/** One phase's checklist, in as many messages as Slack's 50-block limit needs. */
+export function renderPhaseParts(release: Release, phaseIndex: number): RenderedMessage[] {
+  const phase = release.template.phases[phaseIndex]!;
+  const clickable = release.status === 'active' && findBlockingPhase(release, phaseIndex) === undefined;
+  // Each item takes a block, and so does each group heading that precedes it.
+  const itemBlocks: { group: string | undefined; block: SectionBlock }[] = phase.items.map((item) => ({
+    group: item.group,
+    block: renderItem(release, item, clickable),
+  }));
+  const parts: KnownBlock[][] = [];
+  let current: KnownBlock[] = [];
+  let lastGroup: string | undefined;
+  for (const { group, block } of itemBlocks) {
+    const needsHeading = group !== undefined && group !== lastGroup;
+    const cost = needsHeading ? 2 : 1;
+    if (current.length + cost > ITEM_BLOCKS_PER_PART) {
+      parts.push(current);
+      current = [];
+      lastGroup = undefined;
+    }
+    if (group !== undefined && group !== lastGroup) {
+      current.push({ type: 'section', text: { type: 'mrkdwn', text: `*${escapeMrkdwn(group)}*` } });
+    }
+    lastGroup = group;
+    current.push(block);
+  }
+  parts.push(current);
+  const status = describePhaseStatus(release, phaseIndex);
+  const phaseCount = release.template.phases.length;
+  return parts.map((itemPart, partIndex) => {
+    const partLabel = parts.length > 1 ? ` (part ${partIndex + 1} of ${parts.length})` : '';
+    const title = `${phaseIndex + 1}/${phaseCount} · ${phase.name}${partLabel}`;
+    return {
+      text: `${releaseTitle(release)}: ${phase.name}${partLabel}`,
+      blocks: [
+        { type: 'header', text: { type: 'plain_text', text: truncate(title, BlockKitLimits.headerText) } },
+        { type: 'context', elements: [{ type: 'mrkdwn', text: status }] },
+        { type: 'divider' },
+        ...itemPart,
+      ],
+    };
+  });
+}
+
+function withFingerprint(key: string, message: RenderedMessage, nonce: number): DesiredMessage {
+  const hash = fingerprint(`${nonce}\u0000${JSON.stringify(message.blocks)}`);
+  // New block ids on every change: Slack clients keep a checkbox's local state while its block id stays.
+  const blocks = message.blocks.map((block) => {
+    if (block.type !== 'section' || block.accessory?.type !== 'checkboxes') return block;
+    const itemId = decodeItemActionId(block.accessory.action_id)?.itemId ?? 'unknown';
+    return { ...block, block_id: itemBlockId(itemId, hash) };
+  });
+  return { key, text: truncate(message.text, BlockKitLimits.fallbackText), blocks, hash };
+}
+
+/**
+ * Every message the release should have in Slack right now: the header, then each phase that is
+ * unlocked or already has a message. Order matters: the header is posted first, as the thread's parent.
+ */
+export function planReleaseMessages(
+  release: Release,
+  postedKeys: ReadonlySet<string>,
+  nonces: Readonly<Record<number, number>>,
+): DesiredMessage[] {
+  const desired: DesiredMessage[] = [withFingerprint('header', renderHeader(release), 0)];
+  release.template.phases.forEach((_phase, phaseIndex) => {
+    const parts = renderPhaseParts(release, phaseIndex);
+    const alreadyPosted = parts.some((_part, partIndex) => postedKeys.has(phaseMessageKey(phaseIndex, partIndex)));
+    const unlocked = release.status === 'active' && findBlockingPhase(release, phaseIndex) === undefined;
+    if (!alreadyPosted && !unlocked) return;
+    parts.forEach((part, partIndex) => {
+      desired.push(withFingerprint(phaseMessageKey(phaseIndex, partIndex), part, nonces[phaseIndex] ?? 0));
+    });
+  });
+  return desired;
+}
+
+export function phaseMessageKey(phaseIndex: number, partIndex: number): string {
+  return `phase:${phaseIndex}:${partIndex}`;
+}

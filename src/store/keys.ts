@@ -1,0 +1,34 @@
+// Every Redis key shipcheck uses is built here. All keys of one Slack workspace share the hash tag
+// {teamId}, so a script may touch several of them on one Redis Cluster slot.
+
+export function createKeys(prefix: string) {
+  const team = (teamId: string) => `${prefix}:{${teamId}}`;
+  const release = (teamId: string, releaseId: string) => `${team(teamId)}:release:${releaseId}`;
+  return {
+    /** Hash: the release's fields, per-phase open counters (open:<n>) and overrides (ovr:<n>). */
+    releaseMeta: (teamId: string, releaseId: string) => release(teamId, releaseId),
+    /** Hash: item id → JSON {done, by, at} for every item that was ever changed. */
+    releaseItems: (teamId: string, releaseId: string) => `${release(teamId, releaseId)}:items`,
+    /** Hash: item id → "<phase index>|<1 if required else 0>", written once at start. */
+    releaseIndex: (teamId: string, releaseId: string) => `${release(teamId, releaseId)}:index`,
+    /** Stream: the append-only audit trail. */
+    releaseAudit: (teamId: string, releaseId: string) => `${release(teamId, releaseId)}:audit`,
+    /** Hash: where the release's Slack messages are (header, phase parts) and what they last showed. */
+    releaseMessages: (teamId: string, releaseId: string) => `${release(teamId, releaseId)}:messages`,
+    /** Hash: "<env>|<version>" → id of the active release. */
+    activeReleases: (teamId: string) => `${team(teamId)}:active`,
+    /** Sorted set: release ids by start time. */
+    allReleases: (teamId: string) => `${team(teamId)}:releases`,
+    /** Sorted set: ids of the releases of one version, by start time. */
+    versionReleases: (teamId: string, version: string) => `${team(teamId)}:version:${version}`,
+    releaseSequence: (teamId: string) => `${team(teamId)}:seq`,
+    /** String with a TTL: marks a request (a slash command's trigger, a click) as already applied. */
+    appliedRequest: (teamId: string, requestId: string) => `${team(teamId)}:applied:${requestId}`,
+    /** String: the earliest time the next chat.postMessage to a channel may go. */
+    postPacer: (channelId: string) => `${prefix}:pace:post:${channelId}`,
+    /** String: the earliest time the next chat.update in a workspace may go. */
+    updatePacer: (teamId: string) => `${prefix}:pace:update:${teamId}`,
+  };
+}
+
+export type Keys = ReturnType<typeof createKeys>;

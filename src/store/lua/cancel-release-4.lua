@@ -1,0 +1,34 @@
+-- @include gate
+--[[
+  Cancels an active release with a reason and frees its version and environment.
+
+  KEYS[1] release meta hash   KEYS[2] release audit stream   KEYS[3] active releases hash
+  KEYS[4] applied-request marker
+
+  ARGV[1] user id   ARGV[2] reason   ARGV[3] marker ttl (s)
+
+  Output: {1, rev} cancelled | {-1} request already applied | {-2} no such release
+          | {-3, status} release not active
+]]
+if redis.call('EXISTS', KEYS[4]) == 1 then
+  return {-1}
+end
+local status = redis.call('HGET', KEYS[1], 'status')
+if not status then
+  return {-2}
+end
+if status ~= 'active' then
+  return {-3, status}
+end
+local now = nowMs()
+redis.call('HSET', KEYS[1], 'status', 'cancelled', 'finishedAt', now, 'finishedBy', ARGV[1],
+  'cancelReason', ARGV[2])
+local rev = redis.call('HINCRBY', KEYS[1], 'rev', 1)
+local activeField = redis.call('HGET', KEYS[1], 'activeField')
+if redis.call('HGET', KEYS[3], activeField) == redis.call('HGET', KEYS[1], 'id') then
+  redis.call('HDEL', KEYS[3], activeField)
+end
+redis.call('XADD', KEYS[2], '*', 'type', 'cancelled', 'user', ARGV[1], 'at', now,
+  'from', 'active', 'to', 'cancelled', 'reason', ARGV[2])
+redis.call('SET', KEYS[4], '1', 'EX', tonumber(ARGV[3]))
+return {1, rev}

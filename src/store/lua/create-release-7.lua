@@ -1,0 +1,56 @@
+-- @include gate
+--[[
+  Creates a release, unless the same request was applied already or the same version is active
+  in the same environment.
+
+  KEYS[1] release meta hash      KEYS[2] release index hash     KEYS[3] release audit stream
+  KEYS[4] active releases hash   KEYS[5] all releases zset      KEYS[6] version releases zset
+  KEYS[7] applied-request marker
+
+  ARGV[1] release id             ARGV[2] active field "<env>|<version>"
+  ARGV[3] request marker ttl (s) ARGV[4] JSON object of meta fields
+  ARGV[5] JSON array of index pairs [itemId, "<phase>|<required>", ...]
+  ARGV[6] JSON array: open required items per phase
+  ARGV[7] user id
+
+  Output: {1, id, startedAt} created | {2, existing id} request already applied
+          | {-1, existing id} an active release of this version and environment exists
+]]
+local replayedId = redis.call('GET', KEYS[7])
+if replayedId then
+  return {2, replayedId}
+end
+local existingId = redis.call('HGET', KEYS[4], ARGV[2])
+if existingId then
+  return {-1, existingId}
+end
+
+local now = nowMs()
+local releaseId = ARGV[1]
+local meta = cjson.decode(ARGV[4])
+local fields = {'id', releaseId, 'status', 'active', 'startedAt', now, 'rev', 1, 'activeField', ARGV[2]}
+for name, value in pairs(meta) do
+  table.insert(fields, name)
+  table.insert(fields, value)
+end
+local openCounts = cjson.decode(ARGV[6])
+for phaseIndex, count in ipairs(openCounts) do
+  table.insert(fields, 'open:' .. (phaseIndex - 1))
+  table.insert(fields, count)
+end
+table.insert(fields, 'phases')
+table.insert(fields, #openCounts)
+redis.call('HSET', KEYS[1], unpack(fields))
+
+local indexPairs = cjson.decode(ARGV[5])
+for offset = 1, #indexPairs, 500 do
+  redis.call('HSET', KEYS[2], unpack(indexPairs, offset, math.min(offset + 499, #indexPairs)))
+end
+
+redis.call('HSET', KEYS[4], ARGV[2], releaseId)
+redis.call('ZADD', KEYS[5], now, releaseId)
+redis.call('ZADD', KEYS[6], now, releaseId)
+redis.call('XADD', KEYS[3], '*', 'type', 'started', 'user', ARGV[7], 'at', now,
+  'from', 'none', 'to', 'active', 'version', meta.version, 'env', meta.env, 'template', meta.templateId)
+redis.call('SET', KEYS[7], releaseId, 'EX', tonumber(ARGV[3]))
+return {1, releaseId, now}

@@ -1,0 +1,61 @@
+-- @include gate
+--[[
+  Sets one item to done or not done and appends the audit event, together. Setting (not toggling)
+  makes a repeated click harmless; the applied-request marker makes a retried click a no-op even
+  when someone else changed the item in between.
+
+  KEYS[1] release meta hash   KEYS[2] release index hash   KEYS[3] release items hash
+  KEYS[4] release audit stream   KEYS[5] active releases hash   KEYS[6] applied-request marker
+
+  ARGV[1] item id   ARGV[2] "1" done / "0" not done   ARGV[3] user id   ARGV[4] marker ttl (s)
+
+  Output: {1, rev, completed 0|1} applied | {0} already in that state | {-1} request already applied
+          | {-2} no such release | {-3, status} release not active | {-4, blocking phase index} locked
+          | {-5} no such item
+]]
+if redis.call('EXISTS', KEYS[6]) == 1 then
+  return {-1}
+end
+local status = redis.call('HGET', KEYS[1], 'status')
+if not status then
+  return {-2}
+end
+if status ~= 'active' then
+  return {-3, status}
+end
+local location = redis.call('HGET', KEYS[2], ARGV[1])
+if not location then
+  return {-5}
+end
+local separator = string.find(location, '|', 1, true)
+local phaseIndex = tonumber(string.sub(location, 1, separator - 1))
+local required = string.sub(location, separator + 1) == '1'
+
+local blocking = findBlockingPhase(KEYS[1], phaseIndex)
+if blocking ~= nil then
+  return {-4, blocking}
+end
+
+local wantDone = ARGV[2] == '1'
+local current = redis.call('HGET', KEYS[3], ARGV[1])
+local wasDone = current and cjson.decode(current).done or false
+if wasDone == wantDone then
+  redis.call('SET', KEYS[6], '1', 'EX', tonumber(ARGV[4]))
+  return {0}
+end
+
+local now = nowMs()
+redis.call('HSET', KEYS[3], ARGV[1], cjson.encode({done = wantDone, by = ARGV[3], at = now}))
+if required then
+  redis.call('HINCRBY', KEYS[1], 'open:' .. phaseIndex, wantDone and -1 or 1)
+end
+local rev = redis.call('HINCRBY', KEYS[1], 'rev', 1)
+redis.call('XADD', KEYS[4], '*', 'type', wantDone and 'ticked' or 'unticked', 'user', ARGV[3],
+  'at', now, 'item', ARGV[1], 'phase', phaseIndex,
+  'from', wasDone and 'done' or 'open', 'to', wantDone and 'done' or 'open')
+local completed = 0
+if wantDone then
+  completed = completeIfDone(KEYS[1], KEYS[4], KEYS[5], ARGV[3], now)
+end
+redis.call('SET', KEYS[6], '1', 'EX', tonumber(ARGV[4]))
+return {1, rev, completed}

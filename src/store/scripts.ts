@@ -1,0 +1,39 @@
+import { readFileSync } from 'node:fs';
+import type { Redis } from 'ioredis';
+
+// Lua scripts are loaded once and run with EVALSHA through ioredis defineCommand. A file's name ends
+// with its key count (set-item-6.lua); `-- @include <name>` pulls in includes/<name>.lua.
+
+const luaDir = new URL('./lua/', import.meta.url);
+
+function readScript(name: string): string {
+  const source = readFileSync(new URL(`${name}.lua`, luaDir), 'utf8');
+  return source.replace(/^-- @include (\S+)$/gm, (_line, include: string) =>
+    readFileSync(new URL(`includes/${include}.lua`, luaDir), 'utf8'),
+  );
+}
+
+const SCRIPT_FILES = {
+  createRelease: 'create-release-7',
+  setItem: 'set-item-6',
+  overrideGate: 'override-gate-4',
+  cancelRelease: 'cancel-release-4',
+  reserveSlot: 'reserve-slot-1',
+} as const;
+
+type ScriptName = keyof typeof SCRIPT_FILES;
+type ScriptReply = (string | number)[] | number;
+
+export type ScriptedRedis = Redis & {
+  [name in ScriptName]: (...keysThenArgs: (string | number)[]) => Promise<ScriptReply>;
+};
+
+/** Adds shipcheck's scripts to a connection (idempotent). */
+export function defineScripts(redis: Redis): ScriptedRedis {
+  for (const [name, file] of Object.entries(SCRIPT_FILES)) {
+    if (typeof (redis as unknown as Record<string, unknown>)[name] === 'function') continue;
+    const numberOfKeys = Number(file.slice(file.lastIndexOf('-') + 1));
+    redis.defineCommand(name, { numberOfKeys, lua: readScript(file) });
+  }
+  return redis as ScriptedRedis;
+}
