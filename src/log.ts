@@ -1,5 +1,5 @@
 import type { Logger as BoltLogger, LogLevel } from '@slack/bolt';
-import { pino, type Logger } from 'pino';
+import { type Logger, pino } from 'pino';
 
 export type { Logger };
 

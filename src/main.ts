@@ -15,7 +15,10 @@ export interface Shipcheck {
 }
 
 /** The composition root: config → logger → Redis → store → queue → worker → Slack app. */
-export async function startShipcheck(config: Config, log: Logger = createLogger(config.logLevel)): Promise<Shipcheck> {
+export async function startShipcheck(
+  config: Config,
+  log: Logger = createLogger(config.logLevel),
+): Promise<Shipcheck> {
   const templates = await loadTemplates(path.resolve(config.checklistsDir));
   log.info({ templates: [...templates.keys()], mode: config.slack.mode }, 'checklists loaded');
 
@@ -33,7 +36,9 @@ export async function startShipcheck(config: Config, log: Logger = createLogger(
   const queueConnection = new Redis(config.redis.url, { maxRetriesPerRequest: null });
   const workerConnection = new Redis(config.redis.url, { maxRetriesPerRequest: null });
   for (const connection of [queueConnection, workerConnection]) {
-    connection.on('error', (err) => log.warn({ err: { message: err.message } }, 'redis (jobs) connection error'));
+    connection.on('error', (err) =>
+      log.warn({ err: { message: err.message } }, 'redis (jobs) connection error'),
+    );
   }
 
   const store = new ReleaseStore(redis, config.redis.prefix);
@@ -56,7 +61,12 @@ export async function startShipcheck(config: Config, log: Logger = createLogger(
     });
     if (!response.ok) throw new Error(`response_url answered ${response.status}`);
   };
-  const worker = createSyncWorker(workerConnection, config.redis.prefix, { store, outbound, log, notify }, log);
+  const worker = createSyncWorker(
+    workerConnection,
+    config.redis.prefix,
+    { store, outbound, log, notify },
+    log,
+  );
 
   const slack = createSlackApp({ config, log, store, syncQueue, outbound, templates }, async () => {
     const answer = await Promise.race([

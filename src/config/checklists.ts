@@ -46,7 +46,11 @@ export const TemplateSchema = z
     const itemIds = new Set<string>();
     template.phases.forEach((phase, phaseIndex) => {
       if (phaseIds.has(phase.id)) {
-        ctx.addIssue({ code: 'custom', path: ['phases', phaseIndex, 'id'], message: `duplicate phase id "${phase.id}"` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['phases', phaseIndex, 'id'],
+          message: `duplicate phase id "${phase.id}"`,
+        });
       }
       phaseIds.add(phase.id);
       phase.items.forEach((item, itemIndex) => {
@@ -71,11 +75,17 @@ export class ChecklistError extends Error {
 
 function formatPath(issuePath: readonly PropertyKey[]): string {
   if (issuePath.length === 0) return '(top level)';
-  return issuePath.map((part) => (typeof part === 'number' ? `[${part}]` : `.${String(part)}`)).join('').replace(/^\./, '');
+  return issuePath
+    .map((part) => (typeof part === 'number' ? `[${part}]` : `.${String(part)}`))
+    .join('')
+    .replace(/^\./, '');
 }
 
 /** Parses one template file's text. Returns the template or the problems, each naming file, path and reason. */
-export function parseTemplate(fileName: string, text: string): { template: Template } | { problems: string[] } {
+export function parseTemplate(
+  fileName: string,
+  text: string,
+): { template: Template } | { problems: string[] } {
   let raw: unknown;
   try {
     raw = parseYaml(text, { prettyErrors: true });
@@ -85,7 +95,11 @@ export function parseTemplate(fileName: string, text: string): { template: Templ
   }
   const result = TemplateSchema.safeParse(raw);
   if (!result.success) {
-    return { problems: result.error.issues.map((issue) => `${fileName}: ${formatPath(issue.path)}: ${issue.message}`) };
+    return {
+      problems: result.error.issues.map(
+        (issue) => `${fileName}: ${formatPath(issue.path)}: ${issue.message}`,
+      ),
+    };
   }
   const expectedId = path.basename(fileName).replace(/\.ya?ml$/, '');
   if (result.data.id !== expectedId) {

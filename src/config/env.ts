@@ -9,67 +9,90 @@ const optionalText = z
   .transform((value) => (value === '' ? undefined : value))
   .optional();
 
-const EnvSchema = z
-  .object({
-    SLACK_BOT_TOKEN: z
-      .string({ error: 'required: the bot token (xoxb-…) from "OAuth & Permissions"' })
-      .trim()
-      .regex(/^xoxb-\S+$/, 'must be a bot token starting with xoxb-'),
-    SLACK_SIGNING_SECRET: optionalText,
-    SLACK_APP_TOKEN: optionalText.pipe(
-      z
-        .string()
-        .regex(/^xapp-\S+$/, 'must be an app-level token starting with xapp- (Socket Mode)')
-        .optional(),
-    ),
-    SLACK_API_URL: optionalText.pipe(
-      z
-        .url({ protocol: /^https?$/, error: 'must be an http(s) URL such as https://slack.com/api/' })
-        .transform((url) => (url.endsWith('/') ? url : `${url}/`))
-        .optional(),
-    ),
-    REDIS_URL: optionalText.pipe(
-      z
-        .url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL' })
-        .default('redis://127.0.0.1:6379'),
-    ),
-    REDIS_PREFIX: optionalText.pipe(
-      z
-        .string()
-        .regex(/^[A-Za-z0-9_-]{1,32}$/, 'use letters, digits, dashes and underscores (at most 32)')
-        .default('shipcheck'),
-    ),
-    PORT: optionalText.pipe(z.coerce.number<string | undefined>({ error: 'must be a port number' }).int().min(1).max(65535).default(3000)),
-    DEPLOY_CHANNEL: optionalText.pipe(
-      z
-        .string()
-        .regex(/^[CG][A-Z0-9]{2,}$/, 'must be a channel ID such as C0123456789 (not a #name)')
-        .optional(),
-    ),
-    DEPLOY_ENVIRONMENTS: optionalText.pipe(
-      z
-        .string()
-        .default('production,staging,development')
-        .transform((list) => [...new Set(list.split(',').map((name) => name.trim().toLowerCase()))])
-        .pipe(
-          z
-            .array(
-              z
-                .string()
-                .regex(/^[a-z0-9][a-z0-9_-]{0,31}$/, 'environment names use lowercase letters, digits, - and _'),
-            )
-            .min(1),
-        ),
-    ),
-    CHECKLISTS_DIR: optionalText.pipe(z.string().default('checklists')),
-    LOG_LEVEL: optionalText.pipe(
-      z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-    ),
-    // Slack allows about one message per second per channel.
-    SLACK_POST_INTERVAL_MS: optionalText.pipe(z.coerce.number<string | undefined>({ error: 'must be a number of milliseconds' }).int().min(0).max(60_000).default(1000)),
-    // chat.update is Tier 3 (about 50 a minute per workspace): coalesced updates are spaced this far apart.
-    SLACK_UPDATE_INTERVAL_MS: optionalText.pipe(z.coerce.number<string | undefined>({ error: 'must be a number of milliseconds' }).int().min(0).max(60_000).default(1200)),
-  });
+const EnvSchema = z.object({
+  SLACK_BOT_TOKEN: z
+    .string({ error: 'required: the bot token (xoxb-…) from "OAuth & Permissions"' })
+    .trim()
+    .regex(/^xoxb-\S+$/, 'must be a bot token starting with xoxb-'),
+  SLACK_SIGNING_SECRET: optionalText,
+  SLACK_APP_TOKEN: optionalText.pipe(
+    z
+      .string()
+      .regex(/^xapp-\S+$/, 'must be an app-level token starting with xapp- (Socket Mode)')
+      .optional(),
+  ),
+  SLACK_API_URL: optionalText.pipe(
+    z
+      .url({ protocol: /^https?$/, error: 'must be an http(s) URL such as https://slack.com/api/' })
+      .transform((url) => (url.endsWith('/') ? url : `${url}/`))
+      .optional(),
+  ),
+  REDIS_URL: optionalText.pipe(
+    z
+      .url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL' })
+      .default('redis://127.0.0.1:6379'),
+  ),
+  REDIS_PREFIX: optionalText.pipe(
+    z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{1,32}$/, 'use letters, digits, dashes and underscores (at most 32)')
+      .default('shipcheck'),
+  ),
+  PORT: optionalText.pipe(
+    z.coerce
+      .number<string | undefined>({ error: 'must be a port number' })
+      .int()
+      .min(1)
+      .max(65535)
+      .default(3000),
+  ),
+  DEPLOY_CHANNEL: optionalText.pipe(
+    z
+      .string()
+      .regex(/^[CG][A-Z0-9]{2,}$/, 'must be a channel ID such as C0123456789 (not a #name)')
+      .optional(),
+  ),
+  DEPLOY_ENVIRONMENTS: optionalText.pipe(
+    z
+      .string()
+      .default('production,staging,development')
+      .transform((list) => [...new Set(list.split(',').map((name) => name.trim().toLowerCase()))])
+      .pipe(
+        z
+          .array(
+            z
+              .string()
+              .regex(
+                /^[a-z0-9][a-z0-9_-]{0,31}$/,
+                'environment names use lowercase letters, digits, - and _',
+              ),
+          )
+          .min(1),
+      ),
+  ),
+  CHECKLISTS_DIR: optionalText.pipe(z.string().default('checklists')),
+  LOG_LEVEL: optionalText.pipe(
+    z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  ),
+  // Slack allows about one message per second per channel.
+  SLACK_POST_INTERVAL_MS: optionalText.pipe(
+    z.coerce
+      .number<string | undefined>({ error: 'must be a number of milliseconds' })
+      .int()
+      .min(0)
+      .max(60_000)
+      .default(1000),
+  ),
+  // chat.update is Tier 3 (about 50 a minute per workspace): coalesced updates are spaced this far apart.
+  SLACK_UPDATE_INTERVAL_MS: optionalText.pipe(
+    z.coerce
+      .number<string | undefined>({ error: 'must be a number of milliseconds' })
+      .int()
+      .min(0)
+      .max(60_000)
+      .default(1200),
+  ),
+});
 
 export interface Config {
   slack: {

@@ -120,7 +120,8 @@ export function parseDeployCommand(rawText: string, vocabulary: CommandVocabular
       else reason = version.value[1].trim();
       reason = reason.trim();
       if (!reason) return fail({ code: 'reason_missing', subcommand: 'cancel' });
-      if (reason.length > MAX_REASON_LENGTH) return fail({ code: 'reason_too_long', maxLength: MAX_REASON_LENGTH });
+      if (reason.length > MAX_REASON_LENGTH)
+        return fail({ code: 'reason_too_long', maxLength: MAX_REASON_LENGTH });
       return ok({ kind: 'cancel', version: version.value[0], env, reason });
     }
     case 'list':

@@ -1,5 +1,5 @@
 import type { Logger } from '../log.js';
-import { type SlackOutbound, SlackPlatformError, CHANNEL_UNUSABLE_ERRORS } from '../slack/outbound.js';
+import { CHANNEL_UNUSABLE_ERRORS, type SlackOutbound, SlackPlatformError } from '../slack/outbound.js';
 import { planReleaseMessages } from '../slack/views/release-messages.js';
 import type { ReleaseStore } from '../store/release-store.js';
 import type { SyncJobData } from './sync-queue.js';
@@ -55,7 +55,11 @@ export async function syncRelease(deps: SyncDeps, data: SyncJobData): Promise<vo
         if (permalink) await store.savePermalink(data.teamId, data.releaseId, permalink);
       }
     } catch (err) {
-      if (message.key === 'header' && err instanceof SlackPlatformError && CHANNEL_UNUSABLE_ERRORS.has(err.slackError)) {
+      if (
+        message.key === 'header' &&
+        err instanceof SlackPlatformError &&
+        CHANNEL_UNUSABLE_ERRORS.has(err.slackError)
+      ) {
         await abandonUnpostableRelease(deps, data, channel, err.slackError);
         return;
       }
@@ -72,7 +76,12 @@ export async function syncRelease(deps: SyncDeps, data: SyncJobData): Promise<vo
 }
 
 /** A release whose header Slack refuses to post would block its version forever; cancel it on the record. */
-async function abandonUnpostableRelease(deps: SyncDeps, data: SyncJobData, channel: string, slackError: string) {
+async function abandonUnpostableRelease(
+  deps: SyncDeps,
+  data: SyncJobData,
+  channel: string,
+  slackError: string,
+) {
   const reason = `shipcheck could not post in the channel (${slackError})`;
   await deps.store.cancelRelease({
     teamId: data.teamId,
@@ -81,12 +90,18 @@ async function abandonUnpostableRelease(deps: SyncDeps, data: SyncJobData, chann
     reason,
     requestId: `unpostable-${data.releaseId}`,
   });
-  deps.log.warn({ teamId: data.teamId, releaseId: data.releaseId, channel, slackError }, 'release cancelled: channel unusable');
+  deps.log.warn(
+    { teamId: data.teamId, releaseId: data.releaseId, channel, slackError },
+    'release cancelled: channel unusable',
+  );
   if (data.responseUrl) {
     const hint =
       slackError === 'not_in_channel'
         ? `Invite me first with \`/invite @shipcheck\` in <#${channel}>, then run the command again.`
         : 'Check that the channel exists, is not archived and that I am a member, then run the command again.';
-    await deps.notify(data.responseUrl, `I could not post the release in <#${channel}> (${slackError}), so I cancelled it. ${hint}`);
+    await deps.notify(
+      data.responseUrl,
+      `I could not post the release in <#${channel}> (${slackError}), so I cancelled it. ${hint}`,
+    );
   }
 }

@@ -24,7 +24,15 @@ export function createSyncWorker(
     },
   );
   worker.on('failed', (job, err) => {
-    log.warn({ err, jobId: job?.id, attemptsMade: job?.attemptsMade, data: job?.data && { ...job.data, responseUrl: undefined } }, 'sync job failed');
+    log.warn(
+      {
+        err,
+        jobId: job?.id,
+        attemptsMade: job?.attemptsMade,
+        data: job?.data && { ...job.data, responseUrl: undefined },
+      },
+      'sync job failed',
+    );
   });
   worker.on('error', (err) => log.error({ err }, 'sync worker error'));
   return worker;

@@ -4,7 +4,8 @@ import { createErrorId, describeUnexpectedError, describeUserError } from './use
 // The funnel for errors after a request was acknowledged: Redis being away becomes a clear "try again";
 // anything else is logged with an error id that the user sees too. Never swallowed silently.
 
-const REDIS_DOWN_PATTERN = /Stream isn't writeable|Connection is closed|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|max retries per request/i;
+const REDIS_DOWN_PATTERN =
+  /Stream isn't writeable|Connection is closed|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|max retries per request/i;
 
 export function isRedisUnavailable(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
@@ -29,6 +30,8 @@ export async function runGuarded(
       log.error({ ...context, err, errorId }, 'request failed');
       text = describeUnexpectedError(errorId);
     }
-    await tell(text).catch((tellErr: unknown) => log.warn({ ...context, err: tellErr }, 'could not tell the user'));
+    await tell(text).catch((tellErr: unknown) =>
+      log.warn({ ...context, err: tellErr }, 'could not tell the user'),
+    );
   }
 }

@@ -1,5 +1,5 @@
 import type { KnownBlock, View } from '@slack/types';
-import { ErrorCode, type WebAPICallError, WebClient, type WebAPIPlatformError } from '@slack/web-api';
+import { ErrorCode, type WebAPICallError, type WebAPIPlatformError, WebClient } from '@slack/web-api';
 import type { Logger } from '../log.js';
 import type { ReleaseStore } from '../store/release-store.js';
 
@@ -99,7 +99,12 @@ export class SlackOutbound {
     );
   }
 
-  async postEphemeral(args: { channel: string; user: string; text: string; blocks?: KnownBlock[] }): Promise<void> {
+  async postEphemeral(args: {
+    channel: string;
+    user: string;
+    text: string;
+    blocks?: KnownBlock[];
+  }): Promise<void> {
     await this.call('chat.postEphemeral', { ...args }, undefined);
   }
 
@@ -143,7 +148,10 @@ export class SlackOutbound {
           this.log.warn({ method, teamId, retryAfterMs: pauseMs, attempt }, 'slack rate limited');
         } else {
           pauseMs = Math.min(250 * 2 ** attempt, 8000);
-          this.log.warn({ method, teamId, attempt, err: error, retryInMs: pauseMs }, 'slack call failed; retrying');
+          this.log.warn(
+            { method, teamId, attempt, err: error, retryInMs: pauseMs },
+            'slack call failed; retrying',
+          );
         }
       }
     }

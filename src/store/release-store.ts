@@ -295,8 +295,17 @@ export class ReleaseStore {
     return messages;
   }
 
-  async saveMessageRef(teamId: string, releaseId: string, messageKey: string, ref: MessageRef): Promise<void> {
-    await this.redis.hset(this.keys.releaseMessages(teamId, releaseId), `msg:${messageKey}`, JSON.stringify(ref));
+  async saveMessageRef(
+    teamId: string,
+    releaseId: string,
+    messageKey: string,
+    ref: MessageRef,
+  ): Promise<void> {
+    await this.redis.hset(
+      this.keys.releaseMessages(teamId, releaseId),
+      `msg:${messageKey}`,
+      JSON.stringify(ref),
+    );
   }
 
   async savePermalink(teamId: string, releaseId: string, permalink: string): Promise<void> {

@@ -6,7 +6,13 @@ import type { SlackDeps } from '../deps.js';
 import { runGuarded } from '../guard.js';
 import { mentionChannel } from '../mrkdwn.js';
 import { describeUserError } from '../user-errors.js';
-import { renderAudit, renderHelp, renderReleaseList, renderStatus, type Reply } from '../views/command-replies.js';
+import {
+  type Reply,
+  renderAudit,
+  renderHelp,
+  renderReleaseList,
+  renderStatus,
+} from '../views/command-replies.js';
 import { releaseTitle } from '../views/release-messages.js';
 
 const DEFAULT_ENV = 'production';
@@ -30,8 +36,14 @@ export function registerDeployCommand(app: App, deps: SlackDeps): void {
       subcommand: parsed.value.kind,
       retryNum: context.retryNum,
     });
-    const reply = (answer: Reply) => respond({ response_type: 'ephemeral', replace_original: false, ...answer });
-    await runGuarded(log, {}, (text) => reply({ text }), () => handleCommand(deps, command, parsed.value, reply));
+    const reply = (answer: Reply) =>
+      respond({ response_type: 'ephemeral', replace_original: false, ...answer });
+    await runGuarded(
+      log,
+      {},
+      (text) => reply({ text }),
+      () => handleCommand(deps, command, parsed.value, reply),
+    );
   });
 }
 
@@ -63,16 +75,34 @@ async function handleCommand(
       });
       if (result.kind === 'exists') {
         const { permalink } = await deps.store.getMessages(teamId, result.releaseId);
-        await refuse({ code: 'release_exists', version: parsed.version, env, ...(permalink ? { permalink } : {}) });
+        await refuse({
+          code: 'release_exists',
+          version: parsed.version,
+          env,
+          ...(permalink ? { permalink } : {}),
+        });
         return;
       }
-      await deps.syncQueue.requestSync({ teamId, releaseId: result.releaseId, responseUrl: command.response_url });
+      await deps.syncQueue.requestSync({
+        teamId,
+        releaseId: result.releaseId,
+        responseUrl: command.response_url,
+      });
       deps.log.info(
-        { teamId, releaseId: result.releaseId, version: parsed.version, env, templateId, replayed: result.kind === 'replayed' },
+        {
+          teamId,
+          releaseId: result.releaseId,
+          version: parsed.version,
+          env,
+          templateId,
+          replayed: result.kind === 'replayed',
+        },
         'release started',
       );
       if (channelId !== command.channel_id && result.kind === 'created') {
-        await reply({ text: `Started ${parsed.version} → ${env}; its checklists are in ${mentionChannel(channelId)}.` });
+        await reply({
+          text: `Started ${parsed.version} → ${env}; its checklists are in ${mentionChannel(channelId)}.`,
+        });
       }
       return;
     }
@@ -89,8 +119,13 @@ async function handleCommand(
       return;
     }
     case 'list': {
-      const [active, recent] = await Promise.all([deps.store.listActive(teamId), deps.store.listRecent(teamId, 10)]);
-      await reply(renderReleaseList(active, recent, await loadPermalinks(deps, teamId, [...active, ...recent])));
+      const [active, recent] = await Promise.all([
+        deps.store.listActive(teamId),
+        deps.store.listRecent(teamId, 10),
+      ]);
+      await reply(
+        renderReleaseList(active, recent, await loadPermalinks(deps, teamId, [...active, ...recent])),
+      );
       return;
     }
     case 'audit': {
@@ -105,7 +140,11 @@ async function handleCommand(
       );
       if (candidates.length === 0) return void (await refuse(notFound(parsed.version, parsed.env)));
       if (candidates.length > 1) {
-        await refuse({ code: 'release_ambiguous', version: parsed.version, envs: candidates.map((release) => release.env) });
+        await refuse({
+          code: 'release_ambiguous',
+          version: parsed.version,
+          envs: candidates.map((release) => release.env),
+        });
         return;
       }
       const release = candidates[0]!;
@@ -117,12 +156,19 @@ async function handleCommand(
         requestId: command.trigger_id,
       });
       if (result.kind === 'closed') {
-        await refuse({ code: 'release_closed', version: release.version, env: release.env, status: result.status });
+        await refuse({
+          code: 'release_closed',
+          version: release.version,
+          env: release.env,
+          status: result.status,
+        });
         return;
       }
       await deps.syncQueue.requestSync({ teamId, releaseId: release.id });
       deps.log.info({ teamId, releaseId: release.id, result: result.kind }, 'release cancelled');
-      await reply({ text: `Cancelled ${releaseTitle(release)}. The reason is on the release and in its audit trail.` });
+      await reply({
+        text: `Cancelled ${releaseTitle(release)}. The reason is on the release and in its audit trail.`,
+      });
       return;
     }
   }
@@ -142,7 +188,11 @@ async function findLatest(deps: SlackDeps, teamId: string, version: string, env:
   return releases.find((release) => !env || release.env === env);
 }
 
-async function loadPermalinks(deps: SlackDeps, teamId: string, releases: Release[]): Promise<Map<string, string>> {
+async function loadPermalinks(
+  deps: SlackDeps,
+  teamId: string,
+  releases: Release[],
+): Promise<Map<string, string>> {
   const permalinks = new Map<string, string>();
   await Promise.all(
     releases.map(async (release) => {

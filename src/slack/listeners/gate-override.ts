@@ -2,7 +2,13 @@ import type { App, BlockAction, ButtonAction } from '@slack/bolt';
 import { findBlockingPhase } from '../../domain/release.js';
 import type { SlackDeps } from '../deps.js';
 import { runGuarded } from '../guard.js';
-import { ActionId, CallbackId, decodeGateOverrideMetadata, decodeReleaseValue, GateOverrideField } from '../ids.js';
+import {
+  ActionId,
+  CallbackId,
+  decodeGateOverrideMetadata,
+  decodeReleaseValue,
+  GateOverrideField,
+} from '../ids.js';
 import { describeUserError } from '../user-errors.js';
 import { renderGateOverrideModal } from '../views/command-replies.js';
 
@@ -16,37 +22,55 @@ export function registerGateOverride(app: App, deps: SlackDeps): void {
     const tell = (text: string) => respond({ response_type: 'ephemeral', replace_original: false, text });
     const teamId = body.team?.id;
     const releaseId = decodeReleaseValue(action.value);
-    if (!teamId || !releaseId) return void (await tell(describeUserError({ code: 'payload_invalid' })).catch(() => {}));
+    if (!teamId || !releaseId)
+      return void (await tell(describeUserError({ code: 'payload_invalid' })).catch(() => {}));
     const log = deps.log.child({ teamId, releaseId, userId: body.user.id });
     await runGuarded(log, {}, tell, async () => {
       const release = await deps.store.getRelease(teamId, releaseId);
       if (!release) return void (await tell(describeUserError({ code: 'item_unknown' })));
       if (release.status !== 'active') {
-        await tell(describeUserError({ code: 'release_closed', version: release.version, env: release.env, status: release.status }));
+        await tell(
+          describeUserError({
+            code: 'release_closed',
+            version: release.version,
+            env: release.env,
+            status: release.status,
+          }),
+        );
         return;
       }
       const locked = release.template.phases
         .map((_phase, index) => index)
         .filter((index) => findBlockingPhase(release, index) !== undefined);
-      if (locked.length === 0) return void (await tell('No phase of this release is locked; there is nothing to override.'));
+      if (locked.length === 0)
+        return void (await tell('No phase of this release is locked; there is nothing to override.'));
       await deps.outbound.openView(body.trigger_id, renderGateOverrideModal(release, locked));
     });
   });
 
   app.view(CallbackId.gateOverride, async ({ ack, body, view }) => {
     const metadata = decodeGateOverrideMetadata(view.private_metadata);
-    const phaseValue = view.state.values[GateOverrideField.phaseBlock]?.[GateOverrideField.phaseAction]?.selected_option?.value;
-    const reason = (view.state.values[GateOverrideField.reasonBlock]?.[GateOverrideField.reasonAction]?.value ?? '').trim();
+    const phaseValue =
+      view.state.values[GateOverrideField.phaseBlock]?.[GateOverrideField.phaseAction]?.selected_option
+        ?.value;
+    const reason = (
+      view.state.values[GateOverrideField.reasonBlock]?.[GateOverrideField.reasonAction]?.value ?? ''
+    ).trim();
     const phaseIndex = Number(phaseValue);
     if (reason.length < MIN_REASON_LENGTH || reason.length > MAX_REASON_LENGTH) {
       await ack({
         response_action: 'errors',
-        errors: { [GateOverrideField.reasonBlock]: `Write a reason of ${MIN_REASON_LENGTH} to ${MAX_REASON_LENGTH} characters.` },
+        errors: {
+          [GateOverrideField.reasonBlock]: `Write a reason of ${MIN_REASON_LENGTH} to ${MAX_REASON_LENGTH} characters.`,
+        },
       });
       return;
     }
     if (!metadata || !Number.isInteger(phaseIndex)) {
-      await ack({ response_action: 'errors', errors: { [GateOverrideField.phaseBlock]: 'Choose a phase to unlock.' } });
+      await ack({
+        response_action: 'errors',
+        errors: { [GateOverrideField.phaseBlock]: 'Choose a phase to unlock.' },
+      });
       return;
     }
     await ack();
@@ -61,7 +85,14 @@ export function registerGateOverride(app: App, deps: SlackDeps): void {
       const release = await deps.store.getRelease(teamId, releaseId);
       if (!release) return;
       channelId = release.channelId;
-      const result = await deps.store.overrideGate({ teamId, releaseId, phaseIndex, userId, reason, requestId: view.id });
+      const result = await deps.store.overrideGate({
+        teamId,
+        releaseId,
+        phaseIndex,
+        userId,
+        reason,
+        requestId: view.id,
+      });
       const phaseName = release.template.phases[phaseIndex]?.name ?? `phase ${phaseIndex + 1}`;
       switch (result.kind) {
         case 'applied':
@@ -71,7 +102,14 @@ export function registerGateOverride(app: App, deps: SlackDeps): void {
         case 'not_locked':
           return void (await tell(describeUserError({ code: 'gate_not_locked', phaseName })));
         case 'closed':
-          await tell(describeUserError({ code: 'release_closed', version: release.version, env: release.env, status: result.status }));
+          await tell(
+            describeUserError({
+              code: 'release_closed',
+              version: release.version,
+              env: release.env,
+              status: result.status,
+            }),
+          );
           return;
         case 'replayed':
           return;

@@ -22,72 +22,90 @@ const ItemClick = z.object({
 });
 
 export function registerItemActions(app: App, deps: SlackDeps): void {
-  app.action<BlockAction<CheckboxesAction>>({ action_id: ITEM_ACTION_PATTERN }, async ({ ack, body, action, respond }) => {
-    await ack();
-    const tell = (text: string) => respond({ response_type: 'ephemeral', replace_original: false, text });
-    const parsed = ItemClick.safeParse({ team: body.team, user: body.user, action });
-    const target = parsed.success ? decodeItemActionId(parsed.data.action.action_id) : undefined;
-    if (!parsed.success || !target) {
-      deps.log.warn({ actionId: action?.action_id }, 'unreadable item click');
-      await tell(describeUserError({ code: 'payload_invalid' })).catch(() => {});
-      return;
-    }
-    const { team, user } = parsed.data;
-    const click = parsed.data.action;
-    const done = click.selected_options.length > 0;
-    const log = deps.log.child({ teamId: team.id, releaseId: target.releaseId, itemId: target.itemId, userId: user.id });
-    await runGuarded(log, {}, tell, async () => {
-      const result = await deps.store.setItem({
+  app.action<BlockAction<CheckboxesAction>>(
+    { action_id: ITEM_ACTION_PATTERN },
+    async ({ ack, body, action, respond }) => {
+      await ack();
+      const tell = (text: string) => respond({ response_type: 'ephemeral', replace_original: false, text });
+      const parsed = ItemClick.safeParse({ team: body.team, user: body.user, action });
+      const target = parsed.success ? decodeItemActionId(parsed.data.action.action_id) : undefined;
+      if (!parsed.success || !target) {
+        deps.log.warn({ actionId: action?.action_id }, 'unreadable item click');
+        await tell(describeUserError({ code: 'payload_invalid' })).catch(() => {});
+        return;
+      }
+      const { team, user } = parsed.data;
+      const click = parsed.data.action;
+      const done = click.selected_options.length > 0;
+      const log = deps.log.child({
         teamId: team.id,
         releaseId: target.releaseId,
         itemId: target.itemId,
-        done,
         userId: user.id,
-        requestId: `${user.id}-${click.action_ts}-${target.releaseId}-${target.itemId}`,
       });
-      switch (result.kind) {
-        case 'applied':
-          log.info({ done, rev: result.rev, completed: result.completed }, done ? 'item ticked' : 'item unticked');
-          await deps.syncQueue.requestSync({ teamId: team.id, releaseId: target.releaseId });
-          return;
-        case 'unchanged':
-        case 'replayed':
-          log.debug({ result: result.kind }, 'click changed nothing');
-          return;
-        case 'locked':
-        case 'closed': {
-          const release = await deps.store.getRelease(team.id, target.releaseId);
-          if (!release) return void (await tell(describeUserError({ code: 'item_unknown' })));
-          // Their client shows the box as they clicked it; re-render it so it shows the stored state.
-          const phaseIndex = release.template.phases.findIndex((phase) =>
-            phase.items.some((item) => item.id === target.itemId),
-          );
-          await deps.store.bumpPhaseNonce(team.id, target.releaseId, Math.max(phaseIndex, 0));
-          await deps.syncQueue.requestSync({ teamId: team.id, releaseId: target.releaseId });
-          let error: UserError;
-          if (result.kind === 'closed') {
-            error = { code: 'release_closed', version: release.version, env: release.env, status: result.status };
-          } else {
-            const blocking = release.template.phases[result.blockingPhaseIndex]!;
-            error = {
-              code: 'phase_locked',
-              phaseName: release.template.phases[phaseIndex]?.name ?? '',
-              blockingPhaseName: blocking.name,
-              openItems: blocking.items.filter((item) => item.required && !release.items[item.id]?.done).map((item) => item.text),
-            };
+      await runGuarded(log, {}, tell, async () => {
+        const result = await deps.store.setItem({
+          teamId: team.id,
+          releaseId: target.releaseId,
+          itemId: target.itemId,
+          done,
+          userId: user.id,
+          requestId: `${user.id}-${click.action_ts}-${target.releaseId}-${target.itemId}`,
+        });
+        switch (result.kind) {
+          case 'applied':
+            log.info(
+              { done, rev: result.rev, completed: result.completed },
+              done ? 'item ticked' : 'item unticked',
+            );
+            await deps.syncQueue.requestSync({ teamId: team.id, releaseId: target.releaseId });
+            return;
+          case 'unchanged':
+          case 'replayed':
+            log.debug({ result: result.kind }, 'click changed nothing');
+            return;
+          case 'locked':
+          case 'closed': {
+            const release = await deps.store.getRelease(team.id, target.releaseId);
+            if (!release) return void (await tell(describeUserError({ code: 'item_unknown' })));
+            // Their client shows the box as they clicked it; re-render it so it shows the stored state.
+            const phaseIndex = release.template.phases.findIndex((phase) =>
+              phase.items.some((item) => item.id === target.itemId),
+            );
+            await deps.store.bumpPhaseNonce(team.id, target.releaseId, Math.max(phaseIndex, 0));
+            await deps.syncQueue.requestSync({ teamId: team.id, releaseId: target.releaseId });
+            let error: UserError;
+            if (result.kind === 'closed') {
+              error = {
+                code: 'release_closed',
+                version: release.version,
+                env: release.env,
+                status: result.status,
+              };
+            } else {
+              const blocking = release.template.phases[result.blockingPhaseIndex]!;
+              error = {
+                code: 'phase_locked',
+                phaseName: release.template.phases[phaseIndex]?.name ?? '',
+                blockingPhaseName: blocking.name,
+                openItems: blocking.items
+                  .filter((item) => item.required && !release.items[item.id]?.done)
+                  .map((item) => item.text),
+              };
+            }
+            log.info({ result: result.kind }, 'click refused');
+            await tell(describeUserError(error));
+            return;
           }
-          log.info({ result: result.kind }, 'click refused');
-          await tell(describeUserError(error));
-          return;
+          case 'not_found':
+          case 'unknown_item':
+            log.warn({ result: result.kind }, 'click on an unknown release or item');
+            await tell(describeUserError({ code: 'item_unknown' }));
+            return;
+          default:
+            throw new Error(`unexpected result ${result.kind} for a click`);
         }
-        case 'not_found':
-        case 'unknown_item':
-          log.warn({ result: result.kind }, 'click on an unknown release or item');
-          await tell(describeUserError({ code: 'item_unknown' }));
-          return;
-        default:
-          throw new Error(`unexpected result ${result.kind} for a click`);
-      }
-    });
-  });
+      });
+    },
+  );
 }

@@ -1,6 +1,12 @@
 import type { KnownBlock, View } from '@slack/types';
 import type { AuditEvent } from '../../domain/audit.js';
-import { computeProgress, countOpenRequired, currentPhaseIndex, phaseState, type Release } from '../../domain/release.js';
+import {
+  computeProgress,
+  countOpenRequired,
+  currentPhaseIndex,
+  phaseState,
+  type Release,
+} from '../../domain/release.js';
 import { findItem } from '../../domain/template.js';
 import { CallbackId, encodeGateOverrideMetadata, GateOverrideField } from '../ids.js';
 import { escapeMrkdwn, formatSlackDate, linkTo, mentionUser, truncate } from '../mrkdwn.js';
@@ -55,7 +61,9 @@ export function renderStatus(release: Release, permalink: string | undefined): R
     const state = phaseState(release, index);
     const icon = state === 'done' ? '✅' : state === 'open' ? '▶️' : '🔒';
     const open = countOpenRequired(release, index);
-    lines.push(`${icon} ${index + 1}. ${escapeMrkdwn(phase.name)}${open > 0 ? ` (${open} required open)` : ''}`);
+    lines.push(
+      `${icon} ${index + 1}. ${escapeMrkdwn(phase.name)}${open > 0 ? ` (${open} required open)` : ''}`,
+    );
   });
   const current = currentPhaseIndex(release);
   if (release.status === 'active' && current !== undefined) {
@@ -67,7 +75,10 @@ export function renderStatus(release: Release, permalink: string | undefined): R
     if (openItems.length > 10) lines.push(`…and ${openItems.length - 10} more`);
   }
   if (release.status === 'cancelled' && release.cancelReason) {
-    lines.push('', `Cancelled by ${mentionUser(release.finishedBy ?? '')}: _${escapeMrkdwn(release.cancelReason)}_`);
+    lines.push(
+      '',
+      `Cancelled by ${mentionUser(release.finishedBy ?? '')}: _${escapeMrkdwn(release.cancelReason)}_`,
+    );
   }
   const text = truncate(lines.join('\n'), BlockKitLimits.sectionText);
   return { text, blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }] };
@@ -120,7 +131,9 @@ export function describeAuditEvent(release: Release, event: AuditEvent): string 
 
 /** The audit trail, oldest first, in as many sections as fit one message; the newest are kept. */
 export function renderAudit(release: Release, events: AuditEvent[]): Reply {
-  const lines = events.map((event) => `${formatSlackDate(event.at, '{date_num} {time_secs}')} ${describeAuditEvent(release, event)}`);
+  const lines = events.map(
+    (event) => `${formatSlackDate(event.at, '{date_num} {time_secs}')} ${describeAuditEvent(release, event)}`,
+  );
   const maxSections = BlockKitLimits.blocksPerMessage - 2;
   const sections: string[] = [];
   let current = '';

@@ -103,7 +103,10 @@ export function renderHeader(release: Release): RenderedMessage {
     },
     {
       type: 'section',
-      text: { type: 'mrkdwn', text: truncate(`*Phases*\n${phaseLines.join('\n')}`, BlockKitLimits.sectionText) },
+      text: {
+        type: 'mrkdwn',
+        text: truncate(`*Phases*\n${phaseLines.join('\n')}`, BlockKitLimits.sectionText),
+      },
     },
   ];
   if (release.overrides.length > 0) {
@@ -112,10 +115,14 @@ export function renderHeader(release: Release): RenderedMessage {
       return `⚠️ *${escapeMrkdwn(phase?.name ?? `phase ${override.phaseIndex + 1}`)}* unlocked early by ${mentionUser(override.by)} ${formatSlackDate(override.at)}: _${escapeMrkdwn(override.reason)}_`;
     });
     const skipped = release.status === 'completed' ? listSkippedItems(release).length : 0;
-    if (skipped > 0) lines.push(`⚠️ ${skipped} required item${skipped === 1 ? ' was' : 's were'} passed by an override`);
+    if (skipped > 0)
+      lines.push(`⚠️ ${skipped} required item${skipped === 1 ? ' was' : 's were'} passed by an override`);
     blocks.push({
       type: 'section',
-      text: { type: 'mrkdwn', text: truncate(`*Gate overrides*\n${lines.join('\n')}`, BlockKitLimits.sectionText) },
+      text: {
+        type: 'mrkdwn',
+        text: truncate(`*Gate overrides*\n${lines.join('\n')}`, BlockKitLimits.sectionText),
+      },
     });
   }
   const lockedPhaseExists = phases.some((_phase, index) => phaseState(release, index) === 'locked');
@@ -154,7 +161,10 @@ export function renderHeader(release: Release): RenderedMessage {
 function describeItem(release: Release, item: TemplateItem, withCheckbox: boolean): string {
   const state = release.items[item.id];
   const marker = withCheckbox ? '' : state?.done ? '✅ ' : '⬜ ';
-  const tags = [item.required ? undefined : '_optional_', item.role ? `_${escapeMrkdwn(item.role)}_` : undefined]
+  const tags = [
+    item.required ? undefined : '_optional_',
+    item.role ? `_${escapeMrkdwn(item.role)}_` : undefined,
+  ]
     .filter(Boolean)
     .join(' · ');
   const lines = [`${marker}${escapeMrkdwn(item.text)}${tags ? `  ${tags}` : ''}`];
@@ -187,7 +197,8 @@ function describePhaseStatus(release: Release, phaseIndex: number): string {
   const required = phase.items.filter((item) => item.required).length;
   const open = countOpenRequired(release, phaseIndex);
   const due = phase.due ? ` · due ${phase.due}` : '';
-  if (release.status !== 'active') return `Release ${release.status}; read-only · ${required - open}/${required} required done${due}`;
+  if (release.status !== 'active')
+    return `Release ${release.status}; read-only · ${required - open}/${required} required done${due}`;
   const blocking = findBlockingPhase(release, phaseIndex);
   if (blocking !== undefined) {
     const blocker = release.template.phases[blocking]!;
@@ -264,7 +275,9 @@ export function planReleaseMessages(
   const desired: DesiredMessage[] = [withFingerprint('header', renderHeader(release), 0)];
   release.template.phases.forEach((_phase, phaseIndex) => {
     const parts = renderPhaseParts(release, phaseIndex);
-    const alreadyPosted = parts.some((_part, partIndex) => postedKeys.has(phaseMessageKey(phaseIndex, partIndex)));
+    const alreadyPosted = parts.some((_part, partIndex) =>
+      postedKeys.has(phaseMessageKey(phaseIndex, partIndex)),
+    );
     const unlocked = release.status === 'active' && findBlockingPhase(release, phaseIndex) === undefined;
     if (!alreadyPosted && !unlocked) return;
     parts.forEach((part, partIndex) => {
