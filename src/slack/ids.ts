@@ -70,7 +70,14 @@ export function decodeGateOverrideMetadata(text: unknown): GateOverrideMetadata 
 /** The one option of an item's checkbox. */
 export const ITEM_DONE_OPTION_VALUE = 'done';
 
-/** Block ids change whenever the content does: Slack clients keep a checkbox's local state otherwise. */
-export function itemBlockId(itemId: string, fingerprint: string): string {
-  return `item:${itemId}:${fingerprint}`;
+/**
+ * An item's block id: "item:<itemId>", to which the message's fingerprint is appended, so that it changes
+ * whenever the content does (Slack clients keep a checkbox's local state while its block id stays).
+ */
+export function itemBlockId(itemId: string): string {
+  return `item:${itemId}`;
+}
+
+export function isItemBlockId(blockId: string): boolean {
+  return blockId.startsWith('item:');
 }

@@ -33,6 +33,8 @@ export interface TestApp {
     options?: Partial<PostSignedOptions>,
   ): Promise<PostResult & { responseTag: string }>;
   interact(payload: object, options?: Partial<PostSignedOptions>): Promise<PostResult>;
+  /** A checkbox click on `message` as `user` sees it, with a response_url that the stand-in records. */
+  tickPayload(message: StoredMessage, itemId: string, selected: boolean, user?: string): object;
   stop(): Promise<void>;
 }
 
@@ -76,6 +78,9 @@ export async function startTestApp(
       });
       const result = await postSlashCommand(url, fields, { signingSecret, ...postOptions });
       return { ...result, responseTag };
+    },
+    tickPayload(message, itemId, selected, user = 'U0ALICE') {
+      return tickPayload(message, itemId, selected, user, standIn.responseUrl());
     },
     interact(payload, postOptions = {}) {
       return postInteraction(url, payload, { signingSecret, ...postOptions });
@@ -144,7 +149,10 @@ export function viewItem(message: StoredMessage, itemId: string): ItemView | und
       return {
         text: block.text?.text ?? '',
         clickable: accessory?.type === 'checkboxes',
-        ticked: (accessory?.initial_options ?? []).length > 0,
+        // A read-only item (locked phase, closed release) shows its state as a leading mark.
+        ticked: accessory
+          ? (accessory.initial_options ?? []).length > 0
+          : (block.text?.text ?? '').startsWith('✅'),
       };
     }
   }
@@ -152,7 +160,13 @@ export function viewItem(message: StoredMessage, itemId: string): ItemView | und
 }
 
 /** The block_actions payload Slack sends when `user` ticks or unticks `itemId` in `message` as they see it. */
-export function tickPayload(message: StoredMessage, itemId: string, selected: boolean, user = 'U0ALICE') {
+export function tickPayload(
+  message: StoredMessage,
+  itemId: string,
+  selected: boolean,
+  user = 'U0ALICE',
+  responseUrl?: string,
+) {
   const block = ((message.blocks ?? []) as RenderedBlock[]).find((candidate) =>
     candidate.accessory?.action_id?.endsWith(`|${itemId}`),
   );
@@ -160,6 +174,6 @@ export function tickPayload(message: StoredMessage, itemId: string, selected: bo
   return clickCheckbox(
     message as unknown as SlackMessage,
     { optionValue: 'done', blockId: block.block_id },
-    { selected, user },
+    { selected, user, ...(responseUrl ? { responseUrl } : {}) },
   );
 }

@@ -304,13 +304,13 @@ export class SlackStandIn {
   }
 
   /** Polls `predicate` until it returns something truthy, and resolves with that. */
-  async waitFor<T>(predicate: () => T, timeoutMs = 5000, what = 'condition'): Promise<T> {
+  async waitFor<T>(predicate: () => T, timeoutMs = 5000, what = 'condition'): Promise<NonNullable<T>> {
     const deadline = Date.now() + timeoutMs;
     let lastError: unknown;
     for (;;) {
       try {
         const result = predicate();
-        if (result) return result;
+        if (result) return result as NonNullable<T>;
       } catch (error) {
         // Lets predicates use expect(); the last failure goes into the timeout message.
         lastError = error;

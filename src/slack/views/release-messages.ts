@@ -12,10 +12,10 @@ import {
 import type { TemplateItem } from '../../domain/template.js';
 import {
   ActionId,
-  decodeItemActionId,
   encodeItemActionId,
   encodeReleaseValue,
   ITEM_DONE_OPTION_VALUE,
+  isItemBlockId,
   itemBlockId,
 } from '../ids.js';
 import { escapeMrkdwn, formatSlackDate, mentionUser, truncate } from '../mrkdwn.js';
@@ -176,7 +176,12 @@ function describeItem(release: Release, item: TemplateItem, withCheckbox: boolea
 function renderItem(release: Release, item: TemplateItem, clickable: boolean): SectionBlock {
   const done = release.items[item.id]?.done === true;
   const text = describeItem(release, item, clickable);
-  const block: SectionBlock = { type: 'section', text: { type: 'mrkdwn', text } };
+  // The fingerprint is appended to this block id once the whole message is rendered.
+  const block: SectionBlock = {
+    type: 'section',
+    block_id: itemBlockId(item.id),
+    text: { type: 'mrkdwn', text },
+  };
   if (clickable) {
     const option = {
       text: { type: 'mrkdwn' as const, text: 'Done' },
@@ -255,11 +260,11 @@ export function renderPhaseParts(release: Release, phaseIndex: number): Rendered
 function withFingerprint(key: string, message: RenderedMessage, nonce: number): DesiredMessage {
   const hash = fingerprint(`${nonce}\u0000${JSON.stringify(message.blocks)}`);
   // New block ids on every change: Slack clients keep a checkbox's local state while its block id stays.
-  const blocks = message.blocks.map((block) => {
-    if (block.type !== 'section' || block.accessory?.type !== 'checkboxes') return block;
-    const itemId = decodeItemActionId(block.accessory.action_id)?.itemId ?? 'unknown';
-    return { ...block, block_id: itemBlockId(itemId, hash) };
-  });
+  const blocks = message.blocks.map((block) =>
+    block.block_id && isItemBlockId(block.block_id)
+      ? { ...block, block_id: `${block.block_id}:${hash}` }
+      : block,
+  );
   return { key, text: truncate(message.text, BlockKitLimits.fallbackText), blocks, hash };
 }
 

@@ -1,0 +1,88 @@
+import path from 'node:path';
+import { expect } from 'vitest';
+import { loadTemplates } from '../../src/config/checklists.js';
+import type { Template } from '../../src/domain/template.js';
+import { findHeader, findPhaseMessage, type TestApp, viewItem } from '../support/app-harness.js';
+import type { StoredMessage } from '../support/slack-stand-in.js';
+
+export const templates: Map<string, Template> = await loadTemplates(path.resolve('checklists'));
+
+export function template(id: string): Template {
+  const found = templates.get(id);
+  if (!found) throw new Error(`no template ${id}`);
+  return found;
+}
+
+export function requiredItemIds(templateId: string, phaseIndex: number): string[] {
+  return template(templateId)
+    .phases[phaseIndex]!.items.filter((item) => item.required)
+    .map((item) => item.id);
+}
+
+export async function waitForHeader(app: TestApp, title: string, channel?: string): Promise<StoredMessage> {
+  return app.standIn.waitFor(() => findHeader(app.standIn, title, channel), 5000, `header "${title}"`);
+}
+
+export async function waitForPhase(
+  app: TestApp,
+  header: StoredMessage,
+  phaseName: string,
+): Promise<StoredMessage> {
+  return app.standIn.waitFor(
+    () => findPhaseMessage(app.standIn, header.ts, phaseName, header.channel),
+    5000,
+    `phase "${phaseName}"`,
+  );
+}
+
+export function current(app: TestApp, message: StoredMessage): StoredMessage {
+  const found = app.standIn.message(message.channel, message.ts);
+  if (!found) throw new Error(`message ${message.ts} is gone`);
+  return found;
+}
+
+/** Clicks an item as `user` sees the message now, and checks that Slack got a 200 at once. */
+export async function click(
+  app: TestApp,
+  message: StoredMessage,
+  itemId: string,
+  selected: boolean,
+  user = 'U0ALICE',
+) {
+  const response = await app.interact(app.tickPayload(current(app, message), itemId, selected, user));
+  expect(response.status).toBe(200);
+  return response;
+}
+
+export async function waitForItem(app: TestApp, message: StoredMessage, itemId: string, ticked: boolean) {
+  await app.standIn.waitFor(
+    () => viewItem(current(app, message), itemId)?.ticked === ticked,
+    5000,
+    `item ${itemId} shown ${ticked ? 'ticked' : 'unticked'}`,
+  );
+}
+
+/** Ticks items one after another, each click made on the message as it is shown at that moment. */
+export async function tickAll(app: TestApp, message: StoredMessage, itemIds: string[], user = 'U0ALICE') {
+  for (const itemId of itemIds) {
+    if (viewItem(current(app, message), itemId)?.ticked) continue;
+    await click(app, message, itemId, true, user);
+  }
+  for (const itemId of itemIds) await waitForItem(app, message, itemId, true);
+}
+
+/** The ephemeral answers a slash command got through its response_url. */
+export function repliesTo(app: TestApp, responseTag: string): string[] {
+  return app.standIn.responsesTo(responseTag).map((response) => {
+    const body = response.body as { text?: string; blocks?: unknown[] };
+    return [body.text ?? '', JSON.stringify(body.blocks ?? [])].join('\n');
+  });
+}
+
+export async function waitForReply(app: TestApp, responseTag: string, pattern: RegExp): Promise<string> {
+  return app.standIn.waitFor(
+    () => repliesTo(app, responseTag).find((text) => pattern.test(text)),
+    5000,
+    `a reply matching ${pattern}`,
+  );
+}
