@@ -38,13 +38,20 @@ export interface TestApp {
   stop(): Promise<void>;
 }
 
-export async function startTestApp(
-  options: { env?: Record<string, string>; standIn?: SlackStandIn } = {},
-): Promise<TestApp> {
+export interface TestAppOptions {
+  env?: Record<string, string>;
+  /** Share a stand-in between instances; the caller then stops it. */
+  standIn?: SlackStandIn;
+  /** Share a Redis prefix and signing secret: several instances acting as one bot. */
+  prefix?: string;
+  signingSecret?: string;
+}
+
+export async function startTestApp(options: TestAppOptions = {}): Promise<TestApp> {
   const standIn = options.standIn ?? (await SlackStandIn.start());
   const port = await getFreePort();
-  const prefix = createTestPrefix('e2e');
-  const signingSecret = randomBytes(16).toString('hex');
+  const prefix = options.prefix ?? createTestPrefix('e2e');
+  const signingSecret = options.signingSecret ?? randomBytes(16).toString('hex');
   const config = loadConfig({
     SLACK_BOT_TOKEN: 'xoxb-test-token',
     SLACK_SIGNING_SECRET: signingSecret,
