@@ -38,7 +38,11 @@ export function createSlackApp(deps: SlackDeps, isHealthy: () => Promise<boolean
       appToken: config.slack.appToken!,
       logger,
       customRoutes: [healthRoute],
-      installerOptions: { port: config.port },
+      // The Socket Mode client opens its connection through the Web API, so it needs the same base URL.
+      installerOptions: {
+        port: config.port,
+        ...(config.slack.apiUrl ? { clientOptions: { slackApiUrl: config.slack.apiUrl } } : {}),
+      },
     });
   } else {
     // Signature verification stays on (Bolt's default): every request to /slack/events must be signed.

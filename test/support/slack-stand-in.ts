@@ -446,7 +446,10 @@ export class SlackStandIn {
 
   private dispatch(method: string, args: SlackArgs, call: SlackCall): ApiResult {
     if (call.token === undefined || call.token === '') return fail('not_authed');
-    if (!call.token.startsWith('xox')) return fail('invalid_auth');
+    // Bot and user tokens (xox…) for everything; app-level tokens (xapp-…) open Socket Mode connections.
+    const isAppToken = call.token.startsWith('xapp-');
+    if (!call.token.startsWith('xox') && !(isAppToken && method === 'apps.connections.open'))
+      return fail('invalid_auth');
     const custom = this.handlers.get(method);
     if (custom) return { ok: true, ...custom(args, call) } as ApiResult;
     switch (method) {
