@@ -136,7 +136,7 @@ export function computeProgress(release: Release): Progress {
   return progress;
 }
 
-/** Phases that have a checklist message in the thread: unlocked ones, and any posted before. */
-export function isPhaseVisible(release: Release, phaseIndex: number): boolean {
-  return phaseState(release, phaseIndex) !== 'locked';
+/** Whether people can tick the phase's items now: the release is active and nothing before it blocks it. */
+export function isPhaseUnlocked(release: Release, phaseIndex: number): boolean {
+  return release.status === 'active' && findBlockingPhase(release, phaseIndex) === undefined;
 }

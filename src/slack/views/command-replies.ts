@@ -131,8 +131,12 @@ export function describeAuditEvent(release: Release, event: AuditEvent): string 
 
 /** The audit trail, oldest first, in as many sections as fit one message; the newest are kept. */
 export function renderAudit(release: Release, events: AuditEvent[]): Reply {
-  const lines = events.map(
-    (event) => `${formatSlackDate(event.at, '{date_num} {time_secs}')} ${describeAuditEvent(release, event)}`,
+  // One line never fills a section on its own, so no section is ever left empty.
+  const lines = events.map((event) =>
+    truncate(
+      `${formatSlackDate(event.at, '{date_num} {time_secs}')} ${describeAuditEvent(release, event)}`,
+      BlockKitLimits.sectionText - 1,
+    ),
   );
   const maxSections = BlockKitLimits.blocksPerMessage - 2;
   const sections: string[] = [];
@@ -152,7 +156,7 @@ export function renderAudit(release: Release, events: AuditEvent[]): Reply {
   if (current) sections.unshift(current);
   const heading = `*Audit trail of ${escapeMrkdwn(releaseTitle(release))}* (${events.length} event${events.length === 1 ? '' : 's'}${shown < events.length ? `; the latest ${shown} shown` : ''})`;
   return {
-    text: `Audit trail of ${releaseTitle(release)}: ${events.length} events`,
+    text: `Audit trail of ${escapeMrkdwn(releaseTitle(release))}: ${events.length} events`,
     blocks: [
       { type: 'section', text: { type: 'mrkdwn', text: heading } },
       ...sections.map((text): KnownBlock => ({ type: 'section', text: { type: 'mrkdwn', text } })),

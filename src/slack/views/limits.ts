@@ -3,6 +3,8 @@ export const BlockKitLimits = {
   blocksPerMessage: 50,
   blocksPerModal: 100,
   sectionText: 3000,
+  sectionFields: 10,
+  sectionFieldText: 2000,
   headerText: 150,
   contextElements: 10,
   checkboxOptions: 10,

@@ -4,6 +4,7 @@ import {
   countOpenRequired,
   currentPhaseIndex,
   findBlockingPhase,
+  isPhaseUnlocked,
   listSkippedItems,
   type PhaseState,
   phaseState,
@@ -40,6 +41,9 @@ export interface DesiredMessage extends RenderedMessage {
 /** Room left for items in one phase message after its header and status blocks. */
 const ITEM_BLOCKS_PER_PART = BlockKitLimits.blocksPerMessage - 4;
 
+/** Escaping can make a reason five times longer; this keeps a header field inside Slack's 2000 characters. */
+const HEADER_REASON_LENGTH = 300;
+
 const PHASE_ICON: Record<PhaseState, string> = { done: '✅', open: '▶️', locked: '🔒' };
 
 export function releaseTitle(release: Release): string {
@@ -50,7 +54,8 @@ function describeStatus(release: Release): string {
   if (release.status === 'cancelled') {
     const by = release.finishedBy ? ` by ${mentionUser(release.finishedBy)}` : '';
     const when = release.finishedAt ? ` ${formatSlackDate(release.finishedAt)}` : '';
-    return `✖️ Cancelled${by}${when}\n_${escapeMrkdwn(release.cancelReason ?? '')}_`;
+    // The header shows the start of the reason; /deploy status and the audit trail show all of it.
+    return `✖️ Cancelled${by}${when}\n_${escapeMrkdwn(truncate(release.cancelReason ?? '', HEADER_REASON_LENGTH))}_`;
   }
   if (release.status === 'completed') {
     const when = release.finishedAt ? ` ${formatSlackDate(release.finishedAt)}` : '';
@@ -86,7 +91,10 @@ export function renderHeader(release: Release): RenderedMessage {
     {
       type: 'section',
       fields: [
-        { type: 'mrkdwn', text: `*Status*\n${describeStatus(release)}` },
+        {
+          type: 'mrkdwn',
+          text: truncate(`*Status*\n${describeStatus(release)}`, BlockKitLimits.sectionFieldText),
+        },
         {
           type: 'mrkdwn',
           text: `*Progress*\n${progressBar(progress.requiredDone, progress.requiredTotal)} ${progress.requiredDone}/${progress.requiredTotal} required items · ${progress.phasesDone}/${progress.phasesTotal} phases`,
@@ -153,7 +161,8 @@ export function renderHeader(release: Release): RenderedMessage {
   });
   const statusWord = release.status === 'active' ? 'in progress' : release.status;
   return {
-    text: `Release ${releaseTitle(release)}: ${statusWord}, ${progress.requiredDone}/${progress.requiredTotal} required items done`,
+    // Slack reads the fallback text as mrkdwn too (notifications), so it is escaped like the blocks.
+    text: `Release ${escapeMrkdwn(releaseTitle(release))}: ${statusWord}, ${progress.requiredDone}/${progress.requiredTotal} required items done`,
     blocks,
   };
 }
@@ -216,7 +225,7 @@ function describePhaseStatus(release: Release, phaseIndex: number): string {
 /** One phase's checklist, in as many messages as Slack's 50-block limit needs. */
 export function renderPhaseParts(release: Release, phaseIndex: number): RenderedMessage[] {
   const phase = release.template.phases[phaseIndex]!;
-  const clickable = release.status === 'active' && findBlockingPhase(release, phaseIndex) === undefined;
+  const clickable = isPhaseUnlocked(release, phaseIndex);
   // Each item takes a block, and so does each group heading that precedes it.
   const itemBlocks: { group: string | undefined; block: SectionBlock }[] = phase.items.map((item) => ({
     group: item.group,
@@ -246,7 +255,7 @@ export function renderPhaseParts(release: Release, phaseIndex: number): Rendered
     const partLabel = parts.length > 1 ? ` (part ${partIndex + 1} of ${parts.length})` : '';
     const title = `${phaseIndex + 1}/${phaseCount} · ${phase.name}${partLabel}`;
     return {
-      text: `${releaseTitle(release)}: ${phase.name}${partLabel}`,
+      text: `${escapeMrkdwn(releaseTitle(release))}: ${escapeMrkdwn(phase.name)}${partLabel}`,
       blocks: [
         { type: 'header', text: { type: 'plain_text', text: truncate(title, BlockKitLimits.headerText) } },
         { type: 'context', elements: [{ type: 'mrkdwn', text: status }] },
@@ -283,7 +292,7 @@ export function planReleaseMessages(
     const alreadyPosted = parts.some((_part, partIndex) =>
       postedKeys.has(phaseMessageKey(phaseIndex, partIndex)),
     );
-    const unlocked = release.status === 'active' && findBlockingPhase(release, phaseIndex) === undefined;
+    const unlocked = isPhaseUnlocked(release, phaseIndex);
     if (!alreadyPosted && !unlocked) return;
     parts.forEach((part, partIndex) => {
       desired.push(withFingerprint(phaseMessageKey(phaseIndex, partIndex), part, nonces[phaseIndex] ?? 0));

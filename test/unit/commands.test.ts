@@ -1,0 +1,283 @@
+import { describe, expect, it } from 'vitest';
+import {
+  type CommandVocabulary,
+  type DeployCommand,
+  MAX_REASON_LENGTH,
+  MAX_VERSION_LENGTH,
+  parseDeployCommand,
+  validateVersion,
+} from '../../src/domain/commands.js';
+import type { Result, UserError } from '../../src/domain/errors.js';
+
+const VOCABULARY: CommandVocabulary = {
+  environments: ['production', 'staging', 'development'],
+  templates: ['standard', 'hotfix', 'minimal'],
+};
+
+function parse(text: string): DeployCommand {
+  const result = parseDeployCommand(text, VOCABULARY);
+  if (!result.ok) throw new Error(`expected "${text}" to parse, got ${JSON.stringify(result.error)}`);
+  return result.value;
+}
+
+function refusal(text: string): UserError {
+  const result = parseDeployCommand(text, VOCABULARY);
+  if (result.ok) throw new Error(`expected "${text}" to be refused, got ${JSON.stringify(result.value)}`);
+  return result.error;
+}
+
+function versionError<T>(result: Result<T>): UserError | undefined {
+  return result.ok ? undefined : result.error;
+}
+
+describe('validateVersion', () => {
+  it.each(['v2.3', '2.3.0', '2026.11.1', 'release-42', '1.0.0+build.5', 'V1_rc', 'a', 'x'.repeat(64)])(
+    'accepts %s',
+    (version) => {
+      expect(validateVersion(version)).toEqual({ ok: true, value: version });
+    },
+  );
+
+  it.each([
+    ['a space', 'v2 .3'],
+    ['a leading space', ' v2.3'],
+    ['a channel ping', '<!channel>'],
+    ['a user mention', '<@U123>'],
+    ['a link', '<https://evil|x>'],
+    ['bold markup', '*bold*'],
+    ['an empty string', ''],
+    ['a leading dot', '.v2'],
+    ['a leading dash', '-v2'],
+    ['a leading plus', '+1'],
+    ['a slash', 'v2/3'],
+    ['an ampersand', 'v2&3'],
+    ['a backtick', 'v2`3'],
+    ['a newline', 'v2\n3'],
+    ['a non-ASCII letter', 'vé'],
+  ])('rejects %s', (_name, version) => {
+    const error = versionError(validateVersion(version));
+
+    expect(error).toMatchObject({ code: 'version_invalid', version });
+    expect(error && 'reason' in error ? error.reason : '').not.toBe('');
+  });
+
+  it(`rejects a version of ${MAX_VERSION_LENGTH + 1} characters, saying it is too long`, () => {
+    const version = 'v'.repeat(MAX_VERSION_LENGTH + 1);
+
+    expect(validateVersion(version)).toEqual({
+      ok: false,
+      error: {
+        code: 'version_invalid',
+        version,
+        reason: `it is longer than ${MAX_VERSION_LENGTH} characters`,
+      },
+    });
+  });
+});
+
+describe('parseDeployCommand: start', () => {
+  it('given only a version, leaves env and template undefined for the caller to default', () => {
+    expect(parse('start v2.3')).toEqual({
+      kind: 'start',
+      version: 'v2.3',
+      env: undefined,
+      templateId: undefined,
+    });
+  });
+
+  it.each(['start v2.3 staging hotfix', 'start v2.3 hotfix staging', '  START   v2.3   Hotfix\tSTAGING  '])(
+    'reads env and template in either order and any case: %j',
+    (text) => {
+      expect(parse(text)).toEqual({ kind: 'start', version: 'v2.3', env: 'staging', templateId: 'hotfix' });
+    },
+  );
+
+  it('reads a template without an env', () => {
+    expect(parse('start 2026.11.1 minimal')).toEqual({
+      kind: 'start',
+      version: '2026.11.1',
+      env: undefined,
+      templateId: 'minimal',
+    });
+  });
+
+  it('keeps the version exactly as typed', () => {
+    expect(parse('start 1.0.0+build.5 production')).toMatchObject({ version: '1.0.0+build.5' });
+  });
+
+  it('asks for a version when there is none', () => {
+    expect(refusal('start')).toEqual({ code: 'version_missing', subcommand: 'start' });
+    expect(refusal('start   ')).toEqual({ code: 'version_missing', subcommand: 'start' });
+  });
+
+  it('given an unknown argument, lists the environments and templates that exist', () => {
+    expect(refusal('start v2.3 prod')).toEqual({
+      code: 'argument_unknown',
+      argument: 'prod',
+      environments: ['production', 'staging', 'development'],
+      templates: ['standard', 'hotfix', 'minimal'],
+    });
+  });
+
+  it('refuses a second environment', () => {
+    expect(refusal('start v2.3 staging production')).toEqual({
+      code: 'argument_repeated',
+      kind: 'environment',
+      argument: 'production',
+    });
+  });
+
+  it('refuses the same environment twice', () => {
+    expect(refusal('start v2.3 staging Staging')).toEqual({
+      code: 'argument_repeated',
+      kind: 'environment',
+      argument: 'Staging',
+    });
+  });
+
+  it('refuses a second template', () => {
+    expect(refusal('start v2.3 hotfix standard')).toEqual({
+      code: 'argument_repeated',
+      kind: 'template',
+      argument: 'standard',
+    });
+  });
+
+  it.each([
+    ['a channel ping', 'start <!channel>', '<!channel>'],
+    ['a user mention', 'start <@U123>', '<@U123>'],
+    ['bold markup', 'start *bold*', '*bold*'],
+    ['a leading dot', 'start .2.3', '.2.3'],
+    ['a leading dash', 'start -2.3', '-2.3'],
+  ])('refuses %s as a version', (_name, text, version) => {
+    expect(refusal(text)).toMatchObject({ code: 'version_invalid', version });
+  });
+
+  it('refuses a 65-character version', () => {
+    expect(refusal(`start ${'9'.repeat(65)}`)).toMatchObject({ code: 'version_invalid' });
+  });
+
+  it("decodes Slack's HTML-escaped text before reading it, then refuses the ping", () => {
+    expect(refusal('start &lt;!channel&gt;')).toMatchObject({
+      code: 'version_invalid',
+      version: '<!channel>',
+    });
+    expect(refusal('start &lt;@U123|bob&gt; staging')).toMatchObject({
+      code: 'version_invalid',
+      version: '<@U123|bob>',
+    });
+  });
+
+  it('decodes &amp; only once', () => {
+    expect(refusal('start v&amp;lt;2')).toMatchObject({ code: 'version_invalid', version: 'v&lt;2' });
+  });
+});
+
+describe('parseDeployCommand: status, audit and list', () => {
+  it('reads status without arguments as "every active release"', () => {
+    expect(parse('status')).toEqual({ kind: 'status', version: undefined, env: undefined });
+  });
+
+  it('reads status with a version and an env', () => {
+    expect(parse('status v2.3 production')).toEqual({ kind: 'status', version: 'v2.3', env: 'production' });
+  });
+
+  it('refuses a template name with status, and lists no templates', () => {
+    expect(refusal('status v2.3 hotfix')).toEqual({
+      code: 'argument_unknown',
+      argument: 'hotfix',
+      environments: ['production', 'staging', 'development'],
+      templates: [],
+    });
+  });
+
+  it('refuses an invalid version with status', () => {
+    expect(refusal('status <!here>')).toMatchObject({ code: 'version_invalid', version: '<!here>' });
+  });
+
+  it('reads audit with a version, with or without an env', () => {
+    expect(parse('audit v2.3')).toEqual({ kind: 'audit', version: 'v2.3', env: undefined });
+    expect(parse('audit v2.3 Development')).toEqual({ kind: 'audit', version: 'v2.3', env: 'development' });
+  });
+
+  it('asks for a version with audit', () => {
+    expect(refusal('audit')).toEqual({ code: 'version_missing', subcommand: 'audit' });
+  });
+
+  it('refuses a repeated env with audit', () => {
+    expect(refusal('audit v2.3 staging staging')).toMatchObject({ code: 'argument_repeated' });
+  });
+
+  it('reads list', () => {
+    expect(parse('list')).toEqual({ kind: 'list' });
+    expect(parse('LIST')).toEqual({ kind: 'list' });
+  });
+});
+
+describe('parseDeployCommand: cancel', () => {
+  it('takes the word after the version as the env when it names one', () => {
+    expect(parse('cancel v2.3 staging reason words')).toEqual({
+      kind: 'cancel',
+      version: 'v2.3',
+      env: 'staging',
+      reason: 'reason words',
+    });
+  });
+
+  it('treats everything after the version as the reason when the next word is not an env', () => {
+    expect(parse('cancel v2.3 rollback was fine')).toEqual({
+      kind: 'cancel',
+      version: 'v2.3',
+      env: undefined,
+      reason: 'rollback was fine',
+    });
+  });
+
+  it('keeps the reason as typed, trimmed, with Slack escapes decoded', () => {
+    expect(parse('cancel v2.3   DB &amp; cache  &lt;broken&gt;  ')).toMatchObject({
+      reason: 'DB & cache  <broken>',
+    });
+  });
+
+  it.each(['cancel v2.3', 'cancel v2.3   ', 'cancel v2.3 staging', 'cancel v2.3 staging   '])(
+    'needs a reason: %j',
+    (text) => {
+      expect(refusal(text)).toEqual({ code: 'reason_missing', subcommand: 'cancel' });
+    },
+  );
+
+  it('asks for a version first', () => {
+    expect(refusal('cancel')).toEqual({ code: 'version_missing', subcommand: 'cancel' });
+  });
+
+  it(`accepts a reason of ${MAX_REASON_LENGTH} characters and refuses one longer`, () => {
+    const longest = 'x'.repeat(MAX_REASON_LENGTH);
+
+    expect(parse(`cancel v2.3 staging ${longest}`)).toMatchObject({ reason: longest });
+    expect(refusal(`cancel v2.3 staging ${longest}y`)).toEqual({
+      code: 'reason_too_long',
+      maxLength: MAX_REASON_LENGTH,
+    });
+  });
+
+  it('measures the reason after decoding, so an escaped character counts once', () => {
+    const reason = `${'x'.repeat(MAX_REASON_LENGTH - 1)}&amp;`;
+
+    expect(parse(`cancel v2.3 ${reason}`)).toMatchObject({ reason: `${'x'.repeat(MAX_REASON_LENGTH - 1)}&` });
+  });
+});
+
+describe('parseDeployCommand: help', () => {
+  it.each(['', '   ', 'help', 'HELP', '  help  extra words'])('answers %j with help', (text) => {
+    expect(parse(text)).toEqual({ kind: 'help', unknownSubcommand: undefined });
+  });
+
+  it('answers an unknown subcommand with help that names it', () => {
+    expect(parse('deploy v2.3')).toEqual({ kind: 'help', unknownSubcommand: 'deploy' });
+    expect(parse('Launch')).toEqual({ kind: 'help', unknownSubcommand: 'Launch' });
+  });
+
+  it('treats a version given without a subcommand as an unknown subcommand', () => {
+    expect(parse('v2.3 staging')).toEqual({ kind: 'help', unknownSubcommand: 'v2.3' });
+  });
+});

@@ -1,0 +1,211 @@
+import { describe, expect, it } from 'vitest';
+import { type Config, ConfigError, loadConfig } from '../../src/config/env.js';
+
+const MINIMAL_HTTP_ENV = { SLACK_BOT_TOKEN: 'xoxb-111-222-abc', SLACK_SIGNING_SECRET: 'signing-secret-xyz' };
+
+function configError(env: Record<string, string | undefined>): ConfigError {
+  try {
+    loadConfig(env);
+  } catch (err) {
+    if (err instanceof ConfigError) return err;
+    throw err;
+  }
+  throw new Error('expected loadConfig to throw a ConfigError');
+}
+
+/** The problem reported for one variable, or undefined. */
+function problemFor(error: ConfigError, name: string): string | undefined {
+  return error.problems.find((problem) => problem.startsWith(`${name}: `));
+}
+
+describe('loadConfig defaults', () => {
+  it('given only a bot token and a signing secret, fills in every default for HTTP mode', () => {
+    const expected: Config = {
+      slack: {
+        botToken: 'xoxb-111-222-abc',
+        signingSecret: 'signing-secret-xyz',
+        appToken: undefined,
+        apiUrl: undefined,
+        mode: 'http',
+        postIntervalMs: 1000,
+        updateIntervalMs: 1200,
+      },
+      redis: { url: 'redis://127.0.0.1:6379', prefix: 'shipcheck' },
+      port: 3000,
+      deployChannel: undefined,
+      environments: ['production', 'staging', 'development'],
+      checklistsDir: 'checklists',
+      logLevel: 'info',
+    };
+
+    expect(loadConfig(MINIMAL_HTTP_ENV)).toEqual(expected);
+  });
+
+  it('treats blank values as not set', () => {
+    const config = loadConfig({
+      ...MINIMAL_HTTP_ENV,
+      PORT: '  ',
+      REDIS_URL: '',
+      DEPLOY_CHANNEL: ' ',
+      SLACK_APP_TOKEN: '',
+      LOG_LEVEL: '',
+    });
+
+    expect(config).toMatchObject({
+      port: 3000,
+      redis: { url: 'redis://127.0.0.1:6379' },
+      deployChannel: undefined,
+      logLevel: 'info',
+      slack: { mode: 'http', appToken: undefined },
+    });
+  });
+
+  it('reads every variable it knows, trimmed', () => {
+    const config = loadConfig({
+      SLACK_BOT_TOKEN: ' xoxb-1 ',
+      SLACK_SIGNING_SECRET: ' secret ',
+      REDIS_URL: 'rediss://cache.internal:6380/2',
+      REDIS_PREFIX: 'ship_check-2',
+      PORT: '8080',
+      DEPLOY_CHANNEL: 'C0123456789',
+      DEPLOY_ENVIRONMENTS: ' Prod , staging,prod ',
+      CHECKLISTS_DIR: '/etc/shipcheck',
+      LOG_LEVEL: 'debug',
+      SLACK_POST_INTERVAL_MS: '0',
+      SLACK_UPDATE_INTERVAL_MS: '60000',
+    });
+
+    expect(config).toEqual({
+      slack: {
+        botToken: 'xoxb-1',
+        signingSecret: 'secret',
+        appToken: undefined,
+        apiUrl: undefined,
+        mode: 'http',
+        postIntervalMs: 0,
+        updateIntervalMs: 60000,
+      },
+      redis: { url: 'rediss://cache.internal:6380/2', prefix: 'ship_check-2' },
+      port: 8080,
+      deployChannel: 'C0123456789',
+      environments: ['prod', 'staging'],
+      checklistsDir: '/etc/shipcheck',
+      logLevel: 'debug',
+    });
+  });
+
+  it('accepts a private channel id for DEPLOY_CHANNEL', () => {
+    expect(loadConfig({ ...MINIMAL_HTTP_ENV, DEPLOY_CHANNEL: 'G0ABC' }).deployChannel).toBe('G0ABC');
+  });
+});
+
+describe('loadConfig Socket Mode', () => {
+  it('given SLACK_APP_TOKEN, runs in Socket Mode and needs no signing secret', () => {
+    const config = loadConfig({ SLACK_BOT_TOKEN: 'xoxb-1', SLACK_APP_TOKEN: 'xapp-1-A-abc' });
+
+    expect(config.slack).toMatchObject({
+      mode: 'socket',
+      appToken: 'xapp-1-A-abc',
+      signingSecret: undefined,
+    });
+  });
+
+  it('given neither an app token nor a signing secret, asks for the signing secret', () => {
+    const error = configError({ SLACK_BOT_TOKEN: 'xoxb-1' });
+
+    expect(error.problems).toHaveLength(1);
+    expect(problemFor(error, 'SLACK_SIGNING_SECRET')).toMatch(/required in HTTP mode.*SLACK_APP_TOKEN/);
+  });
+
+  it('refuses an app token that is not an xapp- token', () => {
+    const error = configError({ SLACK_BOT_TOKEN: 'xoxb-1', SLACK_APP_TOKEN: 'xoxb-wrong-kind' });
+
+    expect(problemFor(error, 'SLACK_APP_TOKEN')).toMatch(/xapp-/);
+  });
+});
+
+describe('loadConfig SLACK_API_URL', () => {
+  it('adds a trailing slash', () => {
+    const config = loadConfig({ ...MINIMAL_HTTP_ENV, SLACK_API_URL: 'http://127.0.0.1:4010/api' });
+
+    expect(config.slack.apiUrl).toBe('http://127.0.0.1:4010/api/');
+  });
+
+  it('keeps a trailing slash that is already there', () => {
+    const config = loadConfig({ ...MINIMAL_HTTP_ENV, SLACK_API_URL: 'https://slack.com/api/' });
+
+    expect(config.slack.apiUrl).toBe('https://slack.com/api/');
+  });
+
+  it('refuses a URL that is not http(s)', () => {
+    const error = configError({ ...MINIMAL_HTTP_ENV, SLACK_API_URL: 'ftp://slack.com/api' });
+
+    expect(problemFor(error, 'SLACK_API_URL')).toMatch(/http\(s\) URL/);
+  });
+});
+
+describe('loadConfig problems', () => {
+  it('lists every problem at once, in one ConfigError', () => {
+    const error = configError({ PORT: 'eighty', REDIS_URL: 'http://cache:6379', DEPLOY_CHANNEL: '#deploys' });
+
+    expect(error.name).toBe('ConfigError');
+    expect(error.problems).toHaveLength(5);
+    expect(problemFor(error, 'SLACK_BOT_TOKEN')).toBe('SLACK_BOT_TOKEN: required');
+    expect(problemFor(error, 'SLACK_SIGNING_SECRET')).toMatch(/required/);
+    expect(problemFor(error, 'PORT')).toMatch(/port number/);
+    expect(problemFor(error, 'REDIS_URL')).toMatch(/redis:\/\/ or rediss:\/\//);
+    expect(problemFor(error, 'DEPLOY_CHANNEL')).toMatch(/channel ID/);
+    for (const problem of error.problems) expect(error.message).toContain(`  - ${problem}`);
+    expect(error.message).toMatch(/^shipcheck cannot start/);
+  });
+
+  it.each([
+    ['PORT', '0'],
+    ['PORT', '65536'],
+    ['PORT', '80.5'],
+    ['SLACK_POST_INTERVAL_MS', '-1'],
+    ['SLACK_UPDATE_INTERVAL_MS', '60001'],
+    ['REDIS_PREFIX', 'has space'],
+    ['REDIS_PREFIX', 'x'.repeat(33)],
+    ['DEPLOY_ENVIRONMENTS', 'prod,bad name'],
+    ['DEPLOY_ENVIRONMENTS', ' , '],
+    ['LOG_LEVEL', 'loud'],
+    ['DEPLOY_CHANNEL', 'deploys'],
+  ])('refuses %s=%j and names the variable', (name, value) => {
+    const error = configError({ ...MINIMAL_HTTP_ENV, [name]: value });
+
+    expect(error.problems).toHaveLength(1);
+    expect(problemFor(error, name)).toBeDefined();
+  });
+
+  it('never puts the value of a malformed secret in the message', () => {
+    const secrets = {
+      SLACK_BOT_TOKEN: 'secret-abc123',
+      SLACK_APP_TOKEN: 'xoxp-app-secret-456',
+      REDIS_URL: 'http://admin:hunter2-pw@cache.internal:6379',
+    };
+    const error = configError({ ...secrets, SLACK_SIGNING_SECRET: 'signing-789', PORT: 'secret-port-0' });
+
+    expect(error.problems.map((problem) => problem.split(':')[0]).sort()).toEqual([
+      'PORT',
+      'REDIS_URL',
+      'SLACK_APP_TOKEN',
+      'SLACK_BOT_TOKEN',
+    ]);
+    for (const value of [...Object.values(secrets), 'signing-789', 'hunter2', 'abc123', 'secret-port-0']) {
+      expect(error.message).not.toContain(value);
+      expect(JSON.stringify(error.problems)).not.toContain(value);
+    }
+  });
+
+  it('never puts the value of a well-formed secret in the message when something else is wrong', () => {
+    const error = configError({
+      SLACK_BOT_TOKEN: 'xoxb-good-token-999',
+      SLACK_APP_TOKEN: 'xapp-good-app-888',
+      PORT: 'nope',
+    });
+
+    expect(error.message).not.toContain('xoxb-good-token-999');
+    expect(error.message).not.toContain('xapp-good-app-888');
+  });
+});

@@ -1,0 +1,138 @@
+import { describe, expect, it } from 'vitest';
+import type { UserError, UserErrorCode } from '../../src/domain/errors.js';
+import { createErrorId, describeUnexpectedError, describeUserError } from '../../src/slack/user-errors.js';
+import { HOSTILE_MARKUP, HOSTILE_TEXT } from './factories.js';
+
+const ENVIRONMENTS = ['production', 'staging', 'development'];
+const TEMPLATES = ['standard', 'hotfix', 'minimal'];
+const PERMALINK = 'https://acme.slack.com/archives/C0DEPLOYS/p1700000000000100';
+
+/** One refusal per code, with hostile user text wherever the user can put text. Typed to need every code. */
+const EXAMPLES: { [Code in UserErrorCode]: Extract<UserError, { code: Code }> } = {
+  version_missing: { code: 'version_missing', subcommand: 'start' },
+  version_invalid: { code: 'version_invalid', version: HOSTILE_TEXT, reason: 'use letters and digits' },
+  argument_unknown: {
+    code: 'argument_unknown',
+    argument: HOSTILE_TEXT,
+    environments: ENVIRONMENTS,
+    templates: TEMPLATES,
+  },
+  argument_repeated: { code: 'argument_repeated', kind: 'environment', argument: HOSTILE_TEXT },
+  reason_missing: { code: 'reason_missing', subcommand: 'cancel' },
+  reason_too_long: { code: 'reason_too_long', maxLength: 500 },
+  release_exists: { code: 'release_exists', version: HOSTILE_TEXT, env: 'production', permalink: PERMALINK },
+  release_not_found: { code: 'release_not_found', version: HOSTILE_TEXT, env: 'staging' },
+  release_ambiguous: { code: 'release_ambiguous', version: HOSTILE_TEXT, envs: ['production', 'staging'] },
+  release_closed: { code: 'release_closed', version: HOSTILE_TEXT, env: 'staging', status: 'cancelled' },
+  item_unknown: { code: 'item_unknown' },
+  phase_locked: {
+    code: 'phase_locked',
+    phaseName: HOSTILE_TEXT,
+    blockingPhaseName: HOSTILE_TEXT,
+    openItems: Array.from({ length: 8 }, (_unused, index) => `${HOSTILE_TEXT} ${index}`),
+  },
+  gate_not_locked: { code: 'gate_not_locked', phaseName: HOSTILE_TEXT },
+  payload_invalid: { code: 'payload_invalid' },
+  redis_unavailable: { code: 'redis_unavailable' },
+};
+
+const CASES = Object.values(EXAMPLES) as UserError[];
+
+describe('describeUserError', () => {
+  it('has an example of all 15 codes', () => {
+    expect(new Set(CASES.map((error) => error.code)).size).toBe(15);
+  });
+
+  it.each(CASES.map((error) => [error.code, error] as const))(
+    '%s: gives a non-empty message under 3000 characters with user text escaped',
+    (_code, error) => {
+      const message = describeUserError(error);
+
+      expect(message.trim()).not.toBe('');
+      expect(message.length).toBeLessThan(3000);
+      for (const markup of HOSTILE_MARKUP) expect(message).not.toContain(markup);
+      if (JSON.stringify(error).includes('<!channel>')) expect(message).toContain('&lt;!channel&gt;');
+    },
+  );
+
+  it('stays under 3000 characters with the longest texts templates allow', () => {
+    const longText = `${'a'.repeat(290)} <!here>`;
+    const message = describeUserError({
+      code: 'phase_locked',
+      phaseName: 'p'.repeat(60),
+      blockingPhaseName: 'b'.repeat(60),
+      openItems: Array.from({ length: 100 }, () => longText),
+    });
+
+    expect(message.length).toBeLessThan(3000);
+    expect(message).toContain('…and 95 more');
+  });
+
+  it('cuts a very long argument or version instead of echoing all of it', () => {
+    const long = 'x'.repeat(10_000);
+
+    for (const error of [
+      describeUserError({ code: 'version_invalid', version: long, reason: 'too long' }),
+      describeUserError({
+        code: 'argument_unknown',
+        argument: long,
+        environments: ENVIRONMENTS,
+        templates: [],
+      }),
+      describeUserError({ code: 'argument_repeated', kind: 'template', argument: long }),
+    ]) {
+      expect(error.length).toBeLessThan(3000);
+    }
+  });
+
+  it('lists the environments and templates that exist for an unknown argument', () => {
+    const message = describeUserError(EXAMPLES.argument_unknown);
+
+    for (const name of [...ENVIRONMENTS, ...TEMPLATES]) expect(message).toContain(`\`${name}\``);
+  });
+
+  it('leaves out the templates when none apply', () => {
+    const message = describeUserError({
+      code: 'argument_unknown',
+      argument: 'hotfix',
+      environments: ENVIRONMENTS,
+      templates: [],
+    });
+
+    expect(message).not.toMatch(/Templates/);
+  });
+
+  it('links the existing release thread, and only that link', () => {
+    const message = describeUserError(EXAMPLES.release_exists);
+
+    expect(message).toContain(`<${PERMALINK}|See its thread>`);
+    expect(message.match(/</g)).toHaveLength(1);
+    expect(describeUserError({ ...EXAMPLES.release_exists, permalink: undefined })).not.toContain('<');
+  });
+
+  it('shows at most five open items of a locked phase and counts the rest', () => {
+    const message = describeUserError(EXAMPLES.phase_locked);
+
+    expect(message.match(/^• /gm)).toHaveLength(5);
+    expect(message).toContain('…and 3 more');
+  });
+});
+
+describe('error ids', () => {
+  it('look like E- and eight uppercase hex digits', () => {
+    expect(createErrorId()).toMatch(/^E-[0-9A-F]{8}$/);
+  });
+
+  it('differ from one call to the next', () => {
+    const ids = new Set(Array.from({ length: 50 }, () => createErrorId()));
+
+    expect(ids.size).toBe(50);
+  });
+
+  it('are quoted in the unexpected-error message', () => {
+    const message = describeUnexpectedError('E-0123ABCD');
+
+    expect(message).toContain('`E-0123ABCD`');
+    expect(message.length).toBeLessThan(3000);
+  });
+});
