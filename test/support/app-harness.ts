@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { Writable } from 'node:stream';
 import { type Config, loadConfig } from '../../src/config/env.js';
 import { createLogger } from '../../src/log.js';
 import { type Shipcheck, startShipcheck } from '../../src/main.js';
@@ -45,6 +46,8 @@ export interface TestAppOptions {
   /** Share a Redis prefix and signing secret: several instances acting as one bot. */
   prefix?: string;
   signingSecret?: string;
+  /** Collects the app's log lines (JSON) at debug level, instead of discarding them. */
+  logLines?: string[];
 }
 
 export async function startTestApp(options: TestAppOptions = {}): Promise<TestApp> {
@@ -64,7 +67,13 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     SLACK_UPDATE_INTERVAL_MS: '20',
     ...options.env,
   });
-  const log = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
+  const logLines = options.logLines;
+  const log = logLines
+    ? createLogger(
+        'debug',
+        new Writable({ write: (chunk, _encoding, done) => done(void logLines.push(String(chunk))) }),
+      )
+    : createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
   const shipcheck = await startShipcheck(config, log);
   const baseUrl = `http://127.0.0.1:${port}`;
   const url = `${baseUrl}/slack/events`;
