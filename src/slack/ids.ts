@@ -24,6 +24,8 @@ export const GateOverrideField = {
 
 const ReleaseId = z.string().regex(/^r[0-9]{1,12}$/);
 const ItemId = z.string().regex(/^[a-z0-9][a-z0-9-]{0,47}$/);
+// Built once: zod compiles a schema on first use, and this one runs on every click.
+const ItemTarget = z.object({ releaseId: ReleaseId, itemId: ItemId });
 
 /**
  * An item checkbox's action_id: "item.set|<releaseId>|<itemId>". It names the item in the action_id
@@ -37,7 +39,7 @@ export function decodeItemActionId(actionId: unknown): { releaseId: string; item
   if (typeof actionId !== 'string') return undefined;
   const [route, releaseId, itemId, extra] = actionId.split('|');
   if (route !== 'item.set' || extra !== undefined) return undefined;
-  const parsed = z.object({ releaseId: ReleaseId, itemId: ItemId }).safeParse({ releaseId, itemId });
+  const parsed = ItemTarget.safeParse({ releaseId, itemId });
   return parsed.success ? parsed.data : undefined;
 }
 

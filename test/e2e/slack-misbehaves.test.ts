@@ -97,8 +97,8 @@ describe('pacing and coalescing', () => {
       .map((call) => call.at)
       .sort((a, b) => a - b);
     for (let index = 1; index < posts.length; index++) {
-      // A few ms of slack for timer and network jitter on the way back.
-      expect(posts[index]! - posts[index - 1]!).toBeGreaterThanOrEqual(950);
+      // Unpaced, they would be a few ms apart; the margin absorbs timer and network jitter.
+      expect(posts[index]! - posts[index - 1]!).toBeGreaterThanOrEqual(800);
     }
   });
 
@@ -117,9 +117,12 @@ describe('pacing and coalescing', () => {
     expect(responses.every((response) => response.status === 200)).toBe(true);
     for (const itemId of itemIds) await waitForItem(app, phase, itemId, true);
     await app.standIn.waitFor(
-      () => blockTexts(current(app, header)).some((text) => text.includes(`${itemIds.length}/`)),
+      () =>
+        blockTexts(current(app, phase)).some((text) =>
+          text.includes(`${itemIds.length}/${itemIds.length} required done`),
+        ),
       10_000,
-      'header counts every tick',
+      'the phase counts every tick',
     );
     const updates = app.standIn.callsTo('chat.update').length - before;
     expect(itemIds.length).toBeGreaterThanOrEqual(15);

@@ -385,6 +385,16 @@ describe('a phase with 100 items', () => {
   const release = tick(makeRelease({ template: makeBigTemplate() }), ['big-001', 'big-099']);
   const itemIds = release.template.phases[0]!.items.map((it) => it.id);
 
+  it('re-renders only the part that holds a ticked item, while the phase stays open', () => {
+    const before = renderPhaseParts(release, 0);
+    const lastItem = itemIds.at(-2)!;
+    const after = renderPhaseParts(tick(release, [lastItem]), 0);
+
+    const changed = after.map((part, index) => JSON.stringify(part) !== JSON.stringify(before[index]));
+    expect(changed.filter(Boolean)).toHaveLength(1);
+    expect(changed.at(-1)).toBe(true);
+  });
+
   it.each([
     ['clickable', release],
     ['read-only', cancel(release, 'stopped')],
@@ -444,7 +454,7 @@ describe('checkboxes', () => {
     expect(JSON.stringify(itemBlock(verify!, 'p3-a'))).toContain('✅ Item p3-a');
     expect(verify!.blocks[1]).toMatchObject({
       type: 'context',
-      elements: [{ text: expect.stringContaining('🔒 Locked until *Prepare* is done (2 required open)') }],
+      elements: [{ text: expect.stringContaining('🔒 Locked until *Prepare* is done') }],
     });
   });
 
@@ -635,16 +645,24 @@ describe('planReleaseMessages', () => {
 });
 
 describe('renderHeader', () => {
-  it('shows the current phase, progress and who started it', () => {
+  it('shows the current phase, progress by phases and who started it', () => {
     const release = tick(tickPhases(makeRelease(), [0]), ['p2-a']);
     const json = JSON.stringify(renderHeader(release));
 
-    expect(renderHeader(release).text).toBe('Release v2.3.0 → staging: in progress, 3/5 required items done');
+    expect(renderHeader(release).text).toBe('Release v2.3.0 → staging: in progress, 2/4 phases done');
     expect(json).toContain('phase 3 of 4, *Deploy*');
-    expect(json).toContain('▰▰▰▰▰▰▱▱▱▱ 3/5 required items · 2/4 phases');
+    expect(json).toContain('▰▰▰▰▰▱▱▱▱▱ 2/4 phases done');
     expect(json).toContain(`<@${STARTER}> <!date^${T0 / 1000}^`);
-    expect(json).toContain('▶️ 3. Deploy (1 required open)');
+    expect(json).toContain('▶️ 3. Deploy');
     expect(json).toContain('🔒 4. Verify');
+  });
+
+  it('stays the same when an item is ticked inside a phase, and changes when the phase is done', () => {
+    const before = tick(makeRelease(), ['p0-a']);
+    const after = tick(before, ['p0-b']);
+
+    expect(renderHeader(tick(makeRelease(), []))).toEqual(renderHeader(before));
+    expect(JSON.stringify(renderHeader(after))).not.toEqual(JSON.stringify(renderHeader(before)));
   });
 
   it('offers the override button only while a phase is locked in an active release', () => {
@@ -663,7 +681,9 @@ describe('renderHeader', () => {
     expect(json).toContain(`⚠️ *Verify* unlocked early by <@U0OVERRIDE>`);
     expect(json).toContain('_ok by CTO_');
     expect(json).toContain('⚠️ 4 required items were passed by an override');
-    expect(renderHeader(release).text).toMatch(/: completed, 1\/5 required items done$/);
+    expect(renderHeader(release).text).toMatch(/: completed, 1\/4 phases done$/);
+    expect(json).toContain('⏭️ 1. Prepare');
+    expect(json).toContain('✅ 4. Verify');
   });
 });
 

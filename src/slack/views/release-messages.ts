@@ -50,6 +50,13 @@ export function releaseTitle(release: Release): string {
   return `${release.version} → ${release.env}`;
 }
 
+/** A closed release has no open or locked phases: those left undone were passed or abandoned. */
+function headerPhaseIcon(release: Release, phaseIndex: number): string {
+  const state = phaseState(release, phaseIndex);
+  if (release.status === 'active' || state === 'done') return PHASE_ICON[state];
+  return release.status === 'completed' ? '⏭️' : '⬜';
+}
+
 function describeStatus(release: Release): string {
   if (release.status === 'cancelled') {
     const by = release.finishedBy ? ` by ${mentionUser(release.finishedBy)}` : '';
@@ -77,12 +84,11 @@ export function renderHeader(release: Release): RenderedMessage {
   const progress = computeProgress(release);
   const phases = release.template.phases;
   const isActive = release.status === 'active';
-  const phaseLines = phases.map((phase, index) => {
-    const state = phaseState(release, index);
-    const open = countOpenRequired(release, index);
-    const detail = state === 'open' ? ` (${open} required open)` : '';
-    return `${PHASE_ICON[state]} ${index + 1}. ${escapeMrkdwn(phase.name)}${detail}`;
-  });
+  // The header changes with phases, not with each tick: each tick is shown in its own checklist
+  // message, and chat.update is rationed per workspace.
+  const phaseLines = phases.map(
+    (phase, index) => `${headerPhaseIcon(release, index)} ${index + 1}. ${escapeMrkdwn(phase.name)}`,
+  );
   const blocks: KnownBlock[] = [
     {
       type: 'header',
@@ -97,7 +103,7 @@ export function renderHeader(release: Release): RenderedMessage {
         },
         {
           type: 'mrkdwn',
-          text: `*Progress*\n${progressBar(progress.requiredDone, progress.requiredTotal)} ${progress.requiredDone}/${progress.requiredTotal} required items · ${progress.phasesDone}/${progress.phasesTotal} phases`,
+          text: `*Progress*\n${progressBar(progress.phasesDone, progress.phasesTotal)} ${progress.phasesDone}/${progress.phasesTotal} phases done`,
         },
         {
           type: 'mrkdwn',
@@ -162,7 +168,7 @@ export function renderHeader(release: Release): RenderedMessage {
   const statusWord = release.status === 'active' ? 'in progress' : release.status;
   return {
     // Slack reads the fallback text as mrkdwn too (notifications), so it is escaped like the blocks.
-    text: `Release ${escapeMrkdwn(releaseTitle(release))}: ${statusWord}, ${progress.requiredDone}/${progress.requiredTotal} required items done`,
+    text: `Release ${escapeMrkdwn(releaseTitle(release))}: ${statusWord}, ${progress.phasesDone}/${progress.phasesTotal} phases done`,
     blocks,
   };
 }
@@ -206,20 +212,20 @@ function renderItem(release: Release, item: TemplateItem, clickable: boolean): S
   return block;
 }
 
-function describePhaseStatus(release: Release, phaseIndex: number): string {
+/** The status line of one part of a phase; its counts cover that part's items only. */
+function describePartStatus(release: Release, phaseIndex: number, items: readonly TemplateItem[]): string {
   const phase = release.template.phases[phaseIndex]!;
-  const required = phase.items.filter((item) => item.required).length;
-  const open = countOpenRequired(release, phaseIndex);
+  const required = items.filter((item) => item.required);
+  const done = required.filter((item) => release.items[item.id]?.done).length;
+  const counts = `${done}/${required.length} required done`;
   const due = phase.due ? ` · due ${phase.due}` : '';
-  if (release.status !== 'active')
-    return `Release ${release.status}; read-only · ${required - open}/${required} required done${due}`;
+  if (release.status !== 'active') return `Release ${release.status}; read-only · ${counts}${due}`;
   const blocking = findBlockingPhase(release, phaseIndex);
   if (blocking !== undefined) {
-    const blocker = release.template.phases[blocking]!;
-    return `🔒 Locked until *${escapeMrkdwn(blocker.name)}* is done (${countOpenRequired(release, blocking)} required open)${due}`;
+    return `🔒 Locked until *${escapeMrkdwn(release.template.phases[blocking]!.name)}* is done${due}`;
   }
-  if (open === 0) return `✅ Done · ${required}/${required} required${due}`;
-  return `▶️ Open · ${required - open}/${required} required done${due}`;
+  if (countOpenRequired(release, phaseIndex) === 0) return `✅ Phase done · ${counts}${due}`;
+  return `▶️ Open · ${counts}${due}`;
 }
 
 /** One phase's checklist, in as many messages as Slack's 50-block limit needs. */
@@ -227,40 +233,41 @@ export function renderPhaseParts(release: Release, phaseIndex: number): Rendered
   const phase = release.template.phases[phaseIndex]!;
   const clickable = isPhaseUnlocked(release, phaseIndex);
   // Each item takes a block, and so does each group heading that precedes it.
-  const itemBlocks: { group: string | undefined; block: SectionBlock }[] = phase.items.map((item) => ({
-    group: item.group,
-    block: renderItem(release, item, clickable),
-  }));
-  const parts: KnownBlock[][] = [];
-  let current: KnownBlock[] = [];
+  const parts: { blocks: KnownBlock[]; items: TemplateItem[] }[] = [];
+  let current: { blocks: KnownBlock[]; items: TemplateItem[] } = { blocks: [], items: [] };
   let lastGroup: string | undefined;
-  for (const { group, block } of itemBlocks) {
-    const needsHeading = group !== undefined && group !== lastGroup;
-    const cost = needsHeading ? 2 : 1;
-    if (current.length + cost > ITEM_BLOCKS_PER_PART) {
+  for (const item of phase.items) {
+    const needsHeading = item.group !== undefined && item.group !== lastGroup;
+    if (current.blocks.length + (needsHeading ? 2 : 1) > ITEM_BLOCKS_PER_PART) {
       parts.push(current);
-      current = [];
+      current = { blocks: [], items: [] };
       lastGroup = undefined;
     }
-    if (group !== undefined && group !== lastGroup) {
-      current.push({ type: 'section', text: { type: 'mrkdwn', text: `*${escapeMrkdwn(group)}*` } });
+    if (item.group !== undefined && item.group !== lastGroup) {
+      current.blocks.push({
+        type: 'section',
+        text: { type: 'mrkdwn', text: `*${escapeMrkdwn(item.group)}*` },
+      });
     }
-    lastGroup = group;
-    current.push(block);
+    lastGroup = item.group;
+    current.blocks.push(renderItem(release, item, clickable));
+    current.items.push(item);
   }
   parts.push(current);
-  const status = describePhaseStatus(release, phaseIndex);
   const phaseCount = release.template.phases.length;
-  return parts.map((itemPart, partIndex) => {
+  return parts.map((part, partIndex) => {
     const partLabel = parts.length > 1 ? ` (part ${partIndex + 1} of ${parts.length})` : '';
     const title = `${phaseIndex + 1}/${phaseCount} · ${phase.name}${partLabel}`;
     return {
       text: `${escapeMrkdwn(releaseTitle(release))}: ${escapeMrkdwn(phase.name)}${partLabel}`,
       blocks: [
         { type: 'header', text: { type: 'plain_text', text: truncate(title, BlockKitLimits.headerText) } },
-        { type: 'context', elements: [{ type: 'mrkdwn', text: status }] },
+        {
+          type: 'context',
+          elements: [{ type: 'mrkdwn', text: describePartStatus(release, phaseIndex, part.items) }],
+        },
         { type: 'divider' },
-        ...itemPart,
+        ...part.blocks,
       ],
     };
   });
