@@ -1,5 +1,6 @@
 import { type ConnectionOptions, Queue } from 'bullmq';
 import { z } from 'zod';
+import { coalesceByKey } from './coalesce.js';
 
 // The slack-sync queue carries "make Slack show this release's current state" jobs. They render from
 // Redis when they run, so any number of requests for one release collapse into one running job and one
@@ -42,11 +43,16 @@ export class SyncQueue {
     });
   }
 
-  async requestSync(data: SyncJobData): Promise<void> {
+  /**
+   * Asks for a sync of the release. Resolves once a job is queued that started after this call, so
+   * it will render every change made before it. Concurrent requests in this process share one enqueue
+   * and one follow-up; other instances' requests fold together in BullMQ's deduplication.
+   */
+  readonly requestSync = coalesceByKey<SyncJobData>(async (data) => {
     await this.queue.add('sync', data, {
       deduplication: { id: syncDeduplicationId(data), keepLastIfActive: true },
     });
-  }
+  }, syncDeduplicationId);
 
   async close(): Promise<void> {
     await this.queue.close();
