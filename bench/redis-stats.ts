@@ -1,0 +1,94 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { Redis } from 'ioredis';
+
+// Redis's view of the work: INFO commandstats deltas (server-wide) and a MONITOR capture that can be
+// narrowed to the connections that touched the benchmark's key prefix.
+
+export type CommandCounts = Map<string, number>;
+
+export async function readCommandStats(redis: Redis): Promise<CommandCounts> {
+  const info = await redis.info('commandstats');
+  const counts: CommandCounts = new Map();
+  for (const line of info.split(/\r?\n/)) {
+    const match = /^cmdstat_([^:]+):calls=(\d+)/.exec(line);
+    if (match) counts.set(match[1]!, Number(match[2]));
+  }
+  return counts;
+}
+
+export function subtractCounts(after: CommandCounts, before: CommandCounts): CommandCounts {
+  const delta: CommandCounts = new Map();
+  for (const [name, calls] of after) {
+    const diff = calls - (before.get(name) ?? 0);
+    if (diff > 0) delta.set(name, diff);
+  }
+  return delta;
+}
+
+export function totalOf(counts: CommandCounts): number {
+  let total = 0;
+  for (const calls of counts.values()) total += calls;
+  return total;
+}
+
+export function topCommands(counts: CommandCounts, limit: number): [string, number][] {
+  return [...counts.entries()].sort((a, b) => b[1] - a[1]).slice(0, limit);
+}
+
+export interface MonitoredCommand {
+  at: number;
+  source: string;
+  args: string[];
+}
+
+export interface MonitorCapture {
+  commands: MonitoredCommand[];
+  stop(): Promise<void>;
+}
+
+/** Records every command Redis executes until stopped. `redis` becomes a monitor connection. */
+export async function startMonitor(redis: Redis, maxCommands = 200_000): Promise<MonitorCapture> {
+  const monitor = await redis.monitor();
+  const commands: MonitoredCommand[] = [];
+  monitor.on('monitor', (time: string, args: unknown[], source: string) => {
+    if (commands.length >= maxCommands) return;
+    commands.push({ at: Number(time) * 1000, source, args: args.map((arg) => String(arg)) });
+  });
+  return {
+    commands,
+    async stop() {
+      monitor.disconnect();
+    },
+  };
+}
+
+/** sha1 of each Lua script shipcheck and BullMQ load, to name the EVALSHA calls a MONITOR capture shows. */
+export async function knownScripts(repoRoot: string): Promise<Map<string, string>> {
+  const names = new Map<string, string>();
+  const sha1 = (text: string) => createHash('sha1').update(text).digest('hex');
+  // shipcheck: src/store/lua/<name>-<keys>.lua with `-- @include <name>` lines, as src/store/scripts.ts reads them.
+  const luaDir = path.join(repoRoot, 'src', 'store', 'lua');
+  for (const file of await readdir(luaDir).catch(() => [] as string[])) {
+    if (!file.endsWith('.lua')) continue;
+    const source = (await readFile(path.join(luaDir, file), 'utf8')).replace(
+      /^-- @include (\S+)$/gm,
+      (_line, include: string) => readFileSync(path.join(luaDir, 'includes', `${include}.lua`), 'utf8'),
+    );
+    names.set(sha1(source), file);
+  }
+  const bullDir = path.join(repoRoot, 'node_modules', 'bullmq', 'dist', 'esm', 'scripts');
+  for (const file of await readdir(bullDir).catch(() => [] as string[])) {
+    if (!/^[A-Za-z]+-\d+\.js$/.test(file)) continue;
+    const module = (await import(pathToFileURL(path.join(bullDir, file)).href)) as Record<string, unknown>;
+    for (const value of Object.values(module)) {
+      const script = value as { name?: unknown; content?: unknown };
+      if (typeof script?.content === 'string')
+        names.set(sha1(script.content), `bullmq ${String(script.name)}`);
+    }
+  }
+  return names;
+}
