@@ -85,6 +85,19 @@ function parseVersionArgument(subcommand: string, rest: string): Result<[string,
   return valid.ok ? ok([valid.value, remainder]) : fail(valid.error);
 }
 
+/** `<version> [env]`, as status and audit take it. */
+function parseVersionAndEnv(
+  kind: 'status' | 'audit',
+  rest: string,
+  vocabulary: CommandVocabulary,
+): Result<DeployCommand> {
+  const version = parseVersionArgument(kind, rest);
+  if (!version.ok) return version;
+  const targets = parseTargets(version.value[1].split(/\s+/).filter(Boolean), vocabulary, false);
+  if (!targets.ok) return targets;
+  return ok({ kind, version: version.value[0], env: targets.value.env });
+}
+
 export function parseDeployCommand(rawText: string, vocabulary: CommandVocabulary): Result<DeployCommand> {
   const [subcommand, rest] = splitFirstToken(decodeCommandText(rawText));
   switch (subcommand.toLowerCase()) {
@@ -96,21 +109,11 @@ export function parseDeployCommand(rawText: string, vocabulary: CommandVocabular
       if (!targets.ok) return targets;
       return ok({ kind: 'start', version: versionText, ...targets.value });
     }
-    case 'status': {
+    case 'status':
       if (!rest) return ok({ kind: 'status', version: undefined, env: undefined });
-      const version = parseVersionArgument('status', rest);
-      if (!version.ok) return version;
-      const targets = parseTargets(version.value[1].split(/\s+/).filter(Boolean), vocabulary, false);
-      if (!targets.ok) return targets;
-      return ok({ kind: 'status', version: version.value[0], env: targets.value.env });
-    }
-    case 'audit': {
-      const version = parseVersionArgument('audit', rest);
-      if (!version.ok) return version;
-      const targets = parseTargets(version.value[1].split(/\s+/).filter(Boolean), vocabulary, false);
-      if (!targets.ok) return targets;
-      return ok({ kind: 'audit', version: version.value[0], env: targets.value.env });
-    }
+      return parseVersionAndEnv('status', rest, vocabulary);
+    case 'audit':
+      return parseVersionAndEnv('audit', rest, vocabulary);
     case 'cancel': {
       const version = parseVersionArgument('cancel', rest);
       if (!version.ok) return version;

@@ -208,19 +208,11 @@ export class ReleaseStore {
     reason: string;
     requestId: string;
   }): Promise<ChangeResult> {
-    const { teamId, releaseId } = input;
-    return toChangeResult(
-      await this.redis.overrideGate(
-        this.keys.releaseMeta(teamId, releaseId),
-        this.keys.releaseAudit(teamId, releaseId),
-        this.keys.activeReleases(teamId),
-        this.keys.appliedRequest(teamId, `override:${input.requestId}`),
-        input.phaseIndex,
-        input.userId,
-        input.reason,
-        APPLIED_REQUEST_TTL_SEC,
-      ),
-    );
+    return this.runReleaseChange('overrideGate', input, `override:${input.requestId}`, [
+      input.phaseIndex,
+      input.userId,
+      input.reason,
+    ]);
   }
 
   async cancelRelease(input: {
@@ -230,15 +222,26 @@ export class ReleaseStore {
     reason: string;
     requestId: string;
   }): Promise<ChangeResult> {
-    const { teamId, releaseId } = input;
+    return this.runReleaseChange('cancelRelease', input, `cancel:${input.requestId}`, [
+      input.userId,
+      input.reason,
+    ]);
+  }
+
+  /** Runs a script that takes a release's meta, audit, the active index and an applied-request marker. */
+  private async runReleaseChange(
+    script: 'overrideGate' | 'cancelRelease',
+    { teamId, releaseId }: { teamId: string; releaseId: string },
+    appliedRequestId: string,
+    args: (string | number)[],
+  ): Promise<ChangeResult> {
     return toChangeResult(
-      await this.redis.cancelRelease(
+      await this.redis[script](
         this.keys.releaseMeta(teamId, releaseId),
         this.keys.releaseAudit(teamId, releaseId),
         this.keys.activeReleases(teamId),
-        this.keys.appliedRequest(teamId, `cancel:${input.requestId}`),
-        input.userId,
-        input.reason,
+        this.keys.appliedRequest(teamId, appliedRequestId),
+        ...args,
         APPLIED_REQUEST_TTL_SEC,
       ),
     );

@@ -1,4 +1,4 @@
--- @include gate
+-- @include release
 --[[
   Cancels an active release with a reason and frees its version and environment.
 
@@ -10,15 +10,9 @@
   Output: {1, rev} cancelled | {-1} request already applied | {-2} no such release
           | {-3, status} release not active
 ]]
-if redis.call('EXISTS', KEYS[4]) == 1 then
-  return {-1}
-end
-local status = redis.call('HGET', KEYS[1], 'status')
-if not status then
-  return {-2}
-end
-if status ~= 'active' then
-  return {-3, status}
+local refusal = refuseUnlessActive(KEYS[1], KEYS[4])
+if refusal then
+  return refusal
 end
 local now = nowMs()
 redis.call('HSET', KEYS[1], 'status', 'cancelled', 'finishedAt', now, 'finishedBy', ARGV[1],

@@ -1,4 +1,4 @@
--- @include gate
+-- @include release
 --[[
   Creates a release, unless the same request was applied already or the same version is active
   in the same environment.

@@ -1,4 +1,4 @@
--- @include gate
+-- @include release
 --[[
   Unlocks a locked phase with a written reason: the phases before it stop gating it and the phases
   after it. Recorded in the release (ovr:<phase>) and in the audit trail.
@@ -11,15 +11,9 @@
   Output: {1, rev, completed 0|1} applied | {-1} request already applied | {-2} no such release
           | {-3, status} release not active | {-6} the phase is not locked | {-7} no such phase
 ]]
-if redis.call('EXISTS', KEYS[4]) == 1 then
-  return {-1}
-end
-local status = redis.call('HGET', KEYS[1], 'status')
-if not status then
-  return {-2}
-end
-if status ~= 'active' then
-  return {-3, status}
+local refusal = refuseUnlessActive(KEYS[1], KEYS[4])
+if refusal then
+  return refusal
 end
 local phaseIndex = tonumber(ARGV[1])
 local phaseCount = tonumber(redis.call('HGET', KEYS[1], 'phases'))

@@ -1,4 +1,4 @@
--- @include gate
+-- @include release
 --[[
   Sets one item to done or not done and appends the audit event, together. Setting (not toggling)
   makes a repeated click harmless; the applied-request marker makes a retried click a no-op even
@@ -13,15 +13,9 @@
           | {-2} no such release | {-3, status} release not active | {-4, blocking phase index} locked
           | {-5} no such item
 ]]
-if redis.call('EXISTS', KEYS[6]) == 1 then
-  return {-1}
-end
-local status = redis.call('HGET', KEYS[1], 'status')
-if not status then
-  return {-2}
-end
-if status ~= 'active' then
-  return {-3, status}
+local refusal = refuseUnlessActive(KEYS[1], KEYS[6])
+if refusal then
+  return refusal
 end
 local location = redis.call('HGET', KEYS[2], ARGV[1])
 if not location then

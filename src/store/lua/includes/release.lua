@@ -1,3 +1,21 @@
+-- Shared by the release scripts.
+
+-- Refuses a request that was applied already or a release that is missing or not active: the reply
+-- to return, or nil to go on.
+local function refuseUnlessActive(metaKey, appliedKey)
+  if redis.call('EXISTS', appliedKey) == 1 then
+    return {-1}
+  end
+  local status = redis.call('HGET', metaKey, 'status')
+  if not status then
+    return {-2}
+  end
+  if status ~= 'active' then
+    return {-3, status}
+  end
+  return nil
+end
+
 -- The gating rule (same as src/domain/release.ts findBlockingPhase).
 -- A phase is locked while an earlier phase, at or after the latest override before it, has open
 -- required items. Phase indexes are 0-based; asking for index == phase count asks whether the
