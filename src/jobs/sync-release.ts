@@ -4,6 +4,9 @@ import { planReleaseMessages } from '../slack/views/release-messages.js';
 import type { ReleaseStore } from '../store/release-store.js';
 import type { SyncJobData } from './sync-queue.js';
 
+/** Errors after which one message can no longer be updated, while the release's others still can. */
+const MESSAGE_GONE_ERRORS = new Set(['message_not_found', 'cant_update_message', 'edit_window_closed']);
+
 export interface SyncDeps {
   store: ReleaseStore;
   outbound: SlackOutbound;
@@ -69,7 +72,16 @@ export async function syncRelease(deps: SyncDeps, data: SyncJobData): Promise<vo
   // Phase checklists first: they carry the ticks people are waiting to see.
   toUpdate.sort((a, b) => Number(a.message.key === 'header') - Number(b.message.key === 'header'));
   for (const { message, ts } of toUpdate) {
-    await outbound.updateMessage(data.teamId, { channel, ts, text: message.text, blocks: message.blocks });
+    try {
+      await outbound.updateMessage(data.teamId, { channel, ts, text: message.text, blocks: message.blocks });
+    } catch (err) {
+      // A message someone deleted can never be updated; retrying it would hold up all the others.
+      if (!(err instanceof SlackPlatformError && MESSAGE_GONE_ERRORS.has(err.slackError))) throw err;
+      log.warn(
+        { messageKey: message.key, ts, slackError: err.slackError },
+        'message cannot be updated; skipped',
+      );
+    }
     await store.saveMessageRef(data.teamId, data.releaseId, message.key, { ts, hash: message.hash });
   }
   if (toUpdate.length > 0) log.debug({ updated: toUpdate.length, rev: release.rev }, 'messages updated');

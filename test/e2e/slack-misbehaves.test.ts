@@ -67,6 +67,30 @@ describe('rate limits and errors', () => {
     await waitForHeader(app, 'v1.2 → staging');
   });
 
+  it('keeps the rest of a release in sync when one of its messages was deleted', async () => {
+    const app = await startApp();
+    await app.command('start v1.4 staging minimal');
+    const header = await waitForHeader(app, 'v1.4 → staging');
+    const phase = await waitForPhase(app, header, 'Before the deploy');
+    const required = requiredItemIds('minimal', 0);
+    const view = current(app, phase);
+    app.standIn.deleteMessage(phase.channel, phase.ts);
+    await app.interact(app.tickPayload(view, required[0]!, true));
+    await app.standIn.waitFor(
+      () => app.standIn.callsTo('chat.update').some((call) => call.error === 'message_not_found'),
+      5000,
+      'the failed update',
+    );
+    for (const itemId of required.slice(1)) await app.interact(app.tickPayload(view, itemId, true));
+    // The next phase is posted and the header follows, although one update was refused for good.
+    await waitForPhase(app, header, 'Deploy');
+    await app.standIn.waitFor(
+      () => blockTexts(current(app, header)).some((text) => text.includes('1/4 phases done')),
+      5000,
+      'header follows',
+    );
+  });
+
   it('acknowledges clicks while Slack is slow to answer updates', async () => {
     const app = await startApp();
     await app.command('start v1.3 staging minimal');

@@ -258,6 +258,13 @@ export class SlackStandIn {
     return this.stored.filter((message) => channel === undefined || message.channel === channel).map(clone);
   }
 
+  /** Deletes a message as a person in Slack would; later updates to it fail with message_not_found. */
+  deleteMessage(channel: string, ts: string): void {
+    const index = this.stored.findIndex((message) => message.channel === channel && message.ts === ts);
+    if (index === -1) throw new Error(`no message ${ts} in ${channel} to delete`);
+    this.stored.splice(index, 1);
+  }
+
   message(channel: string, ts: string): StoredMessage | undefined {
     const found = this.find(channel, ts);
     return found && clone(found);
