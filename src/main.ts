@@ -1,26 +1,58 @@
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import type { Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { ChecklistError, loadTemplates } from './config/checklists.js';
 import { type Config, ConfigError, loadConfig } from './config/env.js';
+import { createOperationalRoutes, type ReadinessCheck } from './http/health.js';
+import { HttpServer } from './http/server.js';
 import { SyncQueue } from './jobs/sync-queue.js';
 import { createSyncWorker } from './jobs/sync-worker.js';
 import { createLogger, type Logger } from './log.js';
-import { createSlackApp } from './slack/app.js';
+import { createMetrics } from './metrics.js';
+import { createSlackApp, type SlackAppHandle } from './slack/app.js';
 import { SlackOutbound } from './slack/outbound.js';
 import { ReleaseStore } from './store/release-store.js';
 
 export interface Shipcheck {
+  /** The port of the main HTTP server (Slack requests in HTTP mode, health, metrics). */
+  readonly port: number;
+  /** Drains and stops: no new requests, in-flight work finished, queued Slack updates flushed. */
   stop(): Promise<void>;
 }
 
-/** The composition root: config → logger → Redis → store → queue → worker → Slack app. */
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Resolves with the promise's outcome, or after `ms` at the latest; never rejects. */
+async function within(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), Math.max(0, ms));
+  });
+  const done = promise.then(
+    () => true,
+    () => true,
+  );
+  const finished = await Promise.race([done, timeout]);
+  clearTimeout(timer);
+  return finished;
+}
+
+/**
+ * The composition root: config → logger → Redis → store → queue → worker and/or Slack app → HTTP.
+ * SHIPCHECK_ROLE picks the parts: web answers Slack, worker runs the queues, all does both.
+ */
 export async function startShipcheck(
   config: Config,
   log: Logger = createLogger(config.logLevel),
 ): Promise<Shipcheck> {
+  const runsWeb = config.role !== 'worker';
+  const runsWorker = config.role !== 'web';
   const templates = await loadTemplates(path.resolve(config.checklistsDir));
-  log.info({ templates: [...templates.keys()], mode: config.slack.mode }, 'checklists loaded');
+  log.info(
+    { templates: [...templates.keys()], mode: config.slack.mode, role: config.role },
+    'checklists loaded',
+  );
 
   // The request path fails fast while Redis is away, so users get "try again" instead of a hang.
   const redis = new Redis(config.redis.url, {
@@ -34,14 +66,17 @@ export async function startShipcheck(
 
   // BullMQ connections wait for Redis instead of failing: jobs must survive a Redis restart.
   const queueConnection = new Redis(config.redis.url, { maxRetriesPerRequest: null });
-  const workerConnection = new Redis(config.redis.url, { maxRetriesPerRequest: null });
+  const workerConnection = runsWorker
+    ? new Redis(config.redis.url, { maxRetriesPerRequest: null })
+    : undefined;
   for (const connection of [queueConnection, workerConnection]) {
-    connection.on('error', (err) =>
+    connection?.on('error', (err) =>
       log.warn({ err: { message: err.message } }, 'redis (jobs) connection error'),
     );
   }
 
   const store = new ReleaseStore(redis, config.redis.prefix);
+  const metrics = createMetrics({ countActiveReleases: () => store.countActiveReleases() });
   const syncQueue = new SyncQueue(queueConnection, config.redis.prefix);
   const outbound = new SlackOutbound(
     {
@@ -52,6 +87,7 @@ export async function startShipcheck(
     },
     store,
     log.child({ component: 'outbound' }),
+    metrics,
   );
   const notify = async (responseUrl: string, text: string) => {
     const response = await fetch(responseUrl, {
@@ -61,39 +97,98 @@ export async function startShipcheck(
     });
     if (!response.ok) throw new Error(`response_url answered ${response.status}`);
   };
-  const worker = createSyncWorker(
-    workerConnection,
-    config.redis.prefix,
-    { store, outbound, log, notify },
-    log,
-  );
+  let worker: Worker | undefined;
+  if (workerConnection) {
+    worker = createSyncWorker(
+      workerConnection,
+      config.redis.prefix,
+      { store, outbound, log, notify },
+      log,
+      metrics,
+    );
+  }
 
-  const slack = createSlackApp({ config, log, store, syncQueue, outbound, templates }, async () => {
-    const answer = await Promise.race([
-      redis.ping(),
-      new Promise((resolve) => setTimeout(() => resolve('timeout'), 1000)),
-    ]);
-    return answer === 'PONG';
+  let draining = false;
+  const requestsInFlight = new Set<Promise<unknown>>();
+  let slack: SlackAppHandle | undefined;
+  if (runsWeb) {
+    slack = createSlackApp(
+      { config, log, store, syncQueue, outbound, templates },
+      {
+        observeAck: (kind, seconds) => metrics.ackDuration.observe({ kind }, seconds),
+        track: (work) => {
+          requestsInFlight.add(work);
+          const forget = () => requestsInFlight.delete(work);
+          work.then(forget, forget);
+        },
+      },
+    );
+  }
+
+  const checks: ReadinessCheck[] = [
+    { name: 'redis', check: async () => (await redis.ping()) === 'PONG' },
+    { name: 'queue', check: async () => queueConnection.status === 'ready' },
+  ];
+  if (worker) {
+    const runningWorker = worker;
+    checks.push({ name: 'worker', check: async () => runningWorker.isRunning() && !runningWorker.closing });
+  }
+  const operational = createOperationalRoutes({
+    checks,
+    isDraining: () => draining,
+    registry: metrics.registry,
   });
-  await slack.start();
-  log.info({ port: config.port, mode: config.slack.mode }, 'shipcheck started');
+  // With METRICS_PORT, metrics move to their own server; health answers on both.
+  const healthRoutes = Object.fromEntries(
+    Object.entries(operational).filter(([route]) => route !== '/metrics'),
+  );
+  const slackEndpoint = slack?.requestListener
+    ? { listener: slack.requestListener, onResponseSent: slack.onResponseSent }
+    : undefined;
+  const server = new HttpServer(config.metricsPort ? healthRoutes : operational, log, slackEndpoint);
+  const metricsServer = config.metricsPort ? new HttpServer(operational, log) : undefined;
+  await server.listen(config.port);
+  await metricsServer?.listen(config.metricsPort!);
+  await slack?.start();
+  log.info({ port: server.port, mode: config.slack.mode, role: config.role }, 'shipcheck started');
 
   let stopping: Promise<void> | undefined;
-  return {
-    stop() {
-      stopping ??= (async () => {
-        await slack.stop().catch((err: unknown) => log.warn({ err }, 'slack app stop failed'));
-        await worker.close();
-        await syncQueue.close();
-        await Promise.allSettled([redis.quit(), queueConnection.quit(), workerConnection.quit()]);
-        log.info('shipcheck stopped');
+  const stop = async () => {
+    const deadline = Date.now() + config.shutdownTimeoutMs;
+    const left = () => deadline - Date.now();
+    draining = true;
+    log.info({ inFlight: requestsInFlight.size }, 'draining');
+    // 1. No new Slack requests: close the listening socket (and the Socket Mode connection).
+    const serverClosed = server.close(Math.max(0, left() - 1000));
+    await within(slack?.stopIntake() ?? Promise.resolve(), left());
+    // 2. Requests already acknowledged finish their work (the tick, the audit event, the enqueue).
+    await within(Promise.allSettled([...requestsInFlight]), left() - 2000);
+    await within(syncQueue.settled(), left() - 2000);
+    // 3. A worker flushes the message updates that are queued, then stops; a job still running when
+    //    time is up returns to the queue for another worker (or this one's successor).
+    if (worker) {
+      const flushed = (async () => {
+        while ((await syncQueue.countUnfinished()) > 0) await sleep(100);
       })();
+      await within(flushed, left() - 3000);
+      if (!(await within(worker.close(), left() - 1000))) await worker.close(true);
+    }
+    await within(serverClosed, left());
+    await metricsServer?.close(Math.max(0, left()));
+    await syncQueue.close();
+    await Promise.allSettled([redis.quit(), queueConnection.quit(), workerConnection?.quit()]);
+    log.info({ overDeadline: left() < 0 }, 'shipcheck stopped');
+  };
+  return {
+    get port() {
+      return server.port;
+    },
+    stop() {
+      stopping ??= stop();
       return stopping;
     },
   };
 }
-
-const SHUTDOWN_DEADLINE_MS = 25_000;
 
 async function runFromCommandLine(): Promise<void> {
   let config: Config;
@@ -117,11 +212,18 @@ async function runFromCommandLine(): Promise<void> {
   }
   const shutdown = (signal: string) => {
     log.info({ signal }, 'shutting down');
+    // stop() keeps to the deadline itself; this is the backstop if something hangs regardless.
     setTimeout(() => {
       log.error('shutdown deadline passed; exiting');
       process.exit(1);
-    }, SHUTDOWN_DEADLINE_MS).unref();
-    shipcheck.stop().then(() => process.exit(0));
+    }, config.shutdownTimeoutMs + 2000).unref();
+    shipcheck.stop().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        log.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
   };
   process.once('SIGTERM', () => shutdown('SIGTERM'));
   process.once('SIGINT', () => shutdown('SIGINT'));

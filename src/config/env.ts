@@ -70,6 +70,24 @@ const EnvSchema = z.object({
           .min(1),
       ),
   ),
+  SHIPCHECK_ROLE: optionalText.pipe(z.enum(['web', 'worker', 'all']).default('all')),
+  METRICS_PORT: optionalText.pipe(
+    z.coerce
+      .number<string | undefined>({ error: 'must be a port number' })
+      .int()
+      .min(1)
+      .max(65535)
+      .optional(),
+  ),
+  // fly.toml gives 30 s (kill_timeout) between SIGTERM and SIGKILL; stop a few seconds inside it.
+  SHUTDOWN_TIMEOUT_MS: optionalText.pipe(
+    z.coerce
+      .number<string | undefined>({ error: 'must be a number of milliseconds' })
+      .int()
+      .min(1000)
+      .max(300_000)
+      .default(25_000),
+  ),
   CHECKLISTS_DIR: optionalText.pipe(z.string().default('checklists')),
   LOG_LEVEL: optionalText.pipe(
     z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -105,7 +123,11 @@ export interface Config {
     updateIntervalMs: number;
   };
   redis: { url: string; prefix: string };
+  /** web answers Slack, worker runs the job queues, all does both. */
+  role: 'web' | 'worker' | 'all';
   port: number;
+  metricsPort: number | undefined;
+  shutdownTimeoutMs: number;
   deployChannel: string | undefined;
   environments: string[];
   checklistsDir: string;
@@ -149,7 +171,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       updateIntervalMs: parsed.SLACK_UPDATE_INTERVAL_MS,
     },
     redis: { url: parsed.REDIS_URL, prefix: parsed.REDIS_PREFIX },
+    role: parsed.SHIPCHECK_ROLE,
     port: parsed.PORT,
+    metricsPort: parsed.METRICS_PORT,
+    shutdownTimeoutMs: parsed.SHUTDOWN_TIMEOUT_MS,
     deployChannel: parsed.DEPLOY_CHANNEL,
     environments: parsed.DEPLOY_ENVIRONMENTS,
     checklistsDir: parsed.CHECKLISTS_DIR,

@@ -48,11 +48,32 @@ export class SyncQueue {
    * it will render every change made before it. Concurrent requests in this process share one enqueue
    * and one follow-up; other instances' requests fold together in BullMQ's deduplication.
    */
-  readonly requestSync = coalesceByKey<SyncJobData>(async (data) => {
+  readonly requestSync = (data: SyncJobData): Promise<void> => {
+    const request = this.enqueue(data);
+    this.inFlight.add(request);
+    const forget = () => this.inFlight.delete(request);
+    request.then(forget, forget);
+    return request;
+  };
+
+  private readonly inFlight = new Set<Promise<void>>();
+
+  private readonly enqueue = coalesceByKey<SyncJobData>(async (data) => {
     await this.queue.add('sync', data, {
       deduplication: { id: syncDeduplicationId(data), keepLastIfActive: true },
     });
   }, syncDeduplicationId);
+
+  /** Resolves when every sync requested so far is in the queue (or has failed to get there). */
+  async settled(): Promise<void> {
+    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+  }
+
+  /** Jobs not finished yet, across every instance. */
+  async countUnfinished(): Promise<number> {
+    const counts = await this.queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized');
+    return Object.values(counts).reduce((sum, count) => sum + count, 0);
+  }
 
   async close(): Promise<void> {
     await this.queue.close();

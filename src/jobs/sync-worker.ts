@@ -1,5 +1,6 @@
 import { type ConnectionOptions, Worker } from 'bullmq';
 import type { Logger } from '../log.js';
+import type { Metrics } from '../metrics.js';
 import { queuePrefix, SYNC_QUEUE, SyncJobData } from './sync-queue.js';
 import { type SyncDeps, syncRelease } from './sync-release.js';
 
@@ -9,10 +10,13 @@ export function createSyncWorker(
   redisPrefix: string,
   deps: SyncDeps,
   log: Logger,
+  metrics?: Pick<Metrics, 'jobLateness' | 'jobsFinished'>,
 ): Worker<SyncJobData> {
   const worker = new Worker<SyncJobData>(
     SYNC_QUEUE,
     async (job) => {
+      const dueAt = job.timestamp + (job.opts.delay ?? 0);
+      metrics?.jobLateness.observe({ queue: SYNC_QUEUE }, Math.max(0, Date.now() - dueAt) / 1000);
       const data = SyncJobData.parse(job.data);
       await syncRelease(deps, data);
     },
@@ -23,7 +27,9 @@ export function createSyncWorker(
       concurrency: 16,
     },
   );
+  worker.on('completed', () => metrics?.jobsFinished.inc({ queue: SYNC_QUEUE, outcome: 'completed' }));
   worker.on('failed', (job, err) => {
+    metrics?.jobsFinished.inc({ queue: SYNC_QUEUE, outcome: 'failed' });
     log.warn(
       {
         err,

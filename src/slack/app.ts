@@ -1,57 +1,102 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import { App, HTTPReceiver, type Receiver, SocketModeReceiver } from '@slack/bolt';
+import type { IncomingMessage, RequestListener } from 'node:http';
+import { type AnyMiddlewareArgs, App, HTTPReceiver, SocketModeReceiver } from '@slack/bolt';
 import { createBoltLogger } from '../log.js';
 import type { SlackDeps } from './deps.js';
 import { registerDeployCommand } from './listeners/deploy-command.js';
 import { registerGateOverride } from './listeners/gate-override.js';
 import { registerItemActions } from './listeners/item-actions.js';
 
-export interface SlackAppHandle {
-  app: App;
-  start(): Promise<void>;
-  stop(): Promise<void>;
+export interface SlackAppHooks {
+  observeAck(kind: string, seconds: number): void;
+  /** Work a request does after its ack: shutdown waits for it. */
+  track(work: Promise<unknown>): void;
 }
 
-export function createSlackApp(deps: SlackDeps, isHealthy: () => Promise<boolean>): SlackAppHandle {
+/** Shared with the middleware through Bolt's context, which every middleware sees as the same object. */
+interface RequestTiming {
+  kind: string;
+  receivedAt: number;
+}
+
+export interface SlackAppHandle {
+  app: App;
+  /** HTTP mode: the handler for POST /slack/events, to mount on shipcheck's server. */
+  requestListener: RequestListener | undefined;
+  /** HTTP mode: the server calls this when its response to Slack (the ack) has gone out. */
+  onResponseSent(req: IncomingMessage): void;
+  /** Socket Mode: connects. HTTP mode: nothing to do; requests come through requestListener. */
+  start(): Promise<void>;
+  /** Socket Mode: disconnects, so no new requests arrive. */
+  stopIntake(): Promise<void>;
+}
+
+function requestKind(args: AnyMiddlewareArgs): string {
+  if ('command' in args) return 'command';
+  if ('action' in args) return 'action';
+  if ('view' in args) return 'view';
+  if ('event' in args) return 'event';
+  if ('options' in args) return 'options';
+  if ('shortcut' in args) return 'shortcut';
+  return 'other';
+}
+
+/** The kind as far as the transport tells; the middleware refines it before any listener acks. */
+function kindFromHttpRequest(req: IncomingMessage & { rawBody?: Buffer }): string {
+  if (String(req.headers['content-type']).startsWith('application/json')) return 'event';
+  return req.rawBody?.subarray(0, 200).includes('command=') ? 'command' : 'interactive';
+}
+
+const SOCKET_KINDS: Record<string, string> = {
+  slash_commands: 'command',
+  interactive: 'interactive',
+  events_api: 'event',
+};
+
+export function createSlackApp(deps: SlackDeps, hooks: SlackAppHooks): SlackAppHandle {
   const { config } = deps;
   const logger = createBoltLogger(deps.log);
-  const healthRoute = {
-    path: '/healthz',
-    method: ['GET'],
-    handler: (_req: IncomingMessage, res: ServerResponse) => {
-      isHealthy().then(
-        (healthy) => {
-          res.writeHead(healthy ? 200 : 503, { 'content-type': 'application/json' });
-          res.end(JSON.stringify({ ok: healthy, redis: healthy ? 'up' : 'down' }));
-        },
-        () => {
-          res.writeHead(503, { 'content-type': 'application/json' });
-          res.end(JSON.stringify({ ok: false, redis: 'down' }));
-        },
-      );
-    },
-  };
+  const isSocketMode = config.slack.mode === 'socket';
 
-  let receiver: Receiver;
-  if (config.slack.mode === 'socket') {
-    receiver = new SocketModeReceiver({
-      appToken: config.slack.appToken!,
-      logger,
-      customRoutes: [healthRoute],
-      // The Socket Mode client opens its connection through the Web API, so it needs the same base URL.
-      installerOptions: {
-        port: config.port,
-        ...(config.slack.apiUrl ? { clientOptions: { slackApiUrl: config.slack.apiUrl } } : {}),
-      },
-    });
-  } else {
-    // Signature verification stays on (Bolt's default): every request to /slack/events must be signed.
-    receiver = new HTTPReceiver({
-      signingSecret: config.slack.signingSecret!,
-      endpoints: '/slack/events',
-      customRoutes: [healthRoute],
-      logger,
-      processBeforeResponse: false,
+  // Ack latency is measured where the ack leaves: the HTTP response, or the Socket Mode envelope.
+  const httpTimings = new WeakMap<IncomingMessage, RequestTiming>();
+  const socketTimings = new Map<string, RequestTiming>();
+  const observe = (timing: RequestTiming) =>
+    hooks.observeAck(timing.kind, (performance.now() - timing.receivedAt) / 1000);
+
+  const receiver = isSocketMode
+    ? new SocketModeReceiver({
+        appToken: config.slack.appToken!,
+        logger,
+        // The Socket Mode client opens its connection through the Web API, so it needs the same base URL.
+        installerOptions: config.slack.apiUrl ? { clientOptions: { slackApiUrl: config.slack.apiUrl } } : {},
+        customPropertiesExtractor: (args) => {
+          const envelope = args as { envelope_id?: string; type?: string };
+          const timing = {
+            kind: SOCKET_KINDS[envelope.type ?? ''] ?? 'other',
+            receivedAt: performance.now(),
+          };
+          if (envelope.envelope_id) socketTimings.set(envelope.envelope_id, timing);
+          return { requestTiming: timing };
+        },
+      })
+    : // Signature verification stays on (Bolt's default): every request to /slack/events must be signed.
+      new HTTPReceiver({
+        signingSecret: config.slack.signingSecret!,
+        endpoints: '/slack/events',
+        logger,
+        processBeforeResponse: false,
+        customPropertiesExtractor: (req) => {
+          const timing = { kind: kindFromHttpRequest(req), receivedAt: performance.now() };
+          httpTimings.set(req, timing);
+          return { requestTiming: timing };
+        },
+      });
+  if (receiver instanceof SocketModeReceiver) {
+    receiver.client.on('outgoing_message', (message: { envelope_id?: string }) => {
+      const timing = message.envelope_id ? socketTimings.get(message.envelope_id) : undefined;
+      if (!timing) return;
+      socketTimings.delete(message.envelope_id!);
+      observe(timing);
     });
   }
 
@@ -61,6 +106,18 @@ export function createSlackApp(deps: SlackDeps, isHealthy: () => Promise<boolean
     logger,
     clientOptions: config.slack.apiUrl ? { slackApiUrl: config.slack.apiUrl } : {},
   });
+
+  // Runs first for every request: names the request's kind for the ack timing, and tracks the
+  // listener's whole run (Bolt awaits listeners inside this chain), so that shutdown can wait for the
+  // work done after an ack.
+  app.use(async (args) => {
+    const timing = (args.context as { requestTiming?: RequestTiming }).requestTiming;
+    if (timing) timing.kind = requestKind(args);
+    const work = args.next();
+    hooks.track(work);
+    await work;
+  });
+
   registerDeployCommand(app, deps);
   registerItemActions(app, deps);
   registerGateOverride(app, deps);
@@ -70,12 +127,17 @@ export function createSlackApp(deps: SlackDeps, isHealthy: () => Promise<boolean
 
   return {
     app,
-    async start() {
-      if (config.slack.mode === 'socket') await app.start();
-      else await app.start(config.port);
+    requestListener: receiver instanceof HTTPReceiver ? receiver.requestListener : undefined,
+    onResponseSent(req) {
+      const timing = httpTimings.get(req);
+      // Requests refused before dispatch (a bad signature) have no timing: they were never acked.
+      if (timing) observe(timing);
     },
-    async stop() {
-      await app.stop();
+    async start() {
+      if (isSocketMode) await app.start();
+    },
+    async stopIntake() {
+      if (isSocketMode) await app.stop();
     },
   };
 }

@@ -1,6 +1,7 @@
 import type { KnownBlock, View } from '@slack/types';
 import { ErrorCode, type WebAPICallError, type WebAPIPlatformError, WebClient } from '@slack/web-api';
 import type { Logger } from '../log.js';
+import type { Metrics, SlackCallOutcome } from '../metrics.js';
 import type { ReleaseStore } from '../store/release-store.js';
 
 // The one place that calls the Slack Web API. It paces chat.postMessage per channel and chat.update per
@@ -46,6 +47,20 @@ export interface MessageContent {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+function outcomeOf(error: unknown): SlackCallOutcome {
+  if (!isWebApiError(error)) return 'network_error';
+  switch (error.code) {
+    case ErrorCode.PlatformError:
+      return 'platform_error';
+    case ErrorCode.RateLimitedError:
+      return 'rate_limited';
+    case ErrorCode.HTTPError:
+      return 'http_error';
+    default:
+      return 'network_error';
+  }
+}
+
 function isWebApiError(error: unknown): error is WebAPICallError {
   return typeof error === 'object' && error !== null && 'code' in error;
 }
@@ -59,6 +74,7 @@ export class SlackOutbound {
     private readonly options: OutboundOptions,
     private readonly store: ReleaseStore,
     private readonly log: Logger,
+    private readonly metrics?: Pick<Metrics, 'slackCalls' | 'slackRateLimitWait'>,
   ) {
     this.client = new WebClient(options.token, {
       ...(options.apiUrl ? { slackApiUrl: options.apiUrl } : {}),
@@ -118,6 +134,10 @@ export class SlackOutbound {
     await this.call('views.open', { trigger_id: triggerId, view }, undefined, undefined, 1);
   }
 
+  private count(method: string, outcome: SlackCallOutcome): void {
+    this.metrics?.slackCalls.inc({ method, outcome });
+  }
+
   private async call(
     method: string,
     args: Record<string, unknown>,
@@ -135,8 +155,11 @@ export class SlackOutbound {
       }
       pauseMs = 0;
       try {
-        return (await this.client.apiCall(method, args)) as unknown as Record<string, unknown>;
+        const result = (await this.client.apiCall(method, args)) as unknown as Record<string, unknown>;
+        this.count(method, 'ok');
+        return result;
       } catch (error) {
+        this.count(method, outcomeOf(error));
         if (!isWebApiError(error)) throw error;
         if (error.code === ErrorCode.PlatformError) {
           throw new SlackPlatformError(method, (error as WebAPIPlatformError).data.error);
@@ -145,6 +168,7 @@ export class SlackOutbound {
         if (error.code === ErrorCode.RateLimitedError) {
           // Everyone waiting on the same pacer waits too: the limit is Slack's, not this call's.
           pauseMs = Math.min(error.retryAfter * 1000, this.maxRetryAfterMs);
+          this.metrics?.slackRateLimitWait.inc({ method }, pauseMs / 1000);
           this.log.warn({ method, teamId, retryAfterMs: pauseMs, attempt }, 'slack rate limited');
         } else {
           pauseMs = Math.min(250 * 2 ** attempt, 8000);

@@ -17,6 +17,8 @@ export function createKeys(prefix: string) {
     releaseMessages: (teamId: string, releaseId: string) => `${release(teamId, releaseId)}:messages`,
     /** Hash: "<env>|<version>" → id of the active release. */
     activeReleases: (teamId: string) => `${team(teamId)}:active`,
+    /** SCAN pattern matching every workspace's active releases hash. */
+    activeReleasesPattern: () => `${prefix}:{*}:active`,
     /** Sorted set: release ids by start time. */
     allReleases: (teamId: string) => `${team(teamId)}:releases`,
     /** Sorted set: ids of the releases of one version, by start time. */

@@ -283,6 +283,24 @@ export class ReleaseStore {
     return this.getReleases(teamId, ids);
   }
 
+  /** Active releases across every workspace under this prefix; a SCAN, for metrics scrapes, not request paths. */
+  async countActiveReleases(): Promise<number> {
+    let total = 0;
+    let cursor = '0';
+    do {
+      const [next, keys] = await this.redis.scan(
+        cursor,
+        'MATCH',
+        this.keys.activeReleasesPattern(),
+        'COUNT',
+        500,
+      );
+      cursor = next;
+      for (const key of keys) total += await this.redis.hlen(key);
+    } while (cursor !== '0');
+    return total;
+  }
+
   async readAudit(teamId: string, releaseId: string): Promise<AuditEvent[]> {
     const entries = await this.redis.xrange(this.keys.releaseAudit(teamId, releaseId), '-', '+');
     return entries.map(([id, fields]) => parseAuditEntry(id, fields));

@@ -31,7 +31,10 @@ describe('loadConfig defaults', () => {
         updateIntervalMs: 1200,
       },
       redis: { url: 'redis://127.0.0.1:6379', prefix: 'shipcheck' },
+      role: 'all',
       port: 3000,
+      metricsPort: undefined,
+      shutdownTimeoutMs: 25_000,
       deployChannel: undefined,
       environments: ['production', 'staging', 'development'],
       checklistsDir: 'checklists',
@@ -73,6 +76,9 @@ describe('loadConfig defaults', () => {
       LOG_LEVEL: 'debug',
       SLACK_POST_INTERVAL_MS: '0',
       SLACK_UPDATE_INTERVAL_MS: '60000',
+      SHIPCHECK_ROLE: ' worker ',
+      METRICS_PORT: '9090',
+      SHUTDOWN_TIMEOUT_MS: '10000',
     });
 
     expect(config).toEqual({
@@ -86,12 +92,25 @@ describe('loadConfig defaults', () => {
         updateIntervalMs: 60000,
       },
       redis: { url: 'rediss://cache.internal:6380/2', prefix: 'ship_check-2' },
+      role: 'worker',
       port: 8080,
+      metricsPort: 9090,
+      shutdownTimeoutMs: 10000,
       deployChannel: 'C0123456789',
       environments: ['prod', 'staging'],
       checklistsDir: '/etc/shipcheck',
       logLevel: 'debug',
     });
+  });
+
+  it('refuses an unknown role and a shutdown timeout under a second', () => {
+    const error = configError({
+      ...MINIMAL_HTTP_ENV,
+      SHIPCHECK_ROLE: 'scheduler',
+      SHUTDOWN_TIMEOUT_MS: '10',
+    });
+    expect(problemFor(error, 'SHIPCHECK_ROLE')).toBeDefined();
+    expect(problemFor(error, 'SHUTDOWN_TIMEOUT_MS')).toBeDefined();
   });
 
   it('accepts a private channel id for DEPLOY_CHANNEL', () => {
