@@ -2,8 +2,16 @@ import path from 'node:path';
 import { expect } from 'vitest';
 import { loadTemplates } from '../../src/config/checklists.js';
 import type { Template } from '../../src/domain/template.js';
-import { findHeader, findPhaseMessage, type TestApp, viewItem } from '../support/app-harness.js';
+import {
+  type TestApp as FullTestApp,
+  findHeader,
+  findPhaseMessage,
+  viewItem,
+} from '../support/app-harness.js';
 import type { StoredMessage } from '../support/slack-stand-in.js';
+
+/** What these helpers need of an app: the Slack side of the conversation. In-process or spawned. */
+type TestApp = Pick<FullTestApp, 'standIn' | 'command' | 'interact' | 'tickPayload'>;
 
 export const templates: Map<string, Template> = await loadTemplates(path.resolve('checklists'));
 

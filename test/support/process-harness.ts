@@ -1,0 +1,139 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { tickPayload } from './app-harness.js';
+import { getFreePort } from './free-port.js';
+import { createTestPrefix, deleteKeysWithPrefix, TEST_REDIS_URL } from './redis.js';
+import {
+  createSlashCommand,
+  type PostResult,
+  type PostSignedOptions,
+  postInteraction,
+  postSlashCommand,
+  type SlashCommandFields,
+} from './slack-requests.js';
+import type { SlackStandIn, StoredMessage } from './slack-stand-in.js';
+
+// shipcheck as operators run it: processes started from src/main.ts, configured by environment,
+// sharing one Redis prefix and one Slack stand-in.
+
+export interface ShipcheckProcess {
+  child: ChildProcess;
+  port: number;
+  baseUrl: string;
+  output(): string;
+  exited: Promise<number | null>;
+}
+
+export function spawnShipcheck(env: Record<string, string>): Omit<ShipcheckProcess, 'port' | 'baseUrl'> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const collect = (chunk: Buffer) => {
+    output += chunk;
+  };
+  child.stdout!.on('data', collect);
+  child.stderr!.on('data', collect);
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { child, output: () => output, exited };
+}
+
+async function waitUntilLive(
+  baseUrl: string,
+  run: Omit<ShipcheckProcess, 'port' | 'baseUrl'>,
+): Promise<void> {
+  for (let attempt = 0; attempt < 150; attempt++) {
+    if (run.child.exitCode !== null) throw new Error(`shipcheck exited early:\n${run.output()}`);
+    const status = await fetch(`${baseUrl}/healthz`).then(
+      (response) => response.status,
+      () => 0,
+    );
+    if (status === 200) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`shipcheck did not come up:\n${run.output()}`);
+}
+
+/** A group of shipcheck processes acting as one bot, and the Slack side of the conversation. */
+export class ProcessCluster {
+  readonly processes: ShipcheckProcess[] = [];
+  readonly prefix = createTestPrefix('proc');
+  readonly signingSecret = randomBytes(16).toString('hex');
+
+  constructor(
+    readonly standIn: SlackStandIn,
+    private readonly baseEnv: Record<string, string> = {},
+  ) {}
+
+  async start(env: Record<string, string> = {}): Promise<ShipcheckProcess> {
+    const port = await getFreePort();
+    const run = spawnShipcheck({
+      SLACK_BOT_TOKEN: 'xoxb-test-token',
+      SLACK_SIGNING_SECRET: this.signingSecret,
+      SLACK_API_URL: this.standIn.apiUrl,
+      REDIS_URL: TEST_REDIS_URL,
+      REDIS_PREFIX: this.prefix,
+      PORT: String(port),
+      SLACK_POST_INTERVAL_MS: '20',
+      SLACK_UPDATE_INTERVAL_MS: '20',
+      LOG_LEVEL: 'info',
+      ...this.baseEnv,
+      ...env,
+    });
+    const baseUrl = `http://127.0.0.1:${port}`;
+    await waitUntilLive(baseUrl, run);
+    const started = { ...run, port, baseUrl };
+    this.processes.push(started);
+    return started;
+  }
+
+  /** The process that answers Slack: the first one started. */
+  get web(): ShipcheckProcess {
+    const first = this.processes[0];
+    if (!first) throw new Error('no shipcheck process started');
+    return first;
+  }
+
+  async command(
+    text: string,
+    overrides: Partial<SlashCommandFields> = {},
+    options: Partial<PostSignedOptions> = {},
+  ): Promise<PostResult & { responseTag: string }> {
+    const responseTag = randomBytes(4).toString('hex');
+    const fields = createSlashCommand({
+      text,
+      response_url: this.standIn.responseUrl(responseTag),
+      ...overrides,
+    });
+    const result = await postSlashCommand(`${this.web.baseUrl}/slack/events`, fields, {
+      signingSecret: this.signingSecret,
+      ...options,
+    });
+    return { ...result, responseTag };
+  }
+
+  interact(payload: object, options: Partial<PostSignedOptions> = {}): Promise<PostResult> {
+    return postInteraction(`${this.web.baseUrl}/slack/events`, payload, {
+      signingSecret: this.signingSecret,
+      ...options,
+    });
+  }
+
+  tickPayload(message: StoredMessage, itemId: string, selected: boolean, user = 'U0ALICE'): object {
+    return tickPayload(message, itemId, selected, user, this.standIn.responseUrl());
+  }
+
+  /** SIGTERM to every process still running; resolves with their exit codes. */
+  async stop(): Promise<(number | null)[]> {
+    const codes = await Promise.all(
+      this.processes.map((run) => {
+        if (run.child.exitCode === null) run.child.kill('SIGTERM');
+        return run.exited;
+      }),
+    );
+    for (const run of this.processes) if (run.child.exitCode === null) run.child.kill('SIGKILL');
+    await deleteKeysWithPrefix(this.prefix);
+    return codes;
+  }
+}
