@@ -191,9 +191,11 @@ export async function startShipcheck(
 }
 
 async function runFromCommandLine(): Promise<void> {
+  // `node dist/main.js worker` sets the role by argument: Fly.io process groups differ by command.
+  const [roleArgument] = process.argv.slice(2);
   let config: Config;
   try {
-    config = loadConfig();
+    config = loadConfig(roleArgument ? { ...process.env, SHIPCHECK_ROLE: roleArgument } : process.env);
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`${err.message}\n`);
@@ -201,7 +203,11 @@ async function runFromCommandLine(): Promise<void> {
     }
     throw err;
   }
-  const log = createLogger(config.logLevel);
+  const log = createLogger(config.logLevel, undefined, [
+    config.slack.botToken,
+    config.slack.appToken,
+    config.slack.signingSecret,
+  ]);
   let shipcheck: Shipcheck;
   try {
     shipcheck = await startShipcheck(config, log);

@@ -23,10 +23,8 @@ describe('scaling out', () => {
     standIn = await SlackStandIn.start();
     cluster = new ProcessCluster(standIn);
     const web = await cluster.start({ SHIPCHECK_ROLE: 'web' });
-    const workers = [
-      await cluster.start({ SHIPCHECK_ROLE: 'worker' }),
-      await cluster.start({ SHIPCHECK_ROLE: 'worker' }),
-    ];
+    // One worker gets its role from the environment, the other from its command line, as on Fly.io.
+    const workers = [await cluster.start({ SHIPCHECK_ROLE: 'worker' }), await cluster.start({}, ['worker'])];
 
     await cluster.command('start v1.0 staging minimal');
     const header = await waitForHeader(cluster, 'v1.0 → staging');

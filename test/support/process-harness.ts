@@ -24,8 +24,11 @@ export interface ShipcheckProcess {
   exited: Promise<number | null>;
 }
 
-export function spawnShipcheck(env: Record<string, string>): Omit<ShipcheckProcess, 'port' | 'baseUrl'> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+export function spawnShipcheck(
+  env: Record<string, string>,
+  args: string[] = [],
+): Omit<ShipcheckProcess, 'port' | 'baseUrl'> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', ...args], {
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -66,21 +69,24 @@ export class ProcessCluster {
     private readonly baseEnv: Record<string, string> = {},
   ) {}
 
-  async start(env: Record<string, string> = {}): Promise<ShipcheckProcess> {
+  async start(env: Record<string, string> = {}, args: string[] = []): Promise<ShipcheckProcess> {
     const port = await getFreePort();
-    const run = spawnShipcheck({
-      SLACK_BOT_TOKEN: 'xoxb-test-token',
-      SLACK_SIGNING_SECRET: this.signingSecret,
-      SLACK_API_URL: this.standIn.apiUrl,
-      REDIS_URL: TEST_REDIS_URL,
-      REDIS_PREFIX: this.prefix,
-      PORT: String(port),
-      SLACK_POST_INTERVAL_MS: '20',
-      SLACK_UPDATE_INTERVAL_MS: '20',
-      LOG_LEVEL: 'info',
-      ...this.baseEnv,
-      ...env,
-    });
+    const run = spawnShipcheck(
+      {
+        SLACK_BOT_TOKEN: 'xoxb-test-token',
+        SLACK_SIGNING_SECRET: this.signingSecret,
+        SLACK_API_URL: this.standIn.apiUrl,
+        REDIS_URL: TEST_REDIS_URL,
+        REDIS_PREFIX: this.prefix,
+        PORT: String(port),
+        SLACK_POST_INTERVAL_MS: '20',
+        SLACK_UPDATE_INTERVAL_MS: '20',
+        LOG_LEVEL: 'info',
+        ...this.baseEnv,
+        ...env,
+      },
+      args,
+    );
     const baseUrl = `http://127.0.0.1:${port}`;
     await waitUntilLive(baseUrl, run);
     const started = { ...run, port, baseUrl };
