@@ -118,12 +118,32 @@ export async function loadTemplates(dir: string): Promise<Map<string, Template>>
   }
   if (names.length === 0) throw new ChecklistError([`${dir}: no checklist templates (*.yaml) found`]);
   const templates = new Map<string, Template>();
+  const fileOfTemplate = new Map<string, string>();
   const problems: string[] = [];
   for (const name of names) {
     const result = parseTemplate(name, await readFile(path.join(dir, name), 'utf8'));
-    if ('problems' in result) problems.push(...result.problems);
-    else templates.set(result.template.id, result.template);
+    if ('problems' in result) {
+      problems.push(...result.problems);
+    } else if (fileOfTemplate.has(result.template.id)) {
+      // twin.yaml beside twin.yml: refuse rather than silently keep one of them.
+      problems.push(
+        `${name}: id: duplicate template id "${result.template.id}": ${fileOfTemplate.get(result.template.id)} declares it too`,
+      );
+    } else {
+      templates.set(result.template.id, result.template);
+      fileOfTemplate.set(result.template.id, name);
+    }
   }
   if (problems.length > 0) throw new ChecklistError(problems);
   return templates;
+}
+
+/** An issue path the way the problems above print it: `phases[2].items[4].id`, or `(top level)`. */
+export function formatIssuePath(issuePath: readonly PropertyKey[]): string {
+  return formatPath(issuePath);
+}
+
+/** The template id a file must declare: its name without the folder and the .yaml / .yml ending. */
+export function templateIdForFile(fileName: string): string {
+  return path.basename(fileName).replace(/\.ya?ml$/, '');
 }

@@ -213,4 +213,19 @@ describe('loadTemplates on a folder with a broken file', () => {
     expect(checklistError.message).toContain('broken.yaml: phases[0].items[0].text');
     expect(checklistError.message).not.toContain('good.yaml');
   });
+
+  it('refuses two files that declare the same template', async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'shipcheck-templates-'));
+    const twin =
+      'id: twin\nname: Twin\nphases:\n  - id: one\n    name: One\n    items:\n      - id: a\n        text: A\n';
+    await writeFile(path.join(dir, 'twin.yaml'), twin);
+    await writeFile(path.join(dir, 'twin.yml'), twin);
+
+    const error = (await loadTemplates(dir).then(
+      () => undefined,
+      (err: unknown) => err,
+    )) as ChecklistError;
+    expect(error).toBeInstanceOf(ChecklistError);
+    expect(error.problems).toEqual(['twin.yml: id: duplicate template id "twin": twin.yaml declares it too']);
+  });
 });

@@ -1,0 +1,144 @@
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { type CliIo, ExitCode } from './cli/io.js';
+import { runLint } from './cli/lint.js';
+import { runPreview } from './cli/preview.js';
+
+// `shipcheck lint` and `shipcheck preview`: work on checklist templates offline, with no Slack, no Redis
+// and no environment variables, so nothing imported from here may read the environment (a unit test
+// walks the imports to check).
+
+export type { CliIo } from './cli/io.js';
+export { ExitCode } from './cli/io.js';
+
+export const USAGE = `Usage: shipcheck <command> [options]
+
+Commands:
+  lint [file or folder…]          Check checklist templates the way shipcheck loads them at start-up,
+                                  printing each problem as file:line:column path: what is wrong.
+                                  Default: every *.yaml and *.yml in ./checklists.
+  preview <template> [phase]      Print a phase's checklist message(s) as shipcheck would post them
+                                  for a fresh release: Block Kit JSON, then a Block Kit Builder link.
+                                  <template> is a template id (looked up in the checklist folder)
+                                  or a path to a .yaml file; [phase] is a phase id or a 1-based
+                                  number (default: the first phase).
+  help                            Show this help.
+
+Options:
+  --dir <folder>    The checklist folder (default: checklists), like CHECKLISTS_DIR. lint checks it
+                    as well as any files or folders named; preview looks template ids up in it.
+  --unlocked        preview: tick the required items of every earlier phase first. In a fresh
+                    release, the phases after the first are locked: shown read-only, with a
+                    "Locked until …" line and no checkboxes.
+  --header          preview: print the release's header message instead of the phase's.
+  -h, --help        Show this help.
+
+Exit codes:
+  0  all good
+  1  problems found: an invalid template, a file or folder that does not exist, an unknown
+     template or phase
+  2  usage error: unknown command or option, missing or extra arguments
+
+Examples:
+  npx shipcheck lint
+  npx shipcheck lint checklists/standard.yaml my-templates/
+  npx shipcheck preview standard 2 --unlocked
+  npx shipcheck preview ./drafts/canary.yaml verify --header
+`;
+
+class UsageError extends Error {}
+
+const LINT_OPTIONS = {
+  help: { type: 'boolean', short: 'h' },
+  dir: { type: 'string' },
+} as const;
+
+const PREVIEW_OPTIONS = {
+  ...LINT_OPTIONS,
+  unlocked: { type: 'boolean' },
+  header: { type: 'boolean' },
+} as const;
+
+function parse<Options extends typeof LINT_OPTIONS | typeof PREVIEW_OPTIONS>(
+  args: string[],
+  options: Options,
+) {
+  try {
+    return parseArgs({ args, options, allowPositionals: true, strict: true });
+  } catch (err) {
+    // parseArgs explains itself: "Unknown option '--x'", "Option '--dir <value>' argument missing".
+    throw new UsageError((err as Error).message.split('\n')[0]);
+  }
+}
+
+async function run(argv: string[], io: CliIo): Promise<ExitCode> {
+  const [command, ...rest] = argv;
+  if (command === undefined) throw new UsageError('');
+  if (command === 'help' || command === '--help' || command === '-h') {
+    io.stdout(USAGE);
+    return ExitCode.ok;
+  }
+  if (command === 'lint') {
+    const { values, positionals } = parse(rest, LINT_OPTIONS);
+    if (values.help) {
+      io.stdout(USAGE);
+      return ExitCode.ok;
+    }
+    const targets = [...positionals, ...(values.dir !== undefined ? [values.dir] : [])];
+    return runLint(io, targets);
+  }
+  if (command === 'preview') {
+    const { values, positionals } = parse(rest, PREVIEW_OPTIONS);
+    if (values.help) {
+      io.stdout(USAGE);
+      return ExitCode.ok;
+    }
+    const [template, phase, ...extra] = positionals;
+    if (template === undefined) throw new UsageError('preview needs a template id or a path to a .yaml file');
+    if (extra.length > 0)
+      throw new UsageError(`preview takes a template and a phase; unexpected: ${extra.join(' ')}`);
+    return runPreview(io, {
+      template,
+      ...(phase !== undefined ? { phase } : {}),
+      unlocked: values.unlocked === true,
+      header: values.header === true,
+      ...(values.dir !== undefined ? { dir: values.dir } : {}),
+    });
+  }
+  throw new UsageError(`unknown command "${command}"`);
+}
+
+/** Runs the CLI with `argv` (the arguments after the program's name); resolves to the exit code. */
+export async function main(argv: readonly string[], io: CliIo): Promise<ExitCode> {
+  try {
+    return await run([...argv], io);
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    if (err.message) io.stderr(`shipcheck: ${err.message}\n\n`);
+    io.stderr(USAGE);
+    return ExitCode.usage;
+  }
+}
+
+/** Runs the CLI as a program: the process's arguments and streams, the exit code in process.exitCode. */
+export async function runFromCommandLine(): Promise<void> {
+  // `shipcheck preview standard | head`: the reader left; stop quietly rather than crash on EPIPE.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') throw err;
+    process.exit(process.exitCode ?? 0);
+  });
+  try {
+    process.exitCode = await main(process.argv.slice(2), {
+      stdout: (text) => process.stdout.write(text),
+      stderr: (text) => process.stderr.write(text),
+      cwd: process.cwd(),
+    });
+  } catch (err) {
+    process.stderr.write(`shipcheck: ${(err as Error).stack ?? String(err)}\n`);
+    process.exitCode = 1;
+  }
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  await runFromCommandLine();
+}

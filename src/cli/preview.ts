@@ -1,0 +1,197 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { KnownBlock } from '@slack/types';
+import { isPhaseUnlocked, type Release } from '../domain/release.js';
+import type { Template } from '../domain/template.js';
+import {
+  type DesiredMessage,
+  phaseMessageKey,
+  planReleaseMessages,
+  renderPhaseParts,
+} from '../slack/views/release-messages.js';
+import {
+  type CliIo,
+  DEFAULT_CHECKLISTS_DIR,
+  displayPath,
+  ExitCode,
+  listTemplateFiles,
+  pathKind,
+  plural,
+  TEMPLATE_FILE,
+} from './io.js';
+import { formatProblem, lintTemplateText } from './lint.js';
+
+// `shipcheck preview`: a phase's checklist messages, rendered for a fresh release exactly as the bot
+// would post them, as Block Kit JSON and Block Kit Builder links.
+
+export const BLOCK_KIT_BUILDER_URL = 'https://app.slack.com/block-kit-builder/#';
+
+export const PREVIEW_USER = 'U0PREVIEW';
+/** 2026-01-05 09:00 UTC: fixed, so that previews are stable. */
+export const PREVIEW_STARTED_AT = Date.UTC(2026, 0, 5, 9, 0, 0);
+
+export interface PreviewOptions {
+  /** A template id (looked up in `dir`) or a path to a .yaml / .yml file. */
+  template: string;
+  /** A phase id or a 1-based phase number; the first phase when absent. */
+  phase?: string;
+  /** Tick every earlier phase's required items, so that the phase is unlocked. */
+  unlocked: boolean;
+  /** Print the release's header message instead of the phase's. */
+  header: boolean;
+  /** The checklist folder template ids are looked up in. */
+  dir?: string;
+}
+
+export function blockKitBuilderUrl(blocks: readonly KnownBlock[]): string {
+  return `${BLOCK_KIT_BUILDER_URL}${encodeURIComponent(JSON.stringify({ blocks }))}`;
+}
+
+/**
+ * A release of `template` just started, with nothing ticked and no overrides; with `unlockPhase`, the
+ * required items of every phase before it are ticked (by the preview user, at the start time).
+ */
+export function previewRelease(template: Template, unlockPhase?: number): Release {
+  const items: Release['items'] = {};
+  for (const phase of template.phases.slice(0, unlockPhase ?? 0)) {
+    for (const item of phase.items) {
+      if (item.required) items[item.id] = { done: true, by: PREVIEW_USER, at: PREVIEW_STARTED_AT };
+    }
+  }
+  return {
+    id: 'r1',
+    teamId: 'T0PREVIEW',
+    channelId: 'C0PREVIEW',
+    version: 'v1.0.0',
+    env: 'production',
+    template,
+    startedBy: PREVIEW_USER,
+    startedAt: PREVIEW_STARTED_AT,
+    status: 'active',
+    items,
+    overrides: [],
+    rev: 1 + Object.keys(items).length,
+  };
+}
+
+/**
+ * The messages the bot would post or update for the phase, or for the header: planReleaseMessages,
+ * the renderer the sync job posts from, so block ids carry the fingerprint Slack sees.
+ */
+export function previewMessages(release: Release, phaseIndex: number | 'header'): DesiredMessage[] {
+  if (phaseIndex === 'header') {
+    return planReleaseMessages(release, new Set(), {}).filter((message) => message.key === 'header');
+  }
+  // Say the phase's messages were posted already, so that a locked phase is rendered too.
+  const keys = renderPhaseParts(release, phaseIndex).map((_part, part) => phaseMessageKey(phaseIndex, part));
+  const wanted = new Set(keys);
+  return planReleaseMessages(release, wanted, {}).filter((message) => wanted.has(message.key));
+}
+
+type Loaded = { template: Template; shown: string } | { code: ExitCode };
+
+function looksLikePath(reference: string): boolean {
+  return TEMPLATE_FILE.test(reference) || reference.includes('/') || reference.includes(path.sep);
+}
+
+async function loadOne(io: CliIo, absolute: string): Promise<Loaded> {
+  const shown = displayPath(io.cwd, absolute);
+  const linted = lintTemplateText(shown, await readFile(absolute, 'utf8'));
+  if (!linted.template) {
+    for (const problem of linted.problems) io.stderr(`${formatProblem(shown, problem)}\n`);
+    io.stderr(`shipcheck preview: ${shown} is not a valid template; fix the problems above first.\n`);
+    return { code: ExitCode.problems };
+  }
+  return { template: linted.template, shown };
+}
+
+async function loadTemplate(io: CliIo, options: PreviewOptions): Promise<Loaded> {
+  if (looksLikePath(options.template)) {
+    const absolute = path.resolve(io.cwd, options.template);
+    if ((await pathKind(absolute)) !== 'file') {
+      io.stderr(`shipcheck preview: ${options.template}: no such file\n`);
+      return { code: ExitCode.problems };
+    }
+    return loadOne(io, absolute);
+  }
+  const dir = options.dir ?? DEFAULT_CHECKLISTS_DIR;
+  const folder = path.resolve(io.cwd, dir);
+  if ((await pathKind(folder)) !== 'folder') {
+    io.stderr(
+      `shipcheck preview: no checklist folder ${dir} here (run from the project root, pass --dir, or give a path to a .yaml file)\n`,
+    );
+    return { code: ExitCode.problems };
+  }
+  const names = await listTemplateFiles(folder);
+  const name = names.find((candidate) => candidate.replace(TEMPLATE_FILE, '') === options.template);
+  if (!name) {
+    const ids = names.map((candidate) => candidate.replace(TEMPLATE_FILE, ''));
+    io.stderr(`shipcheck preview: no template "${options.template}" in ${displayPath(io.cwd, folder)}/\n`);
+    io.stderr(ids.length > 0 ? `Templates there: ${ids.join(', ')}\n` : 'There are no templates there.\n');
+    return { code: ExitCode.problems };
+  }
+  return loadOne(io, path.join(folder, name));
+}
+
+function findPhase(template: Template, reference: string | undefined): number | undefined {
+  if (reference === undefined) return 0;
+  if (/^[0-9]+$/.test(reference)) {
+    const number = Number(reference);
+    return number >= 1 && number <= template.phases.length ? number - 1 : undefined;
+  }
+  const index = template.phases.findIndex((phase) => phase.id === reference);
+  return index === -1 ? undefined : index;
+}
+
+function listPhases(template: Template): string {
+  const width = Math.max(...template.phases.map((phase) => phase.id.length));
+  return template.phases
+    .map((phase, index) => `${String(index + 1).padStart(4)}  ${phase.id.padEnd(width)}  ${phase.name}`)
+    .join('\n');
+}
+
+function printMessages(io: CliIo, messages: DesiredMessage[]): void {
+  messages.forEach((message, index) => {
+    const label = messages.length > 1 ? `Message ${index + 1} of ${messages.length}` : 'Message';
+    io.stdout(`\n── ${label} · ${plural(message.blocks.length, 'block')} · text: ${message.text}\n`);
+    io.stdout(`${JSON.stringify({ blocks: message.blocks }, null, 2)}\n`);
+    io.stdout(`${blockKitBuilderUrl(message.blocks)}\n`);
+  });
+}
+
+/** Runs `shipcheck preview`. */
+export async function runPreview(io: CliIo, options: PreviewOptions): Promise<ExitCode> {
+  const loaded = await loadTemplate(io, options);
+  if ('code' in loaded) return loaded.code;
+  const { template, shown } = loaded;
+  const phaseIndex = findPhase(template, options.phase);
+  if (phaseIndex === undefined) {
+    io.stderr(`shipcheck preview: no phase "${options.phase}" in ${template.id}. Its phases:\n`);
+    io.stderr(`${listPhases(template)}\n`);
+    return ExitCode.problems;
+  }
+  const phase = template.phases[phaseIndex]!;
+  const release = previewRelease(template, options.unlocked ? phaseIndex : undefined);
+  const ticked =
+    options.unlocked && phaseIndex > 0
+      ? `, with the required items of phase${phaseIndex > 1 ? `s 1–${phaseIndex}` : ' 1'} ticked`
+      : '';
+  const where = `phase ${phaseIndex + 1} of ${template.phases.length}, ${phase.name} (${phase.id})`;
+
+  if (options.header) {
+    io.stdout(`${template.id} (${shown}): release header, as posted for a fresh release${ticked}\n`);
+    printMessages(io, previewMessages(release, 'header'));
+    return ExitCode.ok;
+  }
+  const messages = previewMessages(release, phaseIndex);
+  io.stdout(
+    `${template.id} (${shown}): ${where}, ${plural(messages.length, 'message')}, as posted for a fresh release${ticked}\n`,
+  );
+  printMessages(io, messages);
+  if (!isPhaseUnlocked(release, phaseIndex)) {
+    io.stderr(
+      `note: in a fresh release, phase ${phaseIndex + 1} is locked and shown read-only; add --unlocked to see it with its checkboxes.\n`,
+    );
+  }
+  return ExitCode.ok;
+}
