@@ -14,11 +14,13 @@ let added = 0;
 for (const [location, entry] of Object.entries(packages)) {
   for (const [dep, version] of Object.entries(entry.optionalDependencies ?? {})) {
     const key = `node_modules/${dep}`;
-    if (packages[key]) continue;
+    if (packages[key] && !(entry.dev && !packages[key].dev && packages[key].optional && !packages[key].integrity)) continue;
     if (!/^@(biomejs\/cli-|msgpackr-extract\/msgpackr-extract-)/.test(dep)) continue;
     const sibling = Object.entries(packages).find(([k]) => k.startsWith(`node_modules/${dep.split('/')[0]}/`) && k !== location)?.[1];
     packages[key] = {
       version,
+      // A dev dependency's platform packages are dev too, so `npm ci --omit=dev` leaves them out.
+      ...(entry.dev ? { dev: true } : {}),
       ...(sibling?.license ? { license: sibling.license } : {}),
       optional: true,
       ...platform(dep),
