@@ -5,6 +5,7 @@ export const AUDIT_EVENT_TYPES = [
   'ticked',
   'unticked',
   'gate_overridden',
+  'rescheduled',
   'cancelled',
   'completed',
 ] as const;
@@ -17,7 +18,10 @@ export interface AuditEvent {
   type: AuditEventType;
   user: string;
   at: number;
-  /** State before and after: none/active/completed/cancelled for the release, open/done for an item, locked/open for a gate. */
+  /**
+   * State before and after: none/active/completed/cancelled for the release, open/done for an item,
+   * locked/open for a gate, the window's epoch ms (or none) for a reschedule.
+   */
   from: string;
   to: string;
   itemId?: string;
@@ -26,6 +30,9 @@ export interface AuditEvent {
   version?: string;
   env?: string;
   templateId?: string;
+  /** For a start with a window, and a reschedule: the window (epoch ms) and the zone it was given in. */
+  windowAt?: number;
+  windowZone?: string;
   /** For an override: the phase whose open items were passed. */
   blockingPhaseIndex?: number;
 }

@@ -4,7 +4,15 @@ import { fail, ok, type Result } from './errors.js';
 // arguments so that the parser stays pure.
 
 export type DeployCommand =
-  | { kind: 'start'; version: string; env: string | undefined; templateId: string | undefined }
+  | {
+      kind: 'start';
+      version: string;
+      env: string | undefined;
+      templateId: string | undefined;
+      /** The deploy window as written, from `at` or `in` on (`at tomorrow 14:00`); read at the edge, which knows the user's zone. */
+      windowText: string | undefined;
+    }
+  | { kind: 'reschedule'; version: string; env: string | undefined; windowText: string }
   | { kind: 'status'; version: string | undefined; env: string | undefined }
   | { kind: 'list' }
   | { kind: 'cancel'; version: string; env: string | undefined; reason: string }
@@ -85,6 +93,13 @@ function parseVersionArgument(subcommand: string, rest: string): Result<[string,
   return valid.ok ? ok([valid.value, remainder]) : fail(valid.error);
 }
 
+/** Splits `staging hotfix at tomorrow 14:00` into the targets and the window (`at …` or `in …`). */
+function splitWindow(text: string): [string, string | undefined] {
+  const match = /(?:^|\s)((?:at|in)\s[\s\S]*)$/i.exec(text);
+  if (!match) return [text, undefined];
+  return [text.slice(0, match.index), match[1]!.trim()];
+}
+
 /** `<version> [env]`, as status and audit take it. */
 function parseVersionAndEnv(
   kind: 'status' | 'audit',
@@ -105,9 +120,19 @@ export function parseDeployCommand(rawText: string, vocabulary: CommandVocabular
       const version = parseVersionArgument('start', rest);
       if (!version.ok) return version;
       const [versionText, remainder] = version.value;
-      const targets = parseTargets(remainder.split(/\s+/).filter(Boolean), vocabulary, true);
+      const [targetText, windowText] = splitWindow(remainder);
+      const targets = parseTargets(targetText.split(/\s+/).filter(Boolean), vocabulary, true);
       if (!targets.ok) return targets;
-      return ok({ kind: 'start', version: versionText, ...targets.value });
+      return ok({ kind: 'start', version: versionText, ...targets.value, windowText });
+    }
+    case 'reschedule': {
+      const version = parseVersionArgument('reschedule', rest);
+      if (!version.ok) return version;
+      const [targetText, windowText] = splitWindow(version.value[1]);
+      if (!windowText) return fail({ code: 'window_missing' });
+      const targets = parseTargets(targetText.split(/\s+/).filter(Boolean), vocabulary, false);
+      if (!targets.ok) return targets;
+      return ok({ kind: 'reschedule', version: version.value[0], env: targets.value.env, windowText });
     }
     case 'status':
       if (!rest) return ok({ kind: 'status', version: undefined, env: undefined });

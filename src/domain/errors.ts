@@ -15,6 +15,14 @@ export type UserError =
   | { code: 'item_unknown' }
   | { code: 'phase_locked'; phaseName: string; blockingPhaseName: string; openItems: string[] }
   | { code: 'gate_not_locked'; phaseName: string }
+  | { code: 'window_missing' }
+  | {
+      code: 'window_invalid';
+      text: string;
+      problem: 'unreadable' | 'in_past' | 'zone_unknown';
+      at?: number;
+      zone?: string;
+    }
   | { code: 'payload_invalid' }
   | { code: 'redis_unavailable' };
 

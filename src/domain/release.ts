@@ -30,6 +30,8 @@ export interface Release {
   template: Template;
   startedBy: string;
   startedAt: number;
+  /** The planned deploy moment (phases' due offsets count from it) and the zone it was given in. */
+  window?: DeployWindow;
   status: ReleaseStatus;
   finishedAt?: number;
   finishedBy?: string;
@@ -38,6 +40,11 @@ export interface Release {
   overrides: GateOverride[];
   /** Bumped by every change; lets renderers and tests tell versions of the state apart. */
   rev: number;
+}
+
+export interface DeployWindow {
+  at: number;
+  zone: string;
 }
 
 export type PhaseState = 'done' | 'open' | 'locked';

@@ -65,8 +65,11 @@ function isWebApiError(error: unknown): error is WebAPICallError {
   return typeof error === 'object' && error !== null && 'code' in error;
 }
 
+const TIME_ZONE_CACHE_MS = 10 * 60_000;
+
 export class SlackOutbound {
   readonly client: WebClient;
+  private readonly timeZones = new Map<string, { zone: string | undefined; until: number }>();
   private readonly maxAttempts: number;
   private readonly maxRetryAfterMs: number;
 
@@ -127,6 +130,24 @@ export class SlackOutbound {
   async getPermalink(channel: string, ts: string): Promise<string> {
     const result = await this.call('chat.getPermalink', { channel, message_ts: ts }, undefined);
     return String(result.permalink);
+  }
+
+  /**
+   * The user's time zone as their Slack profile gives it (IANA name), or undefined when Slack does not
+   * say. Cached briefly: people rarely move, and the cache can be lost without harm.
+   */
+  async getUserTimeZone(userId: string): Promise<string | undefined> {
+    const cached = this.timeZones.get(userId);
+    if (cached && cached.until > Date.now()) return cached.zone;
+    try {
+      const result = await this.call('users.info', { user: userId }, undefined, undefined, 2);
+      const zone = (result.user as { tz?: string } | undefined)?.tz;
+      this.timeZones.set(userId, { zone, until: Date.now() + TIME_ZONE_CACHE_MS });
+      return zone;
+    } catch (err) {
+      this.log.warn({ err, userId }, 'time zone unavailable; using UTC');
+      return undefined;
+    }
   }
 
   /** Opens a modal. A trigger id expires after 3 seconds, so this tries once. */

@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type { UserError } from '../domain/errors.js';
-import { escapeMrkdwn, linkTo } from './mrkdwn.js';
+import { escapeMrkdwn, formatSlackDate, linkTo } from './mrkdwn.js';
+
+const WINDOW_EXAMPLES = '`at 2026-11-25 14:00`, `at tomorrow 14:00 Europe/Berlin` or `in 3d`';
 
 // One table from refusal codes to the short ephemeral answer the user sees.
 
@@ -45,6 +47,18 @@ export function describeUserError(error: UserError): string {
     }
     case 'gate_not_locked':
       return `*${escapeMrkdwn(error.phaseName)}* is not locked any more; nothing was overridden.`;
+    case 'window_missing':
+      return `When should it move to? Try \`/deploy reschedule v2.3 at tomorrow 14:00\`.`;
+    case 'window_invalid':
+      switch (error.problem) {
+        case 'in_past':
+          return `${error.at ? formatSlackDate(error.at) : 'That time'} is in the past; give a time still to come, like ${WINDOW_EXAMPLES}. Nothing was changed.`;
+        case 'zone_unknown':
+          return `I don't know the time zone \`${escapeMrkdwn((error.zone ?? '').slice(0, 60))}\`; use a name like \`Europe/Berlin\`, \`America/New_York\` or \`UTC\`. Nothing was changed.`;
+        case 'unreadable':
+          return `I couldn't read \`${escapeMrkdwn(error.text.slice(0, 80))}\` as a time. Try ${WINDOW_EXAMPLES}. Nothing was changed.`;
+      }
+      break;
     case 'payload_invalid':
       return 'I could not read that request, so nothing was changed. Please try again.';
     case 'redis_unavailable':

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { AUDIT_EVENT_TYPES, type AuditEvent, type AuditEventType } from '../domain/audit.js';
-import type { GateOverride, ItemState, Release, ReleaseStatus } from '../domain/release.js';
+import type { DeployWindow, GateOverride, ItemState, Release, ReleaseStatus } from '../domain/release.js';
 import { countRequiredItems, type Template } from '../domain/template.js';
 import { createKeys, type Keys } from './keys.js';
 import { defineScripts, type ScriptedRedis } from './scripts.js';
@@ -15,6 +15,7 @@ export interface StartReleaseInput {
   env: string;
   template: Template;
   userId: string;
+  window?: DeployWindow;
   /** Identifies the Slack request, so that a retry of it creates nothing new. */
   requestId: string;
 }
@@ -98,6 +99,7 @@ function parseRelease(meta: Record<string, string>, items: Record<string, string
     overrides,
     rev: Number(meta.rev),
   };
+  if (meta.windowAt && meta.windowZone) release.window = { at: Number(meta.windowAt), zone: meta.windowZone };
   if (meta.finishedAt) release.finishedAt = Number(meta.finishedAt);
   if (meta.finishedBy) release.finishedBy = meta.finishedBy;
   if (meta.cancelReason) release.cancelReason = meta.cancelReason;
@@ -124,6 +126,9 @@ function parseAuditEntry(id: string, flat: string[]): AuditEvent {
   if (fields.env) event.env = fields.env;
   if (fields.template) event.templateId = fields.template;
   if (fields.blocking !== undefined) event.blockingPhaseIndex = Number(fields.blocking);
+  if (fields.zone) event.windowZone = fields.zone;
+  if (fields.window) event.windowAt = Number(fields.window);
+  if (type === 'rescheduled') event.windowAt = Number(fields.to);
   return event;
 }
 
@@ -152,6 +157,7 @@ export class ReleaseStore {
       templateId: template.id,
       template: JSON.stringify(template),
       startedBy: input.userId,
+      ...(input.window ? { windowAt: String(input.window.at), windowZone: input.window.zone } : {}),
     };
     const reply = (await this.redis.createRelease(
       this.keys.releaseMeta(teamId, releaseId),
@@ -228,9 +234,23 @@ export class ReleaseStore {
     ]);
   }
 
+  async rescheduleRelease(input: {
+    teamId: string;
+    releaseId: string;
+    userId: string;
+    window: DeployWindow;
+    requestId: string;
+  }): Promise<ChangeResult> {
+    return this.runReleaseChange('rescheduleRelease', input, `reschedule:${input.requestId}`, [
+      input.userId,
+      input.window.at,
+      input.window.zone,
+    ]);
+  }
+
   /** Runs a script that takes a release's meta, audit, the active index and an applied-request marker. */
   private async runReleaseChange(
-    script: 'overrideGate' | 'cancelRelease',
+    script: 'overrideGate' | 'cancelRelease' | 'rescheduleRelease',
     { teamId, releaseId }: { teamId: string; releaseId: string },
     appliedRequestId: string,
     args: (string | number)[],

@@ -18,6 +18,7 @@ const SCRIPT_FILES = {
   setItem: 'set-item-6',
   overrideGate: 'override-gate-4',
   cancelRelease: 'cancel-release-4',
+  rescheduleRelease: 'reschedule-release-4',
   reserveSlot: 'reserve-slot-1',
 } as const;
 

@@ -278,7 +278,9 @@ describe('cancel, status, list and audit', () => {
     expect(json).toContain('smoke tests &lt;@U0EVE&gt; failed &amp; &lt;https://x.example|click&gt;');
     expect(json).not.toContain('<@U0EVE>');
     const again = await app.command('cancel v6.0 staging twice');
-    expect(await waitForReply(app, again.responseTag, /found no release v6\.0/)).toBeTruthy();
+    expect(await waitForReply(app, again.responseTag, /v6\.0 → staging is cancelled/)).toContain(
+      'nothing was changed',
+    );
     const restart = await app.command('start v6.0 staging hotfix');
     expect(restart.status).toBe(200);
     await app.standIn.waitFor(

@@ -320,6 +320,50 @@ describe('gate overrides', () => {
   });
 });
 
+describe('deploy windows', () => {
+  it('keeps the window given at start and records it in the start event', async () => {
+    freshStore();
+    const window = { at: Date.UTC(2030, 0, 15, 13, 0), zone: 'Europe/Berlin' };
+    const { releaseId } = await store.startRelease({
+      teamId: TEAM,
+      channelId: 'C0DEPLOY',
+      version: 'v3.0',
+      env: 'production',
+      template,
+      userId: 'U0ALICE',
+      window,
+      requestId: 'windowed',
+    });
+    expect((await store.getRelease(TEAM, releaseId))!.window).toEqual(window);
+    expect((await store.readAudit(TEAM, releaseId))[0]).toMatchObject({
+      type: 'started',
+      windowAt: window.at,
+      windowZone: 'Europe/Berlin',
+    });
+  });
+
+  it('moves the window on the record, once per request, and only while the release is active', async () => {
+    freshStore();
+    const { releaseId } = await start();
+    const window = { at: Date.UTC(2030, 1, 3, 8, 30), zone: 'UTC' };
+    const move = (requestId: string) =>
+      store.rescheduleRelease({ teamId: TEAM, releaseId, userId: 'U0LEAD', window, requestId });
+    expect((await move('m1')).kind).toBe('applied');
+    expect(await move('m1')).toEqual({ kind: 'replayed' });
+    expect(await move('m2')).toEqual({ kind: 'unchanged' });
+    expect((await store.getRelease(TEAM, releaseId))!.window).toEqual(window);
+    const rescheduled = (await store.readAudit(TEAM, releaseId)).filter(
+      (event) => event.type === 'rescheduled',
+    );
+    expect(rescheduled).toEqual([
+      expect.objectContaining({ user: 'U0LEAD', from: 'none', windowAt: window.at, windowZone: 'UTC' }),
+    ]);
+
+    await store.cancelRelease({ teamId: TEAM, releaseId, userId: 'U0LEAD', reason: 'stop', requestId: 'c' });
+    expect(await move('m3')).toEqual({ kind: 'closed', status: 'cancelled' });
+  });
+});
+
 describe('Lua gating agrees with the pure rule', () => {
   // A seeded generator, so a failure can be replayed.
   function random(seed: number) {

@@ -281,3 +281,58 @@ describe('parseDeployCommand: help', () => {
     expect(parse('v2.3 staging')).toEqual({ kind: 'help', unknownSubcommand: 'v2.3' });
   });
 });
+
+describe('deploy windows in commands', () => {
+  const vocabulary = { environments: ['production', 'staging'], templates: ['standard', 'hotfix'] };
+
+  it('given `at …` after the targets, keeps the window text for the edge to read', () => {
+    expect(
+      parseDeployCommand('start v2.3 staging hotfix at tomorrow 14:00 Europe/Berlin', vocabulary),
+    ).toEqual({
+      ok: true,
+      value: {
+        kind: 'start',
+        version: 'v2.3',
+        env: 'staging',
+        templateId: 'hotfix',
+        windowText: 'at tomorrow 14:00 Europe/Berlin',
+      },
+    });
+  });
+
+  it('given `in …` right after the version, uses the defaults for the rest', () => {
+    expect(parseDeployCommand('start v2.3 in 3d', vocabulary)).toMatchObject({
+      ok: true,
+      value: { kind: 'start', env: undefined, templateId: undefined, windowText: 'in 3d' },
+    });
+  });
+
+  it('given no window, says so', () => {
+    expect(parseDeployCommand('start v2.3 staging', vocabulary)).toMatchObject({
+      ok: true,
+      value: { windowText: undefined },
+    });
+  });
+
+  it('given reschedule, reads the version, an optional environment and the window', () => {
+    expect(parseDeployCommand('reschedule v2.3 staging at 2026-11-25 14:00', vocabulary)).toEqual({
+      ok: true,
+      value: { kind: 'reschedule', version: 'v2.3', env: 'staging', windowText: 'at 2026-11-25 14:00' },
+    });
+    expect(parseDeployCommand('reschedule v2.3 in 2h', vocabulary)).toMatchObject({
+      ok: true,
+      value: { env: undefined, windowText: 'in 2h' },
+    });
+  });
+
+  it('given reschedule without a time, or with an unknown word before it, refuses', () => {
+    expect(parseDeployCommand('reschedule v2.3', vocabulary)).toEqual({
+      ok: false,
+      error: { code: 'window_missing' },
+    });
+    expect(parseDeployCommand('reschedule v2.3 moon at 14:00', vocabulary)).toMatchObject({
+      ok: false,
+      error: { code: 'argument_unknown', argument: 'moon' },
+    });
+  });
+});

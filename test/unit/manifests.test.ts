@@ -11,6 +11,7 @@ const METHOD_SCOPES: Record<string, string[]> = {
   'chat.postMessage': ['chat:write'],
   'chat.update': ['chat:write'],
   'chat.postEphemeral': ['chat:write'],
+  'users.info': ['users:read'],
   // No scope: docs.slack.dev lists none for these.
   'chat.getPermalink': [],
   'views.open': [],

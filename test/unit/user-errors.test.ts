@@ -32,6 +32,8 @@ const EXAMPLES: { [Code in UserErrorCode]: Extract<UserError, { code: Code }> } 
     openItems: Array.from({ length: 8 }, (_unused, index) => `${HOSTILE_TEXT} ${index}`),
   },
   gate_not_locked: { code: 'gate_not_locked', phaseName: HOSTILE_TEXT },
+  window_missing: { code: 'window_missing' },
+  window_invalid: { code: 'window_invalid', text: HOSTILE_TEXT, problem: 'unreadable' },
   payload_invalid: { code: 'payload_invalid' },
   redis_unavailable: { code: 'redis_unavailable' },
 };
@@ -39,8 +41,8 @@ const EXAMPLES: { [Code in UserErrorCode]: Extract<UserError, { code: Code }> } 
 const CASES = Object.values(EXAMPLES) as UserError[];
 
 describe('describeUserError', () => {
-  it('has an example of all 15 codes', () => {
-    expect(new Set(CASES.map((error) => error.code)).size).toBe(15);
+  it('has an example of all 17 codes', () => {
+    expect(new Set(CASES.map((error) => error.code)).size).toBe(17);
   });
 
   it.each(CASES.map((error) => [error.code, error] as const))(

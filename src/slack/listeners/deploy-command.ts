@@ -1,10 +1,11 @@
 import type { App, RespondFn, SlashCommand } from '@slack/bolt';
 import { type DeployCommand, parseDeployCommand } from '../../domain/commands.js';
-import type { UserError } from '../../domain/errors.js';
-import type { Release } from '../../domain/release.js';
+import { fail, ok, type Result, type UserError } from '../../domain/errors.js';
+import type { DeployWindow, Release } from '../../domain/release.js';
+import { parseWindow } from '../../domain/time.js';
 import type { SlackDeps } from '../deps.js';
 import { runGuarded } from '../guard.js';
-import { mentionChannel } from '../mrkdwn.js';
+import { formatSlackDate, mentionChannel } from '../mrkdwn.js';
 import { describeUserError } from '../user-errors.js';
 import {
   type Reply,
@@ -64,6 +65,12 @@ async function handleCommand(
       const templateId = parsed.templateId ?? pickDefault([...deps.templates.keys()], DEFAULT_TEMPLATE);
       const template = deps.templates.get(templateId)!;
       const channelId = deps.config.deployChannel ?? command.channel_id;
+      let window: DeployWindow | undefined;
+      if (parsed.windowText) {
+        const read = await readWindow(deps, parsed.windowText, command.user_id);
+        if (!read.ok) return void (await refuse(read.error));
+        window = read.value;
+      }
       const result = await deps.store.startRelease({
         teamId,
         channelId,
@@ -71,6 +78,7 @@ async function handleCommand(
         env,
         template,
         userId: command.user_id,
+        ...(window ? { window } : {}),
         requestId: command.trigger_id,
       });
       if (result.kind === 'exists') {
@@ -135,19 +143,9 @@ async function handleCommand(
       return;
     }
     case 'cancel': {
-      const candidates = (await deps.store.findByVersion(teamId, parsed.version)).filter(
-        (release) => release.status === 'active' && (!parsed.env || release.env === parsed.env),
-      );
-      if (candidates.length === 0) return void (await refuse(notFound(parsed.version, parsed.env)));
-      if (candidates.length > 1) {
-        await refuse({
-          code: 'release_ambiguous',
-          version: parsed.version,
-          envs: candidates.map((release) => release.env),
-        });
-        return;
-      }
-      const release = candidates[0]!;
+      const found = await findActiveRelease(deps, teamId, parsed.version, parsed.env);
+      if (!found.ok) return void (await refuse(found.error));
+      const release = found.value;
       const result = await deps.store.cancelRelease({
         teamId,
         releaseId: release.id,
@@ -171,6 +169,78 @@ async function handleCommand(
       });
       return;
     }
+    case 'reschedule': {
+      const found = await findActiveRelease(deps, teamId, parsed.version, parsed.env);
+      if (!found.ok) return void (await refuse(found.error));
+      const release = found.value;
+      const window = await readWindow(deps, parsed.windowText, command.user_id);
+      if (!window.ok) return void (await refuse(window.error));
+      const result = await deps.store.rescheduleRelease({
+        teamId,
+        releaseId: release.id,
+        userId: command.user_id,
+        window: window.value,
+        requestId: command.trigger_id,
+      });
+      if (result.kind === 'closed') {
+        await refuse({
+          code: 'release_closed',
+          version: release.version,
+          env: release.env,
+          status: result.status,
+        });
+        return;
+      }
+      await deps.syncQueue.requestSync({ teamId, releaseId: release.id });
+      deps.log.info(
+        { teamId, releaseId: release.id, result: result.kind, windowAt: window.value.at },
+        'release rescheduled',
+      );
+      await reply({
+        text: `${releaseTitle(release)} is now planned for ${formatSlackDate(window.value.at, '{date_long_pretty} {time}')} (${window.value.zone}).`,
+      });
+      return;
+    }
+  }
+}
+
+/**
+ * The one active release of a version (in an environment, when given). A version that exists only as
+ * finished releases is refused as closed, one active in several environments as ambiguous.
+ */
+async function findActiveRelease(
+  deps: SlackDeps,
+  teamId: string,
+  version: string,
+  env: string | undefined,
+): Promise<Result<Release>> {
+  const releases = (await deps.store.findByVersion(teamId, version)).filter(
+    (release) => !env || release.env === env,
+  );
+  const active = releases.filter((release) => release.status === 'active');
+  if (active.length === 1) return ok(active[0]!);
+  if (active.length > 1)
+    return fail({ code: 'release_ambiguous', version, envs: active.map((release) => release.env) });
+  const latest = releases[0];
+  if (latest && latest.status !== 'active') {
+    return fail({ code: 'release_closed', version, env: latest.env, status: latest.status });
+  }
+  return fail(notFound(version, env));
+}
+
+/** Reads a window in the user's own Slack time zone (UTC when Slack does not say). */
+async function readWindow(deps: SlackDeps, text: string, userId: string): Promise<Result<DeployWindow>> {
+  const defaultZone = (await deps.outbound.getUserTimeZone(userId)) ?? 'UTC';
+  const parsed = parseWindow(text, { now: Date.now(), defaultZone });
+  if (parsed.ok) return ok(parsed.value);
+  const { error } = parsed;
+  switch (error.code) {
+    case 'time_in_past':
+      return fail({ code: 'window_invalid', text, problem: 'in_past', at: error.at });
+    case 'zone_unknown':
+      return fail({ code: 'window_invalid', text, problem: 'zone_unknown', zone: error.zone });
+    case 'time_unreadable':
+      return fail({ code: 'window_invalid', text, problem: 'unreadable' });
   }
 }
 

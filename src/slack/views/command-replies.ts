@@ -26,7 +26,8 @@ export function renderHelp(unknownSubcommand?: string): Reply {
     : 'shipcheck runs a deploy as a checklist in this channel. Commands:';
   const lines = [
     intro,
-    '• `/deploy start <version> [env] [template]`: start a release (env defaults to `production`, template to `standard`)',
+    '• `/deploy start <version> [env] [template] [at <time> | in <duration>]`: start a release (env defaults to `production`, template to `standard`); a time like `at tomorrow 14:00` or `at 2026-11-25 14:00 Europe/Berlin` sets the deploy window, read in your own time zone',
+    '• `/deploy reschedule <version> [env] <at time | in duration>`: move the deploy window',
     '• `/deploy status [version] [env]`: where a release stands, or all active ones',
     '• `/deploy list`: active and recent releases',
     '• `/deploy cancel <version> [env] <reason>`: cancel a release, on the record',
@@ -114,8 +115,15 @@ export function describeAuditEvent(release: Release, event: AuditEvent): string 
   };
   const change = `(${event.from} → ${event.to})`;
   switch (event.type) {
-    case 'started':
-      return `${who} started ${escapeMrkdwn(event.version ?? release.version)} → ${escapeMrkdwn(event.env ?? release.env)} with template \`${escapeMrkdwn(event.templateId ?? release.template.id)}\` ${change}`;
+    case 'started': {
+      const window = event.windowAt ? ` for ${formatSlackDate(event.windowAt)}` : '';
+      return `${who} started ${escapeMrkdwn(event.version ?? release.version)} → ${escapeMrkdwn(event.env ?? release.env)}${window} with template \`${escapeMrkdwn(event.templateId ?? release.template.id)}\` ${change}`;
+    }
+    case 'rescheduled': {
+      const from = /^\d+$/.test(event.from) ? formatSlackDate(Number(event.from)) : 'no window';
+      const zone = event.windowZone ? ` (${escapeMrkdwn(event.windowZone)})` : '';
+      return `${who} moved the deploy window from ${from} to ${formatSlackDate(event.windowAt ?? Number(event.to))}${zone}`;
+    }
     case 'ticked':
       return `${who} ticked “${itemText(event.itemId)}” in ${phaseName(event.phaseIndex)} ${change}`;
     case 'unticked':

@@ -11,6 +11,7 @@ import {
   type Release,
 } from '../../domain/release.js';
 import type { TemplateItem } from '../../domain/template.js';
+import { phaseDueAt } from '../../domain/time.js';
 import {
   ActionId,
   encodeItemActionId,
@@ -113,6 +114,14 @@ export function renderHeader(release: Release): RenderedMessage {
           type: 'mrkdwn',
           text: `*Template*\n${escapeMrkdwn(release.template.name)} (\`${release.template.id}\`)`,
         },
+        ...(release.window
+          ? [
+              {
+                type: 'mrkdwn' as const,
+                text: `*Deploy window*\n${formatSlackDate(release.window.at, '{date_long_pretty} {time}')} (set in ${escapeMrkdwn(release.window.zone)})`,
+              },
+            ]
+          : []),
       ],
     },
     {
@@ -218,7 +227,10 @@ function describePartStatus(release: Release, phaseIndex: number, items: readonl
   const required = items.filter((item) => item.required);
   const done = required.filter((item) => release.items[item.id]?.done).length;
   const counts = `${done}/${required.length} required done`;
-  const due = phase.due ? ` · due ${phase.due}` : '';
+  const dueAt = release.window ? phaseDueAt(release.window.at, phase.due) : undefined;
+  // With a window, the due moment in each reader's own time; without one, the template's offset.
+  const due =
+    dueAt !== undefined ? ` · due ${formatSlackDate(dueAt)}` : phase.due ? ` · due ${phase.due}` : '';
   if (release.status !== 'active') return `Release ${release.status}; read-only · ${counts}${due}`;
   const blocking = findBlockingPhase(release, phaseIndex);
   if (blocking !== undefined) {

@@ -50,7 +50,14 @@ end
 redis.call('HSET', KEYS[4], ARGV[2], releaseId)
 redis.call('ZADD', KEYS[5], now, releaseId)
 redis.call('ZADD', KEYS[6], now, releaseId)
-redis.call('XADD', KEYS[3], '*', 'type', 'started', 'user', ARGV[7], 'at', now,
-  'from', 'none', 'to', 'active', 'version', meta.version, 'env', meta.env, 'template', meta.templateId)
+local startedEvent = {'type', 'started', 'user', ARGV[7], 'at', now, 'from', 'none', 'to', 'active',
+  'version', meta.version, 'env', meta.env, 'template', meta.templateId}
+if meta.windowAt then
+  table.insert(startedEvent, 'window')
+  table.insert(startedEvent, meta.windowAt)
+  table.insert(startedEvent, 'zone')
+  table.insert(startedEvent, meta.windowZone)
+end
+redis.call('XADD', KEYS[3], '*', unpack(startedEvent))
 redis.call('SET', KEYS[7], releaseId, 'EX', tonumber(ARGV[3]))
 return {1, releaseId, now}
