@@ -6,6 +6,7 @@ import { ChecklistError, loadTemplates } from './config/checklists.js';
 import { type Config, ConfigError, loadConfig } from './config/env.js';
 import { createOperationalRoutes, type ReadinessCheck } from './http/health.js';
 import { HttpServer } from './http/server.js';
+import { createReminderWorker, ReminderScheduler } from './jobs/reminders.js';
 import { SyncQueue } from './jobs/sync-queue.js';
 import { createSyncWorker } from './jobs/sync-worker.js';
 import { createLogger, type Logger } from './log.js';
@@ -97,13 +98,21 @@ export async function startShipcheck(
     });
     if (!response.ok) throw new Error(`response_url answered ${response.status}`);
   };
+  const scheduler = new ReminderScheduler(queueConnection, config.redis.prefix, store, config);
   let worker: Worker | undefined;
+  let reminderWorker: Worker | undefined;
   if (workerConnection) {
     worker = createSyncWorker(
       workerConnection,
       config.redis.prefix,
       { store, outbound, log, notify },
       log,
+      metrics,
+    );
+    reminderWorker = createReminderWorker(
+      workerConnection,
+      config.redis.prefix,
+      { store, outbound, scheduler, config, log },
       metrics,
     );
   }
@@ -113,7 +122,7 @@ export async function startShipcheck(
   let slack: SlackAppHandle | undefined;
   if (runsWeb) {
     slack = createSlackApp(
-      { config, log, store, syncQueue, outbound, templates },
+      { config, log, store, syncQueue, scheduler, outbound, templates },
       {
         observeAck: (kind, seconds) => metrics.ackDuration.observe({ kind }, seconds),
         track: (work) => {
@@ -171,11 +180,14 @@ export async function startShipcheck(
         while ((await syncQueue.countUnfinished()) > 0) await sleep(100);
       })();
       await within(flushed, left() - 3000);
-      if (!(await within(worker.close(), left() - 1000))) await worker.close(true);
+    }
+    // A reminder still running at the deadline returns to the queue; the delayed ones wait in Redis.
+    for (const running of [worker, reminderWorker]) {
+      if (running && !(await within(running.close(), left() - 1000))) await running.close(true);
     }
     await within(serverClosed, left());
     await metricsServer?.close(Math.max(0, left()));
-    await syncQueue.close();
+    await Promise.all([syncQueue.close(), scheduler.close()]);
     await Promise.allSettled([redis.quit(), queueConnection.quit(), workerConnection?.quit()]);
     log.info({ overDeadline: left() < 0 }, 'shipcheck stopped');
   };

@@ -13,7 +13,7 @@ const slug = (max: number) =>
 // T-7d, T-3d, T-1d, T-0, T+15m, T+24h, T+48h: an offset from the deploy window.
 export const DueOffset = z
   .string()
-  .regex(/^T(?:[+-]0|[+-][1-9][0-9]*[mhdw])?$/, 'write the due offset like T-7d, T-0, T+15m or T+24h');
+  .regex(/^T(?:[+-]0|[+-][1-9][0-9]*[smhdw])?$/, 'write the due offset like T-7d, T-0, T+15m or T+24h');
 
 export const TemplateItemSchema = z.strictObject({
   id: slug(48),

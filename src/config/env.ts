@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseDuration, parseQuietHours, type QuietHours } from '../domain/time.js';
 
 // The only reader of process.env. Every problem is collected and reported at once,
 // and values of secrets never appear in the message.
@@ -88,6 +89,8 @@ const EnvSchema = z.object({
       .max(300_000)
       .default(25_000),
   ),
+  REMINDER_INTERVAL: optionalText.pipe(z.string().default('4h')),
+  QUIET_HOURS: optionalText.pipe(z.string().default('20:00-08:00')),
   CHECKLISTS_DIR: optionalText.pipe(z.string().default('checklists')),
   LOG_LEVEL: optionalText.pipe(
     z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -130,6 +133,7 @@ export interface Config {
   shutdownTimeoutMs: number;
   deployChannel: string | undefined;
   environments: string[];
+  reminders: { intervalMs: number; quietHours: QuietHours };
   checklistsDir: string;
   logLevel: string;
 }
@@ -158,7 +162,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       'SLACK_SIGNING_SECRET: required in HTTP mode (from "Basic Information"), or set SLACK_APP_TOKEN for Socket Mode',
     );
   }
-  if (!result.success || problems.length > 0) throw new ConfigError(problems);
+  const reminderInterval = parseDuration(env.REMINDER_INTERVAL?.trim() || '4h');
+  if (!reminderInterval.ok) problems.push('REMINDER_INTERVAL: write a duration like 30s, 15m, 4h or 2d');
+  const quietHours = parseQuietHours(env.QUIET_HOURS?.trim() || '20:00-08:00');
+  if (!quietHours.ok)
+    problems.push('QUIET_HOURS: write a local time range like 20:00-08:00 (00:00-00:00 for none)');
+  if (!result.success || problems.length > 0 || !reminderInterval.ok || !quietHours.ok) {
+    throw new ConfigError(problems);
+  }
   const parsed = result.data;
   return {
     slack: {
@@ -176,6 +187,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     metricsPort: parsed.METRICS_PORT,
     shutdownTimeoutMs: parsed.SHUTDOWN_TIMEOUT_MS,
     deployChannel: parsed.DEPLOY_CHANNEL,
+    reminders: { intervalMs: reminderInterval.value, quietHours: quietHours.value },
     environments: parsed.DEPLOY_ENVIRONMENTS,
     checklistsDir: parsed.CHECKLISTS_DIR,
     logLevel: parsed.LOG_LEVEL,

@@ -6,6 +6,7 @@ export const AUDIT_EVENT_TYPES = [
   'unticked',
   'gate_overridden',
   'rescheduled',
+  'reminder_sent',
   'cancelled',
   'completed',
 ] as const;
@@ -33,6 +34,8 @@ export interface AuditEvent {
   /** For a start with a window, and a reschedule: the window (epoch ms) and the zone it was given in. */
   windowAt?: number;
   windowZone?: string;
+  /** For a reminder: who it named. */
+  recipient?: string;
   /** For an override: the phase whose open items were passed. */
   blockingPhaseIndex?: number;
 }

@@ -48,7 +48,8 @@ export function parseDurationList(text: string): TimeResult<number[]> {
 
 /** The offset of a template due like `T-7d`, `T-0`, `T`, `T+15m`, `T+24h` in ms (negative before the window). */
 export function parseDueOffset(due: string): TimeResult<number> {
-  const match = /^T(?:([+-])0|([+-])([1-9][0-9]*)([mhdw]))?$/.exec(due);
+  // Seconds too, so that tests can run a whole schedule in seconds.
+  const match = /^T(?:([+-])0|([+-])([1-9][0-9]*)([smhdw]))?$/.exec(due);
   if (!match) return unreadable(due);
   const [, , sign, amount, unit] = match;
   if (!sign) return ok(0);

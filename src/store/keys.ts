@@ -16,6 +16,8 @@ export function createKeys(prefix: string) {
     /** Hash: where the release's Slack messages are (header, phase parts) and what they last showed. */
     releaseMessages: (teamId: string, releaseId: string) => `${release(teamId, releaseId)}:messages`,
     /** Hash: "<env>|<version>" → id of the active release. */
+    /** Set: ids of the release's pending scheduled jobs, so they can be removed when it changes. */
+    releaseJobs: (teamId: string, releaseId: string) => `${release(teamId, releaseId)}:jobs`,
     activeReleases: (teamId: string) => `${team(teamId)}:active`,
     /** SCAN pattern matching every workspace's active releases hash. */
     activeReleasesPattern: () => `${prefix}:{*}:active`,

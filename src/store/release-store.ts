@@ -127,6 +127,7 @@ function parseAuditEntry(id: string, flat: string[]): AuditEvent {
   if (fields.template) event.templateId = fields.template;
   if (fields.blocking !== undefined) event.blockingPhaseIndex = Number(fields.blocking);
   if (fields.zone) event.windowZone = fields.zone;
+  if (fields.recipient) event.recipient = fields.recipient;
   if (fields.window) event.windowAt = Number(fields.window);
   if (type === 'rescheduled') event.windowAt = Number(fields.to);
   return event;
@@ -359,6 +360,70 @@ export class ReleaseStore {
    */
   async bumpPhaseNonce(teamId: string, releaseId: string, phaseIndex: number): Promise<void> {
     await this.redis.hincrby(this.keys.releaseMessages(teamId, releaseId), `nonce:${phaseIndex}`, 1);
+  }
+
+  /**
+   * Claims a one-time action (a reminder post) for whoever asks first, across instances and retries.
+   * Resolves false when it was claimed already.
+   */
+  async claimOnce(teamId: string, actionId: string, ttlSec = 7 * 24 * 3600): Promise<boolean> {
+    return (
+      (await this.redis.set(this.keys.appliedRequest(teamId, actionId), '1', 'EX', ttlSec, 'NX')) === 'OK'
+    );
+  }
+
+  /** Gives a claim back when the action failed, so that a retry can do it. */
+  async releaseClaim(teamId: string, actionId: string): Promise<void> {
+    await this.redis.del(this.keys.appliedRequest(teamId, actionId));
+  }
+
+  /** Appends an event that changes no release state (a reminder sent) to the audit trail. */
+  async appendAudit(
+    teamId: string,
+    releaseId: string,
+    event: {
+      type: 'reminder_sent';
+      user: string;
+      from: string;
+      to: string;
+      phase: number;
+      recipient: string;
+    },
+  ): Promise<void> {
+    const { type, user, from, to, phase, recipient } = event;
+    await this.redis.xadd(
+      this.keys.releaseAudit(teamId, releaseId),
+      '*',
+      'type',
+      type,
+      'user',
+      user,
+      'at',
+      Date.now(),
+      'from',
+      from,
+      'to',
+      to,
+      'phase',
+      phase,
+      'recipient',
+      recipient,
+    );
+  }
+
+  async trackJob(teamId: string, releaseId: string, jobId: string): Promise<void> {
+    await this.redis.sadd(this.keys.releaseJobs(teamId, releaseId), jobId);
+  }
+
+  async untrackJob(teamId: string, releaseId: string, jobId: string): Promise<void> {
+    await this.redis.srem(this.keys.releaseJobs(teamId, releaseId), jobId);
+  }
+
+  /** Takes the release's tracked job ids, leaving the set empty. */
+  async takeTrackedJobs(teamId: string, releaseId: string): Promise<string[]> {
+    const key = this.keys.releaseJobs(teamId, releaseId);
+    const [[, ids]] = (await this.redis.multi().smembers(key).del(key).exec()) as [[null, string[]], unknown];
+    return ids;
   }
 
   /** Reserves a slot on a shared pacer; resolves with the wait in ms before the call may go. */

@@ -37,6 +37,7 @@ describe('loadConfig defaults', () => {
       shutdownTimeoutMs: 25_000,
       deployChannel: undefined,
       environments: ['production', 'staging', 'development'],
+      reminders: { intervalMs: 4 * 3600 * 1000, quietHours: { start: '20:00', end: '08:00' } },
       checklistsDir: 'checklists',
       logLevel: 'info',
     };
@@ -79,6 +80,8 @@ describe('loadConfig defaults', () => {
       SHIPCHECK_ROLE: ' worker ',
       METRICS_PORT: '9090',
       SHUTDOWN_TIMEOUT_MS: '10000',
+      REMINDER_INTERVAL: '30m',
+      QUIET_HOURS: '22:00-07:30',
     });
 
     expect(config).toEqual({
@@ -98,9 +101,22 @@ describe('loadConfig defaults', () => {
       shutdownTimeoutMs: 10000,
       deployChannel: 'C0123456789',
       environments: ['prod', 'staging'],
+      reminders: { intervalMs: 30 * 60 * 1000, quietHours: { start: '22:00', end: '07:30' } },
       checklistsDir: '/etc/shipcheck',
       logLevel: 'debug',
     });
+  });
+
+  it('refuses a reminder interval and quiet hours it cannot read, with the others', () => {
+    const error = configError({
+      ...MINIMAL_HTTP_ENV,
+      REMINDER_INTERVAL: 'often',
+      QUIET_HOURS: 'night',
+      PORT: 'x',
+    });
+    expect(problemFor(error, 'REMINDER_INTERVAL')).toBeDefined();
+    expect(problemFor(error, 'QUIET_HOURS')).toBeDefined();
+    expect(problemFor(error, 'PORT')).toBeDefined();
   });
 
   it('refuses an unknown role and a shutdown timeout under a second', () => {

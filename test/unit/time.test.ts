@@ -100,7 +100,12 @@ describe('parseDueOffset and phaseDueAt', () => {
     expect(parseDueOffset(due)).toEqual({ ok: true, value: ms });
   });
 
-  it.each(['', 'X', 't-7d', 'T-7', 'T-07d', 'T+5s', 'T 7d', 'T-7d ', 'T+-7d', 'T-00'])(
+  it('given seconds, as tests use to run a schedule quickly, then it reads them', () => {
+    expect(parseDueOffset('T+5s')).toEqual({ ok: true, value: 5000 });
+    expect(parseDueOffset('T-30s')).toEqual({ ok: true, value: -30_000 });
+  });
+
+  it.each(['', 'X', 't-7d', 'T-7', 'T-07d', 'T 7d', 'T-7d ', 'T+-7d', 'T-00'])(
     'given %j, when parsed, then it is unreadable',
     (due) => {
       expect(parseDueOffset(due)).toEqual({ ok: false, error: unreadable(due) });

@@ -96,6 +96,11 @@ async function handleCommand(
         releaseId: result.releaseId,
         responseUrl: command.response_url,
       });
+      if (window) {
+        // Idempotent: a replayed start plans the same job ids again, which adds nothing.
+        const started = await deps.store.getRelease(teamId, result.releaseId);
+        if (started) await deps.scheduler.scheduleRelease(started);
+      }
       deps.log.info(
         {
           teamId,
@@ -163,6 +168,7 @@ async function handleCommand(
         return;
       }
       await deps.syncQueue.requestSync({ teamId, releaseId: release.id });
+      await deps.scheduler.cancelRelease(teamId, release.id);
       deps.log.info({ teamId, releaseId: release.id, result: result.kind }, 'release cancelled');
       await reply({
         text: `Cancelled ${releaseTitle(release)}. The reason is on the release and in its audit trail.`,
@@ -192,6 +198,12 @@ async function handleCommand(
         return;
       }
       await deps.syncQueue.requestSync({ teamId, releaseId: release.id });
+      if (result.kind === 'applied') {
+        // The old series goes; a new one is planned from the new window.
+        await deps.scheduler.cancelRelease(teamId, release.id);
+        const moved = await deps.store.getRelease(teamId, release.id);
+        if (moved) await deps.scheduler.scheduleRelease(moved);
+      }
       deps.log.info(
         { teamId, releaseId: release.id, result: result.kind, windowAt: window.value.at },
         'release rescheduled',

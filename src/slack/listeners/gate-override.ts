@@ -98,6 +98,7 @@ export function registerGateOverride(app: App, deps: SlackDeps): void {
         case 'applied':
           log.info({ completed: result.completed }, 'gate overridden');
           await deps.syncQueue.requestSync({ teamId, releaseId });
+          if (result.completed) await deps.scheduler.cancelRelease(teamId, releaseId);
           return;
         case 'not_locked':
           return void (await tell(describeUserError({ code: 'gate_not_locked', phaseName })));

@@ -61,6 +61,7 @@ export function registerItemActions(app: App, deps: SlackDeps): void {
               done ? 'item ticked' : 'item unticked',
             );
             await deps.syncQueue.requestSync({ teamId: team.id, releaseId: target.releaseId });
+            if (result.completed) await deps.scheduler.cancelRelease(team.id, target.releaseId);
             return;
           case 'unchanged':
           case 'replayed':

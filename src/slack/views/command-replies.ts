@@ -130,6 +130,8 @@ export function describeAuditEvent(release: Release, event: AuditEvent): string 
       return `${who} unticked “${itemText(event.itemId)}” in ${phaseName(event.phaseIndex)} ${change}`;
     case 'gate_overridden':
       return `${who} overrode the gate to *${phaseName(event.phaseIndex)}* while ${phaseName(event.blockingPhaseIndex)} had open items ${change}: _${escapeMrkdwn(event.reason ?? '')}_`;
+    case 'reminder_sent':
+      return `shipcheck reminded ${mentionUser(event.recipient ?? '')} of the open items in ${phaseName(event.phaseIndex)}`;
     case 'cancelled':
       return `${who} cancelled the release ${change}: _${escapeMrkdwn(event.reason ?? '')}_`;
     case 'completed':

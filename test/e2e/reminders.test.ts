@@ -1,0 +1,188 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Redis } from 'ioredis';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { queuePrefix } from '../../src/jobs/sync-queue.js';
+import { startTestApp, type TestApp } from '../support/app-harness.js';
+import { TEST_REDIS_URL } from '../support/redis.js';
+import { SlackStandIn, type StoredMessage } from '../support/slack-stand-in.js';
+import { click, waitForHeader, waitForItem, waitForPhase, waitForReply } from './helpers.js';
+
+// Phase reminders on a schedule run in seconds: a template whose phases are due seconds after the window.
+
+const QUICK_TEMPLATE = `id: quick
+name: Quick
+phases:
+  - id: prepare
+    name: Prepare
+    due: T-0
+    items:
+      - id: backup
+        text: Backup taken
+      - id: notes
+        text: Release notes written
+      - id: extra
+        text: Nice to have
+        required: false
+  - id: ship
+    name: Ship
+    due: T+2s
+    items:
+      - id: deployed
+        text: Deployed
+`;
+
+let checklistsDir: string;
+const apps: TestApp[] = [];
+const standIns: SlackStandIn[] = [];
+beforeAll(async () => {
+  checklistsDir = await mkdtemp(path.join(tmpdir(), 'shipcheck-reminders-'));
+  await writeFile(path.join(checklistsDir, 'quick.yaml'), QUICK_TEMPLATE);
+});
+afterEach(async () => {
+  await Promise.all(apps.splice(0).map((app) => app.stop()));
+  await Promise.all(standIns.splice(0).map((standIn) => standIn.stop()));
+});
+afterAll(async () => {
+  await rm(checklistsDir, { recursive: true, force: true });
+});
+
+async function startApp(options: Parameters<typeof startTestApp>[0] = {}) {
+  const app = await startTestApp({
+    ...options,
+    env: {
+      CHECKLISTS_DIR: checklistsDir,
+      REMINDER_INTERVAL: '1s',
+      QUIET_HOURS: '00:00-00:00',
+      ...options.env,
+    },
+  });
+  apps.push(app);
+  return app;
+}
+
+function reminders(standIn: SlackStandIn, header: StoredMessage, phaseName: string): StoredMessage[] {
+  return standIn
+    .messages(header.channel)
+    .filter(
+      (message) => message.thread_ts === header.ts && message.text.startsWith(`Reminder: ${phaseName} `),
+    );
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('phase reminders', () => {
+  it('reminds of open required items when a phase is due, repeats, and stops when it is done', async () => {
+    const app = await startApp();
+    await app.command('start v1.0 staging quick in 1s', { user_id: 'U0OWNER' });
+    const header = await waitForHeader(app, 'v1.0 → staging');
+    const first = await app.standIn.waitFor(
+      () => reminders(app.standIn, header, 'Prepare')[0],
+      5000,
+      'first reminder',
+    );
+    const text = JSON.stringify(first.blocks);
+    expect(text).toContain('<@U0OWNER>');
+    expect(text).toContain('Backup taken');
+    expect(text).toContain('Release notes written');
+    expect(text).not.toContain('Nice to have');
+    await app.standIn.waitFor(() => reminders(app.standIn, header, 'Prepare').length >= 2, 5000, 'a repeat');
+
+    const phase = await waitForPhase(app, header, 'Prepare');
+    await click(app, phase, 'backup', true);
+    await click(app, phase, 'notes', true);
+    await waitForItem(app, phase, 'notes', true);
+    const afterDone = reminders(app.standIn, header, 'Prepare').length;
+    await sleep(2500);
+    expect(reminders(app.standIn, header, 'Prepare')).toHaveLength(afterDone);
+
+    const audit = await app.command('audit v1.0');
+    expect(
+      await waitForReply(app, audit.responseTag, /reminded <@U0OWNER> of the open items in Prepare/),
+    ).toBeTruthy();
+  });
+
+  it('drops pending reminders when the release is cancelled or its window moves', async () => {
+    const app = await startApp();
+    await app.command('start v2.0 staging quick in 2s', { user_id: 'U0OWNER' });
+    const cancelled = await waitForHeader(app, 'v2.0 → staging');
+    await app.command('cancel v2.0 not today');
+    await app.command('start v2.1 staging quick in 2s', { user_id: 'U0OWNER' });
+    const moved = await waitForHeader(app, 'v2.1 → staging');
+    await app.command('reschedule v2.1 in 1h', { user_id: 'U0OWNER' });
+    await sleep(4000);
+    expect(reminders(app.standIn, cancelled, 'Prepare')).toHaveLength(0);
+    expect(reminders(app.standIn, moved, 'Prepare')).toHaveLength(0);
+    expect(reminders(app.standIn, moved, 'Ship')).toHaveLength(0);
+    // The moved release's new series waits for its new window.
+    const redis = new Redis(TEST_REDIS_URL);
+    try {
+      const delayed = await redis.zcard(`${queuePrefix(app.prefix)}:reminders:delayed`);
+      expect(delayed).toBe(2);
+    } finally {
+      await redis.quit();
+    }
+  });
+
+  it('keeps reminders through a restart, and posts each once with two instances on one Redis', async () => {
+    const standIn = await SlackStandIn.start();
+    standIns.push(standIn);
+    const first = await startApp({ standIn, env: { REMINDER_INTERVAL: '1h' } });
+    await first.command('start v3.0 staging quick in 2s', { user_id: 'U0OWNER' });
+    const header = await waitForHeader(first, 'v3.0 → staging');
+    // Stop with the reminders pending, then run two instances against the same Redis.
+    // Only the process stops; its Redis keys stay (the harness's stop() would also clean them up).
+    await first.shipcheck.stop();
+    apps.splice(apps.indexOf(first), 1);
+    const shared = {
+      standIn,
+      prefix: first.prefix,
+      signingSecret: first.signingSecret,
+      env: { REMINDER_INTERVAL: '1h' },
+    };
+    await startApp(shared);
+    await startApp(shared);
+    await standIn.waitFor(
+      () => reminders(standIn, header, 'Prepare').length > 0,
+      6000,
+      'the reminder after a restart',
+    );
+    await standIn.waitFor(
+      () => reminders(standIn, header, 'Ship').length > 0,
+      6000,
+      'the second phase reminder',
+    );
+    await sleep(1000);
+    expect(reminders(standIn, header, 'Prepare')).toHaveLength(1);
+    expect(reminders(standIn, header, 'Ship')).toHaveLength(1);
+  });
+
+  it('waits for the end of the owner’s quiet hours', async () => {
+    const now = new Date();
+    const hhmm = (date: Date) =>
+      `${String(date.getUTCHours()).padStart(2, '0')}:${String(date.getUTCMinutes()).padStart(2, '0')}`;
+    const quiet = `${hhmm(new Date(now.getTime() - 3600_000))}-${hhmm(new Date(now.getTime() + 3600_000))}`;
+    const app = await startApp({ env: { QUIET_HOURS: quiet } });
+    app.standIn.setUser('U0SLEEPER', { tz: 'UTC' });
+    await app.command('start v4.0 staging quick in 1s', { user_id: 'U0SLEEPER' });
+    const header = await waitForHeader(app, 'v4.0 → staging');
+    await sleep(3500);
+    expect(reminders(app.standIn, header, 'Prepare')).toHaveLength(0);
+    const redis = new Redis(TEST_REDIS_URL);
+    try {
+      const [, scoreText] = await redis.zrange(
+        `${queuePrefix(app.prefix)}:reminders:delayed`,
+        0,
+        0,
+        'WITHSCORES',
+      );
+      // BullMQ scores delayed jobs by their due time (ms, shifted left by 12 bits).
+      const dueAt = Math.floor(Number(scoreText) / 4096);
+      const quietEnds = Math.ceil((now.getTime() + 3600_000) / 60_000) * 60_000;
+      expect(Math.abs(dueAt - quietEnds)).toBeLessThanOrEqual(60_000);
+    } finally {
+      await redis.quit();
+    }
+  });
+});

@@ -1,0 +1,60 @@
+import { describe, expect, it } from 'vitest';
+import type { Release } from '../../src/domain/release.js';
+import { openRequiredItems, planFirstReminders } from '../../src/domain/reminders.js';
+import { cancel, makeRelease, makeTemplate, T0, tick } from './factories.js';
+
+const HOUR = 3600_000;
+const DAY = 24 * HOUR;
+
+function withDues(release: Release, dues: (string | undefined)[]): Release {
+  const phases = release.template.phases.map((phase, index) => ({ ...phase, due: dues[index] }));
+  return { ...release, template: makeTemplate({ phases }) };
+}
+
+describe('planFirstReminders', () => {
+  const windowAt = T0 + 10 * DAY;
+  const release = withDues(makeRelease({ window: { at: windowAt, zone: 'Europe/Berlin' } }), [
+    'T-7d',
+    'T-1d',
+    'T-0',
+    'T+24h',
+  ]);
+
+  it('given a window, reminds each phase with required items when it is due', () => {
+    expect(planFirstReminders(release, T0, 4 * HOUR)).toEqual([
+      { phaseIndex: 0, at: windowAt - 7 * DAY },
+      // Phase 1 has only optional items: nothing to remind.
+      { phaseIndex: 2, at: windowAt },
+      { phaseIndex: 3, at: windowAt + DAY },
+    ]);
+  });
+
+  it('given a phase already overdue, reminds one interval from now, not at once', () => {
+    const now = windowAt - 3 * DAY;
+    expect(planFirstReminders(release, now, 4 * HOUR)[0]).toEqual({ phaseIndex: 0, at: now + 4 * HOUR });
+  });
+
+  it('given no window, a closed release or a done phase, plans nothing for it', () => {
+    expect(planFirstReminders(makeRelease(), T0, HOUR)).toEqual([]);
+    expect(planFirstReminders(cancel(release, 'no'), T0, HOUR)).toEqual([]);
+    const prepared = tick(release, ['p0-a', 'p0-b']);
+    expect(planFirstReminders(prepared, T0, HOUR).map((plan) => plan.phaseIndex)).toEqual([2, 3]);
+  });
+
+  it('given a phase without a due offset, leaves it out', () => {
+    const partial = withDues(makeRelease({ window: { at: windowAt, zone: 'UTC' } }), [
+      'T-7d',
+      undefined,
+      undefined,
+      undefined,
+    ]);
+    expect(planFirstReminders(partial, T0, HOUR).map((plan) => plan.phaseIndex)).toEqual([0]);
+  });
+});
+
+describe('openRequiredItems', () => {
+  it('lists the required items not done yet, in template order', () => {
+    expect(openRequiredItems(tick(makeRelease(), ['p0-a']), 0).map((item) => item.id)).toEqual(['p0-b']);
+    expect(openRequiredItems(makeRelease(), 1)).toEqual([]);
+  });
+});
