@@ -158,15 +158,7 @@ async function handleCommand(
         reason: parsed.reason,
         requestId: command.trigger_id,
       });
-      if (result.kind === 'closed') {
-        await refuse({
-          code: 'release_closed',
-          version: release.version,
-          env: release.env,
-          status: result.status,
-        });
-        return;
-      }
+      if (result.kind === 'closed') return void (await refuse(closedError(release, result.status)));
       await deps.syncQueue.requestSync({ teamId, releaseId: release.id });
       await deps.scheduler.cancelRelease(teamId, release.id);
       deps.log.info({ teamId, releaseId: release.id, result: result.kind }, 'release cancelled');
@@ -188,15 +180,7 @@ async function handleCommand(
         window: window.value,
         requestId: command.trigger_id,
       });
-      if (result.kind === 'closed') {
-        await refuse({
-          code: 'release_closed',
-          version: release.version,
-          env: release.env,
-          status: result.status,
-        });
-        return;
-      }
+      if (result.kind === 'closed') return void (await refuse(closedError(release, result.status)));
       await deps.syncQueue.requestSync({ teamId, releaseId: release.id });
       if (result.kind === 'applied') {
         // The old series goes; a new one is planned from the new window.
@@ -254,6 +238,11 @@ async function readWindow(deps: SlackDeps, text: string, userId: string): Promis
     case 'time_unreadable':
       return fail({ code: 'window_invalid', text, problem: 'unreadable' });
   }
+}
+
+/** The refusal for a change that reached a release after it finished (a race with another change). */
+function closedError(release: Release, status: 'completed' | 'cancelled'): UserError {
+  return { code: 'release_closed', version: release.version, env: release.env, status };
 }
 
 function pickDefault(available: readonly string[], preferred: string): string {
