@@ -190,7 +190,9 @@ export function createReminderWorker(
       metrics?.jobLateness.observe({ queue: REMINDER_QUEUE }, Math.max(0, Date.now() - dueAt) / 1000);
       await runReminder(deps, ReminderJobData.parse(job.data));
     },
-    { connection, prefix: queuePrefix(redisPrefix), concurrency: 8 },
+    // Most of a reminder's time is spent waiting (for a channel's post slot, for Slack); a job keeps
+    // its slot while it waits, so reminders due together in one channel need many slots.
+    { connection, prefix: queuePrefix(redisPrefix), concurrency: 64 },
   );
   worker.on('completed', () => metrics?.jobsFinished.inc({ queue: REMINDER_QUEUE, outcome: 'completed' }));
   worker.on('failed', (job, err) => {
