@@ -35,10 +35,23 @@ import {
   topCommands,
   totalOf,
 } from './redis-stats.js';
+import {
+  REMIND_INTERVAL,
+  REMIND_QUIET_HOURS,
+  REMIND_TEMPLATE_ID,
+  type ReminderResult,
+  reminderBudgetMs,
+  reminderReleaseCount,
+  reminderSection,
+  reminderTargetLine,
+  remindTemplateYaml,
+  runReminderBench,
+} from './reminders.js';
 import { cpuTimeMs, REPO_ROOT, type ServerChild, spawnServer, stopServer, waitForHttp } from './servers.js';
 
 // `npm run bench`: ack latency and throughput of checkbox clicks, shipcheck next to a bare Bolt app,
-// Redis commands per click, and how far chat.update calls coalesce. See bench/README.md.
+// Redis commands per click, how far chat.update calls coalesce, and how late 10,000 scheduled
+// reminders fire. `npm run bench -- --only reminders` (or `--only clicks`) runs one part. See bench/README.md.
 
 const REDIS_URL = 'redis://127.0.0.1:6379';
 const TEAM_ID = SLACK_TEAM.id;
@@ -65,7 +78,33 @@ const MONITOR_CLICKS = 50;
 const COALESCE_SPACING_MS = 100;
 const COALESCE_USERS = ['U0COAL1', 'U0COAL2', 'U0COAL3', 'U0COAL4', 'U0COAL5'];
 const COALESCE_TARGET = 15;
-const WATCHDOG_MS = 6 * 60_000;
+/** The clicks part (ack latency, Redis commands, coalescing); the reminders part adds its own budget. */
+const CLICKS_BUDGET_MS = 6 * 60_000;
+
+const PARTS = ['clicks', 'reminders'] as const;
+type Part = (typeof PARTS)[number];
+
+/** `--only reminders`, `--only=clicks`, `--only clicks,reminders`; every part when absent. */
+function selectedParts(argv: string[]): Set<Part> {
+  const chosen = new Set<Part>();
+  let only = false;
+  for (let index = 0; index < argv.length; index++) {
+    const arg = argv[index]!;
+    let value: string | undefined;
+    if (arg === '--only') value = argv[++index];
+    else if (arg.startsWith('--only=')) value = arg.slice('--only='.length);
+    else throw new Error(`unknown argument ${arg}; usage: npm run bench [-- --only ${PARTS.join('|')}]`);
+    only = true;
+    for (const name of (value ?? '').split(',').filter(Boolean)) {
+      if (!(PARTS as readonly string[]).includes(name)) {
+        throw new Error(`--only takes ${PARTS.join(', ')} (comma-separated), not "${name}"`);
+      }
+      chosen.add(name as Part);
+    }
+    if (chosen.size === 0) throw new Error(`--only needs a part: ${PARTS.join(', ')}`);
+  }
+  return only ? chosen : new Set(PARTS);
+}
 
 const report: string[] = [];
 const out = (line = '') => report.push(line);
@@ -227,6 +266,19 @@ function toRoundTrips(
 }
 
 async function main(): Promise<void> {
+  let parts: Set<Part>;
+  try {
+    parts = selectedParts(process.argv.slice(2));
+    if (parts.has('reminders')) reminderReleaseCount();
+  } catch (error) {
+    process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
+    process.exitCode = 2;
+    return;
+  }
+  const runClicks = parts.has('clicks');
+  const runReminders = parts.has('reminders');
+  const watchdogMs =
+    (runClicks ? CLICKS_BUDGET_MS : 60_000) + (runReminders ? reminderBudgetMs(reminderReleaseCount()) : 0);
   const started = Date.now();
   const loadAtStart = os.loadavg()[0] ?? Number.NaN;
   const prefix = `sc-bench-${randomBytes(4).toString('hex')}`;
@@ -269,9 +321,9 @@ async function main(): Promise<void> {
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   const watchdog = setTimeout(() => {
-    progress(`the benchmark ran longer than ${WATCHDOG_MS / 1000} s; aborting`);
+    progress(`the benchmark ran longer than ${watchdogMs / 1000} s; aborting`);
     cleanup().finally(() => process.exit(2));
-  }, WATCHDOG_MS);
+  }, watchdogMs);
   watchdog.unref();
 
   const rows: LevelRow[] = [];
@@ -283,6 +335,7 @@ async function main(): Promise<void> {
   let bodyBytes = 0;
   let failure: unknown;
   let redisVersion = 'unknown';
+  let reminderResult: ReminderResult | undefined;
 
   try {
     redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
@@ -295,9 +348,12 @@ async function main(): Promise<void> {
       }
     }
     await writeFile(path.join(checklistsDir, 'bench.yaml'), benchTemplateYaml());
+    await writeFile(path.join(checklistsDir, `${REMIND_TEMPLATE_ID}.yaml`), remindTemplateYaml());
 
     const [barePort, shipPort] = [await getFreePort(), await getFreePort()];
-    progress(`starting bare Bolt on ${barePort} and shipcheck on ${shipPort} (Redis prefix ${prefix})`);
+    progress(
+      `starting ${runClicks ? `bare Bolt on ${barePort} and ` : ''}shipcheck on ${shipPort} (Redis prefix ${prefix}; parts: ${[...parts].join(', ')})`,
+    );
     // BENCH_CPU_PROF=<dir> writes V8 CPU profiles of each server (one per thread) to <dir>/<server>/ at exit.
     const profileArgs = (name: string) =>
       process.env.BENCH_CPU_PROF
@@ -308,13 +364,15 @@ async function main(): Promise<void> {
       SLACK_SIGNING_SECRET: signingSecret,
       SLACK_API_URL: standIn.apiUrl,
     };
-    const bareChild = spawnServer(
-      'bare bolt',
-      'bench/bare-bolt.ts',
-      { ...common, PORT: String(barePort) },
-      profileArgs('bare-bolt'),
-    );
-    servers.push(bareChild);
+    const bareChild = runClicks
+      ? spawnServer(
+          'bare bolt',
+          'bench/bare-bolt.ts',
+          { ...common, PORT: String(barePort) },
+          profileArgs('bare-bolt'),
+        )
+      : undefined;
+    if (bareChild) servers.push(bareChild);
     const shipChild = spawnServer(
       'shipcheck',
       'src/main.ts',
@@ -325,12 +383,15 @@ async function main(): Promise<void> {
         PORT: String(shipPort),
         LOG_LEVEL: 'warn',
         CHECKLISTS_DIR: checklistsDir,
+        // Only the reminders part has windows: each reminder fires once in the run, at any hour.
+        REMINDER_INTERVAL: REMIND_INTERVAL,
+        QUIET_HOURS: REMIND_QUIET_HOURS,
       },
       profileArgs('shipcheck'),
     );
     servers.push(shipChild);
     await Promise.all([
-      waitForHttp(bareChild, `http://127.0.0.1:${barePort}/`, undefined, 30_000),
+      bareChild && waitForHttp(bareChild, `http://127.0.0.1:${barePort}/`, undefined, 30_000),
       waitForHttp(shipChild, `http://127.0.0.1:${shipPort}/healthz`, 200, 30_000),
     ]);
     const ctx: Context = {
@@ -340,253 +401,273 @@ async function main(): Promise<void> {
       signingSecret,
       shipUrl: `http://127.0.0.1:${shipPort}/slack/events`,
     };
-    const bare: Target = {
-      name: 'bare bolt',
-      url: `http://127.0.0.1:${barePort}/slack/events`,
-      child: bareChild,
-    };
     const ship: Target = { name: 'shipcheck', url: ctx.shipUrl, child: shipChild };
 
-    // One release per level, each in its own channel (posting is paced per channel, so they start together).
-    progress('starting one release per concurrency level');
-    const releases = await Promise.all(
-      LEVELS.map((level) =>
-        startRelease(
-          ctx,
-          `bench-${level.concurrency}`,
-          `C0BENCH${String(level.concurrency).padStart(3, '0')}`,
+    if (bareChild) {
+      const bare: Target = {
+        name: 'bare bolt',
+        url: `http://127.0.0.1:${barePort}/slack/events`,
+        child: bareChild,
+      };
+
+      // One release per level, each in its own channel (posting is paced per channel, so they start together).
+      progress('starting one release per concurrency level');
+      const releases = await Promise.all(
+        LEVELS.map((level) =>
+          startRelease(
+            ctx,
+            `bench-${level.concurrency}`,
+            `C0BENCH${String(level.concurrency).padStart(3, '0')}`,
+          ),
         ),
-      ),
-    );
-    await waitForSlackQuiet(standIn);
+      );
+      await waitForSlackQuiet(standIn);
 
-    for (const [index, level] of LEVELS.entries()) {
-      const release = releases[index]!;
-      const ticks = CYCLE_ITEMS.map((id) => clickTemplate(release.parts, id, true));
-      const unticks = CYCLE_ITEMS.map((id) => clickTemplate(release.parts, id, false));
-      bodyBytes = Math.max(bodyBytes, Buffer.byteLength(renderClick(ticks[0]!, 'U0CLK000')));
-      const levelPosters = new Map<ServerName, SignedPoster>();
-      const offsets = new Map<ServerName, number>();
-      for (const target of [bare, ship]) {
-        const poster = new SignedPoster(target.url, signingSecret, level.concurrency + 10);
-        levelPosters.set(target.name, poster);
-        offsets.set(target.name, 0);
-      }
-      const send = async (target: Target, count: number) => {
-        const offset = offsets.get(target.name)!;
-        offsets.set(target.name, offset + count);
-        return runLoad(
-          levelPosters.get(target.name)!,
-          cyclePicker(ticks, unticks, offset),
-          level.concurrency,
-          count,
-        );
-      };
-      try {
-        // The previous level's Slack sync has settled (see the end of the loop), so this is the idle rate:
-        // the job worker's blocking polls and anyone else using this Redis.
-        let idleDelta: CommandCounts | undefined;
-        let idleMs = 0;
-        if (level.concurrency === 1) {
-          const idleStart = performance.now();
-          const idleBefore = await readCommandStats(redis);
-          await sleep(1000);
-          idleDelta = subtractCounts(await readCommandStats(redis), idleBefore);
-          idleMs = performance.now() - idleStart;
-        }
-        // Warm-up right before measuring: JIT, and keep-alive connections that the servers have not yet
-        // closed as idle (Node's HTTP server closes them after 5 s).
+      for (const [index, level] of LEVELS.entries()) {
+        const release = releases[index]!;
+        const ticks = CYCLE_ITEMS.map((id) => clickTemplate(release.parts, id, true));
+        const unticks = CYCLE_ITEMS.map((id) => clickTemplate(release.parts, id, false));
+        bodyBytes = Math.max(bodyBytes, Buffer.byteLength(renderClick(ticks[0]!, 'U0CLK000')));
+        const levelPosters = new Map<ServerName, SignedPoster>();
+        const offsets = new Map<ServerName, number>();
         for (const target of [bare, ship]) {
-          progress(`${target.name}: ${level.warmup} warm-up clicks at concurrency ${level.concurrency}`);
-          const warm = await send(target, level.warmup);
-          if (warm.failures.length > 0) throw new Error(`${target.name} warm-up failed: ${warm.failures[0]}`);
+          const poster = new SignedPoster(target.url, signingSecret, level.concurrency + 10);
+          levelPosters.set(target.name, poster);
+          offsets.set(target.name, 0);
         }
-        const auditBefore = await redis.xlen(auditKey(ctx, release.releaseId));
-        const merged = new Map<ServerName, { latencies: number[]; wallMs: number; failures: string[] }>();
-        const cpu = new Map<ServerName, number>();
-        const clientCpu = new Map<ServerName, number>();
-        const chunkP99s = new Map<ServerName, number[]>();
-        let shipDelta: CommandCounts = new Map();
-        let shipRunMs = 0;
-        const chunk = Math.ceil(level.requests / ROUNDS);
-        progress(
-          `${level.requests} clicks per server at concurrency ${level.concurrency}, in ${ROUNDS} chunks each`,
-        );
-        for (let round = 0; round < ROUNDS; round++) {
-          for (const target of round % 2 === 0 ? [bare, ship] : [ship, bare]) {
-            const count = Math.min(chunk, level.requests - round * chunk);
-            if (count <= 0) continue;
-            const cpuBefore = cpuTimeMs(target.child.process.pid);
-            const statsBefore = target === ship && idleDelta ? await readCommandStats(redis) : undefined;
-            const clientBefore = process.cpuUsage();
-            const result = await send(target, count);
-            const client = process.cpuUsage(clientBefore);
-            clientCpu.set(
-              target.name,
-              (clientCpu.get(target.name) ?? 0) + (client.user + client.system) / 1000,
-            );
-            chunkP99s.set(target.name, [...(chunkP99s.get(target.name) ?? []), summarize(result).p99]);
-            await sleep(CHUNK_PAUSE_MS);
-            if (statsBefore) {
-              const delta = subtractCounts(await readCommandStats(redis), statsBefore);
-              for (const [name, calls] of delta) shipDelta.set(name, (shipDelta.get(name) ?? 0) + calls);
-              shipRunMs += result.wallMs + CHUNK_PAUSE_MS;
-            }
-            const cpuAfter = cpuTimeMs(target.child.process.pid);
-            if (cpuBefore !== undefined && cpuAfter !== undefined) {
-              cpu.set(target.name, (cpu.get(target.name) ?? 0) + cpuAfter - cpuBefore);
-            }
-            const sum = merged.get(target.name) ?? { latencies: [], wallMs: 0, failures: [] };
-            sum.latencies.push(...result.latencies);
-            sum.wallMs += result.wallMs;
-            sum.failures.push(...result.failures);
-            merged.set(target.name, sum);
+        const send = async (target: Target, count: number) => {
+          const offset = offsets.get(target.name)!;
+          offsets.set(target.name, offset + count);
+          return runLoad(
+            levelPosters.get(target.name)!,
+            cyclePicker(ticks, unticks, offset),
+            level.concurrency,
+            count,
+          );
+        };
+        try {
+          // The previous level's Slack sync has settled (see the end of the loop), so this is the idle rate:
+          // the job worker's blocking polls and anyone else using this Redis.
+          let idleDelta: CommandCounts | undefined;
+          let idleMs = 0;
+          if (level.concurrency === 1) {
+            const idleStart = performance.now();
+            const idleBefore = await readCommandStats(redis);
+            await sleep(1000);
+            idleDelta = subtractCounts(await readCommandStats(redis), idleBefore);
+            idleMs = performance.now() - idleStart;
           }
-        }
-        for (const target of [bare, ship]) {
-          const result = merged.get(target.name)!;
-          if (result.failures.length > 0) {
-            progress(`${target.name}: ${result.failures.length} failed requests, e.g. ${result.failures[0]}`);
+          // Warm-up right before measuring: JIT, and keep-alive connections that the servers have not yet
+          // closed as idle (Node's HTTP server closes them after 5 s).
+          for (const target of [bare, ship]) {
+            progress(`${target.name}: ${level.warmup} warm-up clicks at concurrency ${level.concurrency}`);
+            const warm = await send(target, level.warmup);
+            if (warm.failures.length > 0)
+              throw new Error(`${target.name} warm-up failed: ${warm.failures[0]}`);
           }
-          rows.push({
-            server: target.name,
-            concurrency: level.concurrency,
-            summary: summarize(result),
-            cpuMsPerClick: (cpu.get(target.name) ?? Number.NaN) / level.requests,
-            clientCpuMsPerClick: (clientCpu.get(target.name) ?? Number.NaN) / level.requests,
-            chunkP99s: chunkP99s.get(target.name) ?? [],
-          });
+          const auditBefore = await redis.xlen(auditKey(ctx, release.releaseId));
+          const merged = new Map<ServerName, { latencies: number[]; wallMs: number; failures: string[] }>();
+          const cpu = new Map<ServerName, number>();
+          const clientCpu = new Map<ServerName, number>();
+          const chunkP99s = new Map<ServerName, number[]>();
+          let shipDelta: CommandCounts = new Map();
+          let shipRunMs = 0;
+          const chunk = Math.ceil(level.requests / ROUNDS);
+          progress(
+            `${level.requests} clicks per server at concurrency ${level.concurrency}, in ${ROUNDS} chunks each`,
+          );
+          for (let round = 0; round < ROUNDS; round++) {
+            for (const target of round % 2 === 0 ? [bare, ship] : [ship, bare]) {
+              const count = Math.min(chunk, level.requests - round * chunk);
+              if (count <= 0) continue;
+              const cpuBefore = cpuTimeMs(target.child.process.pid);
+              const statsBefore = target === ship && idleDelta ? await readCommandStats(redis) : undefined;
+              const clientBefore = process.cpuUsage();
+              const result = await send(target, count);
+              const client = process.cpuUsage(clientBefore);
+              clientCpu.set(
+                target.name,
+                (clientCpu.get(target.name) ?? 0) + (client.user + client.system) / 1000,
+              );
+              chunkP99s.set(target.name, [...(chunkP99s.get(target.name) ?? []), summarize(result).p99]);
+              await sleep(CHUNK_PAUSE_MS);
+              if (statsBefore) {
+                const delta = subtractCounts(await readCommandStats(redis), statsBefore);
+                for (const [name, calls] of delta) shipDelta.set(name, (shipDelta.get(name) ?? 0) + calls);
+                shipRunMs += result.wallMs + CHUNK_PAUSE_MS;
+              }
+              const cpuAfter = cpuTimeMs(target.child.process.pid);
+              if (cpuBefore !== undefined && cpuAfter !== undefined) {
+                cpu.set(target.name, (cpu.get(target.name) ?? 0) + cpuAfter - cpuBefore);
+              }
+              const sum = merged.get(target.name) ?? { latencies: [], wallMs: 0, failures: [] };
+              sum.latencies.push(...result.latencies);
+              sum.wallMs += result.wallMs;
+              sum.failures.push(...result.failures);
+              merged.set(target.name, sum);
+            }
+          }
+          for (const target of [bare, ship]) {
+            const result = merged.get(target.name)!;
+            if (result.failures.length > 0) {
+              progress(
+                `${target.name}: ${result.failures.length} failed requests, e.g. ${result.failures[0]}`,
+              );
+            }
+            rows.push({
+              server: target.name,
+              concurrency: level.concurrency,
+              summary: summarize(result),
+              cpuMsPerClick: (cpu.get(target.name) ?? Number.NaN) / level.requests,
+              clientCpuMsPerClick: (clientCpu.get(target.name) ?? Number.NaN) / level.requests,
+              chunkP99s: chunkP99s.get(target.name) ?? [],
+            });
+          }
+          if (idleDelta) {
+            clickStats = { clicks: level.requests, delta: shipDelta, idleDelta, idleMs, runMs: shipRunMs };
+            shipDelta = new Map();
+          }
+          const applied = (await redis.xlen(auditKey(ctx, release.releaseId))) - auditBefore;
+          appliedNotes.push(
+            `concurrency ${level.concurrency}: ${applied} of ${level.requests} clicks changed an item (audit events added)`,
+          );
+        } finally {
+          for (const poster of levelPosters.values()) poster.close();
         }
-        if (idleDelta) {
-          clickStats = { clicks: level.requests, delta: shipDelta, idleDelta, idleMs, runMs: shipRunMs };
-          shipDelta = new Map();
+        // This level's Slack sync finishes before the next level starts.
+        await waitForSlackQuiet(standIn);
+      }
+
+      // Where the commands go, per connection and script, for a few more clicks at concurrency 1 and the
+      // Slack sync they cause.
+      {
+        progress(`MONITOR: ${MONITOR_CLICKS} clicks at concurrency 1 and the Slack sync after them`);
+        const release = releases[0]!;
+        const ticks = CYCLE_ITEMS.map((id) => clickTemplate(release.parts, id, true));
+        const unticks = CYCLE_ITEMS.map((id) => clickTemplate(release.parts, id, false));
+        const level = LEVELS[0];
+        const poster = new SignedPoster(ctx.shipUrl, signingSecret, 4);
+        posters.push(poster);
+        monitorRedis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
+        const capture = await startMonitor(monitorRedis);
+        const result = await runLoad(
+          poster,
+          cyclePicker(ticks, unticks, level.warmup + level.requests),
+          1,
+          MONITOR_CLICKS,
+        );
+        await waitForSlackQuiet(standIn);
+        await capture.stop();
+        poster.close();
+        if (result.failures.length > 0) throw new Error(`MONITOR clicks failed: ${result.failures[0]}`);
+        trips = toRoundTrips(capture.commands, await knownScripts(REPO_ROOT), prefix);
+        const sources = new Set(trips.map((trip) => trip.source));
+        const list = String(await redis.client('LIST'));
+        clientNames = new Map(
+          list
+            .split('\n')
+            .map((line) => [/addr=(\S+)/.exec(line)?.[1] ?? '', /name=(\S*)/.exec(line)?.[1] ?? ''] as const)
+            .filter(([addr]) => sources.has(addr)),
+        );
+      }
+
+      // Coalescing: 100 ticks of 100 different items over 10 s, then until Slack shows them all.
+      {
+        progress('coalescing: starting a fresh release');
+        const channel = 'C0BENCHCO';
+        const release = await startRelease(ctx, 'bench-coalesce', channel);
+        await waitForSlackQuiet(standIn);
+        const templates = ITEM_IDS.map((id) => clickTemplate(release.parts, id, true));
+        const labels = new Map<string, string>([[release.header.ts, 'header']]);
+        for (const [index, part] of release.parts.entries()) labels.set(part.ts, `part ${index + 1}`);
+        const updateCount = standIn.calls.length;
+        const updates = () =>
+          standIn!.calls
+            .slice(updateCount)
+            .filter((call) => call.method === 'chat.update' && call.args.channel === channel);
+        const poster = new SignedPoster(ctx.shipUrl, signingSecret, 16);
+        posters.push(poster);
+        progress(`coalescing: ${templates.length} ticks, one every ${COALESCE_SPACING_MS} ms`);
+        const t0 = performance.now();
+        const firstClickEpoch = Date.now();
+        const sends: Promise<PostOutcome>[] = [];
+        let lastAck = 0;
+        let lastAckEpoch = 0;
+        for (const [index, template] of templates.entries()) {
+          const wait = t0 + index * COALESCE_SPACING_MS - performance.now();
+          if (wait > 0) await sleep(wait);
+          const user = COALESCE_USERS[index % COALESCE_USERS.length]!;
+          sends.push(
+            poster.post(renderClick(template, user)).then((outcome) => {
+              lastAck = Math.max(lastAck, performance.now());
+              lastAckEpoch = Math.max(lastAckEpoch, Date.now());
+              return outcome;
+            }),
+          );
         }
-        const applied = (await redis.xlen(auditKey(ctx, release.releaseId))) - auditBefore;
-        appliedNotes.push(
-          `concurrency ${level.concurrency}: ${applied} of ${level.requests} clicks changed an item (audit events added)`,
+        const outcomes = await Promise.all(sends);
+        const failed = outcomes.filter((outcome) => outcome.status !== 200).length;
+        // Ticked: a ticked checkbox, or (once the release completed) the read-only "✅ <item>" line.
+        const shownDone = (message: StoredMessage, id: string) =>
+          viewItem(message, id)?.ticked === true ||
+          message.blocks.some(
+            (block) => block.type === 'section' && block.text?.text.split('\n')[0] === `✅ Bench item ${id}`,
+          );
+        const tickedCount = () => {
+          const messages = release.parts
+            .map((part) => standIn!.message(channel, part.ts))
+            .filter((message): message is StoredMessage => message !== undefined);
+          return ITEM_IDS.filter((id) => messages.some((message) => shownDone(message, id))).length;
+        };
+        let settledMs = Number.NaN;
+        try {
+          await standIn.waitFor(() => tickedCount() === ITEM_COUNT, 60_000, 'all items shown ticked');
+          settledMs = performance.now() - lastAck;
+        } catch {
+          // reported below with the count that did show up
+        }
+        const finalCount = tickedCount();
+        const atFinal = updates().length;
+        await waitForSlackQuiet(standIn);
+        const all = updates();
+        const byMessage = new Map<string, number>();
+        for (const call of all) {
+          const label = labels.get(String(call.args.ts)) ?? String(call.args.ts);
+          byMessage.set(label, (byMessage.get(label) ?? 0) + 1);
+        }
+        const afterLast = all.filter((call) => call.at > lastAckEpoch).length;
+        const readOnly = release.parts.every(
+          (part) => viewItem(standIn!.message(channel, part.ts) ?? part, 'i001')?.clickable !== true,
         );
-      } finally {
-        for (const poster of levelPosters.values()) poster.close();
-      }
-      // This level's Slack sync finishes before the next level starts.
-      await waitForSlackQuiet(standIn);
-    }
-
-    // Where the commands go, per connection and script, for a few more clicks at concurrency 1 and the
-    // Slack sync they cause.
-    {
-      progress(`MONITOR: ${MONITOR_CLICKS} clicks at concurrency 1 and the Slack sync after them`);
-      const release = releases[0]!;
-      const ticks = CYCLE_ITEMS.map((id) => clickTemplate(release.parts, id, true));
-      const unticks = CYCLE_ITEMS.map((id) => clickTemplate(release.parts, id, false));
-      const level = LEVELS[0];
-      const poster = new SignedPoster(ctx.shipUrl, signingSecret, 4);
-      posters.push(poster);
-      monitorRedis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
-      const capture = await startMonitor(monitorRedis);
-      const result = await runLoad(
-        poster,
-        cyclePicker(ticks, unticks, level.warmup + level.requests),
-        1,
-        MONITOR_CLICKS,
-      );
-      await waitForSlackQuiet(standIn);
-      await capture.stop();
-      poster.close();
-      if (result.failures.length > 0) throw new Error(`MONITOR clicks failed: ${result.failures[0]}`);
-      trips = toRoundTrips(capture.commands, await knownScripts(REPO_ROOT), prefix);
-      const sources = new Set(trips.map((trip) => trip.source));
-      const list = String(await redis.client('LIST'));
-      clientNames = new Map(
-        list
-          .split('\n')
-          .map((line) => [/addr=(\S+)/.exec(line)?.[1] ?? '', /name=(\S*)/.exec(line)?.[1] ?? ''] as const)
-          .filter(([addr]) => sources.has(addr)),
-      );
-    }
-
-    // Coalescing: 100 ticks of 100 different items over 10 s, then until Slack shows them all.
-    {
-      progress('coalescing: starting a fresh release');
-      const channel = 'C0BENCHCO';
-      const release = await startRelease(ctx, 'bench-coalesce', channel);
-      await waitForSlackQuiet(standIn);
-      const templates = ITEM_IDS.map((id) => clickTemplate(release.parts, id, true));
-      const labels = new Map<string, string>([[release.header.ts, 'header']]);
-      for (const [index, part] of release.parts.entries()) labels.set(part.ts, `part ${index + 1}`);
-      const updateCount = standIn.calls.length;
-      const updates = () =>
-        standIn!.calls
-          .slice(updateCount)
-          .filter((call) => call.method === 'chat.update' && call.args.channel === channel);
-      const poster = new SignedPoster(ctx.shipUrl, signingSecret, 16);
-      posters.push(poster);
-      progress(`coalescing: ${templates.length} ticks, one every ${COALESCE_SPACING_MS} ms`);
-      const t0 = performance.now();
-      const firstClickEpoch = Date.now();
-      const sends: Promise<PostOutcome>[] = [];
-      let lastAck = 0;
-      let lastAckEpoch = 0;
-      for (const [index, template] of templates.entries()) {
-        const wait = t0 + index * COALESCE_SPACING_MS - performance.now();
-        if (wait > 0) await sleep(wait);
-        const user = COALESCE_USERS[index % COALESCE_USERS.length]!;
-        sends.push(
-          poster.post(renderClick(template, user)).then((outcome) => {
-            lastAck = Math.max(lastAck, performance.now());
-            lastAckEpoch = Math.max(lastAckEpoch, Date.now());
-            return outcome;
-          }),
-        );
-      }
-      const outcomes = await Promise.all(sends);
-      const failed = outcomes.filter((outcome) => outcome.status !== 200).length;
-      // Ticked: a ticked checkbox, or (once the release completed) the read-only "✅ <item>" line.
-      const shownDone = (message: StoredMessage, id: string) =>
-        viewItem(message, id)?.ticked === true ||
-        message.blocks.some(
-          (block) => block.type === 'section' && block.text?.text.split('\n')[0] === `✅ Bench item ${id}`,
-        );
-      const tickedCount = () => {
-        const messages = release.parts
-          .map((part) => standIn!.message(channel, part.ts))
-          .filter((message): message is StoredMessage => message !== undefined);
-        return ITEM_IDS.filter((id) => messages.some((message) => shownDone(message, id))).length;
-      };
-      let settledMs = Number.NaN;
-      try {
-        await standIn.waitFor(() => tickedCount() === ITEM_COUNT, 60_000, 'all items shown ticked');
-        settledMs = performance.now() - lastAck;
-      } catch {
-        // reported below with the count that did show up
-      }
-      const finalCount = tickedCount();
-      const atFinal = updates().length;
-      await waitForSlackQuiet(standIn);
-      const all = updates();
-      const byMessage = new Map<string, number>();
-      for (const call of all) {
-        const label = labels.get(String(call.args.ts)) ?? String(call.args.ts);
-        byMessage.set(label, (byMessage.get(label) ?? 0) + 1);
-      }
-      const afterLast = all.filter((call) => call.at > lastAckEpoch).length;
-      const readOnly = release.parts.every(
-        (part) => viewItem(standIn!.message(channel, part.ts) ?? part, 'i001')?.clickable !== true,
-      );
-      coalesceLines.push(
-        `chat.update calls for ${templates.length} clicks in ${fixed((templates.length * COALESCE_SPACING_MS) / 1000, 0)} s: ${all.length} (target ≤ ${COALESCE_TARGET}: ${all.length <= COALESCE_TARGET ? 'met' : 'MISSED'}); final messages show ${finalCount}/${ITEM_COUNT} ticked`,
-        Number.isFinite(settledMs)
-          ? `time from the last click's ack to the final state in Slack: ${fixed(settledMs, 0)} ms`
-          : 'the final state did not appear within 60 s of the last click',
-        `by message: ${[...byMessage.entries()].map(([label, count]) => `${label} ${count}`).join(', ')}; ${afterLast} of them after the last click, ${all.length - atFinal} after the final state showed`,
-        `updates, in seconds after the first click: ${all.map((call) => `${fixed((call.at - firstClickEpoch) / 1000, 1)} ${labels.get(String(call.args.ts)) ?? '?'}`).join(', ')}`,
-        `clicks answered non-200: ${failed}; the last click was acked ${fixed((lastAck - t0) / 1000, 1)} s after the first was sent`,
-      );
-      if (readOnly) {
         coalesceLines.push(
-          'the 100th tick completed the release: every part was re-rendered read-only (✅ lines, no checkboxes)',
+          `chat.update calls for ${templates.length} clicks in ${fixed((templates.length * COALESCE_SPACING_MS) / 1000, 0)} s: ${all.length} (target ≤ ${COALESCE_TARGET}: ${all.length <= COALESCE_TARGET ? 'met' : 'MISSED'}); final messages show ${finalCount}/${ITEM_COUNT} ticked`,
+          Number.isFinite(settledMs)
+            ? `time from the last click's ack to the final state in Slack: ${fixed(settledMs, 0)} ms`
+            : 'the final state did not appear within 60 s of the last click',
+          `by message: ${[...byMessage.entries()].map(([label, count]) => `${label} ${count}`).join(', ')}; ${afterLast} of them after the last click, ${all.length - atFinal} after the final state showed`,
+          `updates, in seconds after the first click: ${all.map((call) => `${fixed((call.at - firstClickEpoch) / 1000, 1)} ${labels.get(String(call.args.ts)) ?? '?'}`).join(', ')}`,
+          `clicks answered non-200: ${failed}; the last click was acked ${fixed((lastAck - t0) / 1000, 1)} s after the first was sent`,
         );
+        if (readOnly) {
+          coalesceLines.push(
+            'the 100th tick completed the release: every part was re-rendered read-only (✅ lines, no checkboxes)',
+          );
+        }
       }
+    }
+
+    // Reminder lateness: 10,000 delayed jobs across 1,000 releases, due within one minute.
+    if (runReminders) {
+      reminderResult = await runReminderBench({
+        standIn,
+        redis,
+        prefix,
+        signingSecret,
+        shipUrl: ctx.shipUrl,
+        metricsUrl: `http://127.0.0.1:${shipPort}/metrics`,
+        shipPid: shipChild.process.pid,
+        progress,
+      });
     }
   } catch (error) {
     failure = error;
@@ -597,7 +678,11 @@ async function main(): Promise<void> {
 
   // ---- report ---------------------------------------------------------------------------------
   const cpus = os.cpus();
-  const command = process.env.npm_lifecycle_event === 'bench' ? 'npm run bench' : 'npx tsx bench/run.ts';
+  const args = process.argv.slice(2).join(' ');
+  const command =
+    process.env.npm_lifecycle_event === 'bench'
+      ? `npm run bench${args ? ` -- ${args}` : ''}`
+      : `npx tsx bench/run.ts${args ? ` ${args}` : ''}`;
   out('## shipcheck benchmark');
   out();
   out(`- date: ${new Date(started).toISOString()}`);
@@ -610,42 +695,49 @@ async function main(): Promise<void> {
     '- each server in its own child process (`node --import tsx`); load generator and Slack stand-in in the parent; all on this machine',
   );
   out(
-    `- a click: signed block_actions, form-encoded, ${(bodyBytes / 1024).toFixed(1)} KiB (it carries the whole checklist message, as Slack's do); clicks tick, then untick, 99 of 100 items round-robin`,
+    `- parts: ${[...parts].join(', ')}; pacing at the defaults (SLACK_POST_INTERVAL_MS 1000, SLACK_UPDATE_INTERVAL_MS 1200); shipcheck with REMINDER_INTERVAL ${REMIND_INTERVAL} and QUIET_HOURS ${REMIND_QUIET_HOURS} (only the reminders part has deploy windows)`,
   );
-  out(
-    `- per level: a warm-up, then the requests in ${ROUNDS} chunks per server, alternating between the servers; pacing at the defaults (SLACK_POST_INTERVAL_MS 1000, SLACK_UPDATE_INTERVAL_MS 1200)`,
-  );
-  out();
-  out('### Ack latency (time to the full HTTP response)');
-  out();
-  out('| server | concurrency | requests | p50 ms | p99 ms | max ms | req/s | CPU ms/click | failed |');
-  out('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
-  for (const row of rows) {
-    const s = row.summary;
+  if (runClicks) {
     out(
-      `| ${row.server} | ${row.concurrency} | ${s.requests} | ${fixed(s.p50)} | ${fixed(s.p99)} | ${fixed(s.max)} | ${fixed(s.perSecond, 0)} | ${fixed(row.cpuMsPerClick)} | ${s.failures} |`,
+      `- a click: signed block_actions, form-encoded, ${(bodyBytes / 1024).toFixed(1)} KiB (it carries the whole checklist message, as Slack's do); clicks tick, then untick, 99 of 100 items round-robin`,
+    );
+    out(
+      `- per level: a warm-up, then the requests in ${ROUNDS} chunks per server, alternating between the servers`,
     );
   }
   out();
-  for (const level of LEVELS) {
-    const bareRow = rows.find((row) => row.server === 'bare bolt' && row.concurrency === level.concurrency);
-    const shipRow = rows.find((row) => row.server === 'shipcheck' && row.concurrency === level.concurrency);
-    if (bareRow && shipRow) {
-      const ratio = (a: number, b: number) => fixed(a / b);
+  if (rows.length > 0) {
+    out('### Ack latency (time to the full HTTP response)');
+    out();
+    out('| server | concurrency | requests | p50 ms | p99 ms | max ms | req/s | CPU ms/click | failed |');
+    out('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
+    for (const row of rows) {
+      const s = row.summary;
       out(
-        `- concurrency ${level.concurrency}, shipcheck / bare Bolt: p50 ${ratio(shipRow.summary.p50, bareRow.summary.p50)}×, p99 ${ratio(shipRow.summary.p99, bareRow.summary.p99)}×, req/s ${ratio(shipRow.summary.perSecond, bareRow.summary.perSecond)}×, CPU per click ${ratio(shipRow.cpuMsPerClick, bareRow.cpuMsPerClick)}×`,
-      );
-      const chunks = (row: LevelRow) => row.chunkP99s.map((value) => fixed(value, 1)).join(' / ');
-      out(
-        `  - p99 of each chunk (ms): bare Bolt ${chunks(bareRow)}; shipcheck ${chunks(shipRow)}; load generator CPU ${fixed(bareRow.clientCpuMsPerClick)} / ${fixed(shipRow.clientCpuMsPerClick)} ms per click`,
+        `| ${row.server} | ${row.concurrency} | ${s.requests} | ${fixed(s.p50)} | ${fixed(s.p99)} | ${fixed(s.max)} | ${fixed(s.perSecond, 0)} | ${fixed(row.cpuMsPerClick)} | ${s.failures} |`,
       );
     }
+    out();
+    for (const level of LEVELS) {
+      const bareRow = rows.find((row) => row.server === 'bare bolt' && row.concurrency === level.concurrency);
+      const shipRow = rows.find((row) => row.server === 'shipcheck' && row.concurrency === level.concurrency);
+      if (bareRow && shipRow) {
+        const ratio = (a: number, b: number) => fixed(a / b);
+        out(
+          `- concurrency ${level.concurrency}, shipcheck / bare Bolt: p50 ${ratio(shipRow.summary.p50, bareRow.summary.p50)}×, p99 ${ratio(shipRow.summary.p99, bareRow.summary.p99)}×, req/s ${ratio(shipRow.summary.perSecond, bareRow.summary.perSecond)}×, CPU per click ${ratio(shipRow.cpuMsPerClick, bareRow.cpuMsPerClick)}×`,
+        );
+        const chunks = (row: LevelRow) => row.chunkP99s.map((value) => fixed(value, 1)).join(' / ');
+        out(
+          `  - p99 of each chunk (ms): bare Bolt ${chunks(bareRow)}; shipcheck ${chunks(shipRow)}; load generator CPU ${fixed(bareRow.clientCpuMsPerClick)} / ${fixed(shipRow.clientCpuMsPerClick)} ms per click`,
+        );
+      }
+    }
+    for (const note of appliedNotes) out(`- shipcheck ${note}`);
+    out(
+      "- CPU ms/click: the server process's user+system CPU time over its chunks (and 250 ms after each) / clicks",
+    );
+    out();
   }
-  for (const note of appliedNotes) out(`- shipcheck ${note}`);
-  out(
-    "- CPU ms/click: the server process's user+system CPU time over its chunks (and 250 ms after each) / clicks",
-  );
-  out();
 
   if (clickStats) {
     const { clicks, delta, idleDelta, idleMs, runMs } = clickStats;
@@ -728,6 +820,8 @@ async function main(): Promise<void> {
     out();
   }
 
+  if (reminderResult) for (const line of reminderSection(reminderResult)) out(line);
+
   const shipTop = rows.find((row) => row.server === 'shipcheck' && row.concurrency === 100);
   const bareTop = rows.find((row) => row.server === 'bare bolt' && row.concurrency === 100);
   const shipRows = rows.filter((row) => row.server === 'shipcheck');
@@ -744,6 +838,7 @@ async function main(): Promise<void> {
       `- ack far inside Slack's 3 s deadline: ${worstMax < 1000 ? 'met' : worstMax < 3000 ? 'inside, but not far' : 'MISSED'} (worst shipcheck p99 ${fixed(worst, 1)} ms, worst max ${fixed(worstMax, 1)} ms)`,
     );
   }
+  if (runReminders) out(reminderTargetLine(reminderResult));
   for (const server of servers) {
     out(`- ${server.name} wrote ${server.lineCount} log lines (LOG_LEVEL warn)`);
     for (const line of server.lines.slice(-3)) out(`  - \`${line.slice(0, 300)}\``);

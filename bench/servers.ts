@@ -9,7 +9,8 @@ import { fileURLToPath } from 'node:url';
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 /** Variables shipcheck reads; the parent's values never leak into a child. */
-const APP_ENV_PATTERN = /^(SLACK_|REDIS_|DEPLOY_|PORT$|CHECKLISTS_DIR$|LOG_LEVEL$)/;
+const APP_ENV_PATTERN =
+  /^(SLACK_|REDIS_|DEPLOY_|SHIPCHECK_|REMINDER_|QUIET_HOURS$|PORT$|METRICS_PORT$|SHUTDOWN_TIMEOUT_MS$|CHECKLISTS_DIR$|LOG_LEVEL$)/;
 
 const MAX_KEPT_LINES = 200;
 

@@ -1,0 +1,756 @@
+import type { Redis } from 'ioredis';
+import {
+  createSlashCommand,
+  encodeSlashCommand,
+  postSigned,
+  SLACK_TEAM,
+} from '../test/support/slack-requests.js';
+import type { SlackCall, SlackStandIn } from '../test/support/slack-stand-in.js';
+import { readCommandStats, subtractCounts, topCommands, totalOf } from './redis-stats.js';
+import { cpuTimeMs } from './servers.js';
+
+// The reminder-lateness benchmark: 1,000 releases started through signed `/deploy start … at <window>`
+// commands, every one with the same window, 10 phases due T+0, T+5s … T+45s: 10,000 delayed BullMQ
+// jobs, 1,000 of them due at the same instant every 5 s. Lateness is when the Slack stand-in received
+// each reminder post minus the moment it was due. See bench/README.md.
+
+const TEAM_ID = SLACK_TEAM.id;
+export const REMIND_TEMPLATE_ID = 'bench-remind';
+export const REMIND_PHASES = 10;
+/** Phase n is due n × this many seconds after the window: all within one minute. */
+export const REMIND_SPACING_S = 5;
+export const REMIND_ITEMS_PER_PHASE = 3;
+export const REMIND_INTERVAL = '1h';
+export const REMIND_QUIET_HOURS = '00:00-00:00';
+const DEFAULT_RELEASES = 1000;
+const CREATE_CONCURRENCY = 20;
+/** How long after the last due moment the bench waits for reminders that have not arrived. */
+const LATE_TIMEOUT_MS = 5 * 60_000;
+/** Time to create the releases and post their first messages, planned before the window is picked. */
+const CREATE_BASE_MS = 15_000;
+/** Measured: about 65 ms per release (two paced posts each, 16 sync jobs at a time), plus headroom. */
+const CREATE_PER_RELEASE_MS = 75;
+/** The window is at least this long after the creation is expected to be over. */
+const WINDOW_MARGIN_MS = 10_000;
+/** After every reminder arrived: how long to wait for the jobs to finish (audit event, next reminder). */
+const SETTLE_TIMEOUT_MS = 60_000;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const pad4 = (value: number) => String(value).padStart(4, '0');
+const phaseName = (phaseIndex: number) => `Phase ${String(phaseIndex + 1).padStart(2, '0')}`;
+const phaseOffsetMs = (phaseIndex: number) => phaseIndex * REMIND_SPACING_S * 1000;
+
+/** How many releases to start: BENCH_REMINDER_RELEASES (1–1000) for a quicker smoke run, else 1,000. */
+export function reminderReleaseCount(): number {
+  const raw = process.env.BENCH_REMINDER_RELEASES;
+  if (raw === undefined || raw.trim() === '') return DEFAULT_RELEASES;
+  const count = Number(raw);
+  if (!Number.isInteger(count) || count < 1 || count > DEFAULT_RELEASES) {
+    throw new Error(`BENCH_REMINDER_RELEASES must be a whole number from 1 to ${DEFAULT_RELEASES}`);
+  }
+  return count;
+}
+
+/** The longest this part can take, for the watchdog. */
+export function reminderBudgetMs(releases: number): number {
+  const create = CREATE_BASE_MS + releases * CREATE_PER_RELEASE_MS + WINDOW_MARGIN_MS + 60_000;
+  return create + phaseOffsetMs(REMIND_PHASES - 1) + LATE_TIMEOUT_MS + SETTLE_TIMEOUT_MS + 60_000;
+}
+
+export function remindTemplateYaml(): string {
+  const lines = [
+    `# Written by bench/run.ts: ${REMIND_PHASES} phases of ${REMIND_ITEMS_PER_PHASE} required items, due ${REMIND_SPACING_S} s apart.`,
+    `id: ${REMIND_TEMPLATE_ID}`,
+    'name: Reminder bench',
+    'phases:',
+  ];
+  for (let phase = 0; phase < REMIND_PHASES; phase++) {
+    const offset = phase * REMIND_SPACING_S;
+    lines.push(
+      `  - id: p${phase + 1}`,
+      `    name: ${phaseName(phase)}`,
+      `    due: ${offset === 0 ? 'T+0' : `T+${offset}s`}`,
+      '    items:',
+    );
+    for (let item = 0; item < REMIND_ITEMS_PER_PHASE; item++) {
+      lines.push(
+        `      - id: p${phase + 1}-i${item + 1}`,
+        `        text: Reminder bench item ${item + 1} of phase ${phase + 1}`,
+      );
+    }
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+export interface ReminderContext {
+  standIn: SlackStandIn;
+  redis: Redis;
+  prefix: string;
+  signingSecret: string;
+  shipUrl: string;
+  metricsUrl: string;
+  shipPid: number | undefined;
+  progress: (line: string) => void;
+}
+
+export interface Distribution {
+  count: number;
+  p50: number;
+  p99: number;
+  max: number;
+  min: number;
+}
+
+export interface MemoryGroup {
+  keys: number;
+  bytes: number;
+}
+
+export interface MemorySnapshot {
+  usedMemory: number;
+  keys: number;
+  /** MEMORY USAGE (SAMPLES 0) of every key under the prefix, by kind of key. */
+  groups: Map<string, MemoryGroup>;
+  scanMs: number;
+}
+
+export interface BurstRow {
+  phaseIndex: number;
+  offsetS: number;
+  arrived: number;
+  lateness: Distribution;
+  /** shipcheck's CPU time from the burst's due moment to its last arrival, as a share of that time. */
+  shipCpuShare: number;
+}
+
+export interface ReminderResult {
+  releases: number;
+  expected: number;
+  windowAt: number;
+  windowText: string;
+  createMs: number;
+  createAcks: Distribution;
+  createFailures: string[];
+  refusals: string[];
+  postedMs: number;
+  /** Whether every header and first phase message was in Slack before the window. */
+  readyBeforeWindow: boolean;
+  headersPosted: number;
+  delayedJobs: number;
+  windowMismatches: number;
+  arrived: number;
+  duplicates: number;
+  unknownReminders: number;
+  lateness: Distribution;
+  bursts: BurstRow[];
+  /** processedOn − due, from the BullMQ job hashes (kept for 7 days after completion). */
+  dequeue: Distribution;
+  /** Arrival at Slack − processedOn: the handler's Redis reads, the pacer and the HTTP call. */
+  handler: Distribution;
+  /** finishedOn − arrival: the audit event and the next reminder of the series. */
+  afterPost: Distribution;
+  jobsWithRetries: number;
+  jobsRead: number;
+  metric: { count: number; p50: number; p99: number; buckets: string } | undefined;
+  finished: { completed: number; failed: number } | undefined;
+  firingMs: number;
+  shipCpuMs: number | undefined;
+  clientCpuMs: number;
+  redisCpuMs: number;
+  redisCommands: number;
+  redisTop: [string, number][];
+  usersInfoCalls: number;
+  otherSlackCalls: Map<string, number>;
+  pacedCandidates: number;
+  auditBefore: number;
+  auditAfter: number;
+  completedAfter: number;
+  delayedAfter: number;
+  memBefore: MemorySnapshot;
+  memCreated: MemorySnapshot;
+  memAfter: MemorySnapshot | undefined;
+  notes: string[];
+}
+
+function percentile(sorted: number[], fraction: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil(fraction * sorted.length) - 1));
+  return sorted[index]!;
+}
+
+export function distribution(values: number[]): Distribution {
+  const sorted = [...values].sort((a, b) => a - b);
+  return {
+    count: sorted.length,
+    p50: percentile(sorted, 0.5),
+    p99: percentile(sorted, 0.99),
+    max: sorted.at(-1) ?? Number.NaN,
+    min: sorted[0] ?? Number.NaN,
+  };
+}
+
+/** Reads new Slack calls since the last take; the stand-in only ever appends. */
+class CallCursor {
+  private index: number;
+  constructor(private readonly standIn: SlackStandIn) {
+    this.index = standIn.calls.length;
+  }
+  take(): SlackCall[] {
+    const calls = this.standIn.calls.slice(this.index);
+    this.index += calls.length;
+    return calls;
+  }
+}
+
+function groupOf(key: string, prefix: string): string {
+  const rest = key.slice(prefix.length + 1);
+  const release = /^\{[^}]+\}:release:[^:]+(?::(\w+))?$/.exec(rest);
+  if (release) return `release ${release[1] ?? 'meta'}`;
+  if (/^\{[^}]+\}:applied:/.test(rest)) return 'applied-request markers';
+  if (/^\{[^}]+\}:version:/.test(rest)) return 'version index';
+  if (rest.startsWith('{jobs}:reminders:')) {
+    const name = rest.slice('{jobs}:reminders:'.length);
+    if (name.startsWith('remind-'))
+      return name.includes(':') ? 'reminder job (sub-key)' : 'reminder job hash';
+    return 'reminders queue structures';
+  }
+  if (rest.startsWith('{jobs}:')) return 'other queues';
+  if (rest.startsWith('pace:')) return 'pacers';
+  return 'other';
+}
+
+export async function memorySnapshot(redis: Redis, prefix: string): Promise<MemorySnapshot> {
+  const started = performance.now();
+  const usedMemory = Number(/used_memory:(\d+)/.exec(await redis.info('memory'))?.[1] ?? Number.NaN);
+  const groups = new Map<string, MemoryGroup>();
+  let keys = 0;
+  let cursor = '0';
+  // Bounded: a scan of the prefix ends within a few hundred rounds for the ~50,000 keys this makes.
+  for (let round = 0; round < 10_000; round++) {
+    const [next, batch] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 2000);
+    cursor = next;
+    if (batch.length > 0) {
+      const pipeline = redis.pipeline();
+      for (const key of batch) pipeline.call('memory', 'usage', key, 'samples', '0');
+      const replies = (await pipeline.exec()) ?? [];
+      batch.forEach((key, index) => {
+        const bytes = Number(replies[index]?.[1] ?? 0);
+        const group = groups.get(groupOf(key, prefix)) ?? { keys: 0, bytes: 0 };
+        group.keys += 1;
+        group.bytes += Number.isFinite(bytes) ? bytes : 0;
+        groups.set(groupOf(key, prefix), group);
+      });
+      keys += batch.length;
+    }
+    if (cursor === '0') break;
+  }
+  return { usedMemory, keys, groups, scanMs: performance.now() - started };
+}
+
+function totalBytes(snapshot: MemorySnapshot): number {
+  let total = 0;
+  for (const group of snapshot.groups.values()) total += group.bytes;
+  return total;
+}
+
+async function redisCpuMs(redis: Redis): Promise<number> {
+  const info = await redis.info('cpu');
+  const user = Number(/used_cpu_user:([\d.]+)/.exec(info)?.[1] ?? Number.NaN);
+  const system = Number(/used_cpu_sys:([\d.]+)/.exec(info)?.[1] ?? Number.NaN);
+  return (user + system) * 1000;
+}
+
+/** The quantile of a Prometheus histogram, interpolated inside its bucket as histogram_quantile() does. */
+function histogramQuantile(buckets: [number, number][], fraction: number): number {
+  const total = buckets.at(-1)?.[1] ?? 0;
+  if (total === 0) return Number.NaN;
+  const rank = fraction * total;
+  let previousBound = 0;
+  let previousCount = 0;
+  for (const [bound, count] of buckets) {
+    if (count >= rank) {
+      if (!Number.isFinite(bound)) return previousBound;
+      return (
+        previousBound + ((bound - previousBound) * (rank - previousCount)) / (count - previousCount || 1)
+      );
+    }
+    previousBound = bound;
+    previousCount = count;
+  }
+  return previousBound;
+}
+
+async function readMetrics(url: string): Promise<{
+  metric: ReminderResult['metric'];
+  finished: ReminderResult['finished'];
+}> {
+  const response = await fetch(url, { signal: AbortSignal.timeout(10_000) });
+  const text = await response.text();
+  const buckets: [number, number][] = [];
+  let finished: ReminderResult['finished'];
+  for (const line of text.split('\n')) {
+    const bucket = /^shipcheck_job_lateness_seconds_bucket\{(.*)\} (\S+)$/.exec(line);
+    if (bucket && /queue="reminders"/.test(bucket[1]!)) {
+      const le = /le="([^"]+)"/.exec(bucket[1]!)?.[1] ?? '+Inf';
+      buckets.push([le === '+Inf' ? Number.POSITIVE_INFINITY : Number(le), Number(bucket[2])]);
+    }
+    const done = /^shipcheck_jobs_finished_total\{(.*)\} (\S+)$/.exec(line);
+    if (done && /queue="reminders"/.test(done[1]!)) {
+      finished ??= { completed: 0, failed: 0 };
+      if (/outcome="completed"/.test(done[1]!)) finished.completed += Number(done[2]);
+      if (/outcome="failed"/.test(done[1]!)) finished.failed += Number(done[2]);
+    }
+  }
+  buckets.sort((a, b) => a[0] - b[0]);
+  const count = buckets.at(-1)?.[1] ?? 0;
+  if (count === 0) return { metric: undefined, finished };
+  let previous = 0;
+  const shown = buckets
+    .map(([bound, cumulative]) => {
+      const inBucket = cumulative - previous;
+      previous = cumulative;
+      return inBucket > 0 ? `≤${Number.isFinite(bound) ? bound : '∞'} s: ${inBucket}` : '';
+    })
+    .filter(Boolean)
+    .join(', ');
+  return {
+    metric: {
+      count,
+      p50: histogramQuantile(buckets, 0.5),
+      p99: histogramQuantile(buckets, 0.99),
+      buckets: shown,
+    },
+    finished,
+  };
+}
+
+/** CPU time used between two moments (from the samples just outside them) ÷ the time between those samples. */
+function cpuShareBetween(samples: [number, number][], from: number, to: number): number {
+  const before = samples.findLast(([at]) => at <= from);
+  const after = samples.find(([at]) => at >= to);
+  if (!before || !after || after[0] <= before[0]) return Number.NaN;
+  return (after[1] - before[1]) / (after[0] - before[0]);
+}
+
+function windowTextFor(windowAt: number): string {
+  const iso = new Date(windowAt).toISOString();
+  return `at ${iso.slice(0, 10)} ${iso.slice(11, 16)} UTC`;
+}
+
+/** Sums XLEN of every release's audit stream. */
+async function auditTotal(redis: Redis, prefix: string, releaseIds: string[]): Promise<number> {
+  const pipeline = redis.pipeline();
+  for (const id of releaseIds) pipeline.xlen(`${prefix}:{${TEAM_ID}}:release:${id}:audit`);
+  const replies = (await pipeline.exec()) ?? [];
+  return replies.reduce((sum, [, value]) => sum + Number(value ?? 0), 0);
+}
+
+export async function runReminderBench(ctx: ReminderContext): Promise<ReminderResult> {
+  const { standIn, redis, prefix, progress } = ctx;
+  const releases = reminderReleaseCount();
+  const expected = releases * REMIND_PHASES;
+  const notes: string[] = [];
+  const channels = Array.from({ length: releases }, (_unused, index) => `C0B${pad4(index + 1)}`);
+  const channelIndex = new Map(channels.map((channel, index) => [channel, index]));
+  const queueKey = (name: string) => `${prefix}:{jobs}:reminders:${name}`;
+
+  const memBefore = await memorySnapshot(redis, prefix);
+  // Every release gets the same window: the first whole minute after the creation is expected to end.
+  const plannedMs = CREATE_BASE_MS + releases * CREATE_PER_RELEASE_MS + WINDOW_MARGIN_MS;
+  const windowAt = Math.ceil((Date.now() + plannedMs) / 60_000) * 60_000;
+  const windowText = windowTextFor(windowAt);
+  const lastDue = windowAt + phaseOffsetMs(REMIND_PHASES - 1);
+  progress(
+    `reminders: starting ${releases} releases (${CREATE_CONCURRENCY} at a time), window ${new Date(windowAt).toISOString()}, ${Math.round((windowAt - Date.now()) / 1000)} s from now`,
+  );
+
+  // 1. The releases, through signed slash commands.
+  const cursor = new CallCursor(standIn);
+  const createStart = performance.now();
+  const acks: number[] = [];
+  const createFailures: string[] = [];
+  let next = 0;
+  const creator = async () => {
+    while (next < releases) {
+      const index = next++;
+      const fields = createSlashCommand({
+        text: `start rb-${pad4(index + 1)} staging ${REMIND_TEMPLATE_ID} ${windowText}`,
+        channel_id: channels[index]!,
+        user_id: `U0RB${pad4(index + 1)}`,
+        response_url: standIn.responseUrl(`rb-${pad4(index + 1)}`),
+      });
+      try {
+        const answer = await postSigned(ctx.shipUrl, encodeSlashCommand(fields), {
+          signingSecret: ctx.signingSecret,
+          timeoutMs: 10_000,
+        });
+        acks.push(answer.ms);
+        // A refusal Bolt can answer at once (a bad window) comes in the ack's own body.
+        if (answer.status !== 200 || answer.body !== '') {
+          createFailures.push(`rb-${pad4(index + 1)}: ${answer.status} ${answer.body.slice(0, 200)}`);
+        }
+      } catch (error) {
+        createFailures.push(`rb-${pad4(index + 1)}: ${String(error)}`);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: CREATE_CONCURRENCY }, () => creator()));
+  const createMs = performance.now() - createStart;
+  progress(`reminders: ${releases} commands answered in ${(createMs / 1000).toFixed(1)} s`);
+
+  // 2. Until every release's header and first phase message are in Slack (a reminder needs the header).
+  const hasHeader = new Set<number>();
+  const hasPart = new Set<number>();
+  let postedMs = Number.NaN;
+  const readyDeadline = windowAt - 1000;
+  while (Date.now() < readyDeadline) {
+    for (const call of cursor.take()) {
+      if (call.method !== 'chat.postMessage') continue;
+      const index = channelIndex.get(String(call.args.channel));
+      if (index === undefined) continue;
+      (call.args.thread_ts ? hasPart : hasHeader).add(index);
+    }
+    if (hasHeader.size === releases && hasPart.size === releases) {
+      postedMs = performance.now() - createStart;
+      break;
+    }
+    await sleep(200);
+  }
+  const readyBeforeWindow = Number.isFinite(postedMs);
+  // The message refs are saved just after each post; let the last ones land before counting memory.
+  if (readyBeforeWindow) await sleep(Math.min(1000, Math.max(0, windowAt - 5000 - Date.now())));
+  if (!readyBeforeWindow) {
+    notes.push(
+      `not every release was posted before the window: ${hasHeader.size} headers and ${hasPart.size} first phase messages of ${releases}; the rest fire late or retry`,
+    );
+  }
+  progress(
+    `reminders: ${hasHeader.size} headers posted${readyBeforeWindow ? ` after ${(postedMs / 1000).toFixed(1)} s` : ' (not all)'}; ${Math.round((windowAt - Date.now()) / 1000)} s to the window`,
+  );
+  const refusals = standIn.responses
+    .filter((response) => response.tag.startsWith('rb-'))
+    .map((response) => `${response.tag}: ${JSON.stringify(response.body).slice(0, 200)}`);
+
+  // Where each release is: its id (from the active index), its header ts (from the stand-in).
+  const active = await redis.hgetall(`${prefix}:{${TEAM_ID}}:active`);
+  const releaseIds: (string | undefined)[] = channels.map(
+    (_channel, index) => active[`staging|rb-${pad4(index + 1)}`],
+  );
+  const knownIds = releaseIds.filter((id): id is string => id !== undefined);
+  const windowPipeline = redis.pipeline();
+  for (const id of knownIds) windowPipeline.hget(`${prefix}:{${TEAM_ID}}:release:${id}`, 'windowAt');
+  const windows = (await windowPipeline.exec()) ?? [];
+  const windowMismatches = windows.filter(([, value]) => Number(value) !== windowAt).length;
+  const headerTs = new Map<string, string>();
+  for (const message of standIn.messages()) {
+    if (!message.thread_ts && channelIndex.has(message.channel) && !headerTs.has(message.channel)) {
+      headerTs.set(message.channel, message.ts);
+    }
+  }
+  const delayedJobs = await redis.zcard(queueKey('delayed'));
+  const auditBefore = await auditTotal(redis, prefix, knownIds);
+  const memCreated = await memorySnapshot(redis, prefix);
+  progress(
+    `reminders: ${delayedJobs} delayed jobs, ${memCreated.keys - memBefore.keys} new keys; scanned in ${memCreated.scanMs.toFixed(0)} ms`,
+  );
+  if (Date.now() > windowAt - 500) notes.push('the memory scan after creation ran into the window');
+
+  // 3. The firing: from just before the window until every reminder arrived (or the timeout).
+  while (Date.now() < windowAt - 1000) await sleep(Math.min(500, windowAt - 1000 - Date.now()));
+  cursor.take();
+  const statsBefore = await readCommandStats(redis);
+  const redisCpuBefore = await redisCpuMs(redis);
+  const shipCpuBefore = cpuTimeMs(ctx.shipPid);
+  const clientBefore = process.cpuUsage();
+  const firingStart = performance.now();
+  progress(
+    `reminders: waiting for ${expected} reminders (due from the window to +${phaseOffsetMs(REMIND_PHASES - 1) / 1000} s)`,
+  );
+
+  const arrivals = new Map<number, number>(); // release × phases + phase → arrival (ms since epoch)
+  const lateByPhase: number[][] = Array.from({ length: REMIND_PHASES }, () => []);
+  const lateness: number[] = [];
+  const lastPostAt = new Map<string, number>();
+  const otherSlackCalls = new Map<string, number>();
+  let duplicates = 0;
+  let unknownReminders = 0;
+  let usersInfoCalls = 0;
+  let pacedCandidates = 0;
+  let lastReport = Date.now();
+  // shipcheck's CPU time, sampled as the arrivals come in, to tell a busy event loop from waiting.
+  const cpuSamples: [number, number][] = [];
+  const arrivalDeadline = lastDue + LATE_TIMEOUT_MS;
+  while (arrivals.size < expected && Date.now() < arrivalDeadline) {
+    for (const call of cursor.take()) {
+      if (call.method === 'users.info') {
+        usersInfoCalls += 1;
+        continue;
+      }
+      const text = String(call.args.text ?? '');
+      if (call.method !== 'chat.postMessage' || !text.startsWith('Reminder: ')) {
+        otherSlackCalls.set(call.method, (otherSlackCalls.get(call.method) ?? 0) + 1);
+        continue;
+      }
+      const channel = String(call.args.channel);
+      const index = channelIndex.get(channel);
+      const phase = /^Reminder: Phase (\d+) of /.exec(text);
+      const phaseIndex = phase ? Number(phase[1]) - 1 : -1;
+      if (
+        index === undefined ||
+        phaseIndex < 0 ||
+        phaseIndex >= REMIND_PHASES ||
+        String(call.args.thread_ts) !== headerTs.get(channel)
+      ) {
+        unknownReminders += 1;
+        continue;
+      }
+      const previous = lastPostAt.get(channel);
+      if (previous !== undefined && call.at - previous < 1000) pacedCandidates += 1;
+      lastPostAt.set(channel, call.at);
+      const slot = index * REMIND_PHASES + phaseIndex;
+      if (arrivals.has(slot)) {
+        duplicates += 1;
+        continue;
+      }
+      arrivals.set(slot, call.at);
+      const late = call.at - (windowAt + phaseOffsetMs(phaseIndex));
+      lateness.push(late);
+      lateByPhase[phaseIndex]!.push(late);
+    }
+    if (Date.now() - lastReport >= 5000) {
+      lastReport = Date.now();
+      progress(`reminders: ${arrivals.size}/${expected} arrived`);
+    }
+    const cpuNow = cpuTimeMs(ctx.shipPid);
+    if (cpuNow !== undefined) cpuSamples.push([Date.now(), cpuNow]);
+    if (arrivals.size < expected) await sleep(50);
+  }
+  progress(`reminders: ${arrivals.size}/${expected} arrived; waiting for the jobs to finish`);
+
+  // The jobs go on after their post: an audit event, then the next reminder (1 h later).
+  const settleDeadline = Date.now() + SETTLE_TIMEOUT_MS;
+  let completedAfter = 0;
+  let delayedAfter = 0;
+  while (Date.now() < settleDeadline) {
+    completedAfter = await redis.zcard(queueKey('completed'));
+    delayedAfter = await redis.zcard(queueKey('delayed'));
+    const busy =
+      (await redis.llen(queueKey('active'))) + (await redis.llen(queueKey('wait'))) > 0 ||
+      completedAfter < arrivals.size;
+    if (!busy) break;
+    await sleep(250);
+  }
+  const firingMs = performance.now() - firingStart;
+  const shipCpuAfter = cpuTimeMs(ctx.shipPid);
+  const client = process.cpuUsage(clientBefore);
+  const redisCpu = (await redisCpuMs(redis)) - redisCpuBefore;
+  const statsDelta = subtractCounts(await readCommandStats(redis), statsBefore);
+  for (const call of cursor.take()) {
+    otherSlackCalls.set(call.method, (otherSlackCalls.get(call.method) ?? 0) + 1);
+  }
+
+  // 4. Where the time went, from the jobs themselves (completed jobs are kept for 7 days).
+  const jobPipeline = redis.pipeline();
+  const slots: number[] = [];
+  releaseIds.forEach((id, index) => {
+    if (!id) return;
+    for (let phaseIndex = 0; phaseIndex < REMIND_PHASES; phaseIndex++) {
+      const jobId = `remind-${TEAM_ID}-${id}-p${phaseIndex}-w${windowAt}-n0`;
+      jobPipeline.hmget(queueKey(jobId), 'processedOn', 'finishedOn', 'atm', 'attemptsMade');
+      slots.push(index * REMIND_PHASES + phaseIndex);
+    }
+  });
+  const jobReplies = (await jobPipeline.exec()) ?? [];
+  const dequeue: number[] = [];
+  const handler: number[] = [];
+  const afterPost: number[] = [];
+  let jobsWithRetries = 0;
+  let jobsRead = 0;
+  jobReplies.forEach(([, value], position) => {
+    const [processedOn, finishedOn, atm, attemptsMade] = (value as (string | null)[] | null) ?? [];
+    if (!processedOn) return;
+    jobsRead += 1;
+    const slot = slots[position]!;
+    const due = windowAt + phaseOffsetMs(slot % REMIND_PHASES);
+    dequeue.push(Number(processedOn) - due);
+    const arrived = arrivals.get(slot);
+    if (arrived !== undefined) {
+      handler.push(arrived - Number(processedOn));
+      if (finishedOn) afterPost.push(Number(finishedOn) - arrived);
+    }
+    if (Number(atm ?? attemptsMade ?? 0) > 1) jobsWithRetries += 1;
+  });
+
+  const auditAfter = await auditTotal(redis, prefix, knownIds);
+  let metrics: Awaited<ReturnType<typeof readMetrics>> = { metric: undefined, finished: undefined };
+  try {
+    metrics = await readMetrics(ctx.metricsUrl);
+  } catch (error) {
+    notes.push(`could not read /metrics: ${String(error)}`);
+  }
+  const memAfter = await memorySnapshot(redis, prefix);
+
+  return {
+    releases,
+    expected,
+    windowAt,
+    windowText,
+    createMs,
+    createAcks: distribution(acks),
+    createFailures,
+    refusals,
+    postedMs,
+    readyBeforeWindow,
+    headersPosted: hasHeader.size,
+    delayedJobs,
+    windowMismatches: windowMismatches + (releases - knownIds.length),
+    arrived: arrivals.size,
+    duplicates,
+    unknownReminders,
+    lateness: distribution(lateness),
+    bursts: lateByPhase.map((values, phaseIndex) => {
+      const lateness = distribution(values);
+      const due = windowAt + phaseOffsetMs(phaseIndex);
+      return {
+        phaseIndex,
+        offsetS: phaseOffsetMs(phaseIndex) / 1000,
+        arrived: values.length,
+        lateness,
+        shipCpuShare: cpuShareBetween(cpuSamples, due, due + lateness.max),
+      };
+    }),
+    dequeue: distribution(dequeue),
+    handler: distribution(handler),
+    afterPost: distribution(afterPost),
+    jobsWithRetries,
+    jobsRead,
+    metric: metrics.metric,
+    finished: metrics.finished,
+    firingMs,
+    shipCpuMs:
+      shipCpuBefore !== undefined && shipCpuAfter !== undefined ? shipCpuAfter - shipCpuBefore : undefined,
+    clientCpuMs: (client.user + client.system) / 1000,
+    redisCpuMs: redisCpu,
+    redisCommands: totalOf(statsDelta),
+    redisTop: topCommands(statsDelta, 8),
+    usersInfoCalls,
+    otherSlackCalls,
+    pacedCandidates,
+    auditBefore,
+    auditAfter,
+    completedAfter,
+    delayedAfter,
+    memBefore,
+    memCreated,
+    memAfter,
+    notes,
+  };
+}
+
+// ---- report -------------------------------------------------------------------------------------
+
+const fixed = (value: number, digits = 0) =>
+  Number.isFinite(value) ? (Math.abs(value) < 0.5 * 10 ** -digits ? 0 : value).toFixed(digits) : 'n/a';
+const kib = (bytes: number, digits = 1) => fixed(bytes / 1024, digits);
+const thousands = (value: number) => value.toLocaleString('en-US');
+
+export function reminderTargetLine(result: ReminderResult | undefined): string {
+  if (!result || result.lateness.count === 0)
+    return '- reminder p99 lateness under 1 s: MISSED (no reminder arrived)';
+  const all = result.arrived === result.expected;
+  const met = all && result.lateness.p99 < 1000;
+  return `- reminder p99 lateness under 1 s: ${met ? 'met' : 'MISSED'} (${fixed(result.lateness.p99)} ms${all ? '' : `; only ${result.arrived} of ${result.expected} arrived`})`;
+}
+
+export function reminderSection(result: ReminderResult): string[] {
+  const r = result;
+  const lines: string[] = [];
+  const out = (line = '') => lines.push(line);
+  const perRelease = (bytes: number) => bytes / r.releases;
+  const dist = (d: Distribution) =>
+    `p50 ${fixed(d.p50)} ms, p99 ${fixed(d.p99)} ms, max ${fixed(d.max)} ms (min ${fixed(d.min)} ms, n ${d.count})`;
+  out(
+    `### Reminder lateness (${thousands(r.expected)} reminders, ${thousands(r.releases)} releases, one minute)`,
+  );
+  out();
+  out(
+    `- setup: ${thousands(r.releases)} releases started by signed \`/deploy start rb-NNNN staging ${REMIND_TEMPLATE_ID} ${r.windowText}\` commands, ${CREATE_CONCURRENCY} at a time; template \`${REMIND_TEMPLATE_ID}\`: ${REMIND_PHASES} phases of ${REMIND_ITEMS_PER_PHASE} required items, due T+0, T+${REMIND_SPACING_S}s … T+${phaseOffsetMs(REMIND_PHASES - 1) / 1000}s. Every release has the same window, so ${thousands(r.releases)} reminders fall due at the same instant every ${REMIND_SPACING_S} s, all ${thousands(r.expected)} within ${phaseOffsetMs(REMIND_PHASES - 1) / 1000} s`,
+  );
+  out(
+    `- each release in its own channel (C0B0001…C0B${pad4(r.releases)}) with its own owner (U0RB0001…), so the per-channel post pacing (SLACK_POST_INTERVAL_MS 1000) never holds a reminder back: a channel gets one every ${REMIND_SPACING_S} s; REMINDER_INTERVAL ${REMIND_INTERVAL} (each reminder fires once in the run), QUIET_HOURS ${REMIND_QUIET_HOURS}`,
+  );
+  out(
+    `- creation: ${thousands(r.releases)} commands answered in ${fixed(r.createMs / 1000, 1)} s (ack p50 ${fixed(r.createAcks.p50, 1)} ms, p99 ${fixed(r.createAcks.p99, 1)} ms, ${r.createFailures.length} failed, ${r.refusals.length} refused); ${r.readyBeforeWindow ? `every header and first phase message posted after ${fixed(r.postedMs / 1000, 1)} s` : `only ${r.headersPosted} headers posted before the window`}; ${thousands(r.delayedJobs)} delayed reminder jobs; ${r.windowMismatches} releases without the intended window`,
+  );
+  out(
+    `- **lateness** (the stand-in received the reminder post − window − phase offset): **p50 ${fixed(r.lateness.p50)} ms, p99 ${fixed(r.lateness.p99)} ms, max ${fixed(r.lateness.max)} ms**; fired ${thousands(r.arrived)} of ${thousands(r.expected)}${r.duplicates > 0 ? `, ${r.duplicates} duplicates` : ', no duplicates'}${r.unknownReminders > 0 ? `, ${r.unknownReminders} unrecognised` : ''}`,
+  );
+  out();
+  out(
+    '| phase | due | reminders | p50 ms | p99 ms | max ms (last one of the burst) | reminders/s (burst ÷ max) | shipcheck CPU while draining |',
+  );
+  out('|---|---:|---:|---:|---:|---:|---:|---:|');
+  for (const burst of r.bursts) {
+    out(
+      `| ${phaseName(burst.phaseIndex)} | T+${burst.offsetS}s | ${burst.arrived} | ${fixed(burst.lateness.p50)} | ${fixed(burst.lateness.p99)} | ${fixed(burst.lateness.max)} | ${fixed((burst.arrived / burst.lateness.max) * 1000)} | ${fixed(burst.shipCpuShare * 100)}% |`,
+    );
+  }
+  out();
+  out(
+    `- from the BullMQ job hashes (${thousands(r.jobsRead)} read): dequeue (processedOn − due) ${dist(r.dequeue)}; handler until Slack had the post (arrival − processedOn) ${dist(r.handler)}; after the post (audit event, next reminder scheduled: finishedOn − arrival) ${dist(r.afterPost)}; jobs that needed a retry: ${r.jobsWithRetries}`,
+  );
+  if (r.metric) {
+    out(
+      `- cross-check, \`shipcheck_job_lateness_seconds{queue="reminders"}\` from /metrics (dequeue lateness in the worker): ${thousands(r.metric.count)} observations, p50 ≈ ${fixed(r.metric.p50 * 1000)} ms, p99 ≈ ${fixed(r.metric.p99 * 1000)} ms (interpolated inside the buckets as histogram_quantile() does; they are wide above 0.5 s, so this can sit far from the exact figures above: ${r.metric.buckets})${r.finished ? `; jobs finished: ${r.finished.completed} completed, ${r.finished.failed} failed attempts` : ''}`,
+    );
+  } else {
+    out('- cross-check: /metrics had no reminders lateness observations');
+  }
+  const cpuShare = (ms: number) => `${fixed((ms / r.firingMs) * 100)}% of one core`;
+  const other = [...r.otherSlackCalls.entries()].map(([method, count]) => `${method} ${count}`).join(', ');
+  out(
+    `- during the firing (${fixed(r.firingMs / 1000, 1)} s, from 1 s before the window until every job had finished): shipcheck CPU ${r.shipCpuMs === undefined ? 'n/a' : `${fixed(r.shipCpuMs / r.arrived, 2)} ms per reminder (${cpuShare(r.shipCpuMs)})`}; Redis ${fixed(r.redisCommands / Math.max(1, r.arrived), 1)} commands and ${fixed(r.redisCpuMs / Math.max(1, r.arrived), 3)} ms CPU per reminder (${cpuShare(r.redisCpuMs)}; top: ${r.redisTop.map(([name, count]) => `${name} ${fixed(count / Math.max(1, r.arrived), 1)}`).join(', ')}); the load generator and stand-in ${cpuShare(r.clientCpuMs)}`,
+  );
+  out(
+    `- users.info calls during the firing: ${r.usersInfoCalls} (each owner's zone was cached when the release was started, minutes earlier); other Slack calls: ${other || 'none'}; reminders posted less than 1 s after the previous post in their channel (where pacing could have delayed them): ${r.pacedCandidates}`,
+  );
+  const created = r.memCreated.usedMemory - r.memBefore.usedMemory;
+  const keysCreated = r.memCreated.keys - r.memBefore.keys;
+  out(
+    `- **Redis memory per release: ${kib(perRelease(created))} KiB** (INFO used_memory ${(r.memBefore.usedMemory / 2 ** 20).toFixed(1)} MiB before, ${(r.memCreated.usedMemory / 2 ** 20).toFixed(1)} MiB after creating ${thousands(r.releases)} releases with their ${thousands(r.delayedJobs)} jobs and audit trails, ÷ ${thousands(r.releases)}); ${fixed(keysCreated / r.releases, 1)} keys per release; MEMORY USAGE of those keys: ${kib(perRelease(totalBytes(r.memCreated) - totalBytes(r.memBefore)))} KiB per release`,
+  );
+  if (r.memAfter) {
+    const after = r.memAfter.usedMemory - r.memCreated.usedMemory;
+    out(
+      `- after the reminders fired: +${kib(perRelease(after))} KiB per release (used_memory ${(r.memAfter.usedMemory / 2 ** 20).toFixed(1)} MiB; ${fixed((r.memAfter.keys - r.memCreated.keys) / r.releases, 1)} more keys per release): ${thousands(r.completedAfter)} completed jobs kept for 7 days, ${thousands(r.delayedAfter)} next reminders delayed by ${REMIND_INTERVAL}, audit trails ${thousands(r.auditBefore)} → ${thousands(r.auditAfter)} events (+${fixed((r.auditAfter - r.auditBefore) / r.releases, 1)} per release), one claim marker per reminder`,
+    );
+  }
+  out();
+  out(
+    '| key group (MEMORY USAGE) | keys/release after creation | bytes/release after creation | bytes/release after firing |',
+  );
+  out('|---|---:|---:|---:|');
+  const names = new Set([...r.memCreated.groups.keys(), ...(r.memAfter?.groups.keys() ?? [])]);
+  const delta = (snapshot: MemorySnapshot | undefined, name: string, field: keyof MemoryGroup) =>
+    snapshot
+      ? ((snapshot.groups.get(name)?.[field] ?? 0) - (r.memBefore.groups.get(name)?.[field] ?? 0)) /
+        r.releases
+      : Number.NaN;
+  const changed = (name: string) =>
+    [delta(r.memCreated, name, 'bytes'), delta(r.memAfter, name, 'bytes')].some(
+      (value) => Math.abs(value) >= 0.5,
+    );
+  for (const name of [...names]
+    .filter(changed)
+    .sort((a, b) => delta(r.memAfter, b, 'bytes') - delta(r.memAfter, a, 'bytes'))) {
+    out(
+      `| ${name} | ${fixed(delta(r.memCreated, name, 'keys'), 2)} | ${fixed(delta(r.memCreated, name, 'bytes'))} | ${fixed(delta(r.memAfter, name, 'bytes'))} |`,
+    );
+  }
+  out();
+  for (const note of r.notes) out(`- note: ${note}`);
+  for (const failure of r.createFailures.slice(0, 3)) out(`- failed command: ${failure}`);
+  for (const refusal of r.refusals.slice(0, 3)) out(`- refused command: ${refusal}`);
+  if (r.notes.length + r.createFailures.length + r.refusals.length > 0) out();
+  return lines;
+}
