@@ -1,14 +1,14 @@
-import { type ConnectionOptions, Queue, Worker } from 'bullmq';
+import { type ConnectionOptions, Queue, type Worker } from 'bullmq';
 import { z } from 'zod';
 import type { Config } from '../config/env.js';
 import type { Release } from '../domain/release.js';
 import { openRequiredItems, planFirstReminders } from '../domain/reminders.js';
 import { isQuietTime, nextAllowedTime, phaseDueAt } from '../domain/time.js';
 import type { Logger } from '../log.js';
-import type { Metrics } from '../metrics.js';
 import type { SlackOutbound } from '../slack/outbound.js';
 import { renderPhaseReminder } from '../slack/views/reminder-message.js';
 import type { ReleaseStore } from '../store/release-store.js';
+import { createInstrumentedWorker, type JobMetrics } from './instrumented-worker.js';
 import { queuePrefix } from './sync-queue.js';
 
 // Phase reminders as delayed BullMQ jobs. A job's id names the release, the phase, the window and its
@@ -181,24 +181,22 @@ export function createReminderWorker(
   connection: ConnectionOptions,
   redisPrefix: string,
   deps: ReminderDeps,
-  metrics?: Pick<Metrics, 'jobLateness' | 'jobsFinished'>,
+  metrics?: JobMetrics,
 ): Worker<ReminderJobData> {
-  const worker = new Worker<ReminderJobData>(
-    REMINDER_QUEUE,
-    async (job) => {
-      const dueAt = job.timestamp + (job.opts.delay ?? 0);
-      metrics?.jobLateness.observe({ queue: REMINDER_QUEUE }, Math.max(0, Date.now() - dueAt) / 1000);
-      await runReminder(deps, ReminderJobData.parse(job.data));
-    },
+  return createInstrumentedWorker<ReminderJobData>({
+    queue: REMINDER_QUEUE,
+    connection,
+    redisPrefix,
     // Most of a reminder's time is spent waiting (for a channel's post slot, for Slack); a job keeps
     // its slot while it waits, so reminders due together in one channel need many slots.
-    { connection, prefix: queuePrefix(redisPrefix), concurrency: 64 },
-  );
-  worker.on('completed', () => metrics?.jobsFinished.inc({ queue: REMINDER_QUEUE, outcome: 'completed' }));
-  worker.on('failed', (job, err) => {
-    metrics?.jobsFinished.inc({ queue: REMINDER_QUEUE, outcome: 'failed' });
-    deps.log.warn({ err, jobId: job?.id, attemptsMade: job?.attemptsMade }, 'reminder job failed');
+    concurrency: 64,
+    run: (data) => runReminder(deps, ReminderJobData.parse(data)),
+    log: deps.log,
+    metrics,
+    describeJob: (job) => ({
+      teamId: job.data.teamId,
+      releaseId: job.data.releaseId,
+      phaseIndex: job.data.phaseIndex,
+    }),
   });
-  worker.on('error', (err) => deps.log.error({ err }, 'reminder worker error'));
-  return worker;
 }
