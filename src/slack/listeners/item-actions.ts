@@ -44,8 +44,7 @@ export function registerItemActions(app: App, deps: SlackDeps): void {
         itemId: target.itemId,
         userId: user.id,
       };
-      const log = deps.log;
-      await runGuarded(log, context, tell, async () => {
+      await runGuarded(deps.log, context, tell, async () => {
         const result = await deps.store.setItem({
           teamId: team.id,
           releaseId: target.releaseId,
@@ -56,7 +55,7 @@ export function registerItemActions(app: App, deps: SlackDeps): void {
         });
         switch (result.kind) {
           case 'applied':
-            log.info(
+            deps.log.info(
               { ...context, done, rev: result.rev, completed: result.completed },
               done ? 'item ticked' : 'item unticked',
             );
@@ -65,7 +64,7 @@ export function registerItemActions(app: App, deps: SlackDeps): void {
             return;
           case 'unchanged':
           case 'replayed':
-            log.debug({ ...context, result: result.kind }, 'click changed nothing');
+            deps.log.debug({ ...context, result: result.kind }, 'click changed nothing');
             return;
           case 'locked':
           case 'closed': {
@@ -96,13 +95,13 @@ export function registerItemActions(app: App, deps: SlackDeps): void {
                   .map((item) => item.text),
               };
             }
-            log.info({ ...context, result: result.kind }, 'click refused');
+            deps.log.info({ ...context, result: result.kind }, 'click refused');
             await tell(describeUserError(error));
             return;
           }
           case 'not_found':
           case 'unknown_item':
-            log.warn({ ...context, result: result.kind }, 'click on an unknown release or item');
+            deps.log.warn({ ...context, result: result.kind }, 'click on an unknown release or item');
             await tell(describeUserError({ code: 'item_unknown' }));
             return;
           default:
