@@ -321,6 +321,187 @@ describe('Slack stand-in with the real WebClient', () => {
   });
 });
 
+describe('Slack stand-in: metadata and reading conversations', () => {
+  const deployMetadata = { event_type: 'deploy_started', event_payload: { deploy: 'd-1', phase: 'pre' } };
+
+  it('keeps message metadata from form and JSON bodies, and chat.update replaces it', async () => {
+    // The WebClient sends a form body, so the metadata arrives JSON-encoded in one field.
+    const posted = await client.chat.postMessage({
+      channel: 'C0DEPLOY',
+      text: 'x',
+      metadata: deployMetadata,
+    });
+    expect(posted.message?.metadata).toEqual(deployMetadata);
+    expect(standIn.message('C0DEPLOY', posted.ts!)?.metadata).toEqual(deployMetadata);
+
+    const plain = await client.chat.postMessage({ channel: 'C0DEPLOY', text: 'no metadata' });
+    expect(plain.message).not.toHaveProperty('metadata');
+    expect(standIn.message('C0DEPLOY', plain.ts!)).not.toHaveProperty('metadata');
+
+    const response = await fetch(`${standIn.apiUrl}chat.postMessage`, {
+      method: 'POST',
+      headers: { authorization: 'Bearer xoxb-json', 'content-type': 'application/json; charset=utf-8' },
+      body: JSON.stringify({ channel: 'C0DEPLOY', text: 'json', metadata: deployMetadata }),
+    });
+    const json = (await response.json()) as { ts: string; message: { metadata?: unknown } };
+    expect(json.message.metadata).toEqual(deployMetadata);
+
+    // Leaving metadata out of chat.update keeps it; passing it replaces it.
+    await client.chat.update({ channel: 'C0DEPLOY', ts: posted.ts!, text: 'y' });
+    expect(standIn.message('C0DEPLOY', posted.ts!)?.metadata).toEqual(deployMetadata);
+    const done = { event_type: 'deploy_finished', event_payload: { deploy: 'd-1' } };
+    const updated = await client.chat.update({
+      channel: 'C0DEPLOY',
+      ts: posted.ts!,
+      text: 'z',
+      metadata: done,
+    });
+    expect(updated.message?.metadata).toEqual(done);
+    expect(standIn.message('C0DEPLOY', posted.ts!)?.metadata).toEqual(done);
+
+    await expect(
+      client.apiCall('chat.postMessage', { channel: 'C0DEPLOY', text: 'x', metadata: { event_type: 'e' } }),
+    ).rejects.toMatchObject({ data: { error: 'invalid_metadata_schema' } });
+    expect(standIn.messages('C0DEPLOY')).toHaveLength(3);
+  });
+
+  it('opens the DM with one user, whose id is the one postMessage to that user uses', async () => {
+    const opened = await client.conversations.open({ users: 'U0BOB' });
+    expect(opened).toMatchObject({ ok: true, channel: { id: 'D0BOB' } });
+    const posted = await client.chat.postMessage({ channel: 'U0BOB', text: 'hi' });
+    expect(posted.channel).toBe(opened.channel?.id);
+
+    await expect(client.conversations.open({ users: 'U0BOB,U0ALICE' })).rejects.toMatchObject({
+      data: { error: 'too_many_users' },
+    });
+    await expect(client.apiCall('conversations.open', {})).rejects.toMatchObject({
+      data: { error: 'users_list_not_supplied' },
+    });
+  });
+
+  it('lists top-level messages newest first, within oldest/latest, in pages', async () => {
+    const post = async (text: string, thread_ts?: string) =>
+      (await client.chat.postMessage({ channel: 'C0DEPLOY', text, ...(thread_ts ? { thread_ts } : {}) })).ts!;
+    const first = await post('first');
+    await post('reply to first', first);
+    const second = await post('second');
+    const third = await post('third');
+    await client.chat.postMessage({ channel: 'C0OTHER', text: 'elsewhere' });
+
+    const all = await client.conversations.history({ channel: 'C0DEPLOY' });
+    expect(all.messages?.map((m) => m.text)).toEqual(['third', 'second', 'first']);
+    expect(all).toMatchObject({ has_more: false, response_metadata: { next_cursor: '' } });
+    expect(all.messages?.[0]).toMatchObject({ type: 'message', user: 'UBOT', bot_id: 'BBOT', ts: third });
+
+    const between = await client.conversations.history({ channel: 'C0DEPLOY', oldest: first, latest: third });
+    expect(between.messages?.map((m) => m.ts)).toEqual([second]);
+    const inclusive = await client.conversations.history({
+      channel: 'C0DEPLOY',
+      oldest: first,
+      latest: third,
+      inclusive: true,
+    });
+    expect(inclusive.messages?.map((m) => m.ts)).toEqual([third, second, first]);
+
+    const page1 = await client.conversations.history({ channel: 'C0DEPLOY', limit: 2 });
+    expect(page1.messages?.map((m) => m.text)).toEqual(['third', 'second']);
+    expect(page1.has_more).toBe(true);
+    // A message posted between pages must not shift the next page.
+    await post('fourth');
+    const page2 = await client.conversations.history({
+      channel: 'C0DEPLOY',
+      limit: 2,
+      cursor: page1.response_metadata!.next_cursor!,
+    });
+    expect(page2.messages?.map((m) => m.text)).toEqual(['first']);
+    expect(page2.has_more).toBe(false);
+
+    await expect(
+      client.conversations.history({ channel: 'C0DEPLOY', cursor: 'bm9wZQ==' }),
+    ).rejects.toMatchObject({ data: { error: 'invalid_cursor' } });
+    await expect(client.conversations.history({ channel: 'U0ALICE' })).rejects.toMatchObject({
+      data: { error: 'channel_not_found' },
+    });
+    expect(await client.conversations.history({ channel: 'C0EMPTY' })).toMatchObject({
+      ok: true,
+      messages: [],
+      has_more: false,
+    });
+  });
+
+  it('returns metadata in history and replies only with include_all_metadata', async () => {
+    const { ts } = await client.chat.postMessage({
+      channel: 'C0DEPLOY',
+      text: 'x',
+      metadata: deployMetadata,
+    });
+    await client.chat.postMessage({ channel: 'C0DEPLOY', text: 'plain' });
+
+    const without = await client.conversations.history({ channel: 'C0DEPLOY' });
+    expect(without.messages?.some((m) => 'metadata' in m)).toBe(false);
+    const withMetadata = await client.conversations.history({
+      channel: 'C0DEPLOY',
+      include_all_metadata: true,
+    });
+    expect(withMetadata.messages?.map((m) => m.metadata)).toEqual([undefined, deployMetadata]);
+    expect(withMetadata.messages?.[0]).not.toHaveProperty('metadata');
+
+    const replies = await client.conversations.replies({
+      channel: 'C0DEPLOY',
+      ts: ts!,
+      include_all_metadata: true,
+    });
+    expect(replies.messages?.[0]?.metadata).toEqual(deployMetadata);
+    expect(standIn.callsTo('conversations.replies')[0]?.args.include_all_metadata).toBe('true');
+  });
+
+  it('lists a thread parent first, then replies oldest first, in pages', async () => {
+    const parent = (await client.chat.postMessage({ channel: 'C0DEPLOY', text: 'parent' })).ts!;
+    const replyTs: string[] = [];
+    for (const text of ['one', 'two', 'three']) {
+      replyTs.push((await client.chat.postMessage({ channel: 'C0DEPLOY', text, thread_ts: parent })).ts!);
+    }
+    await client.chat.postMessage({ channel: 'C0DEPLOY', text: 'not in the thread' });
+
+    const thread = await client.conversations.replies({ channel: 'C0DEPLOY', ts: parent });
+    expect(thread.messages?.map((m) => m.text)).toEqual(['parent', 'one', 'two', 'three']);
+    expect(thread.messages?.[1]).toMatchObject({ ts: replyTs[0], thread_ts: parent });
+
+    const page1 = await client.conversations.replies({ channel: 'C0DEPLOY', ts: parent, limit: 3 });
+    expect(page1.messages?.map((m) => m.text)).toEqual(['parent', 'one', 'two']);
+    expect(page1.has_more).toBe(true);
+    const page2 = await client.conversations.replies({
+      channel: 'C0DEPLOY',
+      ts: parent,
+      limit: 3,
+      cursor: page1.response_metadata!.next_cursor!,
+    });
+    expect(page2.messages?.map((m) => m.text)).toEqual(['three']);
+    expect(page2).toMatchObject({ has_more: false, response_metadata: { next_cursor: '' } });
+
+    const newer = await client.conversations.replies({
+      channel: 'C0DEPLOY',
+      ts: parent,
+      oldest: replyTs[0]!,
+    });
+    expect(newer.messages?.map((m) => m.text)).toEqual(['two', 'three']);
+
+    await expect(client.conversations.replies({ channel: 'C0DEPLOY', ts: '1.000001' })).rejects.toMatchObject(
+      {
+        data: { error: 'thread_not_found' },
+      },
+    );
+  });
+
+  it('lets misbehaviour rules apply to the conversation methods', async () => {
+    standIn.misbehave('conversations.history', { kind: 'error', error: 'not_in_channel' }, 1);
+    await expect(client.conversations.history({ channel: 'C0DEPLOY' })).rejects.toMatchObject({
+      data: { error: 'not_in_channel' },
+    });
+    expect((await client.conversations.history({ channel: 'C0DEPLOY' })).ok).toBe(true);
+  });
+});
+
 describe('request helpers', () => {
   it('signs like Slack (known vector from Slack documentation)', () => {
     const body =

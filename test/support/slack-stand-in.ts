@@ -48,8 +48,15 @@ export interface StoredMessage {
   thread_ts?: string;
   text: string;
   blocks: SlackBlock[];
+  /** Message metadata, as the app last set it with chat.postMessage or chat.update. */
+  metadata?: MessageMetadata;
   /** How many chat.update calls changed it. */
   updates: number;
+}
+
+export interface MessageMetadata {
+  event_type: string;
+  event_payload: Record<string, unknown>;
 }
 
 export interface EphemeralMessage {
@@ -133,6 +140,16 @@ function asObject(value: unknown): Record<string, unknown> | undefined {
     : undefined;
 }
 
+/** Slack's flags arrive as booleans in JSON bodies and as "true"/"1" in form bodies. */
+function isTrue(value: unknown): boolean {
+  return value === true || value === 1 || value === 'true' || value === '1';
+}
+
+/** User ids (U…, or W… on Enterprise Grid) are not conversations. */
+function isUserId(id: string): boolean {
+  return /^[UW]/.test(id);
+}
+
 function parseForm(raw: string): SlackArgs {
   const args: SlackArgs = {};
   for (const [name, value] of new URLSearchParams(raw)) {
@@ -197,6 +214,7 @@ export class SlackStandIn {
   private readonly timers = new Set<NodeJS.Timeout>();
   // Never reset, so a ts or id kept from an earlier test cannot match a newer message or view.
   private sequence = 0;
+  private lastTsMicros = 0;
 
   private constructor(
     private readonly server: Server,
@@ -494,6 +512,12 @@ export class SlackStandIn {
         const id = asString(args.channel);
         return id ? { ok: true, channel: this.channel(id) } : fail('channel_not_found');
       }
+      case 'conversations.open':
+        return this.openConversation(args);
+      case 'conversations.history':
+        return this.history(args);
+      case 'conversations.replies':
+        return this.replies(args);
       default:
         return fail('unknown_method');
     }
@@ -501,9 +525,11 @@ export class SlackStandIn {
 
   // ---- messages -----------------------------------------------------------------------------
 
+  /** Like Slack's: the posting time in microseconds, always increasing, so `oldest` filters work on real time. */
   private nextTs(): string {
     this.sequence += 1;
-    const micros = 1_700_000_000_000_000 + this.sequence * 100;
+    this.lastTsMicros = Math.max(this.lastTsMicros + 100, Date.now() * 1000);
+    const micros = this.lastTsMicros;
     return `${Math.floor(micros / 1e6)}.${String(micros % 1e6).padStart(6, '0')}`;
   }
 
@@ -530,10 +556,11 @@ export class SlackStandIn {
 
   /** Messages to a user id land in the DM with that user, whose id starts with D. */
   private conversationFor(channel: string): string {
-    return /^[UW]/.test(channel) ? `D${channel.slice(1)}` : channel;
+    return isUserId(channel) ? `D${channel.slice(1)}` : channel;
   }
 
-  private messageBody(message: StoredMessage): Record<string, unknown> {
+  /** Slack answers with metadata on post and update, but in history and replies only when asked. */
+  private messageBody(message: StoredMessage, withMetadata = true): Record<string, unknown> {
     return {
       type: 'message',
       user: SLACK_BOT_USER_ID,
@@ -544,7 +571,19 @@ export class SlackStandIn {
       text: message.text,
       blocks: clone(message.blocks),
       ...(message.thread_ts === undefined ? {} : { thread_ts: message.thread_ts }),
+      ...(withMetadata && message.metadata ? { metadata: clone(message.metadata) } : {}),
     };
+  }
+
+  /** `undefined` when absent; a failure when present but not `{event_type, event_payload}`. */
+  private metadataFrom(value: unknown): MessageMetadata | ApiResult | undefined {
+    if (value === undefined) return undefined;
+    const metadata = asObject(value);
+    if (!metadata) return fail('invalid_metadata_format');
+    const eventType = metadata.event_type;
+    const payload = asObject(metadata.event_payload);
+    if (typeof eventType !== 'string' || eventType === '' || !payload) return fail('invalid_metadata_schema');
+    return { event_type: eventType, event_payload: clone(payload) };
   }
 
   private postMessage(args: SlackArgs): ApiResult {
@@ -554,6 +593,8 @@ export class SlackStandIn {
     const text = asString(args.text) ?? '';
     const blocks = this.withIds(args.blocks);
     if (text === '' && blocks.length === 0 && args.attachments === undefined) return fail('no_text');
+    const metadata = this.metadataFrom(args.metadata);
+    if (metadata && 'ok' in metadata) return metadata;
     const message: StoredMessage = {
       channel: this.conversationFor(target),
       ts: this.nextTs(),
@@ -563,6 +604,7 @@ export class SlackStandIn {
     };
     const threadTs = asString(args.thread_ts);
     if (threadTs) message.thread_ts = threadTs;
+    if (metadata) message.metadata = metadata;
     this.stored.push(message);
     return { ok: true, channel: message.channel, ts: message.ts, message: this.messageBody(message) };
   }
@@ -571,15 +613,18 @@ export class SlackStandIn {
     const channel = asString(args.channel);
     const ts = asString(args.ts);
     // chat.update needs the conversation id; a user id (which postMessage accepts) does not work.
-    if (!channel || /^[UW]/.test(channel)) return fail('channel_not_found');
+    if (!channel || isUserId(channel)) return fail('channel_not_found');
     if (!ts) return fail('message_not_found');
     const message = this.find(channel, ts);
     if (!message) return fail('message_not_found');
     if (args.blocks !== undefined && !Array.isArray(args.blocks)) return fail('invalid_blocks');
+    const metadata = this.metadataFrom(args.metadata);
+    if (metadata && 'ok' in metadata) return metadata;
     // Like Slack: fields left out keep their previous value.
     const text = asString(args.text);
     if (text !== undefined) message.text = text;
     if (args.blocks !== undefined) message.blocks = this.withIds(args.blocks);
+    if (metadata) message.metadata = metadata;
     message.updates += 1;
     return { ok: true, channel, ts, text: message.text, message: this.messageBody(message) };
   }
@@ -616,6 +661,98 @@ export class SlackStandIn {
     const threadTs = this.find(channel, ts)?.thread_ts;
     const permalink = threadTs && threadTs !== ts ? `${base}?thread_ts=${threadTs}&cid=${channel}` : base;
     return { ok: true, channel, permalink };
+  }
+
+  // ---- conversations ------------------------------------------------------------------------
+
+  /** Only 1:1 DMs: several users (a group DM) fail rather than get a made-up conversation. */
+  private openConversation(args: SlackArgs): ApiResult {
+    const users = (asString(args.users) ?? '')
+      .split(',')
+      .map((user) => user.trim())
+      .filter((user) => user !== '');
+    if (users.length === 0) return fail('users_list_not_supplied');
+    if (users.length > 1) return fail('too_many_users');
+    const [user = ''] = users;
+    if (!isUserId(user)) return fail('user_not_found');
+    return { ok: true, channel: { id: this.conversationFor(user) } };
+  }
+
+  /** Top-level messages (thread parents included, replies not), newest first. */
+  private history(args: SlackArgs): ApiResult {
+    const channel = asString(args.channel);
+    if (!channel || isUserId(channel)) return fail('channel_not_found');
+    const topLevel = this.stored.filter(
+      (message) =>
+        message.channel === channel && (message.thread_ts === undefined || message.thread_ts === message.ts),
+    );
+    return this.page(args, topLevel, 'newest_first');
+  }
+
+  /** The parent, then its replies oldest first. A reply's ts gives just that reply, as it has none. */
+  private replies(args: SlackArgs): ApiResult {
+    const channel = asString(args.channel);
+    const ts = asString(args.ts);
+    if (!channel || isUserId(channel)) return fail('channel_not_found');
+    const parent = ts === undefined ? undefined : this.find(channel, ts);
+    if (!parent) return fail('thread_not_found');
+    const replies = this.stored.filter(
+      (message) => message.channel === channel && message.thread_ts === ts && message.ts !== ts,
+    );
+    return this.page(args, [parent, ...replies], 'oldest_first');
+  }
+
+  /**
+   * One page of `messages` within oldest/latest, the way history and replies share. The cursor
+   * names the ts to continue from (like Slack's "next_ts:…"), so messages posted between pages
+   * neither repeat nor skip anything.
+   */
+  private page(
+    args: SlackArgs,
+    messages: StoredMessage[],
+    order: 'newest_first' | 'oldest_first',
+  ): ApiResult {
+    const inclusive = isTrue(args.inclusive);
+    const oldest = asString(args.oldest);
+    const latest = asString(args.latest);
+    if (oldest !== undefined && !Number.isFinite(Number(oldest))) return fail('invalid_ts_oldest');
+    if (latest !== undefined && !Number.isFinite(Number(latest))) return fail('invalid_ts_latest');
+    const cursor = asString(args.cursor);
+    const resumeAt = cursor ? this.cursorTs(cursor) : undefined;
+    if (resumeAt === null) return fail('invalid_cursor');
+    const after = (ts: string, bound: string | undefined, orEqual: boolean) =>
+      bound === undefined || (orEqual ? Number(ts) >= Number(bound) : Number(ts) > Number(bound));
+    const before = (ts: string, bound: string | undefined, orEqual: boolean) =>
+      bound === undefined || (orEqual ? Number(ts) <= Number(bound) : Number(ts) < Number(bound));
+    const matching = messages
+      .filter((message) => after(message.ts, oldest, inclusive) && before(message.ts, latest, inclusive))
+      .filter((message) =>
+        order === 'newest_first' ? before(message.ts, resumeAt, true) : after(message.ts, resumeAt, true),
+      )
+      .sort((a, b) => (order === 'newest_first' ? Number(b.ts) - Number(a.ts) : Number(a.ts) - Number(b.ts)));
+    const limit = this.pageLimit(args.limit);
+    const shown = matching.slice(0, limit);
+    const next = matching[limit];
+    const withMetadata = isTrue(args.include_all_metadata);
+    return {
+      ok: true,
+      messages: shown.map((message) => this.messageBody(message, withMetadata)),
+      has_more: next !== undefined,
+      response_metadata: { next_cursor: next ? Buffer.from(`next_ts:${next.ts}`).toString('base64') : '' },
+    };
+  }
+
+  /** Slack's default is 100 and its maximum 999; 0 or nonsense means the default. */
+  private pageLimit(value: unknown): number {
+    const limit = Math.floor(Number(asString(value) ?? 100));
+    if (!Number.isFinite(limit) || limit < 1) return 100;
+    return Math.min(limit, 999);
+  }
+
+  /** The ts a cursor continues from, or null when it is not one of ours. */
+  private cursorTs(cursor: string): string | null {
+    const match = /^next_ts:(\d+\.\d+)$/.exec(Buffer.from(cursor, 'base64').toString('utf8'));
+    return match?.[1] ?? null;
   }
 
   // ---- views --------------------------------------------------------------------------------
