@@ -208,11 +208,11 @@ function groupOf(key: string, prefix: string): string {
   if (release) return `release ${release[1] ?? 'meta'}`;
   if (/^\{[^}]+\}:applied:/.test(rest)) return 'applied-request markers';
   if (/^\{[^}]+\}:version:/.test(rest)) return 'version index';
-  if (rest.startsWith('{jobs}:reminders:')) {
-    const name = rest.slice('{jobs}:reminders:'.length);
+  if (rest.startsWith('{jobs}:schedule:')) {
+    const name = rest.slice('{jobs}:schedule:'.length);
     if (name.startsWith('remind-'))
       return name.includes(':') ? 'reminder job (sub-key)' : 'reminder job hash';
-    return 'reminders queue structures';
+    return 'schedule queue structures';
   }
   if (rest.startsWith('{jobs}:')) return 'other queues';
   if (rest.startsWith('pace:')) return 'pacers';
@@ -290,12 +290,12 @@ async function readMetrics(url: string): Promise<{
   let finished: ReminderResult['finished'];
   for (const line of text.split('\n')) {
     const bucket = /^shipcheck_job_lateness_seconds_bucket\{(.*)\} (\S+)$/.exec(line);
-    if (bucket && /queue="reminders"/.test(bucket[1]!)) {
+    if (bucket && /queue="schedule"/.test(bucket[1]!)) {
       const le = /le="([^"]+)"/.exec(bucket[1]!)?.[1] ?? '+Inf';
       buckets.push([le === '+Inf' ? Number.POSITIVE_INFINITY : Number(le), Number(bucket[2])]);
     }
     const done = /^shipcheck_jobs_finished_total\{(.*)\} (\S+)$/.exec(line);
-    if (done && /queue="reminders"/.test(done[1]!)) {
+    if (done && /queue="schedule"/.test(done[1]!)) {
       finished ??= { completed: 0, failed: 0 };
       if (/outcome="completed"/.test(done[1]!)) finished.completed += Number(done[2]);
       if (/outcome="failed"/.test(done[1]!)) finished.failed += Number(done[2]);
@@ -352,7 +352,7 @@ export async function runReminderBench(ctx: ReminderContext): Promise<ReminderRe
   const notes: string[] = [];
   const channels = Array.from({ length: releases }, (_unused, index) => `C0B${pad4(index + 1)}`);
   const channelIndex = new Map(channels.map((channel, index) => [channel, index]));
-  const queueKey = (name: string) => `${prefix}:{jobs}:reminders:${name}`;
+  const queueKey = (name: string) => `${prefix}:{jobs}:schedule:${name}`;
 
   const memBefore = await memorySnapshot(redis, prefix);
   // Every release gets the same window: the first whole minute after the creation is expected to end.
@@ -701,7 +701,7 @@ export function reminderSection(result: ReminderResult): string[] {
   );
   if (r.metric) {
     out(
-      `- cross-check, \`shipcheck_job_lateness_seconds{queue="reminders"}\` from /metrics (dequeue lateness in the worker): ${thousands(r.metric.count)} observations, p50 ≈ ${fixed(r.metric.p50 * 1000)} ms, p99 ≈ ${fixed(r.metric.p99 * 1000)} ms (interpolated inside the buckets as histogram_quantile() does; they are wide above 0.5 s, so this can sit far from the exact figures above: ${r.metric.buckets})${r.finished ? `; jobs finished: ${r.finished.completed} completed, ${r.finished.failed} failed attempts` : ''}`,
+      `- cross-check, \`shipcheck_job_lateness_seconds{queue="schedule"}\` from /metrics (dequeue lateness in the worker): ${thousands(r.metric.count)} observations, p50 ≈ ${fixed(r.metric.p50 * 1000)} ms, p99 ≈ ${fixed(r.metric.p99 * 1000)} ms (interpolated inside the buckets as histogram_quantile() does; they are wide above 0.5 s, so this can sit far from the exact figures above: ${r.metric.buckets})${r.finished ? `; jobs finished: ${r.finished.completed} completed, ${r.finished.failed} failed attempts` : ''}`,
     );
   } else {
     out('- cross-check: /metrics had no reminders lateness observations');

@@ -6,7 +6,8 @@ import { ChecklistError, loadTemplates } from './config/checklists.js';
 import { type Config, ConfigError, loadConfig } from './config/env.js';
 import { createOperationalRoutes, type ReadinessCheck } from './http/health.js';
 import { HttpServer } from './http/server.js';
-import { createReminderWorker, ReminderScheduler } from './jobs/reminders.js';
+import { createScheduleWorker } from './jobs/schedule-worker.js';
+import { Scheduler } from './jobs/scheduler.js';
 import { SyncQueue } from './jobs/sync-queue.js';
 import { createSyncWorker } from './jobs/sync-worker.js';
 import { createLogger, type Logger } from './log.js';
@@ -98,21 +99,21 @@ export async function startShipcheck(
     });
     if (!response.ok) throw new Error(`response_url answered ${response.status}`);
   };
-  const scheduler = new ReminderScheduler(queueConnection, config.redis.prefix, store, config);
+  const scheduler = new Scheduler(queueConnection, config.redis.prefix, store, config);
   let worker: Worker | undefined;
-  let reminderWorker: Worker | undefined;
+  let scheduleWorker: Worker | undefined;
   if (workerConnection) {
     worker = createSyncWorker(
       workerConnection,
       config.redis.prefix,
-      { store, outbound, log, notify },
+      { store, outbound, log, notify, scheduler },
       log,
       metrics,
     );
-    reminderWorker = createReminderWorker(
+    scheduleWorker = createScheduleWorker(
       workerConnection,
       config.redis.prefix,
-      { store, outbound, scheduler, config, log },
+      { store, outbound, scheduler, syncQueue, config, log },
       metrics,
     );
   }
@@ -182,7 +183,7 @@ export async function startShipcheck(
       await within(flushed, left() - 3000);
     }
     // A reminder still running at the deadline returns to the queue; the delayed ones wait in Redis.
-    for (const running of [worker, reminderWorker]) {
+    for (const running of [worker, scheduleWorker]) {
       if (running && !(await within(running.close(), left() - 1000))) await running.close(true);
     }
     await within(serverClosed, left());

@@ -70,6 +70,10 @@ export function previewRelease(template: Template, unlockPhase?: number): Releas
     status: 'active',
     items,
     overrides: [],
+    owners: {},
+    snoozes: {},
+    checkins: [],
+    issues: [],
     rev: 1 + Object.keys(items).length,
   };
 }

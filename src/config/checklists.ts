@@ -3,6 +3,7 @@ import path from 'node:path';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { z } from 'zod';
 import type { Template } from '../domain/template.js';
+import { parseDuration } from '../domain/time.js';
 
 const slug = (max: number) =>
   z
@@ -31,8 +32,15 @@ export const TemplatePhaseSchema = z.strictObject({
   id: slug(32),
   name: z.string().trim().min(1).max(60),
   due: DueOffset.optional(),
+  /** Marks the phase whose completion means "deployed": post-deploy check-ins count from it. */
+  deployment: z.boolean().optional(),
   items: z.array(TemplateItemSchema).min(1).max(100),
 });
+
+// 24h, 48h: check-ins after the deploy; a template's own list replaces CHECKIN_SCHEDULE.
+const CheckinOffset = z
+  .string()
+  .refine((text) => parseDuration(text).ok, 'write a check-in offset like 30s, 15m, 24h or 2d');
 
 export const TemplateSchema = z
   .strictObject({
@@ -40,8 +48,34 @@ export const TemplateSchema = z
     name: z.string().trim().min(1).max(60),
     description: z.string().trim().max(300).optional(),
     phases: z.array(TemplatePhaseSchema).min(1).max(30),
+    checkins: z.array(CheckinOffset).max(10).optional(),
   })
   .superRefine((template, ctx) => {
+    const deploymentPhases = template.phases.flatMap((phase, index) => (phase.deployment ? [index] : []));
+    for (const index of deploymentPhases.slice(1)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['phases', index, 'deployment'],
+        message: `only one phase can be the deployment; "${template.phases[deploymentPhases[0]!]!.id}" is already`,
+      });
+    }
+    for (const index of deploymentPhases) {
+      if (!template.phases[index]!.items.some((item) => item.required)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['phases', index, 'items'],
+          message:
+            'the deployment phase needs a required item: ticking the last one marks the release deployed',
+        });
+      }
+    }
+    if (template.checkins && deploymentPhases.length === 0) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['checkins'],
+        message: 'check-ins count from the deployment; mark one phase with `deployment: true`',
+      });
+    }
     const phaseIds = new Set<string>();
     const itemIds = new Set<string>();
     template.phases.forEach((phase, phaseIndex) => {

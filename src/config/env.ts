@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { parseDuration, parseQuietHours, type QuietHours } from '../domain/time.js';
+import { parseDuration, parseDurationList, parseQuietHours, type QuietHours } from '../domain/time.js';
 
 // The only reader of process.env. Every problem is collected and reported at once,
 // and values of secrets never appear in the message.
@@ -91,6 +91,8 @@ const EnvSchema = z.object({
   ),
   REMINDER_INTERVAL: optionalText.pipe(z.string().default('4h')),
   QUIET_HOURS: optionalText.pipe(z.string().default('20:00-08:00')),
+  CHECKIN_SCHEDULE: optionalText.pipe(z.string().default('24h,48h')),
+  CHECKIN_ESCALATE_AFTER: optionalText.pipe(z.string().default('2h')),
   CHECKLISTS_DIR: optionalText.pipe(z.string().default('checklists')),
   LOG_LEVEL: optionalText.pipe(
     z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -134,6 +136,8 @@ export interface Config {
   deployChannel: string | undefined;
   environments: string[];
   reminders: { intervalMs: number; quietHours: QuietHours };
+  /** Post-deploy check-ins: offsets from the deploy (a template may set its own) and when to escalate. */
+  checkins: { scheduleMs: number[]; escalateAfterMs: number };
   checklistsDir: string;
   logLevel: string;
 }
@@ -167,7 +171,19 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const quietHours = parseQuietHours(env.QUIET_HOURS?.trim() || '20:00-08:00');
   if (!quietHours.ok)
     problems.push('QUIET_HOURS: write a local time range like 20:00-08:00 (00:00-00:00 for none)');
-  if (!result.success || problems.length > 0 || !reminderInterval.ok || !quietHours.ok) {
+  const checkinSchedule = parseDurationList(env.CHECKIN_SCHEDULE?.trim() || '24h,48h');
+  if (!checkinSchedule.ok)
+    problems.push('CHECKIN_SCHEDULE: write offsets after the deploy like 24h,48h (comma-separated)');
+  const escalateAfter = parseDuration(env.CHECKIN_ESCALATE_AFTER?.trim() || '2h');
+  if (!escalateAfter.ok) problems.push('CHECKIN_ESCALATE_AFTER: write a duration like 30m or 2h');
+  if (
+    !result.success ||
+    problems.length > 0 ||
+    !reminderInterval.ok ||
+    !quietHours.ok ||
+    !checkinSchedule.ok ||
+    !escalateAfter.ok
+  ) {
     throw new ConfigError(problems);
   }
   const parsed = result.data;
@@ -188,6 +204,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     shutdownTimeoutMs: parsed.SHUTDOWN_TIMEOUT_MS,
     deployChannel: parsed.DEPLOY_CHANNEL,
     reminders: { intervalMs: reminderInterval.value, quietHours: quietHours.value },
+    checkins: { scheduleMs: checkinSchedule.value, escalateAfterMs: escalateAfter.value },
     environments: parsed.DEPLOY_ENVIRONMENTS,
     checklistsDir: parsed.CHECKLISTS_DIR,
     logLevel: parsed.LOG_LEVEL,

@@ -7,6 +7,16 @@ export const AUDIT_EVENT_TYPES = [
   'gate_overridden',
   'rescheduled',
   'reminder_sent',
+  'reminder_snoozed',
+  'assigned',
+  'deployed',
+  'checkin_posted',
+  'checkin_answered',
+  'checkin_escalated',
+  'issue_found',
+  'issue_resolved',
+  'monitoring_closed',
+  'rolled_back',
   'cancelled',
   'completed',
 ] as const;
@@ -21,7 +31,8 @@ export interface AuditEvent {
   at: number;
   /**
    * State before and after: none/active/completed/cancelled for the release, open/done for an item,
-   * locked/open for a gate, the window's epoch ms (or none) for a reschedule.
+   * locked/open for a gate, the window's epoch ms (or none) for a reschedule, none/user id for an
+   * owner, posted/healthy|issue|rollback for a check-in answer, the snooze's end for a snooze.
    */
   from: string;
   to: string;
@@ -34,8 +45,15 @@ export interface AuditEvent {
   /** For a start with a window, and a reschedule: the window (epoch ms) and the zone it was given in. */
   windowAt?: number;
   windowZone?: string;
-  /** For a reminder: who it named. */
+  /** For a reminder or an escalation: who it named. */
   recipient?: string;
+  /** For check-in events: which check-in (0-based); for an issue resolved, the follow-up check-in planned. */
+  checkinIndex?: number;
+  /** For issue events: the issue's number in the release, and how severe it was said to be. */
+  issueId?: number;
+  severity?: string;
+  /** For a deploy: how many check-ins were planned. */
+  checkins?: number;
   /** For an override: the phase whose open items were passed. */
   blockingPhaseIndex?: number;
 }

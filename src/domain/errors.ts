@@ -11,8 +11,18 @@ export type UserError =
   | { code: 'release_exists'; version: string; env: string; permalink?: string }
   | { code: 'release_not_found'; version: string; env?: string }
   | { code: 'release_ambiguous'; version: string; envs: string[] }
-  | { code: 'release_closed'; version: string; env: string; status: 'completed' | 'cancelled' }
+  | {
+      code: 'release_closed';
+      version: string;
+      env: string;
+      status: 'completed' | 'cancelled' | 'rolled_back';
+    }
+  | { code: 'release_deployed'; version: string; env: string; deployedAt: number }
   | { code: 'item_unknown' }
+  | { code: 'checkin_answered'; answer: 'healthy' | 'issue' | 'rollback'; by: string }
+  | { code: 'checkin_closed' }
+  | { code: 'issue_resolved'; by: string }
+  | { code: 'text_length'; what: string; min: number; max: number }
   | { code: 'phase_locked'; phaseName: string; blockingPhaseName: string; openItems: string[] }
   | { code: 'gate_not_locked'; phaseName: string }
   | { code: 'window_missing' }

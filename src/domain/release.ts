@@ -4,7 +4,7 @@ import type { Template } from './template.js';
 // Gating is defined here once; the Redis scripts apply the same rule atomically and a property test
 // checks that both agree.
 
-export type ReleaseStatus = 'active' | 'completed' | 'cancelled';
+export type ReleaseStatus = 'active' | 'completed' | 'cancelled' | 'rolled_back';
 
 export interface ItemState {
   done: boolean;
@@ -35,11 +35,54 @@ export interface Release {
   status: ReleaseStatus;
   finishedAt?: number;
   finishedBy?: string;
+  /** Why it was cancelled or rolled back. */
   cancelReason?: string;
   items: Record<string, ItemState>;
   overrides: GateOverride[];
+  /** Item id → the person reminded about it; items without one go to whoever started the release. */
+  owners: Record<string, string>;
+  /** "<phase index>:<user id>" → until when that person's reminders for that phase are snoozed. */
+  snoozes: Record<string, number>;
+  /** Set when the deployment phase was first done. */
+  deployment?: { at: number; by: string };
+  /** The post-deploy monitoring window, opened at the deploy when check-ins are planned. */
+  monitoring?: { state: 'open' | 'closed'; closedAt?: number };
+  /** Check-ins planned at the deploy (and follow-ups after an issue is resolved), by index. */
+  checkins: CheckIn[];
+  /** Issues reported at check-ins, by id (1-based, in order). */
+  issues: ReleaseIssue[];
   /** Bumped by every change; lets renderers and tests tell versions of the state apart. */
   rev: number;
+}
+
+export type CheckInAnswerKind = 'healthy' | 'issue' | 'rollback';
+
+export interface CheckIn {
+  index: number;
+  dueAt: number;
+  /** A follow-up planned when an issue was resolved after the last check-in. */
+  followUp?: boolean;
+  postedAt?: number;
+  /** The check-in message in the release thread. */
+  ts?: string;
+  escalatedAt?: number;
+  answer?: { kind: CheckInAnswerKind; by: string; at: number; issue?: number };
+}
+
+export type IssueSeverity = 'critical' | 'major' | 'minor';
+export const ISSUE_SEVERITIES: readonly IssueSeverity[] = ['critical', 'major', 'minor'];
+
+export interface ReleaseIssue {
+  id: number;
+  foundBy: string;
+  foundAt: number;
+  what: string;
+  severity: IssueSeverity;
+  /** The check-in it was reported at. */
+  checkin?: number;
+  resolvedBy?: string;
+  resolvedAt?: number;
+  resolution?: string;
 }
 
 export interface DeployWindow {
@@ -84,9 +127,34 @@ export function phaseState(release: Release, phaseIndex: number): PhaseState {
   return countOpenRequired(release, phaseIndex) === 0 ? 'done' : 'open';
 }
 
-/** Complete when the gate after the last phase is open: every phase is done or was passed by an override. */
+/**
+ * Complete when the gate after the last phase is open (every phase is done or was passed by an
+ * override) and no post-deploy monitoring window is open.
+ */
 export function isReleaseDone(release: Release): boolean {
-  return findBlockingPhase(release, release.template.phases.length) === undefined;
+  return (
+    findBlockingPhase(release, release.template.phases.length) === undefined &&
+    release.monitoring?.state !== 'open'
+  );
+}
+
+export function openIssues(release: Release): ReleaseIssue[] {
+  return release.issues.filter((issue) => issue.resolvedAt === undefined);
+}
+
+/** The check-in people are asked to answer now: the latest posted one without an answer. */
+export function pendingCheckin(release: Release): CheckIn | undefined {
+  return release.checkins.findLast((checkin) => checkin.postedAt !== undefined && !checkin.answer);
+}
+
+/** Who is reminded about an item: its owner, or the person who started the release. */
+export function itemOwner(release: Release, itemId: string): string {
+  return release.owners[itemId] ?? release.startedBy;
+}
+
+/** Until when a person's reminders for a phase are snoozed (0 when they are not). */
+export function snoozedUntil(release: Release, phaseIndex: number, userId: string): number {
+  return release.snoozes[`${phaseIndex}:${userId}`] ?? 0;
 }
 
 /** The phase people should work on now: the first unlocked phase that is not done. */

@@ -1,4 +1,4 @@
-import { isItemDone, type Release } from './release.js';
+import { isItemDone, itemOwner, type Release } from './release.js';
 import type { TemplateItem } from './template.js';
 import { phaseDueAt } from './time.js';
 
@@ -24,4 +24,16 @@ export function planFirstReminders(release: Release, now: number, intervalMs: nu
     if (dueAt === undefined || openRequiredItems(release, phaseIndex).length === 0) return [];
     return [{ phaseIndex, at: dueAt > now ? dueAt : now + intervalMs }];
   });
+}
+
+/** The phase's open required items by the person to remind, in the template's order; owners in first-seen order. */
+export function groupOpenItemsByOwner(release: Release, phaseIndex: number): Map<string, TemplateItem[]> {
+  const byOwner = new Map<string, TemplateItem[]>();
+  for (const item of openRequiredItems(release, phaseIndex)) {
+    const owner = itemOwner(release, item.id);
+    const items = byOwner.get(owner);
+    if (items) items.push(item);
+    else byOwner.set(owner, [item]);
+  }
+  return byOwner;
 }

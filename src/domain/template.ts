@@ -1,3 +1,5 @@
+import { parseDuration } from './time.js';
+
 // A checklist template: ordered phases of items. Loaded from checklists/*.yaml at start-up
 // and copied into each release, so editing a file never changes a release in flight.
 
@@ -16,6 +18,8 @@ export interface TemplatePhase {
   name: string;
   /** When the phase is due, relative to the deploy window: `T-7d`, `T-0`, `T+15m`. */
   due?: string;
+  /** Ticking this phase's last required item marks the release deployed. */
+  deployment?: boolean;
   items: TemplateItem[];
 }
 
@@ -24,6 +28,8 @@ export interface Template {
   name: string;
   description?: string;
   phases: TemplatePhase[];
+  /** Post-deploy check-in offsets (`24h`, `48h`); when absent, CHECKIN_SCHEDULE applies. */
+  checkins?: string[];
 }
 
 export interface ItemLocation {
@@ -41,4 +47,23 @@ export function findItem(template: Template, itemId: string): ItemLocation | und
 
 export function countRequiredItems(phase: TemplatePhase): number {
   return phase.items.filter((item) => item.required).length;
+}
+
+/**
+ * The check-in offsets (ms after the deploy) a release of this template gets: the template's own, or the
+ * configured default; none without a deployment phase to count from.
+ */
+export function checkinPlan(template: Template, defaultScheduleMs: readonly number[]): number[] {
+  if (deploymentPhaseIndex(template) === undefined) return [];
+  if (!template.checkins) return [...defaultScheduleMs];
+  const offsets = template.checkins
+    .map((text) => parseDuration(text))
+    .flatMap((parsed) => (parsed.ok ? [parsed.value] : []));
+  return [...new Set(offsets)].sort((a, b) => a - b);
+}
+
+/** The index of the phase marked as the deployment, if any. */
+export function deploymentPhaseIndex(template: Template): number | undefined {
+  const index = template.phases.findIndex((phase) => phase.deployment === true);
+  return index === -1 ? undefined : index;
 }

@@ -1,6 +1,7 @@
-import { type ConnectionOptions, type Job, Worker } from 'bullmq';
+import { type ConnectionOptions, DelayedError, type Job, Worker } from 'bullmq';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
+import { RetryLaterError } from './delivery.js';
 import { queuePrefix } from './sync-queue.js';
 
 export type JobMetrics = Pick<Metrics, 'jobLateness' | 'jobsFinished'>;
@@ -22,22 +23,38 @@ export function createInstrumentedWorker<Data>(options: {
   const { queue, metrics, log } = options;
   const worker = new Worker<Data>(
     queue,
-    async (job) => {
-      const dueAt = job.timestamp + (job.opts.delay ?? 0);
-      metrics?.jobLateness.observe({ queue }, Math.max(0, Date.now() - dueAt) / 1000);
-      await options.run(job.data);
+    async (job, token) => {
+      if (job.attemptsStarted <= 1) {
+        const dueAt = job.timestamp + (job.opts.delay ?? 0);
+        metrics?.jobLateness.observe({ queue }, Math.max(0, Date.now() - dueAt) / 1000);
+      }
+      try {
+        await options.run(job.data);
+      } catch (err) {
+        if (!(err instanceof RetryLaterError) || !token) throw err;
+        // Waiting for another instance is not a failure: the job goes back to the delayed set
+        // without spending one of its attempts.
+        log.info({ queue, jobId: job.id, delayMs: err.delayMs, reason: err.message }, 'job waits');
+        await job.moveToDelayed(Date.now() + err.delayMs, token);
+        throw new DelayedError();
+      }
     },
     {
       connection: options.connection,
       prefix: queuePrefix(options.redisPrefix),
       concurrency: options.concurrency,
+      // A job whose worker died is taken over by another; twice is allowed before it counts as failed.
+      maxStalledCount: 2,
     },
   );
   worker.on('completed', () => metrics?.jobsFinished.inc({ queue, outcome: 'completed' }));
   worker.on('failed', (job, err) => {
     metrics?.jobsFinished.inc({ queue, outcome: 'failed' });
     const described = job && options.describeJob ? options.describeJob(job) : {};
-    log.warn({ err, queue, jobId: job?.id, attemptsMade: job?.attemptsMade, ...described }, 'job failed');
+    const context = { err, queue, jobId: job?.id, attemptsMade: job?.attemptsMade, ...described };
+    // The last attempt is an error someone has to look at; earlier ones are retried with backoff.
+    if (job && job.attemptsMade >= (job.opts.attempts ?? 1)) log.error(context, 'job failed for good');
+    else log.warn(context, 'job failed; will retry');
   });
   worker.on('error', (err) => log.error({ err, queue }, 'worker error'));
   return worker;

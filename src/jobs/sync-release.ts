@@ -1,7 +1,12 @@
+import type { Release } from '../domain/release.js';
 import type { Logger } from '../log.js';
 import { CHANNEL_UNUSABLE_ERRORS, type SlackOutbound, SlackPlatformError } from '../slack/outbound.js';
+import { renderCheckin } from '../slack/views/checkin-messages.js';
+import { checkinMessageKey, fingerprintMessage } from '../slack/views/fingerprint.js';
 import { planReleaseMessages } from '../slack/views/release-messages.js';
-import type { ReleaseStore } from '../store/release-store.js';
+import type { MessageRef, ReleaseStore } from '../store/release-store.js';
+import { deliverOnce } from './delivery.js';
+import type { Scheduler } from './scheduler.js';
 import type { SyncJobData } from './sync-queue.js';
 
 /** Errors after which one message can no longer be updated, while the release's others still can. */
@@ -13,6 +18,8 @@ export interface SyncDeps {
   log: Logger;
   /** Tells the person who ran a command what went wrong, through the command's response_url. */
   notify: (responseUrl: string, text: string) => Promise<void>;
+  /** Plans check-ins a deploy left unplanned; absent where no scheduling is wanted (benchmarks of the sync alone). */
+  scheduler?: Pick<Scheduler, 'scheduleCheckins'>;
 }
 
 /**
@@ -40,14 +47,17 @@ export async function syncRelease(deps: SyncDeps, data: SyncJobData): Promise<vo
       continue;
     }
     try {
-      const { ts } = await outbound.postMessage(data.teamId, {
+      // Exactly once, even if this worker dies around the post: a retry must update this message,
+      // never post a second one.
+      const { ts } = await deliverOnce(deps, {
+        teamId: data.teamId,
+        releaseId: data.releaseId,
+        key: `msg-${data.releaseId}-${message.key.replaceAll(':', '-')}`,
         channel,
-        text: message.text,
-        blocks: message.blocks,
         ...(message.key === 'header' ? {} : { threadTs: headerTs }),
+        message: { text: message.text, blocks: message.blocks },
+        record: { hash: 'messages', field: `msg:${message.key}`, patch: { hash: message.hash } },
       });
-      // Stored at once: a retry after this point must update this message, not post a second one.
-      await store.saveMessageRef(data.teamId, data.releaseId, message.key, { ts, hash: message.hash });
       log.info({ messageKey: message.key, ts }, 'message posted');
       if (message.key === 'header') {
         headerTs = ts;
@@ -85,6 +95,31 @@ export async function syncRelease(deps: SyncDeps, data: SyncJobData): Promise<vo
     await store.saveMessageRef(data.teamId, data.releaseId, message.key, { ts, hash: message.hash });
   }
   if (toUpdate.length > 0) log.debug({ updated: toUpdate.length, rev: release.rev }, 'messages updated');
+  await syncCheckinMessages(deps, release, messages.refs);
+  // A reconciler for the timed side too: a check-in lost between a deploy and its scheduling is planned here.
+  await deps.scheduler?.scheduleCheckins(release);
+}
+
+/** Check-ins are posted by their jobs, at their time; here they are only kept up to date (answered, closed). */
+async function syncCheckinMessages(deps: SyncDeps, release: Release, refs: Record<string, MessageRef>) {
+  for (const checkin of release.checkins) {
+    const key = checkinMessageKey(checkin.index);
+    const ts = refs[key]?.ts ?? checkin.ts;
+    if (!ts) continue;
+    const message = renderCheckin(release, checkin.index);
+    const hash = fingerprintMessage(message);
+    if (refs[key]?.hash === hash) continue;
+    try {
+      await deps.outbound.updateMessage(release.teamId, { channel: release.channelId, ts, ...message });
+    } catch (err) {
+      if (!(err instanceof SlackPlatformError && MESSAGE_GONE_ERRORS.has(err.slackError))) throw err;
+      deps.log.warn(
+        { releaseId: release.id, checkinIndex: checkin.index },
+        'check-in message cannot be updated',
+      );
+    }
+    await deps.store.saveMessageRef(release.teamId, release.id, key, { ts, hash });
+  }
 }
 
 /** A release whose header Slack refuses to post would block its version forever; cancel it on the record. */

@@ -2,9 +2,12 @@ import type { IncomingMessage, RequestListener } from 'node:http';
 import { type AnyMiddlewareArgs, App, HTTPReceiver, SocketModeReceiver } from '@slack/bolt';
 import { createBoltLogger } from '../log.js';
 import type { SlackDeps } from './deps.js';
+import { registerCheckinActions } from './listeners/checkins.js';
 import { registerDeployCommand } from './listeners/deploy-command.js';
 import { registerGateOverride } from './listeners/gate-override.js';
 import { registerItemActions } from './listeners/item-actions.js';
+import { registerOwnerActions } from './listeners/owners.js';
+import { registerReminderActions } from './listeners/reminders.js';
 
 export interface SlackAppHooks {
   observeAck(kind: string, seconds: number): void;
@@ -121,6 +124,9 @@ export function createSlackApp(deps: SlackDeps, hooks: SlackAppHooks): SlackAppH
   registerDeployCommand(app, deps);
   registerItemActions(app, deps);
   registerGateOverride(app, deps);
+  registerReminderActions(app, deps);
+  registerCheckinActions(app, deps);
+  registerOwnerActions(app, deps);
   app.error(async (error) => {
     deps.log.error({ err: error, code: (error as { code?: string }).code }, 'unhandled bolt error');
   });

@@ -1,6 +1,6 @@
 import type { Config } from '../config/env.js';
 import type { Template } from '../domain/template.js';
-import type { ReminderScheduler } from '../jobs/reminders.js';
+import type { Scheduler } from '../jobs/scheduler.js';
 import type { SyncQueue } from '../jobs/sync-queue.js';
 import type { Logger } from '../log.js';
 import type { ReleaseStore } from '../store/release-store.js';
@@ -11,7 +11,7 @@ export interface SlackDeps {
   log: Logger;
   store: ReleaseStore;
   syncQueue: SyncQueue;
-  scheduler: ReminderScheduler;
+  scheduler: Scheduler;
   outbound: SlackOutbound;
   templates: ReadonlyMap<string, Template>;
 }

@@ -6,13 +6,102 @@ import { z } from 'zod';
 
 export const ActionId = {
   openGateOverride: 'gate.override.open',
+  /** A link button (Slack still sends its click); acknowledged and nothing else. */
+  openLink: 'link.open',
 } as const;
+
+/**
+ * Actions about one release and a number (a phase, a check-in, an issue), with an optional last part:
+ * "<route>|<releaseId>|<number>[|<extra>]". Each button gets its own action_id this way, as Slack
+ * requires within a block, and the route still matches by prefix.
+ */
+export const ReleaseRoute = {
+  snooze: 'reminder.snooze',
+  checkinHealthy: 'checkin.healthy',
+  checkinIssue: 'checkin.issue',
+  checkinRollback: 'checkin.rollback',
+  resolveIssue: 'issue.resolve',
+  assignOwners: 'owners.open',
+} as const;
+export type ReleaseRoute = (typeof ReleaseRoute)[keyof typeof ReleaseRoute];
+
+export function releaseRoutePattern(route: ReleaseRoute): RegExp {
+  return new RegExp(`^${route.replace(/\./g, '\\.')}\\|`);
+}
+
+export function encodeReleaseAction(
+  route: ReleaseRoute,
+  releaseId: string,
+  index: number,
+  extra?: string,
+): string {
+  return [route, releaseId, String(index), ...(extra === undefined ? [] : [extra])].join('|');
+}
+
+const ReleaseActionParts = z.object({
+  releaseId: z.string().regex(/^r[0-9]{1,12}$/),
+  index: z.coerce.number<string>().int().min(0).max(10_000),
+  extra: z
+    .string()
+    .regex(/^[a-z0-9]{1,8}$/)
+    .optional(),
+});
+
+export function decodeReleaseAction(
+  route: ReleaseRoute,
+  actionId: unknown,
+): { releaseId: string; index: number; extra?: string } | undefined {
+  if (typeof actionId !== 'string') return undefined;
+  const [head, releaseId, index, extra, more] = actionId.split('|');
+  if (head !== route || more !== undefined) return undefined;
+  const parsed = ReleaseActionParts.safeParse({ releaseId, index, extra });
+  if (!parsed.success) return undefined;
+  const { extra: last, ...rest } = parsed.data;
+  return last === undefined ? rest : { ...rest, extra: last };
+}
+
+/** A "Done" button on an item in a reminder: "item.done|<releaseId>|<itemId>". */
+export const ITEM_DONE_PATTERN = /^item\.done\|/;
+
+export function encodeItemDoneActionId(releaseId: string, itemId: string): string {
+  return `item.done|${releaseId}|${itemId}`;
+}
+
+export function decodeItemDoneActionId(actionId: unknown): { releaseId: string; itemId: string } | undefined {
+  if (typeof actionId !== 'string') return undefined;
+  const [route, releaseId, itemId, extra] = actionId.split('|');
+  if (route !== 'item.done' || extra !== undefined) return undefined;
+  const parsed = ItemTarget.safeParse({ releaseId, itemId });
+  return parsed.success ? parsed.data : undefined;
+}
 
 /** Matches every item checkbox's action_id. */
 export const ITEM_ACTION_PATTERN = /^item\.set\|/;
 
 export const CallbackId = {
   gateOverride: 'gate.override',
+  reportIssue: 'checkin.issue',
+  rollBack: 'checkin.rollback',
+  resolveIssue: 'issue.resolve',
+  assignOwners: 'owners.assign',
+} as const;
+
+/** Input blocks of the check-in and issue modals. */
+export const CheckinField = {
+  whatBlock: 'what',
+  whatAction: 'what.input',
+  severityBlock: 'severity',
+  severityAction: 'severity.select',
+  reasonBlock: 'reason',
+  reasonAction: 'reason.input',
+  resolutionBlock: 'resolution',
+  resolutionAction: 'resolution.input',
+} as const;
+
+/** The owners modal has one user picker per item, in a block "owner:<itemId>". */
+export const OwnerField = {
+  blockPrefix: 'owner:',
+  action: 'owner.select',
 } as const;
 
 export const GateOverrideField = {
@@ -82,4 +171,26 @@ export function itemBlockId(itemId: string): string {
 
 export function isItemBlockId(blockId: string): boolean {
   return blockId.startsWith('item:');
+}
+
+const ReleaseIndexMetadata = z.object({
+  teamId: z.string().min(1).max(20),
+  releaseId: ReleaseId,
+  index: z.number().int().min(0).max(10_000),
+});
+export type ReleaseIndexMetadata = z.infer<typeof ReleaseIndexMetadata>;
+
+/** private_metadata of a modal about one phase, check-in or issue of a release. */
+export function encodeReleaseIndexMetadata(metadata: ReleaseIndexMetadata): string {
+  return JSON.stringify(metadata);
+}
+
+export function decodeReleaseIndexMetadata(text: unknown): ReleaseIndexMetadata | undefined {
+  if (typeof text !== 'string') return undefined;
+  try {
+    const parsed = ReleaseIndexMetadata.safeParse(JSON.parse(text));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -45,6 +45,21 @@ export interface MessageContent {
   blocks: KnownBlock[];
 }
 
+/** Message metadata (Slack's `metadata` argument); shipcheck marks its exactly-once posts with it. */
+export interface MessageMetadata {
+  event_type: string;
+  event_payload: Record<string, string | number | boolean>;
+}
+
+interface ListedMessage {
+  ts?: string;
+  bot_id?: string;
+  metadata?: { event_type?: string; event_payload?: Record<string, unknown> };
+}
+
+/** Pages read when looking for a message; enough for a busy release thread, bounded for a huge one. */
+const MAX_LOOKUP_PAGES = 10;
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function outcomeOf(error: unknown): SlackCallOutcome {
@@ -91,8 +106,8 @@ export class SlackOutbound {
 
   async postMessage(
     teamId: string,
-    args: MessageContent & { channel: string; threadTs?: string },
-  ): Promise<{ ts: string }> {
+    args: MessageContent & { channel: string; threadTs?: string; metadata?: MessageMetadata },
+  ): Promise<{ ts: string; channel: string }> {
     const result = await this.call(
       'chat.postMessage',
       {
@@ -100,13 +115,68 @@ export class SlackOutbound {
         text: args.text,
         blocks: args.blocks,
         ...(args.threadTs ? { thread_ts: args.threadTs } : {}),
+        ...(args.metadata ? { metadata: args.metadata } : {}),
         unfurl_links: false,
         unfurl_media: false,
       },
       { pacerKey: this.store.keys.postPacer(args.channel), intervalMs: this.options.postIntervalMs },
       teamId,
     );
-    return { ts: String(result.ts) };
+    return { ts: String(result.ts), channel: String(result.channel ?? args.channel) };
+  }
+
+  /** The id of the app's direct-message conversation with a user (conversations.open). */
+  async openDirectMessage(userId: string): Promise<string> {
+    const result = await this.call('conversations.open', { users: userId }, undefined);
+    const channel = (result.channel as { id?: string } | undefined)?.id;
+    if (!channel) throw new Error('conversations.open answered without a channel id');
+    return channel;
+  }
+
+  /**
+   * Finds a message this app posted with the given metadata since `oldestMs`: in a thread when
+   * `threadTs` is given (conversations.replies), else among the channel's top-level messages
+   * (conversations.history). Resolves with its ts, or undefined when it is not there.
+   */
+  async findMessageByMetadata(args: {
+    channel: string;
+    threadTs?: string;
+    oldestMs: number;
+    metadata: MessageMetadata;
+  }): Promise<string | undefined> {
+    const method = args.threadTs ? 'conversations.replies' : 'conversations.history';
+    const oldest = `${Math.floor(Math.max(0, args.oldestMs) / 1000)}.000000`;
+    let cursor: string | undefined;
+    for (let page = 0; page < MAX_LOOKUP_PAGES; page++) {
+      const result = await this.call(
+        method,
+        {
+          channel: args.channel,
+          ...(args.threadTs ? { ts: args.threadTs } : {}),
+          oldest,
+          inclusive: true,
+          include_all_metadata: true,
+          limit: 200,
+          ...(cursor ? { cursor } : {}),
+        },
+        undefined,
+      );
+      for (const message of (result.messages as ListedMessage[] | undefined) ?? []) {
+        const metadata = message.metadata;
+        if (
+          message.ts &&
+          metadata?.event_type === args.metadata.event_type &&
+          Object.entries(args.metadata.event_payload).every(
+            ([name, value]) => metadata.event_payload?.[name] === value,
+          )
+        ) {
+          return message.ts;
+        }
+      }
+      cursor = (result.response_metadata as { next_cursor?: string } | undefined)?.next_cursor || undefined;
+      if (!cursor) return undefined;
+    }
+    throw new Error(`${method}: more than ${MAX_LOOKUP_PAGES} pages to search`);
   }
 
   async updateMessage(teamId: string, args: MessageContent & { channel: string; ts: string }): Promise<void> {

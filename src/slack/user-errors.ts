@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { UserError } from '../domain/errors.js';
-import { escapeMrkdwn, formatSlackDate, linkTo } from './mrkdwn.js';
+import { escapeMrkdwn, formatSlackDate, linkTo, mentionUser } from './mrkdwn.js';
 
 const WINDOW_EXAMPLES = '`at 2026-11-25 14:00`, `at tomorrow 14:00 Europe/Berlin` or `in 3d`';
 
@@ -37,9 +37,21 @@ export function describeUserError(error: UserError): string {
     case 'release_ambiguous':
       return `${escapeMrkdwn(error.version)} is active in ${list(error.envs)}; name the environment, e.g. \`/deploy cancel ${escapeMrkdwn(error.version)} ${error.envs[0]} <reason>\`.`;
     case 'release_closed':
-      return `${escapeMrkdwn(error.version)} → ${escapeMrkdwn(error.env)} is ${error.status}; its checklist is read-only and nothing was changed.`;
+      return `${escapeMrkdwn(error.version)} → ${escapeMrkdwn(error.env)} is ${error.status === 'rolled_back' ? 'rolled back' : error.status}; its checklist is read-only and nothing was changed.`;
+    case 'release_deployed':
+      return `${escapeMrkdwn(error.version)} → ${escapeMrkdwn(error.env)} was deployed ${formatSlackDate(error.deployedAt)}; its window cannot move any more. Nothing was changed.`;
     case 'item_unknown':
       return 'That checklist item is not part of this release; nothing was changed.';
+    case 'checkin_answered': {
+      const answer = { healthy: 'healthy', issue: 'issue found', rollback: 'roll back' }[error.answer];
+      return `${mentionUser(error.by)} already answered this check-in (*${answer}*); nothing was changed.`;
+    }
+    case 'checkin_closed':
+      return 'This check-in needs no answer any more: the monitoring window is closed. Nothing was changed.';
+    case 'issue_resolved':
+      return `${mentionUser(error.by)} already resolved this issue; nothing was changed.`;
+    case 'text_length':
+      return `Write ${error.what} of ${error.min} to ${error.max} characters.`;
     case 'phase_locked': {
       const open = error.openItems.slice(0, 5).map((text) => `• ${escapeMrkdwn(text)}`);
       const more = error.openItems.length > 5 ? `\n…and ${error.openItems.length - 5} more` : '';

@@ -28,6 +28,15 @@ export function createKeys(prefix: string) {
     releaseSequence: (teamId: string) => `${team(teamId)}:seq`,
     /** String with a TTL: marks a request (a slash command's trigger, a click) as already applied. */
     appliedRequest: (teamId: string, requestId: string) => `${team(teamId)}:applied:${requestId}`,
+    /** String with a TTL: the ts of a message shipcheck posted exactly once (a reminder, a check-in). */
+    deliveryDone: (teamId: string, deliveryKey: string) => `${team(teamId)}:delivery:${deliveryKey}:done`,
+    /** String with a short TTL: the instance currently posting that message. */
+    deliveryLease: (teamId: string, deliveryKey: string) => `${team(teamId)}:delivery:${deliveryKey}:lease`,
+    /** String with a TTL: when the first attempt to post it began; a later attempt looks in Slack first. */
+    deliveryAttempt: (teamId: string, deliveryKey: string) =>
+      `${team(teamId)}:delivery:${deliveryKey}:attempt`,
+    /** Hash: user id → the id of shipcheck's direct-message conversation with them. */
+    directMessageChannels: (teamId: string) => `${team(teamId)}:dm`,
     /** String: the earliest time the next chat.postMessage to a channel may go. */
     postPacer: (channelId: string) => `${prefix}:pace:post:${channelId}`,
     /** String: the earliest time the next chat.update in a workspace may go. */

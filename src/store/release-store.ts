@@ -1,12 +1,24 @@
 import type { Redis } from 'ioredis';
 import { AUDIT_EVENT_TYPES, type AuditEvent, type AuditEventType } from '../domain/audit.js';
-import type { DeployWindow, GateOverride, ItemState, Release, ReleaseStatus } from '../domain/release.js';
-import { countRequiredItems, type Template } from '../domain/template.js';
+import type {
+  CheckIn,
+  CheckInAnswerKind,
+  DeployWindow,
+  GateOverride,
+  IssueSeverity,
+  ItemState,
+  Release,
+  ReleaseIssue,
+  ReleaseStatus,
+} from '../domain/release.js';
+import { countRequiredItems, deploymentPhaseIndex, type Template } from '../domain/template.js';
 import { createKeys, type Keys } from './keys.js';
 import { defineScripts, type ScriptedRedis } from './scripts.js';
 
 // Applied-request markers outlive any retry Slack or a job queue would make.
 const APPLIED_REQUEST_TTL_SEC = 3600;
+// Delivery markers outlive every job that could post the same message: scheduled jobs are kept a week.
+const DELIVERY_TTL_SEC = 30 * 24 * 3600;
 
 export interface StartReleaseInput {
   teamId: string;
@@ -16,6 +28,8 @@ export interface StartReleaseInput {
   template: Template;
   userId: string;
   window?: DeployWindow;
+  /** Post-deploy check-in offsets (ms after the deploy), fixed for the release when it starts. */
+  checkinPlanMs?: number[];
   /** Identifies the Slack request, so that a retry of it creates nothing new. */
   requestId: string;
 }
@@ -26,7 +40,25 @@ export type StartReleaseResult =
   | { kind: 'exists'; releaseId: string };
 
 export type ChangeResult =
-  | { kind: 'applied'; rev: number; completed: boolean }
+  | {
+      kind: 'applied';
+      rev: number;
+      completed: boolean;
+      /** A tick: it did the deployment phase's last required item. */
+      deployed?: boolean;
+      /** A tick: it did its phase's last required item. */
+      phaseDone?: boolean;
+      /** An untick: its phase was done and is open again. */
+      phaseReopened?: boolean;
+      /** A check-in answer or an issue resolution: it closed the monitoring window. */
+      monitoringClosed?: boolean;
+      /** An "issue found" answer: the new issue's id. */
+      issueId?: number;
+      /** An issue resolution: the follow-up check-in it planned. */
+      followUpCheckin?: number;
+      /** Owner assignments: how many items changed hands. */
+      changed?: number;
+    }
   | { kind: 'unchanged' }
   | { kind: 'replayed' }
   | { kind: 'not_found' }
@@ -34,7 +66,14 @@ export type ChangeResult =
   | { kind: 'locked'; blockingPhaseIndex: number }
   | { kind: 'unknown_item' }
   | { kind: 'not_locked' }
-  | { kind: 'unknown_phase' };
+  | { kind: 'unknown_phase' }
+  | { kind: 'unknown_checkin' }
+  | { kind: 'checkin_answered'; answer: CheckInAnswerKind; by: string }
+  | { kind: 'monitoring_closed' }
+  | { kind: 'unknown_issue' }
+  | { kind: 'issue_resolved'; by: string };
+
+type AppliedExtras = Omit<Extract<ChangeResult, { kind: 'applied' }>, 'kind' | 'rev' | 'completed'>;
 
 export interface MessageRef {
   ts: string;
@@ -48,12 +87,22 @@ export interface ReleaseMessages {
   permalink: string | undefined;
 }
 
-/** Maps a script's reply code to a result; one table for every script. */
-function toChangeResult(reply: unknown): ChangeResult {
-  const [code, first, second] = reply as [number, string | number | undefined, number | undefined];
+/** Maps a script's reply code to a result; one table for every script. `extras` reads what follows {1, rev, completed}. */
+function toChangeResult(reply: unknown, extras?: (rest: number[]) => AppliedExtras): ChangeResult {
+  const [code, first, second, ...rest] = reply as [
+    number,
+    string | number | undefined,
+    string | number | undefined,
+    ...number[],
+  ];
   switch (code) {
     case 1:
-      return { kind: 'applied', rev: Number(first), completed: second === 1 };
+      return {
+        kind: 'applied',
+        rev: Number(first),
+        completed: second === 1,
+        ...extras?.(rest.map(Number)),
+      };
     case 0:
       return { kind: 'unchanged' };
     case -1:
@@ -70,6 +119,16 @@ function toChangeResult(reply: unknown): ChangeResult {
       return { kind: 'not_locked' };
     case -7:
       return { kind: 'unknown_phase' };
+    case -8:
+      return { kind: 'unknown_checkin' };
+    case -9:
+      return { kind: 'checkin_answered', answer: first as CheckInAnswerKind, by: String(second) };
+    case -10:
+      return { kind: 'monitoring_closed' };
+    case -11:
+      return { kind: 'unknown_issue' };
+    case -12:
+      return { kind: 'issue_resolved', by: String(first) };
     default:
       throw new Error(`unexpected script reply ${JSON.stringify(reply)}`);
   }
@@ -77,12 +136,39 @@ function toChangeResult(reply: unknown): ChangeResult {
 
 function parseRelease(meta: Record<string, string>, items: Record<string, string>): Release {
   const overrides: GateOverride[] = [];
+  const owners: Record<string, string> = {};
+  const snoozes: Record<string, number> = {};
+  const checkins: CheckIn[] = [];
+  const issues: ReleaseIssue[] = [];
   for (const [field, value] of Object.entries(meta)) {
-    if (!field.startsWith('ovr:')) continue;
-    const parsed = JSON.parse(value) as { by: string; at: number; reason: string };
-    overrides.push({ phaseIndex: Number(field.slice(4)), ...parsed });
+    const colon = field.indexOf(':');
+    if (colon === -1) continue;
+    const name = field.slice(colon + 1);
+    switch (field.slice(0, colon)) {
+      case 'ovr': {
+        const parsed = JSON.parse(value) as { by: string; at: number; reason: string };
+        overrides.push({ phaseIndex: Number(name), ...parsed });
+        break;
+      }
+      case 'owner':
+        owners[name] = value;
+        break;
+      case 'snooze':
+        snoozes[name] = Number(value);
+        break;
+      case 'checkin':
+        checkins.push({ index: Number(name), ...(JSON.parse(value) as Omit<CheckIn, 'index'>) });
+        break;
+      case 'issue':
+        issues.push({ id: Number(name), ...(JSON.parse(value) as Omit<ReleaseIssue, 'id'>) });
+        break;
+      default:
+        break;
+    }
   }
   overrides.sort((a, b) => a.at - b.at);
+  checkins.sort((a, b) => a.index - b.index);
+  issues.sort((a, b) => a.id - b.id);
   const itemStates: Record<string, ItemState> = {};
   for (const [itemId, value] of Object.entries(items)) itemStates[itemId] = JSON.parse(value) as ItemState;
   const release: Release = {
@@ -97,8 +183,17 @@ function parseRelease(meta: Record<string, string>, items: Record<string, string
     status: meta.status as ReleaseStatus,
     items: itemStates,
     overrides,
+    owners,
+    snoozes,
+    checkins,
+    issues,
     rev: Number(meta.rev),
   };
+  if (meta.deployedAt) release.deployment = { at: Number(meta.deployedAt), by: meta.deployedBy ?? '' };
+  if (meta.monitoring === 'open' || meta.monitoring === 'closed') {
+    release.monitoring = { state: meta.monitoring };
+    if (meta.monitoringClosedAt) release.monitoring.closedAt = Number(meta.monitoringClosedAt);
+  }
   if (meta.windowAt && meta.windowZone) release.window = { at: Number(meta.windowAt), zone: meta.windowZone };
   if (meta.finishedAt) release.finishedAt = Number(meta.finishedAt);
   if (meta.finishedBy) release.finishedBy = meta.finishedBy;
@@ -129,8 +224,18 @@ function parseAuditEntry(id: string, flat: string[]): AuditEvent {
   if (fields.zone) event.windowZone = fields.zone;
   if (fields.recipient) event.recipient = fields.recipient;
   if (fields.window) event.windowAt = Number(fields.window);
+  if (fields.checkin !== undefined) event.checkinIndex = Number(fields.checkin);
+  if (fields.issue !== undefined) event.issueId = Number(fields.issue);
+  if (fields.severity) event.severity = fields.severity;
+  if (fields.checkins !== undefined) event.checkins = Number(fields.checkins);
   if (type === 'rescheduled') event.windowAt = Number(fields.to);
   return event;
+}
+
+function deploymentFields(template: Template, checkinPlanMs: number[]): Record<string, string> {
+  const deployPhase = deploymentPhaseIndex(template);
+  if (deployPhase === undefined) return {};
+  return { deployPhase: String(deployPhase), checkinPlan: JSON.stringify(checkinPlanMs) };
 }
 
 export class ReleaseStore {
@@ -159,6 +264,7 @@ export class ReleaseStore {
       template: JSON.stringify(template),
       startedBy: input.userId,
       ...(input.window ? { windowAt: String(input.window.at), windowZone: input.window.zone } : {}),
+      ...deploymentFields(template, input.checkinPlanMs ?? []),
     };
     const reply = (await this.redis.createRelease(
       this.keys.releaseMeta(teamId, releaseId),
@@ -204,6 +310,11 @@ export class ReleaseStore {
         input.userId,
         APPLIED_REQUEST_TTL_SEC,
       ),
+      ([deployed, phaseDone, reopened]) => ({
+        deployed: deployed === 1,
+        phaseDone: phaseDone === 1,
+        phaseReopened: reopened === 1,
+      }),
     );
   }
 
@@ -249,12 +360,105 @@ export class ReleaseStore {
     ]);
   }
 
+  /** Answers a posted check-in: healthy, issue found (what and how severe) or roll back (why). */
+  async answerCheckin(input: {
+    teamId: string;
+    releaseId: string;
+    checkinIndex: number;
+    answer: CheckInAnswerKind;
+    userId: string;
+    /** The issue found, or the rollback's reason. */
+    note?: string;
+    severity?: IssueSeverity;
+    requestId: string;
+  }): Promise<ChangeResult> {
+    return this.runReleaseChange(
+      'answerCheckin',
+      input,
+      `checkin:${input.requestId}`,
+      [input.checkinIndex, input.answer, input.userId],
+      [input.note ?? '', input.severity ?? ''],
+      ([closed, issueId]) => ({
+        monitoringClosed: closed === 1,
+        ...(issueId ? { issueId } : {}),
+      }),
+    );
+  }
+
+  async resolveIssue(input: {
+    teamId: string;
+    releaseId: string;
+    issueId: number;
+    userId: string;
+    resolution: string;
+    requestId: string;
+  }): Promise<ChangeResult> {
+    return this.runReleaseChange(
+      'resolveIssue',
+      input,
+      `resolve:${input.requestId}`,
+      [input.issueId, input.userId, input.resolution],
+      [],
+      ([closed, followUp]) => ({
+        monitoringClosed: closed === 1,
+        ...(followUp !== undefined && followUp >= 0 ? { followUpCheckin: followUp } : {}),
+      }),
+    );
+  }
+
+  /** Sets (or, with an empty owner, clears) the owners of items; one audit event per change. */
+  async assignOwners(input: {
+    teamId: string;
+    releaseId: string;
+    userId: string;
+    owners: { itemId: string; ownerId: string | undefined }[];
+    requestId: string;
+  }): Promise<ChangeResult> {
+    const { teamId, releaseId } = input;
+    return toChangeResult(
+      await this.redis.assignOwners(
+        this.keys.releaseMeta(teamId, releaseId),
+        this.keys.releaseIndex(teamId, releaseId),
+        this.keys.releaseAudit(teamId, releaseId),
+        this.keys.appliedRequest(teamId, `assign:${input.requestId}`),
+        input.userId,
+        APPLIED_REQUEST_TTL_SEC,
+        JSON.stringify(input.owners.map(({ itemId, ownerId }) => [itemId, ownerId ?? ''])),
+      ),
+      ([changed]) => ({ changed }),
+    );
+  }
+
+  async snoozeReminders(input: {
+    teamId: string;
+    releaseId: string;
+    phaseIndex: number;
+    userId: string;
+    until: number;
+    requestId: string;
+  }): Promise<ChangeResult> {
+    const { teamId, releaseId } = input;
+    return toChangeResult(
+      await this.redis.snoozeReminder(
+        this.keys.releaseMeta(teamId, releaseId),
+        this.keys.releaseAudit(teamId, releaseId),
+        this.keys.appliedRequest(teamId, `snooze:${input.requestId}`),
+        input.phaseIndex,
+        input.userId,
+        input.until,
+        APPLIED_REQUEST_TTL_SEC,
+      ),
+    );
+  }
+
   /** Runs a script that takes a release's meta, audit, the active index and an applied-request marker. */
   private async runReleaseChange(
-    script: 'overrideGate' | 'cancelRelease' | 'rescheduleRelease',
+    script: 'overrideGate' | 'cancelRelease' | 'rescheduleRelease' | 'answerCheckin' | 'resolveIssue',
     { teamId, releaseId }: { teamId: string; releaseId: string },
     appliedRequestId: string,
     args: (string | number)[],
+    argsAfterTtl: (string | number)[] = [],
+    extras?: (rest: number[]) => AppliedExtras,
   ): Promise<ChangeResult> {
     return toChangeResult(
       await this.redis[script](
@@ -264,7 +468,9 @@ export class ReleaseStore {
         this.keys.appliedRequest(teamId, appliedRequestId),
         ...args,
         APPLIED_REQUEST_TTL_SEC,
+        ...argsAfterTtl,
       ),
+      extras,
     );
   }
 
@@ -362,53 +568,87 @@ export class ReleaseStore {
     await this.redis.hincrby(this.keys.releaseMessages(teamId, releaseId), `nonce:${phaseIndex}`, 1);
   }
 
-  /**
-   * Claims a one-time action (a reminder post) for whoever asks first, across instances and retries.
-   * Resolves false when it was claimed already.
-   */
-  async claimOnce(teamId: string, actionId: string, ttlSec = 7 * 24 * 3600): Promise<boolean> {
-    return (
-      (await this.redis.set(this.keys.appliedRequest(teamId, actionId), '1', 'EX', ttlSec, 'NX')) === 'OK'
-    );
+  // ---- deliveries: messages posted exactly once --------------------------------------------
+
+  /** The ts recorded for a delivery, if it is done. */
+  async deliveryDone(teamId: string, deliveryKey: string): Promise<string | undefined> {
+    return (await this.redis.get(this.keys.deliveryDone(teamId, deliveryKey))) ?? undefined;
   }
 
-  /** Gives a claim back when the action failed, so that a retry can do it. */
-  async releaseClaim(teamId: string, actionId: string): Promise<void> {
-    await this.redis.del(this.keys.appliedRequest(teamId, actionId));
-  }
-
-  /** Appends an event that changes no release state (a reminder sent) to the audit trail. */
-  async appendAudit(
+  /** Takes the right to post a delivery for `leaseMs`; while another instance holds it, says how long it still does. */
+  async takeDeliveryLease(
     teamId: string,
-    releaseId: string,
-    event: {
-      type: 'reminder_sent';
-      user: string;
-      from: string;
-      to: string;
-      phase: number;
-      recipient: string;
-    },
-  ): Promise<void> {
-    const { type, user, from, to, phase, recipient } = event;
-    await this.redis.xadd(
-      this.keys.releaseAudit(teamId, releaseId),
-      '*',
-      'type',
-      type,
-      'user',
-      user,
-      'at',
-      Date.now(),
-      'from',
-      from,
-      'to',
-      to,
-      'phase',
-      phase,
-      'recipient',
-      recipient,
+    deliveryKey: string,
+    holder: string,
+    leaseMs: number,
+  ): Promise<{ taken: true } | { taken: false; retryInMs: number }> {
+    const key = this.keys.deliveryLease(teamId, deliveryKey);
+    const [[, taken], [, ttl]] = (await this.redis
+      .multi()
+      .set(key, holder, 'PX', leaseMs, 'NX')
+      .pttl(key)
+      .exec()) as [[null, string | null], [null, number]];
+    return taken === 'OK' ? { taken: true } : { taken: false, retryInMs: Math.max(ttl, 100) };
+  }
+
+  async dropDeliveryLease(teamId: string, deliveryKey: string, holder: string): Promise<void> {
+    await this.redis.dropLease(this.keys.deliveryLease(teamId, deliveryKey), holder);
+  }
+
+  /**
+   * Notes that an attempt to post begins now, unless one began before; resolves with the earlier
+   * attempt's start (ms), which means the message may be in Slack already.
+   */
+  async noteDeliveryAttempt(teamId: string, deliveryKey: string, now: number): Promise<number | undefined> {
+    const key = this.keys.deliveryAttempt(teamId, deliveryKey);
+    const [[, set], [, earlier]] = (await this.redis
+      .multi()
+      .set(key, String(now), 'EX', DELIVERY_TTL_SEC, 'NX')
+      .get(key)
+      .exec()) as [[null, string | null], [null, string]];
+    return set === 'OK' ? undefined : Number(earlier);
+  }
+
+  /**
+   * Records a posted message once, together with what it means for the release (merged into a JSON
+   * field of a hash) and its audit events. Resolves with the ts recorded first.
+   */
+  async commitDelivery(input: {
+    teamId: string;
+    releaseId: string;
+    deliveryKey: string;
+    ts: string;
+    record?: { hash: 'meta' | 'messages'; field: string; patch: Record<string, unknown> };
+    audit?: Record<string, string | number>[];
+  }): Promise<string> {
+    const { teamId, releaseId, record } = input;
+    const hashKey =
+      record?.hash === 'messages'
+        ? this.keys.releaseMessages(teamId, releaseId)
+        : this.keys.releaseMeta(teamId, releaseId);
+    const events = (input.audit ?? []).map((event) =>
+      Object.entries(event).flatMap(([name, value]) => [name, String(value)]),
     );
+    return String(
+      await this.redis.commitDelivery(
+        this.keys.deliveryDone(teamId, input.deliveryKey),
+        this.keys.releaseAudit(teamId, releaseId),
+        hashKey,
+        input.ts,
+        DELIVERY_TTL_SEC,
+        record?.field ?? '',
+        JSON.stringify(record?.patch ?? {}),
+        JSON.stringify(events),
+      ),
+    );
+  }
+
+  async getDirectMessageChannel(teamId: string, userId: string): Promise<string | undefined> {
+    return (await this.redis.hget(this.keys.directMessageChannels(teamId), userId)) ?? undefined;
+  }
+
+  async saveDirectMessageChannel(teamId: string, userId: string, channelId: string): Promise<void> {
+    await this.redis.hset(this.keys.directMessageChannels(teamId), userId, channelId);
   }
 
   async trackJob(teamId: string, releaseId: string, jobId: string): Promise<void> {
@@ -419,11 +659,16 @@ export class ReleaseStore {
     await this.redis.srem(this.keys.releaseJobs(teamId, releaseId), jobId);
   }
 
-  /** Takes the release's tracked job ids, leaving the set empty. */
-  async takeTrackedJobs(teamId: string, releaseId: string): Promise<string[]> {
+  /** Takes the release's tracked job ids that match, leaving the others tracked. */
+  async takeTrackedJobs(
+    teamId: string,
+    releaseId: string,
+    matches: (jobId: string) => boolean = () => true,
+  ): Promise<string[]> {
     const key = this.keys.releaseJobs(teamId, releaseId);
-    const [[, ids]] = (await this.redis.multi().smembers(key).del(key).exec()) as [[null, string[]], unknown];
-    return ids;
+    const taken = (await this.redis.smembers(key)).filter(matches);
+    if (taken.length > 0) await this.redis.srem(key, ...taken);
+    return taken;
   }
 
   /** Reserves a slot on a shared pacer; resolves with the wait in ms before the call may go. */

@@ -20,6 +20,12 @@ const SCRIPT_FILES = {
   cancelRelease: 'cancel-release-4',
   rescheduleRelease: 'reschedule-release-4',
   reserveSlot: 'reserve-slot-1',
+  answerCheckin: 'answer-checkin-4',
+  resolveIssue: 'resolve-issue-4',
+  assignOwners: 'assign-owners-4',
+  snoozeReminder: 'snooze-reminder-3',
+  commitDelivery: 'commit-delivery-3',
+  dropLease: 'drop-lease-1',
 } as const;
 
 type ScriptName = keyof typeof SCRIPT_FILES;

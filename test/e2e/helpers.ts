@@ -3,11 +3,13 @@ import { expect } from 'vitest';
 import { loadTemplates } from '../../src/config/checklists.js';
 import type { Template } from '../../src/domain/template.js';
 import {
+  blockTexts,
   type TestApp as FullTestApp,
   findHeader,
   findPhaseMessage,
   viewItem,
 } from '../support/app-harness.js';
+import { clickButton } from '../support/slack-requests.js';
 import type { StoredMessage } from '../support/slack-stand-in.js';
 
 /** What these helpers need of an app: the Slack side of the conversation. In-process or spawned. */
@@ -93,4 +95,26 @@ export async function waitForReply(app: TestApp, responseTag: string, pattern: R
     5000,
     `a reply matching ${pattern}`,
   );
+}
+
+/**
+ * Answers each post-deploy check-in of the release "Healthy" as it is posted, until the header says
+ * the release is completed. The app should run with a short CHECKIN_SCHEDULE.
+ */
+export async function answerCheckinsHealthy(app: TestApp, header: StoredMessage, user = 'U0ALICE') {
+  const answered = new Set<string>();
+  const deadline = Date.now() + 10_000;
+  while (!blockTexts(current(app, header)).some((text) => text.includes('✅ Completed'))) {
+    if (Date.now() > deadline)
+      throw new Error(`release not completed after its check-ins\n${app.standIn.describeCalls()}`);
+    for (const message of app.standIn.messages(header.channel)) {
+      if (message.thread_ts !== header.ts || answered.has(message.ts)) continue;
+      const actionId = JSON.stringify(message.blocks).match(/"action_id":"(checkin\.healthy\|[^"]+)"/)?.[1];
+      if (!actionId) continue;
+      answered.add(message.ts);
+      const response = await app.interact(clickButton(message as never, { actionId }, { user }));
+      expect(response.status).toBe(200);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
 }

@@ -1,11 +1,19 @@
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ReleaseStore } from '../../src/store/release-store.js';
-import { blockTexts, headerText, viewItem } from '../support/app-harness.js';
+import { headerText, viewItem } from '../support/app-harness.js';
 import { ProcessCluster } from '../support/process-harness.js';
 import { TEST_REDIS_URL } from '../support/redis.js';
 import { SlackStandIn } from '../support/slack-stand-in.js';
-import { current, requiredItemIds, template, tickAll, waitForHeader, waitForPhase } from './helpers.js';
+import {
+  answerCheckinsHealthy,
+  current,
+  requiredItemIds,
+  template,
+  tickAll,
+  waitForHeader,
+  waitForPhase,
+} from './helpers.js';
 
 // Several shipcheck processes on one Redis, and SIGTERM in the middle of work.
 
@@ -22,9 +30,13 @@ describe('scaling out', () => {
   it('runs a release end to end with one web and two worker processes, posting every message once', async () => {
     standIn = await SlackStandIn.start();
     cluster = new ProcessCluster(standIn);
-    const web = await cluster.start({ SHIPCHECK_ROLE: 'web' });
+    const quick = { CHECKIN_SCHEDULE: '1s' };
+    const web = await cluster.start({ SHIPCHECK_ROLE: 'web', ...quick });
     // One worker gets its role from the environment, the other from its command line, as on Fly.io.
-    const workers = [await cluster.start({ SHIPCHECK_ROLE: 'worker' }), await cluster.start({}, ['worker'])];
+    const workers = [
+      await cluster.start({ SHIPCHECK_ROLE: 'worker', ...quick }),
+      await cluster.start(quick, ['worker']),
+    ];
 
     await cluster.command('start v1.0 staging minimal');
     const header = await waitForHeader(cluster, 'v1.0 → staging');
@@ -32,16 +44,13 @@ describe('scaling out', () => {
       const message = await waitForPhase(cluster, header, phase.name);
       await tickAll(cluster, message, requiredItemIds('minimal', phaseIndex));
     }
-    await standIn.waitFor(
-      () => blockTexts(current(cluster!, header)).some((text) => text.includes('✅ Completed')),
-      10_000,
-      'release completed',
-    );
+    await answerCheckinsHealthy(cluster, header);
 
     const headers = standIn.messages().filter((message) => headerText(message).includes('v1.0 → staging'));
     expect(headers).toHaveLength(1);
     const threadMessages = standIn.messages().filter((message) => message.thread_ts === header.ts);
-    expect(threadMessages.map(headerText)).toEqual(
+    expect(threadMessages.filter((message) => message.text.startsWith('Check-in 1:'))).toHaveLength(1);
+    expect(threadMessages.map(headerText).filter(Boolean)).toEqual(
       template('minimal').phases.map((phase, index) => `${index + 1}/4 · ${phase.name}`),
     );
     // Only workers talk to Slack's Web API for posts; the web process answers requests.

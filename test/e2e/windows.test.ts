@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { blockTexts, startTestApp, type TestApp } from '../support/app-harness.js';
 import {
+  answerCheckinsHealthy,
   current,
   requiredItemIds,
   template,
@@ -15,7 +16,7 @@ import {
 const DAY_MS = 24 * 3600 * 1000;
 let app: TestApp;
 beforeAll(async () => {
-  app = await startTestApp();
+  app = await startTestApp({ env: { CHECKIN_SCHEDULE: '1s' } });
   app.standIn.setUser('U0BERLIN', { tz: 'Europe/Berlin' });
   app.standIn.setUser('U0NEWYORK', { tz: 'America/New_York' });
 });
@@ -93,6 +94,7 @@ describe('/deploy reschedule', () => {
     for (const [phaseIndex, phase] of template('minimal').phases.entries()) {
       await tickAll(app, await waitForPhase(app, header, phase.name), requiredItemIds('minimal', phaseIndex));
     }
+    await answerCheckinsHealthy(app, header);
     const late = await app.command('reschedule v2.1 at 2030-03-01 10:00');
     expect(await waitForReply(app, late.responseTag, /is completed/)).toContain('nothing was changed');
   });

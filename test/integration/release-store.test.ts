@@ -147,7 +147,14 @@ describe('ticking items', () => {
     freshStore();
     const { releaseId } = await start();
     const result = await setItem(releaseId, 'p1', true);
-    expect(result).toEqual({ kind: 'applied', rev: 2, completed: false });
+    expect(result).toEqual({
+      kind: 'applied',
+      rev: 2,
+      completed: false,
+      deployed: false,
+      phaseDone: false,
+      phaseReopened: false,
+    });
     const release = (await store.getRelease(TEAM, releaseId))!;
     expect(release.items.p1).toMatchObject({ done: true, by: 'U0BOB' });
     const audit = await store.readAudit(TEAM, releaseId);

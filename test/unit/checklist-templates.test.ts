@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ChecklistError, loadTemplates, parseTemplate } from '../../src/config/checklists.js';
-import type { Template } from '../../src/domain/template.js';
+import { checkinPlan, type Template } from '../../src/domain/template.js';
 
 const STANDARD_PHASES = [
   ['planning', 'T-7d'],
@@ -112,6 +112,20 @@ describe('shipped checklist templates', () => {
     expect(hotfix.phases.find((phase) => phase.id === 'verify')?.due).toBe('T+15m');
   });
 
+  it('marks one deployment phase in every template, which check-ins count from', () => {
+    const deployment = (id: string) =>
+      getTemplate(templates, id)
+        .phases.filter((phase) => phase.deployment)
+        .map((phase) => phase.id);
+    expect(deployment('standard')).toEqual(['execution']);
+    expect(deployment('hotfix')).toEqual(['deploy']);
+    expect(deployment('minimal')).toEqual(['deploy']);
+    expect(checkinPlan(getTemplate(templates, 'hotfix'), [1, 2])).toEqual([2 * 3600_000, 24 * 3600_000]);
+    expect(checkinPlan(getTemplate(templates, 'standard'), [86_400_000, 172_800_000])).toEqual([
+      86_400_000, 172_800_000,
+    ]);
+  });
+
   it('ends the minimal template with the three sign-off roles', () => {
     const minimal = getTemplate(templates, 'minimal');
     const signOff = minimal.phases[minimal.phases.length - 1]!;
@@ -161,6 +175,30 @@ describe('parseTemplate on broken templates', () => {
       text: `${good}\n    items:\n      - id: a\n        text: A\n        owner: bob\n`,
       where: 'phases[0].items[0]',
       reason: /Unrecognized key: "owner"/,
+    },
+    {
+      name: 'two deployment phases',
+      text: `${good}\n    deployment: true\n    items:\n      - id: a\n        text: A\n  - id: two\n    name: Two\n    deployment: true\n    items:\n      - id: b\n        text: B\n`,
+      where: 'phases[1].deployment',
+      reason: /only one phase can be the deployment; "one" is already/,
+    },
+    {
+      name: 'a deployment phase without a required item',
+      text: `${good}\n    deployment: true\n    items:\n      - id: a\n        text: A\n        required: false\n`,
+      where: 'phases[0].items',
+      reason: /needs a required item/,
+    },
+    {
+      name: 'check-ins without a deployment phase',
+      text: `${good}\n    items:\n      - id: a\n        text: A\ncheckins: [24h]\n`,
+      where: 'checkins',
+      reason: /mark one phase with `deployment: true`/,
+    },
+    {
+      name: 'an unreadable check-in offset',
+      text: `${good}\n    deployment: true\n    items:\n      - id: a\n        text: A\ncheckins: [24h, soon]\n`,
+      where: 'checkins[1]',
+      reason: /check-in offset like 30s/,
     },
     {
       name: 'id not matching the file name',

@@ -38,6 +38,7 @@ describe('loadConfig defaults', () => {
       deployChannel: undefined,
       environments: ['production', 'staging', 'development'],
       reminders: { intervalMs: 4 * 3600 * 1000, quietHours: { start: '20:00', end: '08:00' } },
+      checkins: { scheduleMs: [24 * 3600 * 1000, 48 * 3600 * 1000], escalateAfterMs: 2 * 3600 * 1000 },
       checklistsDir: 'checklists',
       logLevel: 'info',
     };
@@ -82,6 +83,8 @@ describe('loadConfig defaults', () => {
       SHUTDOWN_TIMEOUT_MS: '10000',
       REMINDER_INTERVAL: '30m',
       QUIET_HOURS: '22:00-07:30',
+      CHECKIN_SCHEDULE: ' 48h, 30s,24h ',
+      CHECKIN_ESCALATE_AFTER: '90m',
     });
 
     expect(config).toEqual({
@@ -102,6 +105,7 @@ describe('loadConfig defaults', () => {
       deployChannel: 'C0123456789',
       environments: ['prod', 'staging'],
       reminders: { intervalMs: 30 * 60 * 1000, quietHours: { start: '22:00', end: '07:30' } },
+      checkins: { scheduleMs: [30_000, 24 * 3600 * 1000, 48 * 3600 * 1000], escalateAfterMs: 90 * 60 * 1000 },
       checklistsDir: '/etc/shipcheck',
       logLevel: 'debug',
     });
@@ -206,6 +210,9 @@ describe('loadConfig problems', () => {
     ['DEPLOY_ENVIRONMENTS', ' , '],
     ['LOG_LEVEL', 'loud'],
     ['DEPLOY_CHANNEL', 'deploys'],
+    ['CHECKIN_SCHEDULE', '24h,tomorrow'],
+    ['CHECKIN_SCHEDULE', '0s'],
+    ['CHECKIN_ESCALATE_AFTER', 'two hours'],
   ])('refuses %s=%j and names the variable', (name, value) => {
     const error = configError({ ...MINIMAL_HTTP_ENV, [name]: value });
 

@@ -95,6 +95,10 @@ export function makeRelease(overrides: Partial<Release> = {}): Release {
     status: 'active',
     items: {},
     overrides: [],
+    owners: {},
+    snoozes: {},
+    checkins: [],
+    issues: [],
     rev: 1,
     ...overrides,
   };

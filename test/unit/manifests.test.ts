@@ -12,6 +12,12 @@ const METHOD_SCOPES: Record<string, string[]> = {
   'chat.update': ['chat:write'],
   'chat.postEphemeral': ['chat:write'],
   'users.info': ['users:read'],
+  // Direct messages: open the conversation with a person, and read it back to find a post whose
+  // worker died before it could record it (exactly-once delivery).
+  'conversations.open': ['im:write'],
+  // Reading a channel's or thread's messages back for the same reason: public, private and direct.
+  'conversations.history': ['channels:history', 'groups:history', 'im:history'],
+  'conversations.replies': ['channels:history', 'groups:history', 'im:history'],
   // No scope: docs.slack.dev lists none for these.
   'chat.getPermalink': [],
   'views.open': [],
@@ -43,7 +49,7 @@ interface Manifest {
   features: {
     bot_user: { display_name: string };
     slash_commands: { command: string; url?: string; description: string }[];
-    app_home?: unknown;
+    app_home?: { home_tab_enabled?: boolean; messages_tab_enabled?: boolean };
   };
   oauth_config: { scopes: { bot: string[] } };
   settings: {
@@ -85,6 +91,8 @@ describe('Slack app manifests', () => {
     expect(manifest.features.bot_user.display_name).toBeTruthy();
     expect(manifest.features.slash_commands.map((command) => command.command)).toEqual(['/deploy']);
     expect(manifest.settings.interactivity.is_enabled).toBe(true);
+    // Reminders and escalations arrive as direct messages from the app, shown in its Messages tab.
+    expect(manifest.features.app_home?.messages_tab_enabled).toBe(true);
   });
 
   it('subscribes to exactly the events the code listens to', () => {

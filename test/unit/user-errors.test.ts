@@ -24,7 +24,17 @@ const EXAMPLES: { [Code in UserErrorCode]: Extract<UserError, { code: Code }> } 
   release_not_found: { code: 'release_not_found', version: HOSTILE_TEXT, env: 'staging' },
   release_ambiguous: { code: 'release_ambiguous', version: HOSTILE_TEXT, envs: ['production', 'staging'] },
   release_closed: { code: 'release_closed', version: HOSTILE_TEXT, env: 'staging', status: 'cancelled' },
+  release_deployed: {
+    code: 'release_deployed',
+    version: HOSTILE_TEXT,
+    env: 'production',
+    deployedAt: Date.UTC(2026, 10, 25, 14),
+  },
   item_unknown: { code: 'item_unknown' },
+  checkin_answered: { code: 'checkin_answered', answer: 'issue', by: 'U0BOB' },
+  checkin_closed: { code: 'checkin_closed' },
+  issue_resolved: { code: 'issue_resolved', by: 'U0BOB' },
+  text_length: { code: 'text_length', what: 'a reason', min: 5, max: 500 },
   phase_locked: {
     code: 'phase_locked',
     phaseName: HOSTILE_TEXT,
@@ -41,8 +51,8 @@ const EXAMPLES: { [Code in UserErrorCode]: Extract<UserError, { code: Code }> } 
 const CASES = Object.values(EXAMPLES) as UserError[];
 
 describe('describeUserError', () => {
-  it('has an example of all 17 codes', () => {
-    expect(new Set(CASES.map((error) => error.code)).size).toBe(17);
+  it('has an example of all 22 codes', () => {
+    expect(new Set(CASES.map((error) => error.code)).size).toBe(22);
   });
 
   it.each(CASES.map((error) => [error.code, error] as const))(

@@ -4,12 +4,14 @@ import { describe, expect, it } from 'vitest';
 import { loadTemplates } from '../../src/config/checklists.js';
 import type { AuditEvent, AuditEventType } from '../../src/domain/audit.js';
 import { MAX_REASON_LENGTH } from '../../src/domain/commands.js';
-import { findBlockingPhase, type Release } from '../../src/domain/release.js';
+import { findBlockingPhase, type Release, type ReleaseIssue } from '../../src/domain/release.js';
 import type { Template } from '../../src/domain/template.js';
 import {
   decodeGateOverrideMetadata,
   decodeItemActionId,
+  decodeReleaseAction,
   ITEM_DONE_OPTION_VALUE,
+  ReleaseRoute,
 } from '../../src/slack/ids.js';
 import {
   renderAudit,
@@ -39,6 +41,7 @@ import {
   makeBigTemplate,
   makeRelease,
   makeTemplate,
+  OVERRIDER,
   override,
   PHASE,
   STARTER,
@@ -109,6 +112,31 @@ function makeWidestTemplate(): Template {
   });
 }
 
+/** Deployed, in its monitoring window, with the given issues (id 1, 2, … in order). */
+function withIssues(release: Release, issues: Partial<ReleaseIssue>[]): Release {
+  return {
+    ...release,
+    deployment: { at: T0 + 120 * MINUTE, by: TICKER },
+    monitoring: { state: 'open' },
+    checkins: [
+      { index: 0, dueAt: T0 + 180 * MINUTE, postedAt: T0 + 180 * MINUTE },
+      { index: 1, dueAt: T0 + 240 * MINUTE },
+    ],
+    issues: issues.map((issue, index) => ({
+      id: index + 1,
+      foundBy: TICKER,
+      foundAt: T0 + (200 + index) * MINUTE,
+      what: 'Checkout is slow',
+      severity: 'major',
+      ...issue,
+    })),
+  };
+}
+
+function rollBack(release: Release, reason: string, at = T0 + 300 * MINUTE): Release {
+  return { ...release, status: 'rolled_back', finishedAt: at, finishedBy: OVERRIDER, cancelReason: reason };
+}
+
 const base = makeRelease({ template: standard, version: '2026.11.1', env: 'production' });
 const midway = tick(tickPhases(base, [0]), requiredIds(standard, 1, 5).concat(['scheduled-backups']));
 const LONGEST_HOSTILE_REASON = '<&>'.repeat(MAX_REASON_LENGTH).slice(0, MAX_REASON_LENGTH);
@@ -131,6 +159,33 @@ const RELEASES: Record<string, Release> = {
     tickPhases(makeRelease({ template: makeHostileTemplate() }), [0]),
     HOSTILE_TEXT,
   ),
+  'standard, deployed with hostile issues, open and resolved': withIssues(midway, [
+    { what: HOSTILE_TEXT },
+    {
+      what: LONGEST_HOSTILE_REASON,
+      severity: 'critical',
+      resolvedBy: STARTER,
+      resolvedAt: T0 + 230 * MINUTE,
+      resolution: HOSTILE_TEXT,
+    },
+    { what: LONGEST_HOSTILE_REASON, severity: 'minor' },
+  ]),
+  'standard, thirty issues with the longest hostile texts, every gate overridden': withIssues(
+    manyOverrides(base),
+    Array.from({ length: 30 }, (_unused, index) => ({
+      what: LONGEST_HOSTILE_REASON,
+      ...(index % 2 === 0 ? { resolvedBy: STARTER, resolvedAt: T0, resolution: LONGEST_HOSTILE_REASON } : {}),
+    })),
+  ),
+  'standard, rolled back with a hostile reason': rollBack(
+    withIssues(midway, [{ what: HOSTILE_TEXT }]),
+    HOSTILE_TEXT,
+  ),
+  'standard, rolled back with the longest hostile reason': rollBack(midway, LONGEST_HOSTILE_REASON),
+  'tiny, hostile texts, owners assigned': {
+    ...tickPhases(makeRelease({ template: makeHostileTemplate() }), [0]),
+    owners: { 'p0-a': TICKER, 'p2-a': OVERRIDER, 'p2-opt': 'not-a-user <!here>' },
+  },
   'big, fresh': makeRelease({ template: makeBigTemplate() }),
   'big, mid-way': tick(makeRelease({ template: makeBigTemplate() }), ['big-001', 'big-002', 'big-050']),
   'big, cancelled': cancel(makeRelease({ template: makeBigTemplate() }), HOSTILE_TEXT),
@@ -685,6 +740,245 @@ describe('renderHeader', () => {
     expect(json).toContain('⏭️ 1. Prepare');
     expect(json).toContain('✅ 4. Verify');
   });
+});
+
+describe('renderHeader after the deploy', () => {
+  const deployed = withIssues(tickPhases(makeRelease(), [0, 2]), []);
+  const fields = (release: Release) =>
+    ((renderHeader(release).blocks[1] as { fields: { text: string }[] }).fields ?? []).map(
+      (field) => field.text,
+    );
+  const fieldNamed = (release: Release, name: string) =>
+    fields(release).find((text) => text.startsWith(`*${name}*\n`));
+  const sectionTexts = (release: Release) =>
+    renderHeader(release).blocks.flatMap((block) => {
+      const text = (block as { text?: { type: string; text: string } }).text;
+      return block.type === 'section' && text ? [text.text] : [];
+    });
+  const actionButtons = (release: Release) =>
+    renderHeader(release)
+      .blocks.filter((block) => block.block_id === 'release-actions')
+      .flatMap((block) => (block as { elements: { action_id: string; text: { text: string } }[] }).elements);
+
+  it('shows when it was deployed and by whom', () => {
+    expect(fieldNamed(deployed, 'Deployed')).toBe(
+      `*Deployed*\n<!date^${(T0 + 120 * MINUTE) / 1000}^{date_short_pretty} {time}|2026-03-02 11:30 UTC> by <@${TICKER}>`,
+    );
+    expect(fieldNamed(makeRelease(), 'Deployed')).toBeUndefined();
+    expect(fieldNamed(makeRelease(), 'Monitoring')).toBeUndefined();
+  });
+
+  it('shows the check-in waiting for an answer, else the next one, else the window state', () => {
+    const waiting = deployed;
+    const answeredFirst: Release = {
+      ...deployed,
+      checkins: [
+        { ...deployed.checkins[0]!, answer: { kind: 'healthy', by: TICKER, at: T0 + 190 * MINUTE } },
+        deployed.checkins[1]!,
+      ],
+    };
+    const allAnswered: Release = {
+      ...answeredFirst,
+      checkins: answeredFirst.checkins.map((checkin) => ({
+        ...checkin,
+        postedAt: checkin.dueAt,
+        answer: { kind: 'healthy' as const, by: TICKER, at: checkin.dueAt },
+      })),
+    };
+    const closed: Release = { ...allAnswered, monitoring: { state: 'closed', closedAt: T0 + 300 * MINUTE } };
+
+    expect(fieldNamed(waiting, 'Monitoring')).toBe('*Monitoring*\nCheck-in 1 of 2 waiting for an answer');
+    expect(fieldNamed(answeredFirst, 'Monitoring')).toBe(
+      `*Monitoring*\nNext check-in <!date^${(T0 + 240 * MINUTE) / 1000}^{date_short_pretty} {time}|2026-03-02 13:30 UTC>`,
+    );
+    expect(fieldNamed(allAnswered, 'Monitoring')).toBe('*Monitoring*\nOpen');
+    expect(fieldNamed(closed, 'Monitoring')).toBe(
+      `*Monitoring*\nClosed <!date^${(T0 + 300 * MINUTE) / 1000}^{date_short_pretty} {time}|2026-03-02 14:30 UTC>`,
+    );
+  });
+
+  it('lists open and resolved issues, escaped, with a resolve button for each open one', () => {
+    // Verify is still locked behind Deploy, so the override button stays.
+    const release = withIssues(tickPhases(makeRelease(), [0]), [
+      { what: HOSTILE_TEXT, severity: 'critical' },
+      { resolvedBy: STARTER, resolvedAt: T0 + 230 * MINUTE, resolution: 'Cache <@U1> warmed' },
+      { what: 'Logo blurry', severity: 'minor' },
+    ]);
+    const issues = sectionTexts(release).find((text) => text.startsWith('*Issues*'));
+
+    expect(issues?.split('\n')).toEqual([
+      '*Issues*',
+      `🚨 #1 (critical) found by <@${TICKER}> <!date^${(T0 + 200 * MINUTE) / 1000}^{date_short_pretty} {time}|2026-03-02 12:50 UTC>: _&lt;!channel&gt; &lt;@U1&gt; &lt;https://evil|x&gt; &amp; more_`,
+      `✅ #2 (major) resolved by <@${STARTER}> <!date^${(T0 + 230 * MINUTE) / 1000}^{date_short_pretty} {time}|2026-03-02 13:20 UTC>: _Cache &lt;@U1&gt; warmed_`,
+      `🚨 #3 (minor) found by <@${TICKER}> <!date^${(T0 + 202 * MINUTE) / 1000}^{date_short_pretty} {time}|2026-03-02 12:52 UTC>: _Logo blurry_`,
+    ]);
+    const buttons = actionButtons(release);
+    expect(buttons.map((button) => button.text.text)).toEqual([
+      'Override a gate…',
+      'Resolve #1…',
+      'Resolve #3…',
+    ]);
+    expect(
+      buttons.slice(1).map((button) => decodeReleaseAction(ReleaseRoute.resolveIssue, button.action_id)),
+    ).toEqual([
+      { releaseId: 'r42', index: 1 },
+      { releaseId: 'r42', index: 3 },
+    ]);
+    expect(blockKitViolations(renderHeader(release))).toEqual([]);
+  });
+
+  it('creates the actions block for resolve buttons alone when no gate is locked', () => {
+    const release = withIssues(tickEverything(makeRelease()), [{}]);
+
+    expect(actionButtons(release).map((button) => button.text.text)).toEqual(['Resolve #1…']);
+  });
+
+  it('keeps the actions block to five buttons and the issues to five sections', () => {
+    const release =
+      RELEASES['standard, thirty issues with the longest hostile texts, every gate overridden']!;
+    const header = renderHeader(release);
+    const issueSections = sectionTexts(release).filter((text) => /^(\*Issues\*|🚨|✅)/.test(text));
+    const buttons = actionButtons(release).map((button) => button.text.text);
+
+    expect(buttons).toEqual(['Resolve #2…', 'Resolve #4…', 'Resolve #6…', 'Resolve #8…', 'Resolve #10…']);
+    expect(issueSections).toHaveLength(5);
+    expect(issueSections.at(-1)).toMatch(/\n…and \d+ more; `\/deploy audit` shows them all$/);
+    expect(blockKitViolations(header)).toEqual([]);
+  });
+
+  it('offers no resolve button once the release is closed', () => {
+    const release = rollBack(withIssues(tickPhases(makeRelease(), [0, 2]), [{}]), 'bad');
+
+    expect(actionButtons(release)).toEqual([]);
+    expect(sectionTexts(release).some((text) => text.includes('🚨 #1 (major)'))).toBe(true);
+  });
+});
+
+describe('renderHeader of a rolled-back release', () => {
+  const release = rollBack(tickPhases(override(makeRelease(), PHASE.deploy), [2]), HOSTILE_TEXT);
+  const header = renderHeader(release);
+  const json = JSON.stringify(header);
+
+  it('says who rolled it back, when and why, escaped', () => {
+    expect(json).toContain(
+      `↩️ Rolled back by <@${OVERRIDER}> <!date^${(T0 + 300 * MINUTE) / 1000}^{date_short_pretty} {time}|2026-03-02 14:30 UTC>\\n_&lt;!channel&gt; &lt;@U1&gt; &lt;https://evil|x&gt; &amp; more_`,
+    );
+    for (const markup of HOSTILE_MARKUP) expect(json).not.toContain(markup);
+  });
+
+  it('keeps only the start of a long reason', () => {
+    const long = renderHeader(rollBack(makeRelease(), 'x'.repeat(1000)));
+
+    expect(JSON.stringify(long)).toContain(`_${'x'.repeat(299)}…_`);
+    expect(blockKitViolations(long)).toEqual([]);
+  });
+
+  it('marks the phases left undone like a cancelled release, and has no buttons', () => {
+    expect(json).toContain('⬜ 1. Prepare');
+    expect(json).toContain('✅ 3. Deploy');
+    expect(json).not.toContain('"type":"actions"');
+    expect(json).toContain('This release is closed');
+  });
+
+  it('says "rolled back" in the fallback text and the read-only phase messages', () => {
+    expect(header.text).toBe('Release v2.3.0 → staging: rolled back, 1/4 phases done');
+    expect(JSON.stringify(renderPhaseParts(release, PHASE.deploy))).toContain(
+      'Release rolled back; read-only',
+    );
+  });
+});
+
+describe('owners in the phase messages', () => {
+  const release = tickPhases(makeRelease({ owners: { 'p2-a': OVERRIDER, 'p0-a': TICKER } }), [0]);
+  const itemText = (subject: Release, phaseIndex: number, itemId: string) =>
+    (itemBlock(renderPhaseParts(subject, phaseIndex)[0]!, itemId) as { text: { text: string } }).text.text;
+
+  it("adds the owner to an item's tags", () => {
+    expect(itemText(release, PHASE.deploy, 'p2-a')).toBe(`Item p2-a  owner <@${OVERRIDER}>`);
+    expect(itemText(release, PHASE.prepare, 'p0-a').split('\n')[0]).toBe(
+      `Item p0-a  _ops_ · owner <@${TICKER}>`,
+    );
+    expect(itemText(release, PHASE.deploy, 'p2-b')).toBe('Item p2-b');
+  });
+
+  it('escapes an owner that is not a user id', () => {
+    const odd = { ...release, owners: { 'p2-a': '<!channel>' } };
+
+    expect(itemText(odd, PHASE.deploy, 'p2-a')).toBe('Item p2-a  owner &lt;!channel&gt;');
+  });
+});
+
+describe('the "Assign owners…" button', () => {
+  const assignButtons = (parts: RenderedMessage[]) =>
+    parts.map((part) =>
+      part.blocks.filter((block) => block.type === 'actions' && block.block_id?.startsWith('phase-actions:')),
+    );
+
+  it('ends the last part of each phase of an active release, locked or not', () => {
+    for (const phaseIndex of [PHASE.prepare, PHASE.verify]) {
+      const [blocks] = assignButtons(renderPhaseParts(makeRelease(), phaseIndex));
+      expect(blocks).toEqual([
+        {
+          type: 'actions',
+          block_id: `phase-actions:${phaseIndex}`,
+          elements: [
+            {
+              type: 'button',
+              action_id: `owners.open|r42|${phaseIndex}`,
+              text: { type: 'plain_text', text: 'Assign owners…' },
+            },
+          ],
+        },
+      ]);
+      const part = renderPhaseParts(makeRelease(), phaseIndex)[0]!;
+      expect(part.blocks.at(-1)?.block_id).toBe(`phase-actions:${phaseIndex}`);
+      const action = (blocks![0] as { elements: { action_id: string }[] }).elements[0]!.action_id;
+      expect(decodeReleaseAction(ReleaseRoute.assignOwners, action)).toEqual({
+        releaseId: 'r42',
+        index: phaseIndex,
+      });
+    }
+  });
+
+  it('is only on the last part of a split phase', () => {
+    const found = assignButtons(renderPhaseParts(makeRelease({ template: makeBigTemplate() }), 0));
+
+    expect(found.length).toBeGreaterThan(1);
+    expect(found.map((blocks) => blocks.length)).toEqual([...found.slice(1).map(() => 0), 1]);
+  });
+
+  it.each([
+    ['cancelled', cancel(makeRelease(), 'no')],
+    ['completed', complete(tickEverything(makeRelease()))],
+    ['rolled back', rollBack(makeRelease(), 'no')],
+  ])('is gone once the release is %s', (_name, release) => {
+    for (const phaseIndex of release.template.phases.keys()) {
+      expect(assignButtons(renderPhaseParts(release, phaseIndex)).flat()).toEqual([]);
+    }
+  });
+
+  it.each([
+    [46, 1],
+    [47, 2],
+  ])(
+    'fits with a phase of %i items without groups in %i message(s) of at most 50 blocks',
+    (count, partCount) => {
+      const template = makeTemplate({
+        phases: [
+          {
+            id: 'flat',
+            name: 'Flat',
+            items: Array.from({ length: count }, (_unused, index) => item(`f-${index}`)),
+          },
+        ],
+      });
+      const parts = renderPhaseParts(makeRelease({ template }), 0);
+
+      expect(parts).toHaveLength(partCount);
+      expect(parts[0]!.blocks.length).toBe(count === 46 ? 50 : 49);
+      for (const part of parts) expect(blockKitViolations(part)).toEqual([]);
+    },
+  );
 });
 
 describe('command replies', () => {

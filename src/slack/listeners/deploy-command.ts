@@ -2,6 +2,7 @@ import type { App, RespondFn, SlashCommand } from '@slack/bolt';
 import { type DeployCommand, parseDeployCommand } from '../../domain/commands.js';
 import { fail, ok, type Result, type UserError } from '../../domain/errors.js';
 import type { DeployWindow, Release } from '../../domain/release.js';
+import { checkinPlan } from '../../domain/template.js';
 import { parseWindow } from '../../domain/time.js';
 import type { SlackDeps } from '../deps.js';
 import { runGuarded } from '../guard.js';
@@ -77,6 +78,7 @@ async function handleCommand(
         version: parsed.version,
         env,
         template,
+        checkinPlanMs: checkinPlan(template, deps.config.checkins.scheduleMs),
         userId: command.user_id,
         ...(window ? { window } : {}),
         requestId: command.trigger_id,
@@ -171,6 +173,15 @@ async function handleCommand(
       const found = await findActiveRelease(deps, teamId, parsed.version, parsed.env);
       if (!found.ok) return void (await refuse(found.error));
       const release = found.value;
+      if (release.deployment) {
+        const { version, env } = release;
+        return void (await refuse({
+          code: 'release_deployed',
+          version,
+          env,
+          deployedAt: release.deployment.at,
+        }));
+      }
       const window = await readWindow(deps, parsed.windowText, command.user_id);
       if (!window.ok) return void (await refuse(window.error));
       const result = await deps.store.rescheduleRelease({
@@ -184,7 +195,7 @@ async function handleCommand(
       await deps.syncQueue.requestSync({ teamId, releaseId: release.id });
       if (result.kind === 'applied') {
         // The old series goes; a new one is planned from the new window.
-        await deps.scheduler.cancelRelease(teamId, release.id);
+        await deps.scheduler.cancelReminders(teamId, release.id);
         const moved = await deps.store.getRelease(teamId, release.id);
         if (moved) await deps.scheduler.scheduleRelease(moved);
       }
@@ -241,7 +252,7 @@ async function readWindow(deps: SlackDeps, text: string, userId: string): Promis
 }
 
 /** The refusal for a change that reached a release after it finished (a race with another change). */
-function closedError(release: Release, status: 'completed' | 'cancelled'): UserError {
+function closedError(release: Release, status: Exclude<Release['status'], 'active'>): UserError {
   return { code: 'release_closed', version: release.version, env: release.env, status };
 }
 

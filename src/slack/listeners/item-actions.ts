@@ -1,6 +1,8 @@
 import type { App, BlockAction, CheckboxesAction } from '@slack/bolt';
 import { z } from 'zod';
 import type { UserError } from '../../domain/errors.js';
+import { findItem } from '../../domain/template.js';
+import type { ChangeResult } from '../../store/release-store.js';
 import type { SlackDeps } from '../deps.js';
 import { runGuarded } from '../guard.js';
 import { decodeItemActionId, ITEM_ACTION_PATTERN } from '../ids.js';
@@ -20,6 +22,65 @@ const ItemClick = z.object({
     selected_options: z.array(z.object({ value: z.string() })).max(10),
   }),
 });
+
+/** The answer to a click the store refused: the release is closed, or the item's phase is locked. */
+export async function describeRefusedClick(
+  deps: SlackDeps,
+  teamId: string,
+  releaseId: string,
+  itemId: string,
+  result: ChangeResult,
+): Promise<string> {
+  const release = await deps.store.getRelease(teamId, releaseId);
+  const location = release ? findItem(release.template, itemId) : undefined;
+  if (!release || !location) return describeUserError({ code: 'item_unknown' });
+  let error: UserError = { code: 'item_unknown' };
+  if (result.kind === 'closed') {
+    error = { code: 'release_closed', version: release.version, env: release.env, status: result.status };
+  } else if (result.kind === 'locked') {
+    const blocking = release.template.phases[result.blockingPhaseIndex]!;
+    error = {
+      code: 'phase_locked',
+      phaseName: release.template.phases[location.phaseIndex]?.name ?? '',
+      blockingPhaseName: blocking.name,
+      openItems: blocking.items
+        .filter((item) => item.required && !release.items[item.id]?.done)
+        .map((item) => item.text),
+    };
+  }
+  return describeUserError(error);
+}
+
+/** What follows an applied tick: messages re-rendered, and the schedule moved on with the release. */
+export async function afterItemChange(
+  deps: SlackDeps,
+  teamId: string,
+  releaseId: string,
+  itemId: string,
+  result: Extract<ChangeResult, { kind: 'applied' }>,
+): Promise<void> {
+  await deps.syncQueue.requestSync({ teamId, releaseId });
+  if (result.completed) {
+    await deps.scheduler.cancelRelease(teamId, releaseId);
+    return;
+  }
+  if (result.phaseDone || result.phaseReopened || result.deployed) {
+    const release = await deps.store.getRelease(teamId, releaseId);
+    if (!release) return;
+    const phaseIndex = findItem(release.template, itemId)?.phaseIndex;
+    // A done phase needs no reminders; one that opens again gets a new series.
+    if (phaseIndex !== undefined && result.phaseDone) {
+      await deps.scheduler.cancelPhaseReminders(teamId, releaseId, phaseIndex);
+    }
+    if (phaseIndex !== undefined && result.phaseReopened) {
+      await deps.scheduler.scheduleReopenedPhase(release, phaseIndex);
+    }
+    if (result.deployed) {
+      const planned = await deps.scheduler.scheduleCheckins(release);
+      deps.log.info({ teamId, releaseId, checkins: planned }, 'release deployed; check-ins planned');
+    }
+  }
+}
 
 export function registerItemActions(app: App, deps: SlackDeps): void {
   app.action<BlockAction<CheckboxesAction>>(
@@ -59,8 +120,7 @@ export function registerItemActions(app: App, deps: SlackDeps): void {
               { ...context, done, rev: result.rev, completed: result.completed },
               done ? 'item ticked' : 'item unticked',
             );
-            await deps.syncQueue.requestSync({ teamId: team.id, releaseId: target.releaseId });
-            if (result.completed) await deps.scheduler.cancelRelease(team.id, target.releaseId);
+            await afterItemChange(deps, team.id, target.releaseId, target.itemId, result);
             return;
           case 'unchanged':
           case 'replayed':
@@ -68,35 +128,13 @@ export function registerItemActions(app: App, deps: SlackDeps): void {
             return;
           case 'locked':
           case 'closed': {
-            const release = await deps.store.getRelease(team.id, target.releaseId);
-            if (!release) return void (await tell(describeUserError({ code: 'item_unknown' })));
             // Their client shows the box as they clicked it; re-render it so it shows the stored state.
-            const phaseIndex = release.template.phases.findIndex((phase) =>
-              phase.items.some((item) => item.id === target.itemId),
-            );
-            await deps.store.bumpPhaseNonce(team.id, target.releaseId, Math.max(phaseIndex, 0));
+            const release = await deps.store.getRelease(team.id, target.releaseId);
+            const phaseIndex = release ? findItem(release.template, target.itemId)?.phaseIndex : undefined;
+            await deps.store.bumpPhaseNonce(team.id, target.releaseId, Math.max(phaseIndex ?? 0, 0));
             await deps.syncQueue.requestSync({ teamId: team.id, releaseId: target.releaseId });
-            let error: UserError;
-            if (result.kind === 'closed') {
-              error = {
-                code: 'release_closed',
-                version: release.version,
-                env: release.env,
-                status: result.status,
-              };
-            } else {
-              const blocking = release.template.phases[result.blockingPhaseIndex]!;
-              error = {
-                code: 'phase_locked',
-                phaseName: release.template.phases[phaseIndex]?.name ?? '',
-                blockingPhaseName: blocking.name,
-                openItems: blocking.items
-                  .filter((item) => item.required && !release.items[item.id]?.done)
-                  .map((item) => item.text),
-              };
-            }
             deps.log.info({ ...context, result: result.kind }, 'click refused');
-            await tell(describeUserError(error));
+            await tell(await describeRefusedClick(deps, team.id, target.releaseId, target.itemId, result));
             return;
           }
           case 'not_found':

@@ -105,6 +105,15 @@ export function renderReleaseList(
   return { text, blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }] };
 }
 
+const CHECKIN_ANSWER_WORDS: Record<string, string> = {
+  healthy: 'healthy',
+  issue: 'issue found',
+  rollback: 'roll back',
+};
+
+const checkinNumber = (event: AuditEvent) =>
+  event.checkinIndex === undefined ? '?' : event.checkinIndex + 1;
+
 export function describeAuditEvent(release: Release, event: AuditEvent): string {
   const who = mentionUser(event.user);
   const phaseName = (index: number | undefined) =>
@@ -132,6 +141,32 @@ export function describeAuditEvent(release: Release, event: AuditEvent): string 
       return `${who} overrode the gate to *${phaseName(event.phaseIndex)}* while ${phaseName(event.blockingPhaseIndex)} had open items ${change}: _${escapeMrkdwn(event.reason ?? '')}_`;
     case 'reminder_sent':
       return `shipcheck reminded ${mentionUser(event.recipient ?? '')} of the open items in ${phaseName(event.phaseIndex)}`;
+    case 'reminder_snoozed':
+      return `${who} snoozed their reminders for ${phaseName(event.phaseIndex)} until ${formatSlackDate(Number(event.to))}`;
+    case 'assigned': {
+      const owner = event.to === 'none' ? 'nobody' : mentionUser(event.to);
+      const previous = event.from === 'none' ? '' : ` (was ${mentionUser(event.from)})`;
+      return `${who} assigned “${itemText(event.itemId)}” to ${owner}${previous}`;
+    }
+    case 'deployed':
+      return `${who} finished ${phaseName(event.phaseIndex)}: deployed${event.checkins ? `; ${event.checkins} check-in${event.checkins === 1 ? '' : 's'} planned` : ''}`;
+    case 'checkin_posted':
+      return `shipcheck posted check-in ${checkinNumber(event)}`;
+    case 'checkin_answered':
+      return `${who} answered check-in ${checkinNumber(event)}: *${CHECKIN_ANSWER_WORDS[event.to] ?? escapeMrkdwn(event.to)}*`;
+    case 'checkin_escalated':
+      return `shipcheck escalated unanswered check-in ${checkinNumber(event)} to ${mentionUser(event.recipient ?? '')}`;
+    case 'issue_found':
+      return `${who} reported issue #${event.issueId ?? '?'} (${escapeMrkdwn(event.severity ?? '?')}): _${escapeMrkdwn(event.reason ?? '')}_`;
+    case 'issue_resolved': {
+      const followUp =
+        event.checkinIndex === undefined ? '' : `; follow-up check-in ${event.checkinIndex + 1} planned`;
+      return `${who} resolved issue #${event.issueId ?? '?'}: _${escapeMrkdwn(event.reason ?? '')}_${followUp}`;
+    }
+    case 'monitoring_closed':
+      return `The monitoring window closed ${change}`;
+    case 'rolled_back':
+      return `${who} rolled the release back ${change}: _${escapeMrkdwn(event.reason ?? '')}_`;
     case 'cancelled':
       return `${who} cancelled the release ${change}: _${escapeMrkdwn(event.reason ?? '')}_`;
     case 'completed':

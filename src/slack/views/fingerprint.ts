@@ -7,3 +7,13 @@ export function fingerprint(text: string): string {
   }
   return hash.toString(36).padStart(7, '0');
 }
+
+/** The fingerprint of a whole message as sent. */
+export function fingerprintMessage(message: { text: string; blocks: unknown[] }): string {
+  return fingerprint(`${message.text}\u0000${JSON.stringify(message.blocks)}`);
+}
+
+/** Where a posted check-in's ts and last render are kept among the release's messages. */
+export function checkinMessageKey(checkinIndex: number): string {
+  return `checkin:${checkinIndex}`;
+}

@@ -1,4 +1,4 @@
-import type { KnownBlock, SectionBlock } from '@slack/types';
+import type { ActionsBlock, Button, KnownBlock, SectionBlock } from '@slack/types';
 import {
   computeProgress,
   countOpenRequired,
@@ -6,19 +6,24 @@ import {
   findBlockingPhase,
   isPhaseUnlocked,
   listSkippedItems,
+  openIssues,
   type PhaseState,
+  pendingCheckin,
   phaseState,
   type Release,
+  type ReleaseIssue,
 } from '../../domain/release.js';
 import type { TemplateItem } from '../../domain/template.js';
 import { phaseDueAt } from '../../domain/time.js';
 import {
   ActionId,
   encodeItemActionId,
+  encodeReleaseAction,
   encodeReleaseValue,
   ITEM_DONE_OPTION_VALUE,
   isItemBlockId,
   itemBlockId,
+  ReleaseRoute,
 } from '../ids.js';
 import { escapeMrkdwn, formatSlackDate, mentionUser, truncate } from '../mrkdwn.js';
 import { fingerprint } from './fingerprint.js';
@@ -39,11 +44,20 @@ export interface DesiredMessage extends RenderedMessage {
   hash: string;
 }
 
-/** Room left for items in one phase message after its header and status blocks. */
+/**
+ * Room left for items in one phase message: 50 blocks less its header, status and divider, and the
+ * "Assign owners…" actions block at the end of the phase's last part.
+ */
 const ITEM_BLOCKS_PER_PART = BlockKitLimits.blocksPerMessage - 4;
 
 /** Escaping can make a reason five times longer; this keeps a header field inside Slack's 2000 characters. */
 const HEADER_REASON_LENGTH = 300;
+
+/** Sections the header gives its list of issues; issues beyond them are counted, not listed. */
+const MAX_ISSUE_SECTIONS = 5;
+
+/** Slack shows at most a handful of buttons on a line; the header's actions block keeps to that. */
+const MAX_RELEASE_ACTIONS = 5;
 
 const PHASE_ICON: Record<PhaseState, string> = { done: '✅', open: '▶️', locked: '🔒' };
 
@@ -51,7 +65,10 @@ export function releaseTitle(release: Release): string {
   return `${release.version} → ${release.env}`;
 }
 
-/** A closed release has no open or locked phases: those left undone were passed or abandoned. */
+/**
+ * A closed release has no open or locked phases: those left undone were passed (completed) or abandoned
+ * (cancelled, rolled back).
+ */
 function headerPhaseIcon(release: Release, phaseIndex: number): string {
   const state = phaseState(release, phaseIndex);
   if (release.status === 'active' || state === 'done') return PHASE_ICON[state];
@@ -59,11 +76,12 @@ function headerPhaseIcon(release: Release, phaseIndex: number): string {
 }
 
 function describeStatus(release: Release): string {
-  if (release.status === 'cancelled') {
+  if (release.status === 'cancelled' || release.status === 'rolled_back') {
+    const what = release.status === 'cancelled' ? '✖️ Cancelled' : '↩️ Rolled back';
     const by = release.finishedBy ? ` by ${mentionUser(release.finishedBy)}` : '';
     const when = release.finishedAt ? ` ${formatSlackDate(release.finishedAt)}` : '';
     // The header shows the start of the reason; /deploy status and the audit trail show all of it.
-    return `✖️ Cancelled${by}${when}\n_${escapeMrkdwn(truncate(release.cancelReason ?? '', HEADER_REASON_LENGTH))}_`;
+    return `${what}${by}${when}\n_${escapeMrkdwn(truncate(release.cancelReason ?? '', HEADER_REASON_LENGTH))}_`;
   }
   if (release.status === 'completed') {
     const when = release.finishedAt ? ` ${formatSlackDate(release.finishedAt)}` : '';
@@ -73,6 +91,53 @@ function describeStatus(release: Release): string {
   if (current === undefined) return '▶️ In progress';
   const phase = release.template.phases[current]!;
   return `▶️ In progress: phase ${current + 1} of ${release.template.phases.length}, *${escapeMrkdwn(phase.name)}*`;
+}
+
+function describeMonitoring(release: Release): string | undefined {
+  const monitoring = release.monitoring;
+  if (!monitoring) return undefined;
+  if (monitoring.state === 'closed') {
+    return monitoring.closedAt === undefined ? 'Closed' : `Closed ${formatSlackDate(monitoring.closedAt)}`;
+  }
+  const pending = pendingCheckin(release);
+  if (pending) return `Check-in ${pending.index + 1} of ${release.checkins.length} waiting for an answer`;
+  const unposted = release.checkins.filter((checkin) => checkin.postedAt === undefined);
+  if (unposted.length === 0) return 'Open';
+  const next = Math.min(...unposted.map((checkin) => checkin.dueAt));
+  return `Next check-in ${formatSlackDate(next)}`;
+}
+
+function describeIssueLine(issue: ReleaseIssue): string {
+  const shown = (text: string) => escapeMrkdwn(truncate(text, HEADER_REASON_LENGTH));
+  if (issue.resolvedAt === undefined) {
+    return `🚨 #${issue.id} (${issue.severity}) found by ${mentionUser(issue.foundBy)} ${formatSlackDate(issue.foundAt)}: _${shown(issue.what)}_`;
+  }
+  const by = issue.resolvedBy ? ` by ${mentionUser(issue.resolvedBy)}` : '';
+  return `✅ #${issue.id} (${issue.severity}) resolved${by} ${formatSlackDate(issue.resolvedAt)}: _${shown(issue.resolution ?? '')}_`;
+}
+
+/** The issues, oldest first, in as few sections as they fit; those beyond the last section are counted. */
+function renderIssueSections(release: Release): SectionBlock[] {
+  const texts: string[] = [];
+  let current = '*Issues*';
+  let listed = 0;
+  // Room for the line counting the issues left out, so that it always fits after the last one listed.
+  const budget = BlockKitLimits.sectionText - 60;
+  for (const issue of release.issues) {
+    const line = describeIssueLine(issue);
+    if (current.length + 1 + line.length > budget) {
+      if (texts.length + 1 >= MAX_ISSUE_SECTIONS) break;
+      texts.push(current);
+      current = line;
+    } else {
+      current = `${current}\n${line}`;
+    }
+    listed++;
+  }
+  const left = release.issues.length - listed;
+  if (left > 0) current = `${current}\n…and ${left} more; \`/deploy audit\` shows them all`;
+  texts.push(current);
+  return texts.map((text) => ({ type: 'section', text: { type: 'mrkdwn', text } }));
 }
 
 function progressBar(done: number, total: number): string {
@@ -85,6 +150,7 @@ export function renderHeader(release: Release): RenderedMessage {
   const progress = computeProgress(release);
   const phases = release.template.phases;
   const isActive = release.status === 'active';
+  const monitoring = describeMonitoring(release);
   // The header changes with phases, not with each tick: each tick is shown in its own checklist
   // message, and chat.update is rationed per workspace.
   const phaseLines = phases.map(
@@ -122,6 +188,15 @@ export function renderHeader(release: Release): RenderedMessage {
               },
             ]
           : []),
+        ...(release.deployment
+          ? [
+              {
+                type: 'mrkdwn' as const,
+                text: `*Deployed*\n${formatSlackDate(release.deployment.at)} by ${mentionUser(release.deployment.by)}`,
+              },
+            ]
+          : []),
+        ...(monitoring ? [{ type: 'mrkdwn' as const, text: `*Monitoring*\n${monitoring}` }] : []),
       ],
     },
     {
@@ -148,21 +223,9 @@ export function renderHeader(release: Release): RenderedMessage {
       },
     });
   }
-  const lockedPhaseExists = phases.some((_phase, index) => phaseState(release, index) === 'locked');
-  if (isActive && lockedPhaseExists) {
-    blocks.push({
-      type: 'actions',
-      block_id: 'release-actions',
-      elements: [
-        {
-          type: 'button',
-          action_id: ActionId.openGateOverride,
-          text: { type: 'plain_text', text: 'Override a gate…' },
-          value: encodeReleaseValue(release.id),
-        },
-      ],
-    });
-  }
+  if (release.issues.length > 0) blocks.push(...renderIssueSections(release));
+  const actions = isActive ? releaseActions(release) : [];
+  if (actions.length > 0) blocks.push({ type: 'actions', block_id: 'release-actions', elements: actions });
   blocks.push({
     type: 'context',
     elements: [
@@ -174,7 +237,7 @@ export function renderHeader(release: Release): RenderedMessage {
       },
     ],
   });
-  const statusWord = release.status === 'active' ? 'in progress' : release.status;
+  const statusWord = STATUS_WORDS[release.status];
   return {
     // Slack reads the fallback text as mrkdwn too (notifications), so it is escaped like the blocks.
     text: `Release ${escapeMrkdwn(releaseTitle(release))}: ${statusWord}, ${progress.phasesDone}/${progress.phasesTotal} phases done`,
@@ -182,12 +245,47 @@ export function renderHeader(release: Release): RenderedMessage {
   };
 }
 
+const STATUS_WORDS: Record<Release['status'], string> = {
+  active: 'in progress',
+  completed: 'completed',
+  cancelled: 'cancelled',
+  rolled_back: 'rolled back',
+};
+
+/** The header's buttons in an active release: the gate override while a phase is locked, then "Resolve #n…". */
+function releaseActions(release: Release): ActionsBlock['elements'] {
+  const buttons: Button[] = [];
+  const lockedPhaseExists = release.template.phases.some(
+    (_phase, index) => phaseState(release, index) === 'locked',
+  );
+  if (lockedPhaseExists) {
+    buttons.push({
+      type: 'button',
+      action_id: ActionId.openGateOverride,
+      text: { type: 'plain_text', text: 'Override a gate…' },
+      value: encodeReleaseValue(release.id),
+    });
+  }
+  // The oldest open issues first; a newer one gets its button as older ones are resolved.
+  for (const issue of openIssues(release)) {
+    if (buttons.length >= MAX_RELEASE_ACTIONS) break;
+    buttons.push({
+      type: 'button',
+      action_id: encodeReleaseAction(ReleaseRoute.resolveIssue, release.id, issue.id),
+      text: { type: 'plain_text', text: `Resolve #${issue.id}…` },
+    });
+  }
+  return buttons;
+}
+
 function describeItem(release: Release, item: TemplateItem, withCheckbox: boolean): string {
   const state = release.items[item.id];
   const marker = withCheckbox ? '' : state?.done ? '✅ ' : '⬜ ';
+  const owner = release.owners[item.id];
   const tags = [
     item.required ? undefined : '_optional_',
     item.role ? `_${escapeMrkdwn(item.role)}_` : undefined,
+    owner ? `owner ${mentionUser(owner)}` : undefined,
   ]
     .filter(Boolean)
     .join(' · ');
@@ -231,7 +329,8 @@ function describePartStatus(release: Release, phaseIndex: number, items: readonl
   // With a window, the due moment in each reader's own time; without one, the template's offset.
   const due =
     dueAt !== undefined ? ` · due ${formatSlackDate(dueAt)}` : phase.due ? ` · due ${phase.due}` : '';
-  if (release.status !== 'active') return `Release ${release.status}; read-only · ${counts}${due}`;
+  if (release.status !== 'active')
+    return `Release ${STATUS_WORDS[release.status]}; read-only · ${counts}${due}`;
   const blocking = findBlockingPhase(release, phaseIndex);
   if (blocking !== undefined) {
     return `🔒 Locked until *${escapeMrkdwn(release.template.phases[blocking]!.name)}* is done${due}`;
@@ -270,17 +369,31 @@ export function renderPhaseParts(release: Release, phaseIndex: number): Rendered
   return parts.map((part, partIndex) => {
     const partLabel = parts.length > 1 ? ` (part ${partIndex + 1} of ${parts.length})` : '';
     const title = `${phaseIndex + 1}/${phaseCount} · ${phase.name}${partLabel}`;
+    const blocks: KnownBlock[] = [
+      { type: 'header', text: { type: 'plain_text', text: truncate(title, BlockKitLimits.headerText) } },
+      {
+        type: 'context',
+        elements: [{ type: 'mrkdwn', text: describePartStatus(release, phaseIndex, part.items) }],
+      },
+      { type: 'divider' },
+      ...part.blocks,
+    ];
+    if (partIndex === parts.length - 1 && release.status === 'active') {
+      blocks.push({
+        type: 'actions',
+        block_id: `phase-actions:${phaseIndex}`,
+        elements: [
+          {
+            type: 'button',
+            action_id: encodeReleaseAction(ReleaseRoute.assignOwners, release.id, phaseIndex),
+            text: { type: 'plain_text', text: 'Assign owners…' },
+          },
+        ],
+      });
+    }
     return {
       text: `${escapeMrkdwn(releaseTitle(release))}: ${escapeMrkdwn(phase.name)}${partLabel}`,
-      blocks: [
-        { type: 'header', text: { type: 'plain_text', text: truncate(title, BlockKitLimits.headerText) } },
-        {
-          type: 'context',
-          elements: [{ type: 'mrkdwn', text: describePartStatus(release, phaseIndex, part.items) }],
-        },
-        { type: 'divider' },
-        ...part.blocks,
-      ],
+      blocks,
     };
   });
 }

@@ -18,10 +18,7 @@ local now = nowMs()
 redis.call('HSET', KEYS[1], 'status', 'cancelled', 'finishedAt', now, 'finishedBy', ARGV[1],
   'cancelReason', ARGV[2])
 local rev = redis.call('HINCRBY', KEYS[1], 'rev', 1)
-local activeField = redis.call('HGET', KEYS[1], 'activeField')
-if redis.call('HGET', KEYS[3], activeField) == redis.call('HGET', KEYS[1], 'id') then
-  redis.call('HDEL', KEYS[3], activeField)
-end
+releaseActiveSlot(KEYS[1], KEYS[3])
 redis.call('XADD', KEYS[2], '*', 'type', 'cancelled', 'user', ARGV[1], 'at', now,
   'from', 'active', 'to', 'cancelled', 'reason', ARGV[2])
 redis.call('SET', KEYS[4], '1', 'EX', tonumber(ARGV[3]))

@@ -9,7 +9,7 @@
 
   ARGV[1] item id   ARGV[2] "1" done / "0" not done   ARGV[3] user id   ARGV[4] marker ttl (s)
 
-  Output: {1, rev, completed 0|1} applied | {0} already in that state | {-1} request already applied
+  Output: {1, rev, completed 0|1, deployed 0|1, phase done 0|1, phase reopened 0|1} applied | {0} already in that state | {-1} request already applied
           | {-2} no such release | {-3, status} release not active | {-4, blocking phase index} locked
           | {-5} no such item
 ]]
@@ -48,8 +48,18 @@ redis.call('XADD', KEYS[4], '*', 'type', wantDone and 'ticked' or 'unticked', 'u
   'at', now, 'item', ARGV[1], 'phase', phaseIndex,
   'from', wasDone and 'done' or 'open', 'to', wantDone and 'done' or 'open')
 local completed = 0
+local deployed = 0
+local phaseDone = 0
+local reopened = 0
+if required and not wantDone and tonumber(redis.call('HGET', KEYS[1], 'open:' .. phaseIndex)) == 1 then
+  reopened = 1
+end
 if wantDone then
+  if required and tonumber(redis.call('HGET', KEYS[1], 'open:' .. phaseIndex)) == 0 then
+    phaseDone = 1
+    deployed = markDeployedIfDone(KEYS[1], KEYS[4], phaseIndex, ARGV[3], now)
+  end
   completed = completeIfDone(KEYS[1], KEYS[4], KEYS[5], ARGV[3], now)
 end
 redis.call('SET', KEYS[6], '1', 'EX', tonumber(ARGV[4]))
-return {1, rev, completed}
+return {1, rev, completed, deployed, phaseDone, reopened}

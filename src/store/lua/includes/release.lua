@@ -43,18 +43,76 @@ local function nowMs()
   return tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
 end
 
--- Completes the release when the gate after its last phase is open. Returns 1 when it did.
+-- Frees the release's version and environment for a new release.
+local function releaseActiveSlot(metaKey, activeKey)
+  local activeField = redis.call('HGET', metaKey, 'activeField')
+  if redis.call('HGET', activeKey, activeField) == redis.call('HGET', metaKey, 'id') then
+    redis.call('HDEL', activeKey, activeField)
+  end
+end
+
+-- Completes the release when the gate after its last phase is open and no post-deploy monitoring
+-- window is still open. Returns 1 when it did.
 local function completeIfDone(metaKey, auditKey, activeKey, userId, now)
   local phaseCount = tonumber(redis.call('HGET', metaKey, 'phases'))
   if findBlockingPhase(metaKey, phaseCount) ~= nil then
     return 0
   end
-  redis.call('HSET', metaKey, 'status', 'completed', 'finishedAt', now, 'finishedBy', userId)
-  local activeField = redis.call('HGET', metaKey, 'activeField')
-  if redis.call('HGET', activeKey, activeField) == redis.call('HGET', metaKey, 'id') then
-    redis.call('HDEL', activeKey, activeField)
+  if redis.call('HGET', metaKey, 'monitoring') == 'open' then
+    return 0
   end
+  redis.call('HSET', metaKey, 'status', 'completed', 'finishedAt', now, 'finishedBy', userId)
+  releaseActiveSlot(metaKey, activeKey)
   redis.call('XADD', auditKey, '*', 'type', 'completed', 'user', userId, 'at', now,
     'from', 'active', 'to', 'completed')
   return 1
+end
+
+-- Marks the release deployed when its deployment phase has just been done, and opens the post-deploy
+-- monitoring window with the planned check-ins (checkin:<k> = {dueAt}). Once deployed it stays so.
+-- Returns 1 when it did.
+local function markDeployedIfDone(metaKey, auditKey, phaseIndex, userId, now)
+  local deployPhase = redis.call('HGET', metaKey, 'deployPhase')
+  if not deployPhase or tonumber(deployPhase) ~= phaseIndex then
+    return 0
+  end
+  if redis.call('HEXISTS', metaKey, 'deployedAt') == 1 then
+    return 0
+  end
+  if tonumber(redis.call('HGET', metaKey, 'open:' .. phaseIndex) or '0') > 0 then
+    return 0
+  end
+  local plan = cjson.decode(redis.call('HGET', metaKey, 'checkinPlan') or '[]')
+  local fields = {'deployedAt', now, 'deployedBy', userId}
+  if #plan > 0 then
+    table.insert(fields, 'monitoring')
+    table.insert(fields, 'open')
+    table.insert(fields, 'checkins')
+    table.insert(fields, #plan)
+    for k, offset in ipairs(plan) do
+      table.insert(fields, 'checkin:' .. (k - 1))
+      table.insert(fields, cjson.encode({dueAt = now + offset}))
+    end
+  end
+  redis.call('HSET', metaKey, unpack(fields))
+  redis.call('XADD', auditKey, '*', 'type', 'deployed', 'user', userId, 'at', now, 'phase', phaseIndex,
+    'from', 'pending', 'to', 'deployed', 'checkins', #plan)
+  return 1
+end
+
+-- Closes the monitoring window and completes the release if nothing else holds it open.
+-- Returns completed 0|1.
+local function closeMonitoring(metaKey, auditKey, activeKey, userId, now)
+  redis.call('HSET', metaKey, 'monitoring', 'closed', 'monitoringClosedAt', now)
+  redis.call('XADD', auditKey, '*', 'type', 'monitoring_closed', 'user', userId, 'at', now,
+    'from', 'open', 'to', 'closed')
+  return completeIfDone(metaKey, auditKey, activeKey, userId, now)
+end
+
+local function readJsonField(metaKey, field)
+  local raw = redis.call('HGET', metaKey, field)
+  if not raw then
+    return nil
+  end
+  return cjson.decode(raw)
 end

@@ -1,0 +1,141 @@
+import type { Config } from '../config/env.js';
+import type { CheckIn, Release } from '../domain/release.js';
+import type { Logger } from '../log.js';
+import { type SlackOutbound, SlackPlatformError } from '../slack/outbound.js';
+import {
+  renderCheckin,
+  renderCheckinDirect,
+  renderCheckinEscalation,
+} from '../slack/views/checkin-messages.js';
+import { checkinMessageKey, fingerprintMessage } from '../slack/views/fingerprint.js';
+import type { ReleaseStore } from '../store/release-store.js';
+import { deliverOnce, directMessageChannel } from './delivery.js';
+import type { CheckinJob, Scheduler } from './scheduler.js';
+import type { SyncQueue } from './sync-queue.js';
+
+// Post-deploy check-ins. Each posts "is it healthy?" in the release thread at its offset after the
+// deploy; one left unanswered for CHECKIN_ESCALATE_AFTER pings the release owner again, in the thread
+// and by direct message. Answers arrive as clicks (src/slack/listeners/checkins.ts).
+
+export interface CheckinDeps {
+  store: ReleaseStore;
+  outbound: SlackOutbound;
+  scheduler: Scheduler;
+  syncQueue: Pick<SyncQueue, 'requestSync'>;
+  config: Pick<Config, 'checkins'>;
+  log: Logger;
+}
+
+type Askable = { release: Release; checkin: CheckIn; headerTs: string } | { drop: string };
+
+/** The release and check-in if the check-in can still be asked, else why not. */
+async function readAskable(deps: CheckinDeps, job: CheckinJob): Promise<Askable> {
+  const release = await deps.store.getRelease(job.teamId, job.releaseId);
+  if (!release) return { drop: 'release gone' };
+  if (release.status !== 'active') return { drop: `release ${release.status}` };
+  if (release.monitoring?.state !== 'open') return { drop: 'monitoring window closed' };
+  const checkin = release.checkins[job.checkinIndex];
+  if (checkin?.index !== job.checkinIndex) return { drop: 'no such check-in' };
+  const headerTs = (await deps.store.getMessages(job.teamId, job.releaseId)).refs.header?.ts;
+  if (!headerTs) throw new Error('the release header is not posted yet');
+  return { release, checkin, headerTs };
+}
+
+export async function runCheckin(deps: CheckinDeps, job: CheckinJob, now = Date.now()): Promise<void> {
+  const log = deps.log.child({
+    teamId: job.teamId,
+    releaseId: job.releaseId,
+    checkinIndex: job.checkinIndex,
+  });
+  const askable = await readAskable(deps, job);
+  if ('drop' in askable) return void log.info({ reason: askable.drop }, 'check-in dropped');
+  const { release, checkin, headerTs } = askable;
+  let postedAt = checkin.postedAt;
+  if (postedAt === undefined) {
+    const message = renderCheckin(release, checkin.index);
+    const { ts, posted } = await deliverOnce(deps, {
+      teamId: job.teamId,
+      releaseId: job.releaseId,
+      key: `checkin-${job.releaseId}-k${checkin.index}`,
+      channel: release.channelId,
+      threadTs: headerTs,
+      message,
+      record: { hash: 'meta', field: `checkin:${checkin.index}`, patch: { postedAt: now } },
+      audit: [
+        { type: 'checkin_posted', user: 'shipcheck', from: 'planned', to: 'posted', checkin: checkin.index },
+      ],
+    });
+    postedAt = now;
+    // What the message shows now; the sync updates it when an answer changes that.
+    await deps.store.saveMessageRef(job.teamId, job.releaseId, checkinMessageKey(checkin.index), {
+      ts,
+      hash: fingerprintMessage(message),
+    });
+    log.info({ ts, posted }, 'check-in posted');
+    // The header shows the check-in waiting for an answer.
+    await deps.syncQueue.requestSync({ teamId: job.teamId, releaseId: job.releaseId });
+  }
+  await deps.scheduler.schedule(
+    { kind: 'checkin-escalation', teamId: job.teamId, releaseId: job.releaseId, checkinIndex: checkin.index },
+    postedAt + deps.config.checkins.escalateAfterMs,
+  );
+}
+
+export async function runCheckinEscalation(
+  deps: CheckinDeps,
+  job: CheckinJob,
+  now = Date.now(),
+): Promise<void> {
+  const log = deps.log.child({
+    teamId: job.teamId,
+    releaseId: job.releaseId,
+    checkinIndex: job.checkinIndex,
+  });
+  const askable = await readAskable(deps, job);
+  if ('drop' in askable) return void log.info({ reason: askable.drop }, 'escalation dropped');
+  const { release, checkin, headerTs } = askable;
+  if (checkin.answer) return void log.info('escalation dropped: answered');
+  if (checkin.postedAt === undefined) throw new Error('check-in not posted yet');
+  const owner = release.startedBy;
+  if (checkin.escalatedAt === undefined) {
+    await deliverOnce(deps, {
+      teamId: job.teamId,
+      releaseId: job.releaseId,
+      key: `checkin-${job.releaseId}-k${checkin.index}-escalate`,
+      channel: release.channelId,
+      threadTs: headerTs,
+      message: renderCheckinEscalation(release, checkin.index, deps.config.checkins.escalateAfterMs),
+      record: { hash: 'meta', field: `checkin:${checkin.index}`, patch: { escalatedAt: now } },
+      audit: [
+        {
+          type: 'checkin_escalated',
+          user: 'shipcheck',
+          from: 'posted',
+          to: 'escalated',
+          checkin: checkin.index,
+          recipient: owner,
+        },
+      ],
+    });
+    await deps.syncQueue.requestSync({ teamId: job.teamId, releaseId: job.releaseId });
+  }
+  try {
+    const permalink = checkin.ts
+      ? await deps.outbound.getPermalink(release.channelId, checkin.ts).catch(() => undefined)
+      : undefined;
+    await deliverOnce(deps, {
+      teamId: job.teamId,
+      releaseId: job.releaseId,
+      key: `checkin-${job.releaseId}-k${checkin.index}-escalate-dm`,
+      channel: await directMessageChannel(deps, job.teamId, owner),
+      message: renderCheckinDirect(release, checkin.index, permalink),
+    });
+  } catch (err) {
+    if (!(err instanceof SlackPlatformError)) throw err;
+    log.warn(
+      { owner, slackError: err.slackError },
+      'escalation DM impossible; the thread message names them',
+    );
+  }
+  log.info({ owner }, 'check-in escalated');
+}

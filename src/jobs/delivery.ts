@@ -1,0 +1,116 @@
+import { randomUUID } from 'node:crypto';
+import type { MessageContent, SlackOutbound } from '../slack/outbound.js';
+import type { ReleaseStore } from '../store/release-store.js';
+
+// Posting a message exactly once, across retries, several instances and a worker killed mid-post.
+// Slack's chat.postMessage has no idempotency key, so a post is bracketed by Redis and marked in Slack:
+//   1. a delivery already recorded is done;
+//   2. a short lease keeps two live instances from posting it at the same time;
+//   3. the first attempt notes when it began; a later attempt (the earlier one died somewhere around
+//      the post) first looks in Slack for a message carrying the delivery's key in its metadata;
+//   4. the post carries that key; the ts, what the message means for the release and its audit
+//      event are then recorded in one script.
+// A worker that dies after the post and before step 4 is covered by step 3; one that dies before
+// the post leaves nothing in Slack, and the retry posts.
+
+export const DELIVERY_EVENT_TYPE = 'shipcheck_delivery';
+
+/** A job that must wait (another instance holds the delivery) rather than spend one of its attempts. */
+export class RetryLaterError extends Error {
+  constructor(
+    readonly delayMs: number,
+    reason: string,
+  ) {
+    super(reason);
+    this.name = 'RetryLaterError';
+  }
+}
+
+export interface Delivery {
+  teamId: string;
+  releaseId: string;
+  /** Unique for the message's meaning, e.g. "checkin-r12-k0"; goes into the message's metadata. */
+  key: string;
+  /** A conversation id (C…, G… or D…), never a user id: the lookup reads the conversation. */
+  channel: string;
+  threadTs?: string;
+  message: MessageContent;
+  /** What the message means for the release, merged into a JSON field when it is recorded. */
+  record?: { hash: 'meta' | 'messages'; field: string; patch: Record<string, unknown> };
+  /** Audit events recorded with it (the time is added). */
+  audit?: Record<string, string | number>[];
+}
+
+export interface DeliveryDeps {
+  store: ReleaseStore;
+  outbound: SlackOutbound;
+  /** Longest time one attempt may take to post; another instance waits this long before taking over. */
+  leaseMs?: number;
+}
+
+/** Time a clock may be off between this instance and Slack, when reading messages since an attempt. */
+const CLOCK_SKEW_MS = 5 * 60_000;
+const DEFAULT_LEASE_MS = 120_000;
+const holder = randomUUID();
+
+/** Posts the delivery's message unless it exists already. Resolves with its ts and whether this call posted it. */
+export async function deliverOnce(
+  deps: DeliveryDeps,
+  delivery: Delivery,
+  now = Date.now(),
+): Promise<{ ts: string; posted: boolean }> {
+  const { store, outbound } = deps;
+  const { teamId, key } = delivery;
+  const recorded = await store.deliveryDone(teamId, key);
+  if (recorded) return { ts: recorded, posted: false };
+
+  const lease = await store.takeDeliveryLease(teamId, key, holder, deps.leaseMs ?? DEFAULT_LEASE_MS);
+  if (!lease.taken) throw new RetryLaterError(lease.retryInMs, `delivery ${key} is being posted elsewhere`);
+  try {
+    const metadata = { event_type: DELIVERY_EVENT_TYPE, event_payload: { key } };
+    const earlierAttempt = await store.noteDeliveryAttempt(teamId, key, now);
+    if (earlierAttempt !== undefined) {
+      const found = await outbound.findMessageByMetadata({
+        channel: delivery.channel,
+        ...(delivery.threadTs ? { threadTs: delivery.threadTs } : {}),
+        oldestMs: earlierAttempt - CLOCK_SKEW_MS,
+        metadata,
+      });
+      if (found) return { ts: await commit(store, delivery, found), posted: false };
+    }
+    const { ts } = await outbound.postMessage(teamId, {
+      channel: delivery.channel,
+      ...(delivery.threadTs ? { threadTs: delivery.threadTs } : {}),
+      ...delivery.message,
+      metadata,
+    });
+    const first = await commit(store, delivery, ts);
+    return { ts: first, posted: first === ts };
+  } finally {
+    await store.dropDeliveryLease(teamId, key, holder);
+  }
+}
+
+function commit(store: ReleaseStore, delivery: Delivery, ts: string): Promise<string> {
+  return store.commitDelivery({
+    teamId: delivery.teamId,
+    releaseId: delivery.releaseId,
+    deliveryKey: delivery.key,
+    ts,
+    ...(delivery.record ? { record: { ...delivery.record, patch: { ...delivery.record.patch, ts } } } : {}),
+    ...(delivery.audit ? { audit: delivery.audit } : {}),
+  });
+}
+
+/** The user's direct-message conversation with the app, opened once and remembered. */
+export async function directMessageChannel(
+  deps: Pick<DeliveryDeps, 'store' | 'outbound'>,
+  teamId: string,
+  userId: string,
+): Promise<string> {
+  const known = await deps.store.getDirectMessageChannel(teamId, userId);
+  if (known) return known;
+  const channel = await deps.outbound.openDirectMessage(userId);
+  await deps.store.saveDirectMessageChannel(teamId, userId, channel);
+  return channel;
+}

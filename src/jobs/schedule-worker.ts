@@ -1,0 +1,49 @@
+import type { ConnectionOptions, Worker } from 'bullmq';
+import { type CheckinDeps, runCheckin, runCheckinEscalation } from './checkins.js';
+import { createInstrumentedWorker, type JobMetrics } from './instrumented-worker.js';
+import { type ReminderDeps, runOwnerReminder, runPhaseReminder } from './reminders.js';
+import { SCHEDULE_QUEUE, ScheduledJobData, scheduledJobId } from './scheduler.js';
+
+export type ScheduleDeps = ReminderDeps & CheckinDeps;
+
+export async function runScheduledJob(deps: ScheduleDeps, data: ScheduledJobData): Promise<void> {
+  switch (data.kind) {
+    case 'phase-reminder':
+      return runPhaseReminder(deps, data);
+    case 'owner-reminder':
+      return runOwnerReminder(deps, data);
+    case 'checkin':
+      return runCheckin(deps, data);
+    case 'checkin-escalation':
+      return runCheckinEscalation(deps, data);
+  }
+}
+
+export function createScheduleWorker(
+  connection: ConnectionOptions,
+  redisPrefix: string,
+  deps: ScheduleDeps,
+  metrics?: JobMetrics,
+): Worker<ScheduledJobData> {
+  return createInstrumentedWorker<ScheduledJobData>({
+    queue: SCHEDULE_QUEUE,
+    connection,
+    redisPrefix,
+    // Most of a job's time is spent waiting (for a channel's post slot, for Slack); a job keeps its
+    // slot while it waits, so reminders due together in one channel need many slots.
+    concurrency: 64,
+    run: async (data) => {
+      const job = ScheduledJobData.parse(data);
+      // The job leaves the release's tracked set when it runs; one it plans next is tracked anew.
+      await deps.store.untrackJob(job.teamId, job.releaseId, scheduledJobId(job));
+      await runScheduledJob(deps, job);
+    },
+    log: deps.log,
+    metrics,
+    describeJob: (job) => ({
+      kind: job.data.kind,
+      teamId: job.data.teamId,
+      releaseId: job.data.releaseId,
+    }),
+  });
+}

@@ -1,0 +1,293 @@
+import type { App, BlockAction, ButtonAction, ViewSubmitAction } from '@slack/bolt';
+import type { UserError } from '../../domain/errors.js';
+import {
+  type CheckInAnswerKind,
+  ISSUE_SEVERITIES,
+  type IssueSeverity,
+  type Release,
+} from '../../domain/release.js';
+import type { ChangeResult } from '../../store/release-store.js';
+import type { SlackDeps } from '../deps.js';
+import { runGuarded } from '../guard.js';
+import {
+  CallbackId,
+  CheckinField,
+  decodeReleaseAction,
+  decodeReleaseIndexMetadata,
+  ReleaseRoute,
+  releaseRoutePattern,
+} from '../ids.js';
+import { describeUserError } from '../user-errors.js';
+import { renderIssueModal, renderResolveIssueModal, renderRollbackModal } from '../views/checkin-messages.js';
+
+// Answers to post-deploy check-ins (Healthy, Issue found…, Roll back…) and resolving the issues they
+// report. Each answer is one script: the check-in's answer, any issue, the monitoring window and the
+// release's status change together with their audit events. Slack messages follow through the sync.
+
+const MIN_TEXT = 3;
+const MAX_TEXT = 500;
+
+type Tell = (text: string) => Promise<unknown>;
+
+export function registerCheckinActions(app: App, deps: SlackDeps): void {
+  app.action<BlockAction<ButtonAction>>(
+    { action_id: releaseRoutePattern(ReleaseRoute.checkinHealthy) },
+    async ({ ack, body, action, respond }) => {
+      await ack();
+      const tell = (text: string) => respond({ response_type: 'ephemeral', replace_original: false, text });
+      const teamId = body.team?.id;
+      const target = decodeReleaseAction(ReleaseRoute.checkinHealthy, action.action_id);
+      if (!teamId || !target)
+        return void (await tell(describeUserError({ code: 'payload_invalid' })).catch(() => {}));
+      const context = {
+        teamId,
+        releaseId: target.releaseId,
+        checkinIndex: target.index,
+        userId: body.user.id,
+      };
+      await runGuarded(deps.log, context, tell, async () => {
+        await answer(deps, tell, {
+          teamId,
+          releaseId: target.releaseId,
+          checkinIndex: target.index,
+          answer: 'healthy',
+          userId: body.user.id,
+          requestId: `${body.user.id}-${action.action_ts}`,
+        });
+      });
+    },
+  );
+
+  // "Issue found…" and "Roll back…" ask for details in a modal first.
+  for (const [route, render] of [
+    [ReleaseRoute.checkinIssue, renderIssueModal],
+    [ReleaseRoute.checkinRollback, renderRollbackModal],
+  ] as const) {
+    app.action<BlockAction<ButtonAction>>(
+      { action_id: releaseRoutePattern(route) },
+      async ({ ack, body, action, respond }) => {
+        await ack();
+        const tell = (text: string) => respond({ response_type: 'ephemeral', replace_original: false, text });
+        const teamId = body.team?.id;
+        const target = decodeReleaseAction(route, action.action_id);
+        if (!teamId || !target)
+          return void (await tell(describeUserError({ code: 'payload_invalid' })).catch(() => {}));
+        const context = {
+          teamId,
+          releaseId: target.releaseId,
+          checkinIndex: target.index,
+          userId: body.user.id,
+        };
+        await runGuarded(deps.log, context, tell, async () => {
+          const release = await deps.store.getRelease(teamId, target.releaseId);
+          const refusal = release ? askableRefusal(release, target.index) : { code: 'item_unknown' as const };
+          if (refusal) return void (await tell(describeUserError(refusal)));
+          await deps.outbound.openView(body.trigger_id, render(release!, target.index, teamId));
+        });
+      },
+    );
+  }
+
+  app.view<ViewSubmitAction>(CallbackId.reportIssue, async ({ ack, body, view }) => {
+    const metadata = decodeReleaseIndexMetadata(view.private_metadata);
+    const what = (view.state.values[CheckinField.whatBlock]?.[CheckinField.whatAction]?.value ?? '').trim();
+    const severity = view.state.values[CheckinField.severityBlock]?.[CheckinField.severityAction]
+      ?.selected_option?.value as IssueSeverity | undefined;
+    const errors: Record<string, string> = {};
+    if (what.length < MIN_TEXT || what.length > MAX_TEXT)
+      errors[CheckinField.whatBlock] = `Describe the issue in ${MIN_TEXT} to ${MAX_TEXT} characters.`;
+    if (!severity || !ISSUE_SEVERITIES.includes(severity))
+      errors[CheckinField.severityBlock] = 'Choose how severe it is.';
+    if (!metadata) errors[CheckinField.whatBlock] = describeUserError({ code: 'payload_invalid' });
+    if (Object.keys(errors).length > 0) return void (await ack({ response_action: 'errors', errors }));
+    await ack();
+    await submitAnswer(deps, body.user.id, view.id, metadata!, {
+      answer: 'issue',
+      note: what,
+      severity: severity!,
+    });
+  });
+
+  app.view<ViewSubmitAction>(CallbackId.rollBack, async ({ ack, body, view }) => {
+    const metadata = decodeReleaseIndexMetadata(view.private_metadata);
+    const reason = (
+      view.state.values[CheckinField.reasonBlock]?.[CheckinField.reasonAction]?.value ?? ''
+    ).trim();
+    if (!metadata || reason.length < MIN_TEXT || reason.length > MAX_TEXT) {
+      const text = metadata
+        ? `Write why in ${MIN_TEXT} to ${MAX_TEXT} characters.`
+        : describeUserError({ code: 'payload_invalid' });
+      return void (await ack({ response_action: 'errors', errors: { [CheckinField.reasonBlock]: text } }));
+    }
+    await ack();
+    await submitAnswer(deps, body.user.id, view.id, metadata, { answer: 'rollback', note: reason });
+  });
+
+  app.action<BlockAction<ButtonAction>>(
+    { action_id: releaseRoutePattern(ReleaseRoute.resolveIssue) },
+    async ({ ack, body, action, respond }) => {
+      await ack();
+      const tell = (text: string) => respond({ response_type: 'ephemeral', replace_original: false, text });
+      const teamId = body.team?.id;
+      const target = decodeReleaseAction(ReleaseRoute.resolveIssue, action.action_id);
+      if (!teamId || !target)
+        return void (await tell(describeUserError({ code: 'payload_invalid' })).catch(() => {}));
+      const context = { teamId, releaseId: target.releaseId, issueId: target.index, userId: body.user.id };
+      await runGuarded(deps.log, context, tell, async () => {
+        const release = await deps.store.getRelease(teamId, target.releaseId);
+        const issue = release?.issues.find((candidate) => candidate.id === target.index);
+        if (!release || !issue) return void (await tell(describeUserError({ code: 'item_unknown' })));
+        if (release.status !== 'active') return void (await tell(describeUserError(closed(release))));
+        if (issue.resolvedBy)
+          return void (await tell(describeUserError({ code: 'issue_resolved', by: issue.resolvedBy })));
+        await deps.outbound.openView(body.trigger_id, renderResolveIssueModal(release, issue.id, teamId));
+      });
+    },
+  );
+
+  app.view<ViewSubmitAction>(CallbackId.resolveIssue, async ({ ack, body, view }) => {
+    const metadata = decodeReleaseIndexMetadata(view.private_metadata);
+    const resolution = (
+      view.state.values[CheckinField.resolutionBlock]?.[CheckinField.resolutionAction]?.value ?? ''
+    ).trim();
+    if (!metadata || resolution.length < MIN_TEXT || resolution.length > MAX_TEXT) {
+      const text = metadata
+        ? `Write how it was resolved in ${MIN_TEXT} to ${MAX_TEXT} characters.`
+        : describeUserError({ code: 'payload_invalid' });
+      return void (await ack({
+        response_action: 'errors',
+        errors: { [CheckinField.resolutionBlock]: text },
+      }));
+    }
+    await ack();
+    const { teamId, releaseId, index: issueId } = metadata;
+    const userId = body.user.id;
+    const context = { teamId, releaseId, issueId, userId };
+    const tell = ephemeralInReleaseChannel(deps, teamId, releaseId, userId);
+    await runGuarded(deps.log, context, tell, async () => {
+      const result = await deps.store.resolveIssue({
+        teamId,
+        releaseId,
+        issueId,
+        userId,
+        resolution,
+        requestId: view.id,
+      });
+      if (result.kind !== 'applied') return void (await refuseChange(deps, tell, teamId, releaseId, result));
+      deps.log.info(
+        { ...context, monitoringClosed: result.monitoringClosed, followUp: result.followUpCheckin },
+        'issue resolved',
+      );
+      await afterCheckinChange(deps, teamId, releaseId, result);
+    });
+  });
+}
+
+/** Why a check-in cannot be answered now, or undefined when it can. */
+function askableRefusal(release: Release, checkinIndex: number): UserError | undefined {
+  const checkin = release.checkins[checkinIndex];
+  if (!checkin?.postedAt) return { code: 'item_unknown' };
+  if (release.status !== 'active') return closed(release);
+  if (checkin.answer) return { code: 'checkin_answered', answer: checkin.answer.kind, by: checkin.answer.by };
+  if (release.monitoring?.state !== 'open') return { code: 'checkin_closed' };
+  return undefined;
+}
+
+function closed(release: Release): UserError {
+  return {
+    code: 'release_closed',
+    version: release.version,
+    env: release.env,
+    status: release.status === 'active' ? 'completed' : release.status,
+  };
+}
+
+/** A modal has no response_url; its refusals go to the user as an ephemeral in the release's channel. */
+function ephemeralInReleaseChannel(deps: SlackDeps, teamId: string, releaseId: string, userId: string): Tell {
+  return async (text: string) => {
+    const release = await deps.store.getRelease(teamId, releaseId);
+    if (release) await deps.outbound.postEphemeral({ channel: release.channelId, user: userId, text });
+  };
+}
+
+async function submitAnswer(
+  deps: SlackDeps,
+  userId: string,
+  viewId: string,
+  metadata: { teamId: string; releaseId: string; index: number },
+  details: { answer: CheckInAnswerKind; note: string; severity?: IssueSeverity },
+): Promise<void> {
+  const { teamId, releaseId, index } = metadata;
+  const tell = ephemeralInReleaseChannel(deps, teamId, releaseId, userId);
+  const context = { teamId, releaseId, checkinIndex: index, userId };
+  await runGuarded(deps.log, context, tell, async () => {
+    await answer(deps, tell, {
+      teamId,
+      releaseId,
+      checkinIndex: index,
+      userId,
+      requestId: viewId,
+      ...details,
+    });
+  });
+}
+
+async function answer(
+  deps: SlackDeps,
+  tell: Tell,
+  input: Parameters<SlackDeps['store']['answerCheckin']>[0],
+): Promise<void> {
+  const { teamId, releaseId } = input;
+  const result = await deps.store.answerCheckin(input);
+  if (result.kind !== 'applied') return refuseChange(deps, tell, teamId, releaseId, result);
+  deps.log.info(
+    {
+      teamId,
+      releaseId,
+      checkinIndex: input.checkinIndex,
+      answer: input.answer,
+      monitoringClosed: result.monitoringClosed,
+      completed: result.completed,
+    },
+    'check-in answered',
+  );
+  await afterCheckinChange(deps, teamId, releaseId, result);
+}
+
+async function afterCheckinChange(
+  deps: SlackDeps,
+  teamId: string,
+  releaseId: string,
+  result: Extract<ChangeResult, { kind: 'applied' }>,
+): Promise<void> {
+  await deps.syncQueue.requestSync({ teamId, releaseId });
+  const release = await deps.store.getRelease(teamId, releaseId);
+  if (!release) return;
+  // Completed or rolled back: nothing timed is left to do for the release.
+  if (release.status !== 'active') {
+    await deps.scheduler.cancelRelease(teamId, releaseId);
+    return;
+  }
+  // The window closed: check-ins and escalations still pending are moot; phase reminders go on.
+  if (result.monitoringClosed) await deps.scheduler.cancelCheckins(teamId, releaseId);
+  if (result.followUpCheckin !== undefined) await deps.scheduler.scheduleCheckins(release);
+}
+
+async function refuseChange(
+  deps: SlackDeps,
+  tell: Tell,
+  teamId: string,
+  releaseId: string,
+  result: ChangeResult,
+): Promise<void> {
+  if (result.kind === 'replayed' || result.kind === 'unchanged') return;
+  const release = await deps.store.getRelease(teamId, releaseId);
+  let error: UserError = { code: 'item_unknown' };
+  if (result.kind === 'closed' && release) error = closed(release);
+  else if (result.kind === 'checkin_answered')
+    error = { code: 'checkin_answered', answer: result.answer, by: result.by };
+  else if (result.kind === 'monitoring_closed') error = { code: 'checkin_closed' };
+  else if (result.kind === 'issue_resolved') error = { code: 'issue_resolved', by: result.by };
+  deps.log.info({ teamId, releaseId, result: result.kind }, 'check-in change refused');
+  await tell(describeUserError(error));
+}

@@ -1,0 +1,85 @@
+import type { App, BlockAction, ButtonAction, ViewSubmitAction } from '@slack/bolt';
+import type { SlackDeps } from '../deps.js';
+import { runGuarded } from '../guard.js';
+import {
+  CallbackId,
+  decodeReleaseAction,
+  decodeReleaseIndexMetadata,
+  OwnerField,
+  ReleaseRoute,
+  releaseRoutePattern,
+} from '../ids.js';
+import { describeUserError } from '../user-errors.js';
+import { renderOwnersModal } from '../views/owners-modal.js';
+
+// "Assign owners…" on a phase's checklist: a modal with a person picker per item. Reminders about an
+// item go to its owner; items without one go to whoever started the release.
+
+const USER_ID = /^[UW][A-Z0-9]{2,20}$/;
+
+export function registerOwnerActions(app: App, deps: SlackDeps): void {
+  app.action<BlockAction<ButtonAction>>(
+    { action_id: releaseRoutePattern(ReleaseRoute.assignOwners) },
+    async ({ ack, body, action, respond }) => {
+      await ack();
+      const tell = (text: string) => respond({ response_type: 'ephemeral', replace_original: false, text });
+      const teamId = body.team?.id;
+      const target = decodeReleaseAction(ReleaseRoute.assignOwners, action.action_id);
+      if (!teamId || !target)
+        return void (await tell(describeUserError({ code: 'payload_invalid' })).catch(() => {}));
+      const context = { teamId, releaseId: target.releaseId, phaseIndex: target.index, userId: body.user.id };
+      await runGuarded(deps.log, context, tell, async () => {
+        const release = await deps.store.getRelease(teamId, target.releaseId);
+        if (!release?.template.phases[target.index])
+          return void (await tell(describeUserError({ code: 'item_unknown' })));
+        if (release.status !== 'active') {
+          const { version, env, status } = release;
+          return void (await tell(describeUserError({ code: 'release_closed', version, env, status })));
+        }
+        await deps.outbound.openView(body.trigger_id, renderOwnersModal(release, target.index, teamId));
+      });
+    },
+  );
+
+  app.view<ViewSubmitAction>(CallbackId.assignOwners, async ({ ack, body, view }) => {
+    const metadata = decodeReleaseIndexMetadata(view.private_metadata);
+    if (!metadata) return void (await ack());
+    await ack();
+    const { teamId, releaseId, index: phaseIndex } = metadata;
+    const userId = body.user.id;
+    const context = { teamId, releaseId, phaseIndex, userId };
+    let channelId: string | undefined;
+    const tell = async (text: string) => {
+      if (channelId) await deps.outbound.postEphemeral({ channel: channelId, user: userId, text });
+    };
+    await runGuarded(deps.log, context, tell, async () => {
+      const release = await deps.store.getRelease(teamId, releaseId);
+      const phase = release?.template.phases[phaseIndex];
+      if (!release || !phase) return;
+      channelId = release.channelId;
+      // Only what changed since the modal opened is written, and only for items of this phase.
+      const owners: { itemId: string; ownerId: string | undefined }[] = [];
+      for (const item of phase.items) {
+        const state = view.state.values[`${OwnerField.blockPrefix}${item.id}`]?.[OwnerField.action];
+        if (!state) continue;
+        const chosen =
+          typeof state.selected_user === 'string' && USER_ID.test(state.selected_user)
+            ? state.selected_user
+            : undefined;
+        if (chosen !== release.owners[item.id]) owners.push({ itemId: item.id, ownerId: chosen });
+      }
+      if (owners.length === 0) return;
+      const result = await deps.store.assignOwners({ teamId, releaseId, userId, owners, requestId: view.id });
+      if (result.kind === 'closed') {
+        const { version, env } = release;
+        return void (await tell(
+          describeUserError({ code: 'release_closed', version, env, status: result.status }),
+        ));
+      }
+      if (result.kind !== 'applied')
+        return void deps.log.info({ ...context, result: result.kind }, 'owners not changed');
+      deps.log.info({ ...context, changed: result.changed }, 'owners assigned');
+      await deps.syncQueue.requestSync({ teamId, releaseId });
+    });
+  });
+}

@@ -1,0 +1,141 @@
+import type { App, BlockAction, ButtonAction } from '@slack/bolt';
+import { findItem } from '../../domain/template.js';
+import { phaseDueAt } from '../../domain/time.js';
+import type { SlackDeps } from '../deps.js';
+import { runGuarded } from '../guard.js';
+import {
+  ActionId,
+  decodeItemDoneActionId,
+  decodeReleaseAction,
+  ITEM_DONE_PATTERN,
+  ReleaseRoute,
+  releaseRoutePattern,
+} from '../ids.js';
+import { describeUserError } from '../user-errors.js';
+import { renderOwnerReminder, SNOOZE_CHOICES } from '../views/reminder-message.js';
+import { afterItemChange, describeRefusedClick } from './item-actions.js';
+
+// The buttons of a reminder DM: tick an item without leaving the DM, or snooze the reminders of that
+// phase. Both re-render the DM in place from the stored state, so it shows what is true now.
+
+type Container = { channel_id?: string; message_ts?: string };
+
+export function registerReminderActions(app: App, deps: SlackDeps): void {
+  // Link buttons send a click too; Slack wants it acknowledged.
+  app.action(ActionId.openLink, async ({ ack }) => {
+    await ack();
+  });
+
+  app.action<BlockAction<ButtonAction>>(
+    { action_id: ITEM_DONE_PATTERN },
+    async ({ ack, body, action, respond }) => {
+      await ack();
+      const tell = (text: string) => respond({ response_type: 'ephemeral', replace_original: false, text });
+      const teamId = body.team?.id;
+      const target = decodeItemDoneActionId(action.action_id);
+      if (!teamId || !target)
+        return void (await tell(describeUserError({ code: 'payload_invalid' })).catch(() => {}));
+      const userId = body.user.id;
+      const context = { teamId, ...target, userId };
+      await runGuarded(deps.log, context, tell, async () => {
+        const result = await deps.store.setItem({
+          teamId,
+          releaseId: target.releaseId,
+          itemId: target.itemId,
+          done: true,
+          userId,
+          requestId: `${userId}-${action.action_ts}-${target.releaseId}-${target.itemId}`,
+        });
+        if (result.kind === 'applied') {
+          deps.log.info({ ...context, rev: result.rev, via: 'reminder' }, 'item ticked');
+          await afterItemChange(deps, teamId, target.releaseId, target.itemId, result);
+        } else if (result.kind !== 'unchanged' && result.kind !== 'replayed') {
+          deps.log.info({ ...context, result: result.kind }, 'click refused');
+          await tell(await describeRefusedClick(deps, teamId, target.releaseId, target.itemId, result));
+        }
+        const release = await deps.store.getRelease(teamId, target.releaseId);
+        const phaseIndex = release ? findItem(release.template, target.itemId)?.phaseIndex : undefined;
+        if (release && phaseIndex !== undefined) {
+          await refreshReminder(deps, body.container as Container, teamId, release.id, phaseIndex, userId);
+        }
+      });
+    },
+  );
+
+  app.action<BlockAction<ButtonAction>>(
+    { action_id: releaseRoutePattern(ReleaseRoute.snooze) },
+    async ({ ack, body, action, respond }) => {
+      await ack();
+      const tell = (text: string) => respond({ response_type: 'ephemeral', replace_original: false, text });
+      const teamId = body.team?.id;
+      const target = decodeReleaseAction(ReleaseRoute.snooze, action.action_id);
+      const snoozeMs = target?.extra
+        ? SNOOZE_CHOICES[target.extra as keyof typeof SNOOZE_CHOICES]
+        : undefined;
+      if (!teamId || !target || snoozeMs === undefined)
+        return void (await tell(describeUserError({ code: 'payload_invalid' })).catch(() => {}));
+      const userId = body.user.id;
+      const phaseIndex = target.index;
+      const context = { teamId, releaseId: target.releaseId, phaseIndex, userId };
+      await runGuarded(deps.log, context, tell, async () => {
+        const release = await deps.store.getRelease(teamId, target.releaseId);
+        if (!release?.template.phases[phaseIndex])
+          return void (await tell(describeUserError({ code: 'item_unknown' })));
+        const until = Date.now() + snoozeMs;
+        const result = await deps.store.snoozeReminders({
+          teamId,
+          releaseId: release.id,
+          phaseIndex,
+          userId,
+          until,
+          requestId: `${userId}-${action.action_ts}`,
+        });
+        if (result.kind === 'closed') {
+          const { version, env } = release;
+          return void (await tell(
+            describeUserError({ code: 'release_closed', version, env, status: result.status }),
+          ));
+        }
+        if (result.kind === 'applied' && release.window) {
+          await deps.scheduler.schedule(
+            {
+              kind: 'owner-reminder',
+              teamId,
+              releaseId: release.id,
+              phaseIndex,
+              windowAt: release.window.at,
+              userId,
+              at: until,
+            },
+            until,
+          );
+          deps.log.info({ ...context, until }, 'reminders snoozed');
+        }
+        await refreshReminder(deps, body.container as Container, teamId, release.id, phaseIndex, userId);
+      });
+    },
+  );
+}
+
+/** Re-renders the reminder DM the click came from. */
+async function refreshReminder(
+  deps: SlackDeps,
+  container: Container | undefined,
+  teamId: string,
+  releaseId: string,
+  phaseIndex: number,
+  userId: string,
+): Promise<void> {
+  if (!container?.channel_id || !container.message_ts) return;
+  const release = await deps.store.getRelease(teamId, releaseId);
+  if (!release) return;
+  const { permalink } = await deps.store.getMessages(teamId, releaseId);
+  const dueAt = release.window
+    ? phaseDueAt(release.window.at, release.template.phases[phaseIndex]?.due)
+    : undefined;
+  await deps.outbound.updateMessage(teamId, {
+    channel: container.channel_id,
+    ts: container.message_ts,
+    ...renderOwnerReminder(release, phaseIndex, userId, dueAt, permalink, Date.now()),
+  });
+}

@@ -1,0 +1,316 @@
+import type { Button, ContextBlock, KnownBlock, ModalView } from '@slack/types';
+import {
+  type CheckIn,
+  ISSUE_SEVERITIES,
+  type IssueSeverity,
+  type Release,
+  type ReleaseIssue,
+} from '../../domain/release.js';
+import {
+  ActionId,
+  CallbackId,
+  CheckinField,
+  encodeReleaseAction,
+  encodeReleaseIndexMetadata,
+  ReleaseRoute,
+} from '../ids.js';
+import { escapeMrkdwn, formatSlackDate, mentionUser, truncate } from '../mrkdwn.js';
+import { BlockKitLimits } from './limits.js';
+import { type RenderedMessage, releaseTitle } from './release-messages.js';
+
+// Post-deploy check-ins as pure renders: the question in the release thread (its buttons go once it is
+// answered or can no longer be), the escalation when nobody answers, the direct message to the owner,
+// and the modals behind "Issue found…", "Roll back…" and "Resolve #n…".
+
+/** What people typed (issue, reason, resolution) is at most 500 characters; messages show the start. */
+const SHOWN_TEXT_LENGTH = 300;
+const INPUT_MAX_LENGTH = 500;
+
+export const SEVERITY_LABELS: Record<IssueSeverity, string> = {
+  critical: 'Critical: users cannot work',
+  major: 'Major: a feature is broken or slow',
+  minor: 'Minor: cosmetic or limited',
+};
+
+function checkinAt(release: Release, checkinIndex: number): CheckIn {
+  const checkin = release.checkins[checkinIndex];
+  if (!checkin) throw new Error(`release ${release.id} has no check-in ${checkinIndex}`);
+  return checkin;
+}
+
+function userText(text: string): string {
+  return escapeMrkdwn(truncate(text, SHOWN_TEXT_LENGTH));
+}
+
+/** 2 h, 90 min, 30 s: the largest unit that states the duration exactly. */
+export function describeDuration(ms: number): string {
+  const seconds = Math.max(1, Math.round(ms / 1000));
+  if (seconds % 3600 === 0) return `${seconds / 3600} h`;
+  if (seconds % 60 === 0) return `${seconds / 60} min`;
+  return `${seconds} s`;
+}
+
+function statusWord(release: Release): string {
+  return release.status === 'rolled_back' ? 'rolled back' : release.status;
+}
+
+/** Whether the check-in still takes an answer: unanswered, in an active release, while monitoring is open. */
+function isAskable(release: Release, checkin: CheckIn): boolean {
+  return !checkin.answer && release.status === 'active' && release.monitoring?.state === 'open';
+}
+
+function checkinHeading(release: Release, checkin: CheckIn): string {
+  const what = checkin.followUp ? 'Follow-up check-in' : 'Check-in';
+  return `🩺 *${what} ${checkin.index + 1} of ${release.checkins.length}*`;
+}
+
+function answerButtons(release: Release, checkinIndex: number): Button[] {
+  return [
+    {
+      type: 'button',
+      style: 'primary',
+      action_id: encodeReleaseAction(ReleaseRoute.checkinHealthy, release.id, checkinIndex),
+      text: { type: 'plain_text', text: 'Healthy' },
+    },
+    {
+      type: 'button',
+      action_id: encodeReleaseAction(ReleaseRoute.checkinIssue, release.id, checkinIndex),
+      text: { type: 'plain_text', text: 'Issue found…' },
+    },
+    {
+      type: 'button',
+      style: 'danger',
+      action_id: encodeReleaseAction(ReleaseRoute.checkinRollback, release.id, checkinIndex),
+      text: { type: 'plain_text', text: 'Roll back…' },
+    },
+  ];
+}
+
+function describeAnswer(release: Release, checkin: CheckIn): string | undefined {
+  const answer = checkin.answer;
+  if (!answer) return undefined;
+  let what: string;
+  if (answer.kind === 'healthy') what = '✅ Healthy';
+  else if (answer.kind === 'rollback') what = '↩️ Rolled back';
+  else {
+    const issue = release.issues.find((candidate) => candidate.id === answer.issue);
+    what = issue ? `⚠️ Issue found: ${userText(issue.what)} (${issue.severity})` : '⚠️ Issue found';
+  }
+  return `${what} — ${mentionUser(answer.by)} ${formatSlackDate(answer.at)}`;
+}
+
+/** Why an unanswered check-in takes no answer any more. */
+function describeNotAskable(release: Release): string {
+  const why =
+    release.status === 'active' ? 'the monitoring window closed' : `the release is ${statusWord(release)}`;
+  return `No answer needed any more: ${why}`;
+}
+
+const context = (text: string): ContextBlock => ({ type: 'context', elements: [{ type: 'mrkdwn', text }] });
+
+/**
+ * The question, its state and, while it can be answered, the three answers; shared by the thread message
+ * and the owner's direct message. `extraButtons` go after the answers (or alone once there are none).
+ */
+function checkinBlocks(release: Release, checkinIndex: number, extraButtons: Button[]): KnownBlock[] {
+  const checkin = checkinAt(release, checkinIndex);
+  const title = escapeMrkdwn(releaseTitle(release));
+  const blocks: KnownBlock[] = [
+    {
+      type: 'section',
+      text: {
+        type: 'mrkdwn',
+        text: `${checkinHeading(release, checkin)}\nIs *${title}* healthy? ${mentionUser(release.startedBy)}`,
+      },
+    },
+  ];
+  if (release.deployment) {
+    blocks.push(
+      context(`Deployed ${formatSlackDate(release.deployment.at)} by ${mentionUser(release.deployment.by)}`),
+    );
+  }
+  const askable = isAskable(release, checkin);
+  const answer = describeAnswer(release, checkin);
+  if (answer) blocks.push(context(answer));
+  else if (!askable) blocks.push(context(describeNotAskable(release)));
+  if (checkin.escalatedAt !== undefined) {
+    blocks.push(
+      context(`⏰ Escalated to ${mentionUser(release.startedBy)} ${formatSlackDate(checkin.escalatedAt)}`),
+    );
+  }
+  const buttons = [...(askable ? answerButtons(release, checkinIndex) : []), ...extraButtons];
+  if (buttons.length > 0) blocks.push({ type: 'actions', block_id: 'checkin-actions', elements: buttons });
+  return blocks;
+}
+
+/** The check-in in the release thread. */
+export function renderCheckin(release: Release, checkinIndex: number): RenderedMessage {
+  return {
+    text: truncate(
+      `Check-in ${checkinIndex + 1}: is ${escapeMrkdwn(releaseTitle(release))} healthy?`,
+      BlockKitLimits.fallbackText,
+    ),
+    blocks: checkinBlocks(release, checkinIndex, []),
+  };
+}
+
+/** The nudge in the thread when a check-in has waited `escalateAfterMs` without an answer. */
+export function renderCheckinEscalation(
+  release: Release,
+  checkinIndex: number,
+  escalateAfterMs: number,
+): RenderedMessage {
+  const title = escapeMrkdwn(releaseTitle(release));
+  const number = checkinIndex + 1;
+  return {
+    text: truncate(`Check-in ${number} of ${title} is unanswered`, BlockKitLimits.fallbackText),
+    blocks: [
+      {
+        type: 'section',
+        text: {
+          type: 'mrkdwn',
+          text: `⏰ ${mentionUser(release.startedBy)}: check-in ${number} of *${title}* has had no answer for ${describeDuration(escalateAfterMs)}. Please answer it above.`,
+        },
+      },
+    ],
+  };
+}
+
+/** The escalation's direct message to the owner: the same question and answers, and a way to the thread. */
+export function renderCheckinDirect(
+  release: Release,
+  checkinIndex: number,
+  permalink: string | undefined,
+): RenderedMessage {
+  const link: Button[] = permalink
+    ? [
+        {
+          type: 'button',
+          action_id: ActionId.openLink,
+          text: { type: 'plain_text', text: 'Open the thread' },
+          url: permalink,
+        },
+      ]
+    : [];
+  return {
+    text: truncate(
+      `Check-in ${checkinIndex + 1} of ${escapeMrkdwn(releaseTitle(release))} is waiting for your answer`,
+      BlockKitLimits.fallbackText,
+    ),
+    blocks: checkinBlocks(release, checkinIndex, link),
+  };
+}
+
+function modalBase(
+  release: Release,
+  teamId: string,
+  index: number,
+  callbackId: string,
+  title: string,
+  submit: string,
+): Omit<ModalView, 'blocks'> {
+  return {
+    type: 'modal',
+    callback_id: callbackId,
+    private_metadata: encodeReleaseIndexMetadata({ teamId, releaseId: release.id, index }),
+    title: { type: 'plain_text', text: title },
+    submit: { type: 'plain_text', text: submit },
+    close: { type: 'plain_text', text: 'Cancel' },
+  };
+}
+
+function textInput(blockId: string, actionId: string, label: string, placeholder: string): KnownBlock {
+  return {
+    type: 'input',
+    block_id: blockId,
+    label: { type: 'plain_text', text: label },
+    element: {
+      type: 'plain_text_input',
+      action_id: actionId,
+      multiline: true,
+      max_length: INPUT_MAX_LENGTH,
+      placeholder: { type: 'plain_text', text: placeholder },
+    },
+  };
+}
+
+/** "Issue found…": what is wrong and how bad it is. */
+export function renderIssueModal(release: Release, checkinIndex: number, teamId: string): ModalView {
+  const options = ISSUE_SEVERITIES.map((severity) => ({
+    text: { type: 'plain_text' as const, text: SEVERITY_LABELS[severity] },
+    value: severity,
+  }));
+  return {
+    ...modalBase(release, teamId, checkinIndex, CallbackId.reportIssue, 'Issue found', 'Report'),
+    blocks: [
+      context(
+        `Check-in ${checkinIndex + 1} of *${escapeMrkdwn(releaseTitle(release))}*. The issue goes on the release header until someone resolves it.`,
+      ),
+      textInput(
+        CheckinField.whatBlock,
+        CheckinField.whatAction,
+        'What is wrong?',
+        'What do you see, and where?',
+      ),
+      {
+        type: 'input',
+        block_id: CheckinField.severityBlock,
+        label: { type: 'plain_text', text: 'Severity' },
+        element: {
+          type: 'static_select',
+          action_id: CheckinField.severityAction,
+          placeholder: { type: 'plain_text', text: 'How bad is it?' },
+          options,
+        },
+      },
+    ],
+  };
+}
+
+/** "Roll back…": ends the release as rolled back, with a reason. */
+export function renderRollbackModal(release: Release, checkinIndex: number, teamId: string): ModalView {
+  return {
+    ...modalBase(release, teamId, checkinIndex, CallbackId.rollBack, 'Roll back', 'Roll back'),
+    blocks: [
+      {
+        type: 'section',
+        text: {
+          type: 'mrkdwn',
+          text: `This ends *${escapeMrkdwn(releaseTitle(release))}* as rolled back: its checklists close, pending reminders and check-ins stop, and the audit trail records who and why. Roll the deployment itself back with your usual tooling.`,
+        },
+      },
+      textInput(CheckinField.reasonBlock, CheckinField.reasonAction, 'Why roll back?', 'What went wrong?'),
+    ],
+  };
+}
+
+function describeIssue(issue: ReleaseIssue | undefined, issueId: number): string {
+  if (!issue) return `*Issue #${issueId}*`;
+  const lines = [
+    `🚨 *Issue #${issue.id}* (${issue.severity}), found by ${mentionUser(issue.foundBy)} ${formatSlackDate(issue.foundAt)}`,
+    `_${userText(issue.what)}_`,
+  ];
+  if (issue.resolvedAt !== undefined) {
+    const by = issue.resolvedBy ? ` by ${mentionUser(issue.resolvedBy)}` : '';
+    lines.push(`✅ Already resolved${by} ${formatSlackDate(issue.resolvedAt)}`);
+  }
+  return lines.join('\n');
+}
+
+/** "Resolve #n…": how an open issue was resolved. */
+export function renderResolveIssueModal(release: Release, issueId: number, teamId: string): ModalView {
+  const issue = release.issues.find((candidate) => candidate.id === issueId);
+  return {
+    ...modalBase(release, teamId, issueId, CallbackId.resolveIssue, 'Resolve issue', 'Resolve'),
+    blocks: [
+      context(`An issue in *${escapeMrkdwn(releaseTitle(release))}*`),
+      { type: 'section', text: { type: 'mrkdwn', text: describeIssue(issue, issueId) } },
+      textInput(
+        CheckinField.resolutionBlock,
+        CheckinField.resolutionAction,
+        'How was it resolved?',
+        'The fix, and how you checked it',
+      ),
+    ],
+  };
+}

@@ -1,0 +1,73 @@
+-- @include release
+--[[
+  Records the answer to a posted post-deploy check-in, once. "healthy" on the latest check-in, with no
+  issue open, closes the monitoring window (and completes the release when its checklist is done too);
+  "issue" opens an issue that holds the window open; "rollback" ends the release as rolled back (its
+  window closes with it; the rolled_back event says so, and monitoring closed is reported as 0).
+
+  KEYS[1] release meta hash   KEYS[2] release audit stream   KEYS[3] active releases hash
+  KEYS[4] applied-request marker
+
+  ARGV[1] check-in index   ARGV[2] healthy|issue|rollback   ARGV[3] user id   ARGV[4] marker ttl (s)
+  ARGV[5] what was found, or the rollback reason   ARGV[6] severity (issue)
+
+  Output: {1, rev, completed 0|1, monitoring closed 0|1, issue id or 0} applied
+          | {-1} request already applied | {-2} no such release | {-3, status} release not active
+          | {-8} no such check-in posted | {-9, answer, user} answered already
+          | {-10} the monitoring window is closed
+]]
+local refusal = refuseUnlessActive(KEYS[1], KEYS[4])
+if refusal then
+  return refusal
+end
+local index = ARGV[1]
+local checkin = readJsonField(KEYS[1], 'checkin:' .. index)
+if not checkin or not checkin.postedAt then
+  return {-8}
+end
+if checkin.answer then
+  return {-9, checkin.answer.kind, checkin.answer.by}
+end
+if redis.call('HGET', KEYS[1], 'monitoring') ~= 'open' then
+  return {-10}
+end
+
+local now = nowMs()
+local kind = ARGV[2]
+local user = ARGV[3]
+checkin.answer = {kind = kind, by = user, at = now}
+local issueId = 0
+if kind == 'issue' then
+  issueId = redis.call('HINCRBY', KEYS[1], 'issues', 1)
+  redis.call('HINCRBY', KEYS[1], 'openIssues', 1)
+  checkin.answer.issue = issueId
+  redis.call('HSET', KEYS[1], 'issue:' .. issueId, cjson.encode({
+    foundBy = user, foundAt = now, what = ARGV[5], severity = ARGV[6], checkin = tonumber(index)}))
+end
+redis.call('HSET', KEYS[1], 'checkin:' .. index, cjson.encode(checkin))
+local rev = redis.call('HINCRBY', KEYS[1], 'rev', 1)
+redis.call('XADD', KEYS[2], '*', 'type', 'checkin_answered', 'user', user, 'at', now, 'checkin', index,
+  'from', 'posted', 'to', kind)
+if kind == 'issue' then
+  redis.call('XADD', KEYS[2], '*', 'type', 'issue_found', 'user', user, 'at', now, 'checkin', index,
+    'issue', issueId, 'from', 'none', 'to', 'open', 'reason', ARGV[5], 'severity', ARGV[6])
+end
+
+local completed = 0
+local closed = 0
+if kind == 'healthy' then
+  local latest = tonumber(redis.call('HGET', KEYS[1], 'checkins')) - 1
+  local openIssues = tonumber(redis.call('HGET', KEYS[1], 'openIssues') or '0')
+  if tonumber(index) == latest and openIssues == 0 then
+    closed = 1
+    completed = closeMonitoring(KEYS[1], KEYS[2], KEYS[3], user, now)
+  end
+elseif kind == 'rollback' then
+  redis.call('HSET', KEYS[1], 'status', 'rolled_back', 'finishedAt', now, 'finishedBy', user,
+    'cancelReason', ARGV[5], 'monitoring', 'closed', 'monitoringClosedAt', now)
+  releaseActiveSlot(KEYS[1], KEYS[3])
+  redis.call('XADD', KEYS[2], '*', 'type', 'rolled_back', 'user', user, 'at', now,
+    'from', 'active', 'to', 'rolled_back', 'reason', ARGV[5])
+end
+redis.call('SET', KEYS[4], '1', 'EX', tonumber(ARGV[4]))
+return {1, rev, completed, closed, issueId}
