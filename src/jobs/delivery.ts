@@ -61,19 +61,17 @@ export async function deliverOnce(
 ): Promise<{ ts: string; posted: boolean }> {
   const { store, outbound } = deps;
   const { teamId, key } = delivery;
-  const recorded = await store.deliveryDone(teamId, key);
-  if (recorded) return { ts: recorded, posted: false };
-
-  const lease = await store.takeDeliveryLease(teamId, key, holder, deps.leaseMs ?? DEFAULT_LEASE_MS);
-  if (!lease.taken) throw new RetryLaterError(lease.retryInMs, `delivery ${key} is being posted elsewhere`);
+  const attempt = await store.beginDelivery(teamId, key, holder, deps.leaseMs ?? DEFAULT_LEASE_MS, now);
+  if (attempt.state === 'done') return { ts: attempt.ts, posted: false };
+  if (attempt.state === 'busy')
+    throw new RetryLaterError(attempt.retryInMs, `delivery ${key} is being posted elsewhere`);
   try {
     const metadata = { event_type: DELIVERY_EVENT_TYPE, event_payload: { key } };
-    const earlierAttempt = await store.noteDeliveryAttempt(teamId, key, now);
-    if (earlierAttempt !== undefined) {
+    if (attempt.earlierAttempt !== undefined) {
       const found = await outbound.findMessageByMetadata({
         channel: delivery.channel,
         ...(delivery.threadTs ? { threadTs: delivery.threadTs } : {}),
-        oldestMs: earlierAttempt - CLOCK_SKEW_MS,
+        oldestMs: attempt.earlierAttempt - CLOCK_SKEW_MS,
         metadata,
       });
       if (found) return { ts: await commit(store, delivery, found), posted: false };
@@ -86,8 +84,10 @@ export async function deliverOnce(
     });
     const first = await commit(store, delivery, ts);
     return { ts: first, posted: first === ts };
-  } finally {
-    await store.dropDeliveryLease(teamId, key, holder);
+  } catch (err) {
+    // The next attempt may start at once; it looks in Slack first, since this one may have posted.
+    await store.dropDeliveryLease(teamId, key, holder).catch(() => undefined);
+    throw err;
   }
 }
 
@@ -97,6 +97,7 @@ function commit(store: ReleaseStore, delivery: Delivery, ts: string): Promise<st
     releaseId: delivery.releaseId,
     deliveryKey: delivery.key,
     ts,
+    holder,
     ...(delivery.record ? { record: { ...delivery.record, patch: { ...delivery.record.patch, ts } } } : {}),
     ...(delivery.audit ? { audit: delivery.audit } : {}),
   });

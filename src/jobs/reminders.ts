@@ -155,8 +155,9 @@ async function remind(
       recipient,
     })),
   });
-  for (const owner of recipients) {
-    try {
+  // Each owner's DM goes to a conversation of its own, so they are posted side by side.
+  const sent = await Promise.allSettled(
+    recipients.map(async (owner) => {
       const channel = await directMessageChannel(deps, release.teamId, owner);
       await deliverOnce(deps, {
         teamId: release.teamId,
@@ -165,13 +166,16 @@ async function remind(
         channel,
         message: renderOwnerReminder(release, phaseIndex, owner, dueAt, messages.permalink, now),
       });
-    } catch (err) {
-      if (!(err instanceof SlackPlatformError && UNREACHABLE_USER_ERRORS.has(err.slackError))) throw err;
-      log.warn(
-        { owner, slackError: err.slackError },
-        'reminder DM impossible; the thread message names them',
-      );
-    }
-  }
+    }),
+  );
+  sent.forEach((outcome, index) => {
+    if (outcome.status === 'fulfilled') return;
+    const err = outcome.reason;
+    if (!(err instanceof SlackPlatformError && UNREACHABLE_USER_ERRORS.has(err.slackError))) throw err;
+    log.warn(
+      { owner: recipients[index], slackError: err.slackError },
+      'reminder DM impossible; the thread message names them',
+    );
+  });
   log.info({ owners: recipients.length, openItems: [...owners.values()].flat().length }, 'reminder sent');
 }

@@ -134,6 +134,31 @@ function toChangeResult(reply: unknown, extras?: (rest: number[]) => AppliedExtr
   }
 }
 
+// A release keeps its own copy of its template, but most releases share a few templates: parsing each
+// distinct JSON once keeps a template parse off every read (a click, a sync, a reminder).
+const TEMPLATE_CACHE_SIZE = 64;
+const parsedTemplates = new Map<string, Template>();
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const member of Object.values(value)) deepFreeze(member);
+  }
+  return value;
+}
+
+/** The parsed template of a release; shared and frozen, so no reader can change another's copy. */
+function parseTemplateJson(json: string): Template {
+  const cached = parsedTemplates.get(json);
+  if (cached) return cached;
+  const template = deepFreeze(JSON.parse(json) as Template);
+  if (parsedTemplates.size >= TEMPLATE_CACHE_SIZE) {
+    parsedTemplates.delete(parsedTemplates.keys().next().value!);
+  }
+  parsedTemplates.set(json, template);
+  return template;
+}
+
 function parseRelease(meta: Record<string, string>, items: Record<string, string>): Release {
   const overrides: GateOverride[] = [];
   const owners: Record<string, string> = {};
@@ -177,7 +202,7 @@ function parseRelease(meta: Record<string, string>, items: Record<string, string
     channelId: meta.channel!,
     version: meta.version!,
     env: meta.env!,
-    template: JSON.parse(meta.template!) as Template,
+    template: parseTemplateJson(meta.template!),
     startedBy: meta.startedBy!,
     startedAt: Number(meta.startedAt),
     status: meta.status as ReleaseStatus,
@@ -570,43 +595,43 @@ export class ReleaseStore {
 
   // ---- deliveries: messages posted exactly once --------------------------------------------
 
+  /**
+   * Starts an attempt to post a delivery: done already (its ts), held by another instance (for how
+   * much longer), or free to post, with the start of an earlier attempt if there was one (the message
+   * may then be in Slack already). Takes the lease for `leaseMs` when free.
+   */
+  async beginDelivery(
+    teamId: string,
+    deliveryKey: string,
+    holder: string,
+    leaseMs: number,
+    now: number,
+  ): Promise<
+    | { state: 'done'; ts: string }
+    | { state: 'busy'; retryInMs: number }
+    | { state: 'go'; earlierAttempt?: number }
+  > {
+    const [state, value] = (await this.redis.beginDelivery(
+      this.keys.deliveryDone(teamId, deliveryKey),
+      this.keys.deliveryLease(teamId, deliveryKey),
+      this.keys.deliveryAttempt(teamId, deliveryKey),
+      holder,
+      leaseMs,
+      now,
+      DELIVERY_TTL_SEC,
+    )) as [string, string | number];
+    if (state === 'done') return { state, ts: String(value) };
+    if (state === 'busy') return { state, retryInMs: Math.max(Number(value), 100) };
+    return value === '' ? { state: 'go' } : { state: 'go', earlierAttempt: Number(value) };
+  }
+
   /** The ts recorded for a delivery, if it is done. */
   async deliveryDone(teamId: string, deliveryKey: string): Promise<string | undefined> {
     return (await this.redis.get(this.keys.deliveryDone(teamId, deliveryKey))) ?? undefined;
   }
 
-  /** Takes the right to post a delivery for `leaseMs`; while another instance holds it, says how long it still does. */
-  async takeDeliveryLease(
-    teamId: string,
-    deliveryKey: string,
-    holder: string,
-    leaseMs: number,
-  ): Promise<{ taken: true } | { taken: false; retryInMs: number }> {
-    const key = this.keys.deliveryLease(teamId, deliveryKey);
-    const [[, taken], [, ttl]] = (await this.redis
-      .multi()
-      .set(key, holder, 'PX', leaseMs, 'NX')
-      .pttl(key)
-      .exec()) as [[null, string | null], [null, number]];
-    return taken === 'OK' ? { taken: true } : { taken: false, retryInMs: Math.max(ttl, 100) };
-  }
-
   async dropDeliveryLease(teamId: string, deliveryKey: string, holder: string): Promise<void> {
     await this.redis.dropLease(this.keys.deliveryLease(teamId, deliveryKey), holder);
-  }
-
-  /**
-   * Notes that an attempt to post begins now, unless one began before; resolves with the earlier
-   * attempt's start (ms), which means the message may be in Slack already.
-   */
-  async noteDeliveryAttempt(teamId: string, deliveryKey: string, now: number): Promise<number | undefined> {
-    const key = this.keys.deliveryAttempt(teamId, deliveryKey);
-    const [[, set], [, earlier]] = (await this.redis
-      .multi()
-      .set(key, String(now), 'EX', DELIVERY_TTL_SEC, 'NX')
-      .get(key)
-      .exec()) as [[null, string | null], [null, string]];
-    return set === 'OK' ? undefined : Number(earlier);
   }
 
   /**
@@ -620,6 +645,8 @@ export class ReleaseStore {
     ts: string;
     record?: { hash: 'meta' | 'messages'; field: string; patch: Record<string, unknown> };
     audit?: Record<string, string | number>[];
+    /** The lease holder; the lease is given back with the record. */
+    holder?: string;
   }): Promise<string> {
     const { teamId, releaseId, record } = input;
     const hashKey =
@@ -634,11 +661,13 @@ export class ReleaseStore {
         this.keys.deliveryDone(teamId, input.deliveryKey),
         this.keys.releaseAudit(teamId, releaseId),
         hashKey,
+        this.keys.deliveryLease(teamId, input.deliveryKey),
         input.ts,
         DELIVERY_TTL_SEC,
         record?.field ?? '',
         JSON.stringify(record?.patch ?? {}),
         JSON.stringify(events),
+        input.holder ?? '',
       ),
     );
   }

@@ -24,8 +24,9 @@ const SCRIPT_FILES = {
   resolveIssue: 'resolve-issue-4',
   assignOwners: 'assign-owners-4',
   snoozeReminder: 'snooze-reminder-3',
-  commitDelivery: 'commit-delivery-3',
+  commitDelivery: 'commit-delivery-4',
   dropLease: 'drop-lease-1',
+  beginDelivery: 'begin-delivery-3',
 } as const;
 
 type ScriptName = keyof typeof SCRIPT_FILES;

@@ -72,9 +72,19 @@ describe('metrics', () => {
     await click(app, phase, itemId!, true);
     await waitForItem(app, phase, itemId!, true);
 
-    const response = await fetch(`${app.baseUrl}/metrics`);
-    expect(response.headers.get('content-type')).toContain('text/plain');
-    const text = await response.text();
+    // A job counts as finished a moment after its last Slack call lands.
+    let text = '';
+    for (let tries = 0; tries < 100; tries++) {
+      const response = await fetch(`${app.baseUrl}/metrics`);
+      expect(response.headers.get('content-type')).toContain('text/plain');
+      text = await response.text();
+      const finished = metricValue(text, 'shipcheck_jobs_finished_total', {
+        queue: 'slack-sync',
+        outcome: 'completed',
+      });
+      if ((finished ?? 0) >= 2) break;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
     expect(metricValue(text, 'shipcheck_ack_duration_seconds_count', { kind: 'command' })).toBe(1);
     expect(metricValue(text, 'shipcheck_ack_duration_seconds_count', { kind: 'action' })).toBe(1);
     expect(

@@ -91,6 +91,12 @@ function delivery(key: string, overrides: Partial<Delivery> = {}): Delivery {
   };
 }
 
+/** A worker began the delivery at ATTEMPT_AT and died: its attempt stays noted, its lease has run out. */
+async function deadWorkerBegan(key: string): Promise<void> {
+  expect(await store.beginDelivery(TEAM, key, 'dead-worker', 1, ATTEMPT_AT)).toEqual({ state: 'go' });
+  await new Promise((resolve) => setTimeout(resolve, 5));
+}
+
 const metadataFor = (key: string) => ({ event_type: DELIVERY_EVENT_TYPE, event_payload: { key } });
 
 /** A top-level message to hang a thread on, like the release header. */
@@ -154,7 +160,7 @@ describe('deliverOnce', () => {
       const threadTs = await postHeader();
       const key = nextKey('checkin');
       // The dead worker noted its attempt and posted, then died before the commit.
-      expect(await store.noteDeliveryAttempt(TEAM, key, ATTEMPT_AT)).toBeUndefined();
+      await deadWorkerBegan(key);
       const { ts: orphan } = await outbound.postMessage(TEAM, {
         channel: CHANNEL,
         threadTs,
@@ -199,7 +205,7 @@ describe('deliverOnce', () => {
 
     it('finds a top-level message through the channel history', async () => {
       const key = nextKey();
-      await store.noteDeliveryAttempt(TEAM, key, ATTEMPT_AT);
+      await deadWorkerBegan(key);
       const { ts: orphan } = await outbound.postMessage(TEAM, {
         channel: CHANNEL,
         text: 'Reminder',
@@ -223,7 +229,7 @@ describe('deliverOnce', () => {
     it('posts once when the worker died before posting', async () => {
       const threadTs = await postHeader();
       const key = nextKey();
-      await store.noteDeliveryAttempt(TEAM, key, ATTEMPT_AT);
+      await deadWorkerBegan(key);
 
       const result = await deliverOnce({ store, outbound }, delivery(key, { threadTs }), ATTEMPT_AT + 60_000);
       expect(result.posted).toBe(true);
@@ -240,7 +246,7 @@ describe('deliverOnce', () => {
 
     it('posts once at the top level when nothing is in the channel', async () => {
       const key = nextKey();
-      await store.noteDeliveryAttempt(TEAM, key, ATTEMPT_AT);
+      await deadWorkerBegan(key);
       const result = await deliverOnce({ store, outbound }, delivery(key), ATTEMPT_AT + 60_000);
       expect(result.posted).toBe(true);
       expect(standIn.callsTo('conversations.history')).toHaveLength(1);
@@ -251,7 +257,9 @@ describe('deliverOnce', () => {
 
   it('waits while another instance holds the delivery, posting nothing', async () => {
     const key = nextKey();
-    expect(await store.takeDeliveryLease(TEAM, key, 'another-instance', 30_000)).toEqual({ taken: true });
+    expect(await store.beginDelivery(TEAM, key, 'another-instance', 30_000, Date.now())).toEqual({
+      state: 'go',
+    });
 
     const attempt = deliverOnce({ store, outbound }, delivery(key));
     await expect(attempt).rejects.toBeInstanceOf(RetryLaterError);
@@ -271,11 +279,11 @@ describe('deliverOnce', () => {
 
   it('does not drop a lease it does not hold', async () => {
     const key = nextKey();
-    await store.takeDeliveryLease(TEAM, key, 'holder-a', 30_000);
+    await store.beginDelivery(TEAM, key, 'holder-a', 30_000, Date.now());
     await store.dropDeliveryLease(TEAM, key, 'holder-b');
     expect(await redis.get(store.keys.deliveryLease(TEAM, key))).toBe('holder-a');
-    const again = await store.takeDeliveryLease(TEAM, key, 'holder-b', 30_000);
-    expect(again).toMatchObject({ taken: false });
+    const again = await store.beginDelivery(TEAM, key, 'holder-b', 30_000, Date.now());
+    expect(again).toMatchObject({ state: 'busy' });
   });
 });
 

@@ -17,6 +17,7 @@ import {
   renderResolveIssueModal,
   renderRollbackModal,
 } from '../../src/slack/views/checkin-messages.js';
+import { renderStatus } from '../../src/slack/views/command-replies.js';
 import { blockKitViolations, type Surface } from './block-kit-limits.js';
 import {
   cancel,
@@ -389,5 +390,48 @@ describe('check-in modals', () => {
       expect(blockKitViolations(view)).toEqual([]);
     }
     expect(JSON.stringify(views[2])).toContain(`_${ESCAPED_HOSTILE}`);
+  });
+});
+
+describe('renderStatus after the deploy', () => {
+  it('says when it was deployed, which check-in waits, and the open issues, escaped', () => {
+    const release = makeMonitored({ issues: [makeIssue({ what: HOSTILE_TEXT })] });
+    const text = renderStatus(release, undefined).text;
+    expect(text).toContain('deployed, monitoring');
+    expect(text).toContain(`Deployed <!date^${DEPLOYED_AT / 1000}^`);
+    expect(text).toContain('Check-in 1 of 2 is waiting for an answer');
+    expect(text).toContain(`Issue #1 (major): _${ESCAPED_HOSTILE}_`);
+    for (const markup of HOSTILE_MARKUP) expect(text).not.toContain(markup);
+  });
+
+  it('names the next check-in while none waits, and says when the window closed', () => {
+    const answered = makeMonitored({
+      checkins: [
+        {
+          index: 0,
+          dueAt: DEPLOYED_AT + HOUR,
+          postedAt: DEPLOYED_AT + HOUR,
+          answer: { kind: 'healthy', by: TICKER, at: DEPLOYED_AT + 2 * HOUR },
+        },
+        { index: 1, dueAt: DEPLOYED_AT + 48 * HOUR },
+      ],
+    });
+    expect(renderStatus(answered, undefined).text).toContain(
+      `Next check-in <!date^${(DEPLOYED_AT + 48 * HOUR) / 1000}^`,
+    );
+    const closed = makeMonitored({ monitoring: { state: 'closed', closedAt: DEPLOYED_AT + 50 * HOUR } });
+    expect(renderStatus(closed, undefined).text).toContain('Monitoring closed');
+  });
+
+  it('shows a rolled-back release with who and why', () => {
+    const release = makeMonitored({
+      status: 'rolled_back',
+      finishedBy: TICKER,
+      finishedAt: DEPLOYED_AT + 25 * HOUR,
+      cancelReason: HOSTILE_TEXT,
+    });
+    const text = renderStatus(release, undefined).text;
+    expect(text).toContain('rolled back');
+    expect(text).toContain(`Rolled back by <@${TICKER}>: _${ESCAPED_HOSTILE}_`);
   });
 });

@@ -8,8 +8,11 @@ import {
   isItemDone,
   isPhaseUnlocked,
   isReleaseDone,
+  itemOwner,
   listSkippedItems,
+  openIssues,
   type PhaseState,
+  pendingCheckin,
   phaseState,
   type Release,
   type ReleaseStatus,
@@ -23,6 +26,8 @@ import {
   makeTemplate,
   override,
   PHASE,
+  T0,
+  TICKER,
   tick,
   tickEverything,
   tickPhases,
@@ -472,4 +477,52 @@ describe('every status × phase state × action', () => {
         );
     },
   );
+});
+
+describe('post-deploy monitoring', () => {
+  const deployed = (release: Release): Release => ({
+    ...release,
+    deployment: { at: T0, by: TICKER },
+    monitoring: { state: 'open' },
+    checkins: [
+      {
+        index: 0,
+        dueAt: T0 + 1000,
+        postedAt: T0 + 1000,
+        answer: { kind: 'healthy', by: TICKER, at: T0 + 2000 },
+      },
+      { index: 1, dueAt: T0 + 5000, postedAt: T0 + 5000 },
+      { index: 2, dueAt: T0 + 9000 },
+    ],
+  });
+
+  it('given every phase done, when the monitoring window is still open, then the release is not done', () => {
+    const release = deployed(tickEverything(makeRelease()));
+    expect(isReleaseDone(release)).toBe(false);
+    expect(isReleaseDone({ ...release, monitoring: { state: 'closed', closedAt: T0 + 9000 } })).toBe(true);
+  });
+
+  it('asks for the latest posted check-in without an answer', () => {
+    const release = deployed(makeRelease());
+    expect(pendingCheckin(release)?.index).toBe(1);
+    expect(pendingCheckin({ ...release, checkins: release.checkins.slice(0, 1) })).toBeUndefined();
+  });
+
+  it('lists the issues still open', () => {
+    const found = { foundBy: TICKER, foundAt: T0, what: 'slow', severity: 'major' as const };
+    const release = {
+      ...deployed(makeRelease()),
+      issues: [
+        { id: 1, ...found, resolvedBy: TICKER, resolvedAt: T0 + 1, resolution: 'fixed' },
+        { id: 2, ...found },
+      ],
+    };
+    expect(openIssues(release).map((issue) => issue.id)).toEqual([2]);
+  });
+
+  it('reminds an item’s owner, else whoever started the release', () => {
+    const release = makeRelease({ owners: { 'p0-a': 'U0BOB' } });
+    expect(itemOwner(release, 'p0-a')).toBe('U0BOB');
+    expect(itemOwner(release, 'p0-b')).toBe(release.startedBy);
+  });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { Release } from '../../src/domain/release.js';
-import { openRequiredItems, planFirstReminders } from '../../src/domain/reminders.js';
-import { cancel, makeRelease, makeTemplate, T0, tick } from './factories.js';
+import { type Release, snoozedUntil } from '../../src/domain/release.js';
+import { groupOpenItemsByOwner, openRequiredItems, planFirstReminders } from '../../src/domain/reminders.js';
+import { cancel, makeRelease, makeTemplate, STARTER, T0, tick } from './factories.js';
 
 const HOUR = 3600_000;
 const DAY = 24 * HOUR;
@@ -56,5 +56,30 @@ describe('openRequiredItems', () => {
   it('lists the required items not done yet, in template order', () => {
     expect(openRequiredItems(tick(makeRelease(), ['p0-a']), 0).map((item) => item.id)).toEqual(['p0-b']);
     expect(openRequiredItems(makeRelease(), 1)).toEqual([]);
+  });
+});
+
+describe('groupOpenItemsByOwner', () => {
+  it('gives each open required item to its owner, and the rest to whoever started the release', () => {
+    const release = makeRelease({ owners: { 'p0-b': 'U0BOB' } });
+    const groups = groupOpenItemsByOwner(release, 0);
+    expect([...groups.keys()]).toEqual([STARTER, 'U0BOB']);
+    expect(groups.get(STARTER)?.map((entry) => entry.id)).toEqual(['p0-a']);
+    expect(groups.get('U0BOB')?.map((entry) => entry.id)).toEqual(['p0-b']);
+  });
+
+  it('leaves out done items, and owners with nothing open', () => {
+    const release = tick(makeRelease({ owners: { 'p0-b': 'U0BOB' } }), ['p0-b']);
+    expect([...groupOpenItemsByOwner(release, 0).keys()]).toEqual([STARTER]);
+    expect(groupOpenItemsByOwner(tick(release, ['p0-a']), 0).size).toBe(0);
+  });
+});
+
+describe('snoozedUntil', () => {
+  it('is the end of that person’s snooze for that phase, else 0', () => {
+    const release = makeRelease({ snoozes: { '0:U0BOB': T0 + HOUR } });
+    expect(snoozedUntil(release, 0, 'U0BOB')).toBe(T0 + HOUR);
+    expect(snoozedUntil(release, 1, 'U0BOB')).toBe(0);
+    expect(snoozedUntil(release, 0, STARTER)).toBe(0);
   });
 });

@@ -4,6 +4,8 @@ import {
   computeProgress,
   countOpenRequired,
   currentPhaseIndex,
+  openIssues,
+  pendingCheckin,
   phaseState,
   type Release,
 } from '../../domain/release.js';
@@ -51,9 +53,37 @@ function summarizeRelease(release: Release, permalink: string | undefined): stri
     release.status === 'active'
       ? phase
         ? `phase ${current! + 1}/${progress.phasesTotal} *${escapeMrkdwn(phase.name)}*`
-        : 'in progress'
-      : release.status;
+        : release.monitoring?.state === 'open'
+          ? 'deployed, monitoring'
+          : 'in progress'
+      : release.status === 'rolled_back'
+        ? 'rolled back'
+        : release.status;
   return `${releaseLink(release, permalink)} · ${state} · ${progress.requiredDone}/${progress.requiredTotal} required · started by ${mentionUser(release.startedBy)} ${formatSlackDate(release.startedAt)}`;
+}
+
+/** After the deploy: when it was, where the check-ins stand, and the issues still open. */
+function describeMonitoring(release: Release): string[] {
+  if (!release.deployment) return [];
+  const lines = [
+    '',
+    `🚀 Deployed ${formatSlackDate(release.deployment.at)} by ${mentionUser(release.deployment.by)}`,
+  ];
+  const pending = pendingCheckin(release);
+  const next = release.checkins.find((checkin) => checkin.postedAt === undefined);
+  if (release.monitoring?.state === 'closed') {
+    lines.push(
+      `🩺 Monitoring closed ${release.monitoring.closedAt ? formatSlackDate(release.monitoring.closedAt) : ''}`.trimEnd(),
+    );
+  } else if (pending) {
+    lines.push(`🩺 Check-in ${pending.index + 1} of ${release.checkins.length} is waiting for an answer`);
+  } else if (next) {
+    lines.push(`🩺 Next check-in ${formatSlackDate(next.dueAt)}`);
+  }
+  for (const issue of openIssues(release)) {
+    lines.push(`🚨 Issue #${issue.id} (${issue.severity}): _${escapeMrkdwn(truncate(issue.what, 200))}_`);
+  }
+  return lines;
 }
 
 export function renderStatus(release: Release, permalink: string | undefined): Reply {
@@ -75,10 +105,12 @@ export function renderStatus(release: Release, permalink: string | undefined): R
     for (const item of openItems.slice(0, 10)) lines.push(`• ${escapeMrkdwn(item.text)}`);
     if (openItems.length > 10) lines.push(`…and ${openItems.length - 10} more`);
   }
-  if (release.status === 'cancelled' && release.cancelReason) {
+  lines.push(...describeMonitoring(release));
+  if ((release.status === 'cancelled' || release.status === 'rolled_back') && release.cancelReason) {
+    const verb = release.status === 'cancelled' ? 'Cancelled' : 'Rolled back';
     lines.push(
       '',
-      `Cancelled by ${mentionUser(release.finishedBy ?? '')}: _${escapeMrkdwn(release.cancelReason)}_`,
+      `${verb} by ${mentionUser(release.finishedBy ?? '')}: _${escapeMrkdwn(release.cancelReason)}_`,
     );
   }
   const text = truncate(lines.join('\n'), BlockKitLimits.sectionText);
@@ -98,7 +130,8 @@ export function renderReleaseList(
     lines.push('', '*Recently finished*');
     for (const release of finished) {
       const when = release.finishedAt ? ` ${formatSlackDate(release.finishedAt)}` : '';
-      lines.push(`• ${releaseLink(release, permalinks.get(release.id))} · ${release.status}${when}`);
+      const status = release.status === 'rolled_back' ? 'rolled back' : release.status;
+      lines.push(`• ${releaseLink(release, permalinks.get(release.id))} · ${status}${when}`);
     }
   }
   const text = truncate(lines.join('\n'), BlockKitLimits.sectionText);

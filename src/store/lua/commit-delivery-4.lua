@@ -5,13 +5,18 @@
   the same delivery (a retry that found the message in Slack) it changes nothing.
 
   KEYS[1] delivery marker   KEYS[2] release audit stream   KEYS[3] hash holding the JSON field
+  KEYS[4] the delivery's lease, given back here when the caller holds it
 
   ARGV[1] message ts   ARGV[2] marker ttl (s)   ARGV[3] field name, or "" for none
   ARGV[4] JSON object merged into the field
   ARGV[5] JSON array of audit events, each an array of field pairs; [] for none
+  ARGV[6] lease holder
 
   Output: the ts first recorded for this delivery
 ]]
+if redis.call('GET', KEYS[4]) == ARGV[6] then
+  redis.call('DEL', KEYS[4])
+end
 local recorded = redis.call('GET', KEYS[1])
 if recorded then
   return recorded
