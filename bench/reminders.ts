@@ -89,7 +89,8 @@ export interface ReminderContext {
   signingSecret: string;
   shipUrl: string;
   metricsUrl: string;
-  shipPid: number | undefined;
+  /** Every shipcheck process that runs the job queues: their CPU adds up. */
+  shipPids: (number | undefined)[];
   progress: (line: string) => void;
 }
 
@@ -125,6 +126,8 @@ export interface BurstRow {
 
 export interface ReminderResult {
   releases: number;
+  /** shipcheck processes running the job queues (the main one and any extra workers). */
+  processes: number;
   expected: number;
   windowAt: number;
   windowText: string;
@@ -142,6 +145,10 @@ export interface ReminderResult {
   duplicates: number;
   unknownReminders: number;
   lateness: Distribution;
+  /** The owner's direct message of each reminder: arrival − due, like the thread post. */
+  dmArrived: number;
+  dmDuplicates: number;
+  dmLateness: Distribution;
   bursts: BurstRow[];
   /** processedOn − due, from the BullMQ job hashes (kept for 7 days after completion). */
   dequeue: Distribution;
@@ -345,6 +352,17 @@ async function auditTotal(redis: Redis, prefix: string, releaseIds: string[]): P
   return replies.reduce((sum, [, value]) => sum + Number(value ?? 0), 0);
 }
 
+/** CPU time of all the shipcheck processes together, or undefined if any cannot be read. */
+function shipCpuMs(pids: (number | undefined)[]): number | undefined {
+  let total = 0;
+  for (const pid of pids) {
+    const cpu = cpuTimeMs(pid);
+    if (cpu === undefined) return undefined;
+    total += cpu;
+  }
+  return total;
+}
+
 export async function runReminderBench(ctx: ReminderContext): Promise<ReminderResult> {
   const { standIn, redis, prefix, progress } = ctx;
   const releases = reminderReleaseCount();
@@ -460,7 +478,7 @@ export async function runReminderBench(ctx: ReminderContext): Promise<ReminderRe
   cursor.take();
   const statsBefore = await readCommandStats(redis);
   const redisCpuBefore = await redisCpuMs(redis);
-  const shipCpuBefore = cpuTimeMs(ctx.shipPid);
+  const shipCpuBefore = shipCpuMs(ctx.shipPids);
   const clientBefore = process.cpuUsage();
   const firingStart = performance.now();
   progress(
@@ -470,6 +488,10 @@ export async function runReminderBench(ctx: ReminderContext): Promise<ReminderRe
   const arrivals = new Map<number, number>(); // release × phases + phase → arrival (ms since epoch)
   const lateByPhase: number[][] = Array.from({ length: REMIND_PHASES }, () => []);
   const lateness: number[] = [];
+  // Each reminder also goes to its owner by DM (U0RBnnnn's DM is D0RBnnnn).
+  const dmArrivals = new Map<number, number>();
+  const dmLateness: number[] = [];
+  let dmDuplicates = 0;
   const lastPostAt = new Map<string, number>();
   const otherSlackCalls = new Map<string, number>();
   let duplicates = 0;
@@ -480,13 +502,25 @@ export async function runReminderBench(ctx: ReminderContext): Promise<ReminderRe
   // shipcheck's CPU time, sampled as the arrivals come in, to tell a busy event loop from waiting.
   const cpuSamples: [number, number][] = [];
   const arrivalDeadline = lastDue + LATE_TIMEOUT_MS;
-  while (arrivals.size < expected && Date.now() < arrivalDeadline) {
+  while ((arrivals.size < expected || dmArrivals.size < expected) && Date.now() < arrivalDeadline) {
     for (const call of cursor.take()) {
       if (call.method === 'users.info') {
         usersInfoCalls += 1;
         continue;
       }
       const text = String(call.args.text ?? '');
+      const dm = /^Your open items: .* of Phase (\d+) in /.exec(text);
+      const dmOwner = /^D0RB(\d{4})$/.exec(String(call.args.channel));
+      if (call.method === 'chat.postMessage' && dm && dmOwner) {
+        const slot = (Number(dmOwner[1]) - 1) * REMIND_PHASES + Number(dm[1]) - 1;
+        if (dmArrivals.has(slot)) {
+          dmDuplicates += 1;
+          continue;
+        }
+        dmArrivals.set(slot, call.at);
+        dmLateness.push(call.at - (windowAt + phaseOffsetMs(Number(dm[1]) - 1)));
+        continue;
+      }
       if (call.method !== 'chat.postMessage' || !text.startsWith('Reminder: ')) {
         otherSlackCalls.set(call.method, (otherSlackCalls.get(call.method) ?? 0) + 1);
         continue;
@@ -521,9 +555,9 @@ export async function runReminderBench(ctx: ReminderContext): Promise<ReminderRe
       lastReport = Date.now();
       progress(`reminders: ${arrivals.size}/${expected} arrived`);
     }
-    const cpuNow = cpuTimeMs(ctx.shipPid);
+    const cpuNow = shipCpuMs(ctx.shipPids);
     if (cpuNow !== undefined) cpuSamples.push([Date.now(), cpuNow]);
-    if (arrivals.size < expected) await sleep(50);
+    if (arrivals.size < expected || dmArrivals.size < expected) await sleep(50);
   }
   progress(`reminders: ${arrivals.size}/${expected} arrived; waiting for the jobs to finish`);
 
@@ -541,7 +575,7 @@ export async function runReminderBench(ctx: ReminderContext): Promise<ReminderRe
     await sleep(250);
   }
   const firingMs = performance.now() - firingStart;
-  const shipCpuAfter = cpuTimeMs(ctx.shipPid);
+  const shipCpuAfter = shipCpuMs(ctx.shipPids);
   const client = process.cpuUsage(clientBefore);
   const redisCpu = (await redisCpuMs(redis)) - redisCpuBefore;
   const statsDelta = subtractCounts(await readCommandStats(redis), statsBefore);
@@ -555,7 +589,7 @@ export async function runReminderBench(ctx: ReminderContext): Promise<ReminderRe
   releaseIds.forEach((id, index) => {
     if (!id) return;
     for (let phaseIndex = 0; phaseIndex < REMIND_PHASES; phaseIndex++) {
-      const jobId = `remind-${TEAM_ID}-${id}-p${phaseIndex}-w${windowAt}-n0`;
+      const jobId = `remind-${TEAM_ID}-${id}-p${phaseIndex}-w${windowAt}-s0-n0`;
       jobPipeline.hmget(queueKey(jobId), 'processedOn', 'finishedOn', 'atm', 'attemptsMade');
       slots.push(index * REMIND_PHASES + phaseIndex);
     }
@@ -607,7 +641,11 @@ export async function runReminderBench(ctx: ReminderContext): Promise<ReminderRe
     arrived: arrivals.size,
     duplicates,
     unknownReminders,
+    processes: ctx.shipPids.length,
     lateness: distribution(lateness),
+    dmArrived: dmArrivals.size,
+    dmDuplicates,
+    dmLateness: distribution(dmLateness),
     bursts: lateByPhase.map((values, phaseIndex) => {
       const lateness = distribution(values);
       const due = windowAt + phaseOffsetMs(phaseIndex);
@@ -657,9 +695,10 @@ const thousands = (value: number) => value.toLocaleString('en-US');
 export function reminderTargetLine(result: ReminderResult | undefined): string {
   if (!result || result.lateness.count === 0)
     return '- reminder p99 lateness under 1 s: MISSED (no reminder arrived)';
-  const all = result.arrived === result.expected;
-  const met = all && result.lateness.p99 < 1000;
-  return `- reminder p99 lateness under 1 s: ${met ? 'met' : 'MISSED'} (${fixed(result.lateness.p99)} ms${all ? '' : `; only ${result.arrived} of ${result.expected} arrived`})`;
+  // A reminder is its thread post and its owner's DM: both count.
+  const all = result.arrived === result.expected && result.dmArrived === result.expected;
+  const met = all && result.lateness.p99 < 1000 && result.dmLateness.p99 < 1000;
+  return `- reminder p99 lateness under 1 s: ${met ? 'met' : 'MISSED'} (thread ${fixed(result.lateness.p99)} ms, DM ${fixed(result.dmLateness.p99)} ms${all ? '' : `; only ${result.arrived} and ${result.dmArrived} of ${result.expected} arrived`})`;
 }
 
 export function reminderSection(result: ReminderResult): string[] {
@@ -677,6 +716,9 @@ export function reminderSection(result: ReminderResult): string[] {
     `- setup: ${thousands(r.releases)} releases started by signed \`/deploy start rb-NNNN staging ${REMIND_TEMPLATE_ID} ${r.windowText}\` commands, ${CREATE_CONCURRENCY} at a time; template \`${REMIND_TEMPLATE_ID}\`: ${REMIND_PHASES} phases of ${REMIND_ITEMS_PER_PHASE} required items, due T+0, T+${REMIND_SPACING_S}s … T+${phaseOffsetMs(REMIND_PHASES - 1) / 1000}s. Every release has the same window, so ${thousands(r.releases)} reminders fall due at the same instant every ${REMIND_SPACING_S} s, all ${thousands(r.expected)} within ${phaseOffsetMs(REMIND_PHASES - 1) / 1000} s`,
   );
   out(
+    `- shipcheck: ${r.processes === 1 ? 'one process (SHIPCHECK_ROLE=all)' : `${r.processes} processes on one Redis: one with SHIPCHECK_ROLE=all and ${r.processes - 1} with SHIPCHECK_ROLE=worker (\`--workers ${r.processes - 1}\`)`}; each reminder is a thread post naming its owner and a DM to the owner, each posted exactly once (lease, metadata marker, record with its audit event)`,
+  );
+  out(
     `- each release in its own channel (C0B0001…C0B${pad4(r.releases)}) with its own owner (U0RB0001…), so the per-channel post pacing (SLACK_POST_INTERVAL_MS 1000) never holds a reminder back: a channel gets one every ${REMIND_SPACING_S} s; REMINDER_INTERVAL ${REMIND_INTERVAL} (each reminder fires once in the run), QUIET_HOURS ${REMIND_QUIET_HOURS}`,
   );
   out(
@@ -684,6 +726,9 @@ export function reminderSection(result: ReminderResult): string[] {
   );
   out(
     `- **lateness** (the stand-in received the reminder post − window − phase offset): **p50 ${fixed(r.lateness.p50)} ms, p99 ${fixed(r.lateness.p99)} ms, max ${fixed(r.lateness.max)} ms**; fired ${thousands(r.arrived)} of ${thousands(r.expected)}${r.duplicates > 0 ? `, ${r.duplicates} duplicates` : ', no duplicates'}${r.unknownReminders > 0 ? `, ${r.unknownReminders} unrecognised` : ''}`,
+  );
+  out(
+    `- **owner DMs** (each reminder also goes to its owner by direct message; arrival − due): **p50 ${fixed(r.dmLateness.p50)} ms, p99 ${fixed(r.dmLateness.p99)} ms, max ${fixed(r.dmLateness.max)} ms**; ${thousands(r.dmArrived)} of ${thousands(r.expected)} arrived${r.dmDuplicates > 0 ? `, ${r.dmDuplicates} duplicates` : ', no duplicates'}`,
   );
   out();
   out(

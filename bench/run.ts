@@ -84,6 +84,29 @@ const CLICKS_BUDGET_MS = 6 * 60_000;
 const PARTS = ['clicks', 'reminders'] as const;
 type Part = (typeof PARTS)[number];
 
+const USAGE = `usage: npm run bench [-- --only ${PARTS.join('|')}] [--workers N]`;
+
+/**
+ * `--workers N`: N more shipcheck processes with SHIPCHECK_ROLE=worker beside the main one, sharing
+ * its Redis (0 when absent), as a deployment scales its job queues out.
+ */
+function extraWorkers(argv: string[]): number {
+  const index = argv.findIndex((arg) => arg === '--workers' || arg.startsWith('--workers='));
+  if (index === -1) return 0;
+  const arg = argv[index]!;
+  const value = Number(arg.includes('=') ? arg.slice(arg.indexOf('=') + 1) : argv[index + 1]);
+  if (!Number.isInteger(value) || value < 0 || value > 8) throw new Error(`--workers takes 0 to 8; ${USAGE}`);
+  return value;
+}
+
+function withoutWorkersArgument(argv: string[]): string[] {
+  const index = argv.findIndex((arg) => arg === '--workers' || arg.startsWith('--workers='));
+  if (index === -1) return argv;
+  return argv.filter(
+    (_arg, position) => position !== index && !(argv[index] === '--workers' && position === index + 1),
+  );
+}
+
 /** `--only reminders`, `--only=clicks`, `--only clicks,reminders`; every part when absent. */
 function selectedParts(argv: string[]): Set<Part> {
   const chosen = new Set<Part>();
@@ -93,7 +116,7 @@ function selectedParts(argv: string[]): Set<Part> {
     let value: string | undefined;
     if (arg === '--only') value = argv[++index];
     else if (arg.startsWith('--only=')) value = arg.slice('--only='.length);
-    else throw new Error(`unknown argument ${arg}; usage: npm run bench [-- --only ${PARTS.join('|')}]`);
+    else throw new Error(`unknown argument ${arg}; ${USAGE}`);
     only = true;
     for (const name of (value ?? '').split(',').filter(Boolean)) {
       if (!(PARTS as readonly string[]).includes(name)) {
@@ -267,8 +290,10 @@ function toRoundTrips(
 
 async function main(): Promise<void> {
   let parts: Set<Part>;
+  let workers: number;
   try {
-    parts = selectedParts(process.argv.slice(2));
+    workers = extraWorkers(process.argv.slice(2));
+    parts = selectedParts(withoutWorkersArgument(process.argv.slice(2)));
     if (parts.has('reminders')) reminderReleaseCount();
   } catch (error) {
     process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
@@ -352,7 +377,7 @@ async function main(): Promise<void> {
 
     const [barePort, shipPort] = [await getFreePort(), await getFreePort()];
     progress(
-      `starting ${runClicks ? `bare Bolt on ${barePort} and ` : ''}shipcheck on ${shipPort} (Redis prefix ${prefix}; parts: ${[...parts].join(', ')})`,
+      `starting ${runClicks ? `bare Bolt on ${barePort} and ` : ''}shipcheck on ${shipPort}${workers > 0 ? ` with ${workers} more worker process${workers === 1 ? '' : 'es'}` : ''} (Redis prefix ${prefix}; parts: ${[...parts].join(', ')})`,
     );
     // BENCH_CPU_PROF=<dir> writes V8 CPU profiles of each server (one per thread) to <dir>/<server>/ at exit.
     const profileArgs = (name: string) =>
@@ -390,6 +415,29 @@ async function main(): Promise<void> {
       profileArgs('shipcheck'),
     );
     servers.push(shipChild);
+    const workerChildren: ServerChild[] = [];
+    for (let index = 0; index < workers; index++) {
+      const workerPort = await getFreePort();
+      const worker = spawnServer(
+        `shipcheck worker ${index + 1}`,
+        'src/main.ts',
+        {
+          ...common,
+          REDIS_URL,
+          REDIS_PREFIX: prefix,
+          PORT: String(workerPort),
+          SHIPCHECK_ROLE: 'worker',
+          LOG_LEVEL: 'warn',
+          CHECKLISTS_DIR: checklistsDir,
+          REMINDER_INTERVAL: REMIND_INTERVAL,
+          QUIET_HOURS: REMIND_QUIET_HOURS,
+        },
+        profileArgs(`shipcheck-worker-${index + 1}`),
+      );
+      servers.push(worker);
+      workerChildren.push(worker);
+      await waitForHttp(worker, `http://127.0.0.1:${workerPort}/healthz`, 200, 30_000);
+    }
     await Promise.all([
       bareChild && waitForHttp(bareChild, `http://127.0.0.1:${barePort}/`, undefined, 30_000),
       waitForHttp(shipChild, `http://127.0.0.1:${shipPort}/healthz`, 200, 30_000),
@@ -665,7 +713,7 @@ async function main(): Promise<void> {
         signingSecret,
         shipUrl: ctx.shipUrl,
         metricsUrl: `http://127.0.0.1:${shipPort}/metrics`,
-        shipPid: shipChild.process.pid,
+        shipPids: [shipChild.process.pid, ...workerChildren.map((worker) => worker.process.pid)],
         progress,
       });
     }

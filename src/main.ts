@@ -62,6 +62,8 @@ export async function startShipcheck(
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
     connectTimeout: 5000,
+    // Commands issued in the same tick (many clicks, many reminders at once) go out in one write.
+    enableAutoPipelining: true,
   });
   redis.on('error', (err) => log.warn({ err: { message: err.message } }, 'redis connection error'));
   await redis.connect();

@@ -7,6 +7,8 @@ export function createKeys(prefix: string) {
   return {
     /** Hash: the release's fields, per-phase open counters (open:<n>) and overrides (ovr:<n>). */
     releaseMeta: (teamId: string, releaseId: string) => release(teamId, releaseId),
+    /** String: the release's copy of its template (JSON); the meta hash names it by fingerprint. */
+    releaseTemplate: (teamId: string, releaseId: string) => `${release(teamId, releaseId)}:template`,
     /** Hash: item id → JSON {done, by, at} for every item that was ever changed. */
     releaseItems: (teamId: string, releaseId: string) => `${release(teamId, releaseId)}:items`,
     /** Hash: item id → "<phase index>|<1 if required else 0>", written once at start. */

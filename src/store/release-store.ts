@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { AUDIT_EVENT_TYPES, type AuditEvent, type AuditEventType } from '../domain/audit.js';
 import type {
@@ -134,10 +135,15 @@ function toChangeResult(reply: unknown, extras?: (rest: number[]) => AppliedExtr
   }
 }
 
-// A release keeps its own copy of its template, but most releases share a few templates: parsing each
-// distinct JSON once keeps a template parse off every read (a click, a sync, a reminder).
+// A release keeps its own copy of its template under its own key; the meta hash names it by a
+// fingerprint of its JSON. Most releases share a few templates, so each distinct one is read and
+// parsed once per process: a click, a sync or a reminder reads only the small meta hash.
 const TEMPLATE_CACHE_SIZE = 64;
 const parsedTemplates = new Map<string, Template>();
+
+function templateFingerprint(json: string): string {
+  return createHash('sha256').update(json).digest('base64url').slice(0, 22);
+}
 
 function deepFreeze<T>(value: T): T {
   if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
@@ -147,19 +153,21 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
-/** The parsed template of a release; shared and frozen, so no reader can change another's copy. */
-function parseTemplateJson(json: string): Template {
-  const cached = parsedTemplates.get(json);
-  if (cached) return cached;
+/** Remembers a parsed template; shared and frozen, so no reader can change another's copy. */
+function rememberTemplate(fingerprint: string, json: string): Template {
   const template = deepFreeze(JSON.parse(json) as Template);
   if (parsedTemplates.size >= TEMPLATE_CACHE_SIZE) {
     parsedTemplates.delete(parsedTemplates.keys().next().value!);
   }
-  parsedTemplates.set(json, template);
+  parsedTemplates.set(fingerprint, template);
   return template;
 }
 
-function parseRelease(meta: Record<string, string>, items: Record<string, string>): Release {
+function parseRelease(
+  meta: Record<string, string>,
+  items: Record<string, string>,
+  template: Template,
+): Release {
   const overrides: GateOverride[] = [];
   const owners: Record<string, string> = {};
   const snoozes: Record<string, number> = {};
@@ -202,7 +210,7 @@ function parseRelease(meta: Record<string, string>, items: Record<string, string
     channelId: meta.channel!,
     version: meta.version!,
     env: meta.env!,
-    template: parseTemplateJson(meta.template!),
+    template,
     startedBy: meta.startedBy!,
     startedAt: Number(meta.startedAt),
     status: meta.status as ReleaseStatus,
@@ -274,6 +282,7 @@ export class ReleaseStore {
 
   async startRelease(input: StartReleaseInput): Promise<StartReleaseResult> {
     const { teamId, template } = input;
+    const templateJson = JSON.stringify(template);
     const sequence = await this.redis.incr(this.keys.releaseSequence(teamId));
     const releaseId = `r${sequence}`;
     const indexPairs: string[] = [];
@@ -286,7 +295,7 @@ export class ReleaseStore {
       version: input.version,
       env: input.env,
       templateId: template.id,
-      template: JSON.stringify(template),
+      templateHash: templateFingerprint(templateJson),
       startedBy: input.userId,
       ...(input.window ? { windowAt: String(input.window.at), windowZone: input.window.zone } : {}),
       ...deploymentFields(template, input.checkinPlanMs ?? []),
@@ -299,6 +308,7 @@ export class ReleaseStore {
       this.keys.allReleases(teamId),
       this.keys.versionReleases(teamId, input.version),
       this.keys.appliedRequest(teamId, `start:${input.requestId}`),
+      this.keys.releaseTemplate(teamId, releaseId),
       releaseId,
       `${input.env}|${input.version}`,
       APPLIED_REQUEST_TTL_SEC,
@@ -306,6 +316,7 @@ export class ReleaseStore {
       JSON.stringify(indexPairs),
       JSON.stringify(template.phases.map(countRequiredItems)),
       input.userId,
+      templateJson,
     )) as [number, string];
     const [code, id] = reply;
     if (code === 1) return { kind: 'created', releaseId: id };
@@ -508,7 +519,21 @@ export class ReleaseStore {
     const meta = replies?.[0]?.[1] as Record<string, string> | undefined;
     const items = replies?.[1]?.[1] as Record<string, string> | undefined;
     if (!meta?.id) return undefined;
-    return parseRelease(meta, items ?? {});
+    return parseRelease(meta, items ?? {}, await this.readTemplate(teamId, releaseId, meta));
+  }
+
+  private async readTemplate(
+    teamId: string,
+    releaseId: string,
+    meta: Record<string, string>,
+  ): Promise<Template> {
+    const fingerprint = meta.templateHash;
+    if (!fingerprint) throw new Error(`release ${releaseId} has no template fingerprint`);
+    const cached = parsedTemplates.get(fingerprint);
+    if (cached) return cached;
+    const json = await this.redis.get(this.keys.releaseTemplate(teamId, releaseId));
+    if (json === null) throw new Error(`release ${releaseId} has lost its template`);
+    return rememberTemplate(fingerprint, json);
   }
 
   private async getReleases(teamId: string, releaseIds: string[]): Promise<Release[]> {

