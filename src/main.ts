@@ -12,6 +12,7 @@ import { SyncQueue } from './jobs/sync-queue.js';
 import { createSyncWorker } from './jobs/sync-worker.js';
 import { createLogger, type Logger } from './log.js';
 import { createMetrics } from './metrics.js';
+import { RoleDirectory } from './slack/access.js';
 import { createSlackApp, type SlackAppHandle } from './slack/app.js';
 import { SlackOutbound } from './slack/outbound.js';
 import { ReleaseStore } from './store/release-store.js';
@@ -102,6 +103,7 @@ export async function startShipcheck(
     if (!response.ok) throw new Error(`response_url answered ${response.status}`);
   };
   const scheduler = new Scheduler(queueConnection, config.redis.prefix, store, config);
+  const roles = new RoleDirectory(config.access, outbound, log.child({ component: 'roles' }));
   let worker: Worker | undefined;
   let scheduleWorker: Worker | undefined;
   if (workerConnection) {
@@ -115,7 +117,7 @@ export async function startShipcheck(
     scheduleWorker = createScheduleWorker(
       workerConnection,
       config.redis.prefix,
-      { store, outbound, scheduler, syncQueue, config, log },
+      { store, outbound, scheduler, syncQueue, config, log, roles },
       metrics,
     );
   }
@@ -125,7 +127,7 @@ export async function startShipcheck(
   let slack: SlackAppHandle | undefined;
   if (runsWeb) {
     slack = createSlackApp(
-      { config, log, store, syncQueue, scheduler, outbound, templates },
+      { config, log, store, syncQueue, scheduler, outbound, templates, roles },
       {
         observeAck: (kind, seconds) => metrics.ackDuration.observe({ kind }, seconds),
         track: (work) => {

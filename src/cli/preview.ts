@@ -71,6 +71,7 @@ export function previewRelease(template: Template, unlockPhase?: number): Releas
     items,
     overrides: [],
     owners: {},
+    stakeholderChannels: [],
     snoozes: {},
     checkins: [],
     issues: [],

@@ -2,7 +2,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { z } from 'zod';
-import type { Template } from '../domain/template.js';
+import { ANNOUNCEMENT_EVENTS, type Template } from '../domain/template.js';
 import { parseDuration } from '../domain/time.js';
 
 const slug = (max: number) =>
@@ -49,6 +49,15 @@ export const TemplateSchema = z
     description: z.string().trim().max(300).optional(),
     phases: z.array(TemplatePhaseSchema).min(1).max(30),
     checkins: z.array(CheckinOffset).max(10).optional(),
+    // Channel IDs where stakeholders hear about this template's releases.
+    stakeholders: z
+      .array(z.string().regex(/^[CG][A-Z0-9]{2,}$/, 'use channel IDs such as C0123456789 (not #names)'))
+      .min(1)
+      .max(5)
+      .optional(),
+    announcements: z
+      .partialRecord(z.enum(ANNOUNCEMENT_EVENTS), z.string().trim().min(1).max(1500))
+      .optional(),
   })
   .superRefine((template, ctx) => {
     const deploymentPhases = template.phases.flatMap((phase, index) => (phase.deployment ? [index] : []));

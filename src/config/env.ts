@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { type AccessPolicy, parsePermissions, parseRoles } from '../domain/access.js';
 import { parseDuration, parseDurationList, parseQuietHours, type QuietHours } from '../domain/time.js';
 
 // The only reader of process.env. Every problem is collected and reported at once,
@@ -71,6 +72,32 @@ const EnvSchema = z.object({
           .min(1),
       ),
   ),
+  STAKEHOLDER_CHANNEL: optionalText.pipe(
+    z
+      .string()
+      .default('')
+      .transform((list) => [
+        ...new Set(
+          list
+            .split(',')
+            .map((id) => id.trim())
+            .filter(Boolean),
+        ),
+      ])
+      .pipe(
+        z
+          .array(
+            z.string().regex(/^[CG][A-Z0-9]{2,}$/, 'list channel IDs such as C0123456789, comma-separated'),
+          )
+          .max(5, 'at most 5 channels'),
+      ),
+  ),
+  TWO_PERSON_RULE: optionalText.pipe(
+    z
+      .enum(['on', 'off', 'true', 'false', '1', '0'], { error: 'write on or off' })
+      .default('off')
+      .transform((value) => value === 'on' || value === 'true' || value === '1'),
+  ),
   SHIPCHECK_ROLE: optionalText.pipe(z.enum(['web', 'worker', 'all']).default('all')),
   METRICS_PORT: optionalText.pipe(
     z.coerce
@@ -134,6 +161,10 @@ export interface Config {
   metricsPort: number | undefined;
   shutdownTimeoutMs: number;
   deployChannel: string | undefined;
+  /** Where stakeholder announcements go unless a template or the release names its own channels. */
+  stakeholderChannels: string[];
+  /** Who holds which role, who may do what, and the two-person rule. */
+  access: AccessPolicy;
   environments: string[];
   reminders: { intervalMs: number; quietHours: QuietHours };
   /** Post-deploy check-ins: offsets from the deploy (a template may set its own) and when to escalate. */
@@ -174,6 +205,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const checkinSchedule = parseDurationList(env.CHECKIN_SCHEDULE?.trim() || '24h,48h');
   if (!checkinSchedule.ok)
     problems.push('CHECKIN_SCHEDULE: write offsets after the deploy like 24h,48h (comma-separated)');
+  const roles = parseRoles(env.ROLES ?? '');
+  if (!roles.ok) problems.push(`ROLES: ${roles.problems.join('; ')}`);
+  const permissions = parsePermissions(env.PERMISSIONS ?? '');
+  if (!permissions.ok) problems.push(`PERMISSIONS: ${permissions.problems.join('; ')}`);
   const escalateAfter = parseDuration(env.CHECKIN_ESCALATE_AFTER?.trim() || '2h');
   if (!escalateAfter.ok) problems.push('CHECKIN_ESCALATE_AFTER: write a duration like 30m or 2h');
   if (
@@ -182,7 +217,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     !reminderInterval.ok ||
     !quietHours.ok ||
     !checkinSchedule.ok ||
-    !escalateAfter.ok
+    !escalateAfter.ok ||
+    !roles.ok ||
+    !permissions.ok
   ) {
     throw new ConfigError(problems);
   }
@@ -203,6 +240,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     metricsPort: parsed.METRICS_PORT,
     shutdownTimeoutMs: parsed.SHUTDOWN_TIMEOUT_MS,
     deployChannel: parsed.DEPLOY_CHANNEL,
+    stakeholderChannels: parsed.STAKEHOLDER_CHANNEL,
+    access: { roles: roles.value, permissions: permissions.value, twoPersonRule: parsed.TWO_PERSON_RULE },
     reminders: { intervalMs: reminderInterval.value, quietHours: quietHours.value },
     checkins: { scheduleMs: checkinSchedule.value, escalateAfterMs: escalateAfter.value },
     environments: parsed.DEPLOY_ENVIRONMENTS,

@@ -17,6 +17,7 @@ export const AUDIT_EVENT_TYPES = [
   'issue_resolved',
   'monitoring_closed',
   'rolled_back',
+  'refused',
   'cancelled',
   'completed',
 ] as const;
@@ -52,6 +53,8 @@ export interface AuditEvent {
   /** For issue events: the issue's number in the release, and how severe it was said to be. */
   issueId?: number;
   severity?: string;
+  /** For a refusal: what was attempted (tick, untick, or a permission such as cancel). */
+  action?: string;
   /** For a deploy: how many check-ins were planned. */
   checkins?: number;
   /** For an override: the phase whose open items were passed. */

@@ -23,6 +23,9 @@ export type UserError =
   | { code: 'checkin_closed' }
   | { code: 'issue_resolved'; by: string }
   | { code: 'text_length'; what: string; min: number; max: number }
+  | { code: 'not_permitted'; action: string; roles: string[] }
+  | { code: 'own_release' }
+  | { code: 'role_check_failed'; role: string }
   | { code: 'phase_locked'; phaseName: string; blockingPhaseName: string; openItems: string[] }
   | { code: 'gate_not_locked'; phaseName: string }
   | { code: 'window_missing' }

@@ -32,6 +32,12 @@ export interface Release {
   startedAt: number;
   /** The planned deploy moment (phases' due offsets count from it) and the zone it was given in. */
   window?: DeployWindow;
+  /** What the release changes, for stakeholders (the start modal's release notes). */
+  notes?: string;
+  /** Expected downtime as people wrote it ("none", "about 10 minutes"). */
+  downtime?: string;
+  /** Where stakeholder announcements go: chosen at the start, else the template's, else the configured ones. */
+  stakeholderChannels: string[];
   status: ReleaseStatus;
   finishedAt?: number;
   finishedBy?: string;

@@ -1,3 +1,4 @@
+import type { RoleHolders } from './access.js';
 import { isItemDone, itemOwner, type Release } from './release.js';
 import type { TemplateItem } from './template.js';
 import { phaseDueAt } from './time.js';
@@ -26,14 +27,30 @@ export function planFirstReminders(release: Release, now: number, intervalMs: nu
   });
 }
 
-/** The phase's open required items by the person to remind, in the template's order; owners in first-seen order. */
-export function groupOpenItemsByOwner(release: Release, phaseIndex: number): Map<string, TemplateItem[]> {
+/**
+ * The phase's open required items by the person to remind, in the template's order; people in
+ * first-seen order. An item goes to its owner; else, when its role is held by someone, to each
+ * holder; else to whoever started the release.
+ */
+export function groupOpenItemsByOwner(
+  release: Release,
+  phaseIndex: number,
+  holders: RoleHolders = () => undefined,
+): Map<string, TemplateItem[]> {
   const byOwner = new Map<string, TemplateItem[]>();
-  for (const item of openRequiredItems(release, phaseIndex)) {
-    const owner = itemOwner(release, item.id);
-    const items = byOwner.get(owner);
+  const give = (person: string, item: TemplateItem) => {
+    const items = byOwner.get(person);
     if (items) items.push(item);
-    else byOwner.set(owner, [item]);
+    else byOwner.set(person, [item]);
+  };
+  for (const item of openRequiredItems(release, phaseIndex)) {
+    const owner = release.owners[item.id];
+    const roleHolders = !owner && item.role ? holders(item.role) : undefined;
+    if (roleHolders && roleHolders.size > 0) {
+      for (const person of roleHolders) give(person, item);
+    } else {
+      give(owner ?? itemOwner(release, item.id), item);
+    }
   }
   return byOwner;
 }

@@ -30,7 +30,23 @@ export interface Template {
   phases: TemplatePhase[];
   /** Post-deploy check-in offsets (`24h`, `48h`); when absent, CHECKIN_SCHEDULE applies. */
   checkins?: string[];
+  /** Channel IDs that hear about this template's releases; when absent, STAKEHOLDER_CHANNEL applies. */
+  stakeholders?: string[];
+  /** The wording of stakeholder announcements, by event; events left out keep the built-in wording. */
+  announcements?: Partial<Record<AnnouncementEvent, string>>;
 }
+
+/** What stakeholders are told about. */
+export const ANNOUNCEMENT_EVENTS = [
+  'scheduled',
+  'started',
+  'deployed',
+  'issue_found',
+  'rolled_back',
+  'completed',
+  'cancelled',
+] as const;
+export type AnnouncementEvent = (typeof ANNOUNCEMENT_EVENTS)[number];
 
 export interface ItemLocation {
   item: TemplateItem;

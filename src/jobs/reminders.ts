@@ -1,9 +1,11 @@
 import type { Config } from '../config/env.js';
+import type { RoleHolders } from '../domain/access.js';
 import { type Release, snoozedUntil } from '../domain/release.js';
 import { groupOpenItemsByOwner } from '../domain/reminders.js';
 import type { TemplateItem } from '../domain/template.js';
 import { isQuietTime, nextAllowedTime, phaseDueAt } from '../domain/time.js';
 import type { Logger } from '../log.js';
+import { RoleCheckFailed, type RoleDirectory } from '../slack/access.js';
 import { type SlackOutbound, SlackPlatformError } from '../slack/outbound.js';
 import { renderOwnerReminder, renderThreadReminder } from '../slack/views/reminder-message.js';
 import type { ReleaseStore } from '../store/release-store.js';
@@ -17,6 +19,8 @@ import type { OwnerReminderJob, PhaseReminderJob, Scheduler } from './scheduler.
 // at their morning or when the snooze ends.
 
 export interface ReminderDeps {
+  /** Role holders receive the reminders of their role's items (when the items have no owner). */
+  roles?: RoleDirectory;
   store: ReleaseStore;
   outbound: SlackOutbound;
   scheduler: Scheduler;
@@ -58,7 +62,11 @@ export async function runPhaseReminder(deps: ReminderDeps, job: PhaseReminderJob
   });
   const release = await readRemindable(store, job);
   if ('drop' in release) return void log.info({ reason: release.drop }, 'reminder dropped');
-  const byOwner = groupOpenItemsByOwner(release, job.phaseIndex);
+  const byOwner = groupOpenItemsByOwner(
+    release,
+    job.phaseIndex,
+    await roleHolders(deps, release, job.phaseIndex),
+  );
   if (byOwner.size === 0) return void log.info('reminder dropped: phase done');
 
   const remindNow = new Map<string, TemplateItem[]>();
@@ -94,7 +102,8 @@ export async function runOwnerReminder(deps: ReminderDeps, job: OwnerReminderJob
   });
   const release = await readRemindable(store, job);
   if ('drop' in release) return void log.info({ reason: release.drop }, 'reminder dropped');
-  const items = groupOpenItemsByOwner(release, job.phaseIndex).get(job.userId);
+  const holders = await roleHolders(deps, release, job.phaseIndex);
+  const items = groupOpenItemsByOwner(release, job.phaseIndex, holders).get(job.userId);
   if (!items) return void log.info('reminder dropped: nothing open for this owner');
   const snoozed = snoozedUntil(release, job.phaseIndex, job.userId);
   if (snoozed > now) {
@@ -109,6 +118,21 @@ export async function runOwnerReminder(deps: ReminderDeps, job: OwnerReminderJob
     return void log.info({ zone, until: morning }, 'reminder deferred to the owner’s morning');
   }
   await remind(deps, release, job.phaseIndex, new Map([[job.userId, items]]), jobId, now);
+}
+
+/** Who holds the roles of the phase's items; when Slack cannot say, those items go to the starter. */
+async function roleHolders(deps: ReminderDeps, release: Release, phaseIndex: number): Promise<RoleHolders> {
+  const roles = (release.template.phases[phaseIndex]?.items ?? []).flatMap((item) =>
+    item.role ? [item.role] : [],
+  );
+  if (!deps.roles || roles.length === 0) return () => undefined;
+  try {
+    return await deps.roles.resolve(roles);
+  } catch (err) {
+    if (!(err instanceof RoleCheckFailed)) throw err;
+    deps.log.warn({ releaseId: release.id, role: err.role }, 'role holders unknown; reminding the starter');
+    return () => undefined;
+  }
 }
 
 function ownerReminder(

@@ -1,4 +1,5 @@
 import type { ConnectionOptions, Worker } from 'bullmq';
+import { runAnnouncement } from './announcements.js';
 import { type CheckinDeps, runCheckin, runCheckinEscalation } from './checkins.js';
 import { createInstrumentedWorker, type JobMetrics } from './instrumented-worker.js';
 import { type ReminderDeps, runOwnerReminder, runPhaseReminder } from './reminders.js';
@@ -16,6 +17,8 @@ export async function runScheduledJob(deps: ScheduleDeps, data: ScheduledJobData
       return runCheckin(deps, data);
     case 'checkin-escalation':
       return runCheckinEscalation(deps, data);
+    case 'announce':
+      return runAnnouncement(deps, data);
   }
 }
 

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { Config } from '../config/env.js';
 import type { Release } from '../domain/release.js';
 import { planFirstReminders } from '../domain/reminders.js';
+import { ANNOUNCEMENT_EVENTS, type AnnouncementEvent } from '../domain/template.js';
 import type { ReleaseStore } from '../store/release-store.js';
 import { queuePrefix } from './sync-queue.js';
 
@@ -38,11 +39,19 @@ export const ScheduledJobData = z.discriminatedUnion('kind', [
   }),
   z.object({ kind: z.literal('checkin'), ...Target, checkinIndex: z.number().int().min(0) }),
   z.object({ kind: z.literal('checkin-escalation'), ...Target, checkinIndex: z.number().int().min(0) }),
+  z.object({
+    kind: z.literal('announce'),
+    ...Target,
+    event: z.enum(ANNOUNCEMENT_EVENTS),
+    /** Which time the event happens, for events that can repeat (the issue's id); 0 otherwise. */
+    occurrence: z.number().int().min(0),
+  }),
 ]);
 export type ScheduledJobData = z.infer<typeof ScheduledJobData>;
 export type PhaseReminderJob = Extract<ScheduledJobData, { kind: 'phase-reminder' }>;
 export type OwnerReminderJob = Extract<ScheduledJobData, { kind: 'owner-reminder' }>;
 export type CheckinJob = Extract<ScheduledJobData, { kind: 'checkin' | 'checkin-escalation' }>;
+export type AnnounceJob = Extract<ScheduledJobData, { kind: 'announce' }>;
 
 /** Deterministic, and free of ':' (BullMQ reserves it in ids). */
 export function scheduledJobId(data: ScheduledJobData): string {
@@ -56,10 +65,14 @@ export function scheduledJobId(data: ScheduledJobData): string {
       return `checkin-${release}-k${data.checkinIndex}`;
     case 'checkin-escalation':
       return `checkin-${release}-k${data.checkinIndex}-escalate`;
+    case 'announce':
+      return `announce-${release}-${data.event}-o${data.occurrence}`;
   }
 }
 
 const isReminderJobId = (jobId: string) => jobId.startsWith('remind-');
+/** Announcements are never cancelled with the release: the last of them tells that it ended. */
+const isCancellable = (jobId: string) => !jobId.startsWith('announce-');
 
 export class Scheduler {
   readonly queue: Queue<ScheduledJobData>;
@@ -150,9 +163,21 @@ export class Scheduler {
     return planned;
   }
 
+  /**
+   * Tells the release's stakeholders about an event, once: the job id names the event (and its
+   * occurrence), so a retried request or a second instance adds nothing.
+   */
+  async announce(release: Release, event: AnnouncementEvent, occurrence = 0): Promise<void> {
+    if (release.stakeholderChannels.length === 0) return;
+    await this.schedule(
+      { kind: 'announce', teamId: release.teamId, releaseId: release.id, event, occurrence },
+      Date.now(),
+    );
+  }
+
   /** Removes every pending job of the release (cancelled, completed, rolled back). */
   async cancelRelease(teamId: string, releaseId: string): Promise<number> {
-    return this.cancelJobs(teamId, releaseId, () => true);
+    return this.cancelJobs(teamId, releaseId, isCancellable);
   }
 
   /** Removes the release's pending reminders (rescheduled: a new series is planned for the new window). */

@@ -4,6 +4,7 @@ import type { Scheduler } from '../jobs/scheduler.js';
 import type { SyncQueue } from '../jobs/sync-queue.js';
 import type { Logger } from '../log.js';
 import type { ReleaseStore } from '../store/release-store.js';
+import type { RoleDirectory } from './access.js';
 import type { SlackOutbound } from './outbound.js';
 
 export interface SlackDeps {
@@ -13,5 +14,6 @@ export interface SlackDeps {
   syncQueue: SyncQueue;
   scheduler: Scheduler;
   outbound: SlackOutbound;
+  roles: RoleDirectory;
   templates: ReadonlyMap<string, Template>;
 }

@@ -220,6 +220,14 @@ export class SlackOutbound {
     }
   }
 
+  /** The users in a Slack user group (usergroups.users.list). */
+  async listUserGroupMembers(groupId: string): Promise<string[]> {
+    const result = await this.call('usergroups.users.list', { usergroup: groupId }, undefined, undefined, 3);
+    return ((result.users as unknown[] | undefined) ?? []).filter(
+      (id): id is string => typeof id === 'string',
+    );
+  }
+
   /** Opens a modal. A trigger id expires after 3 seconds, so this tries once. */
   async openView(triggerId: string, view: View): Promise<void> {
     await this.call('views.open', { trigger_id: triggerId, view }, undefined, undefined, 1);

@@ -4,6 +4,20 @@ import { escapeMrkdwn, formatSlackDate, linkTo, mentionUser } from './mrkdwn.js'
 
 const WINDOW_EXAMPLES = '`at 2026-11-25 14:00`, `at tomorrow 14:00 Europe/Berlin` or `in 3d`';
 
+/** What a guarded action is called in "Only @qa can …". */
+const ACTION_PHRASES: Record<string, string> = {
+  tick: 'tick this item',
+  start: 'start a release',
+  cancel: 'cancel a release',
+  reschedule: 'move a deploy window',
+  override: 'override a gate',
+  rollback: 'roll a release back',
+  go: 'make the go/no-go call',
+  freeze_override: 'override a freeze',
+  red_flag: 'raise a red flag',
+  red_flag_resolve: 'clear a red flag',
+};
+
 // One table from refusal codes to the short ephemeral answer the user sees.
 
 const list = (names: readonly string[]) => names.map((name) => `\`${name}\``).join(', ');
@@ -50,6 +64,15 @@ export function describeUserError(error: UserError): string {
       return 'This check-in needs no answer any more: the monitoring window is closed. Nothing was changed.';
     case 'issue_resolved':
       return `${mentionUser(error.by)} already resolved this issue; nothing was changed.`;
+    case 'not_permitted': {
+      const who = error.roles.map((role) => `@${escapeMrkdwn(role)}`).join(' or ');
+      const what = ACTION_PHRASES[error.action] ?? 'do this';
+      return `Only ${who} can ${what}; nothing was changed, and the attempt is in the audit trail.`;
+    }
+    case 'own_release':
+      return 'You started this release, so someone else has to approve it (two-person rule). Nothing was changed.';
+    case 'role_check_failed':
+      return `I couldn't check who holds @${escapeMrkdwn(error.role)} right now, so nothing was changed. Please try again in a minute.`;
     case 'text_length':
       return `Write ${error.what} of ${error.min} to ${error.max} characters.`;
     case 'phase_locked': {

@@ -31,6 +31,10 @@ export interface StartReleaseInput {
   window?: DeployWindow;
   /** Post-deploy check-in offsets (ms after the deploy), fixed for the release when it starts. */
   checkinPlanMs?: number[];
+  notes?: string;
+  downtime?: string;
+  /** Channel IDs for stakeholder announcements. */
+  stakeholderChannels?: string[];
   /** Identifies the Slack request, so that a retry of it creates nothing new. */
   requestId: string;
 }
@@ -86,6 +90,8 @@ export interface ReleaseMessages {
   refs: Record<string, MessageRef>;
   nonces: Record<number, number>;
   permalink: string | undefined;
+  /** Whether stakeholders were told the release started (or was scheduled). */
+  startAnnounced: boolean;
 }
 
 /** Maps a script's reply code to a result; one table for every script. `extras` reads what follows {1, rev, completed}. */
@@ -220,8 +226,11 @@ function parseRelease(
     snoozes,
     checkins,
     issues,
+    stakeholderChannels: meta.stakeholders ? meta.stakeholders.split(',') : [],
     rev: Number(meta.rev),
   };
+  if (meta.notes) release.notes = meta.notes;
+  if (meta.downtime) release.downtime = meta.downtime;
   if (meta.deployedAt) release.deployment = { at: Number(meta.deployedAt), by: meta.deployedBy ?? '' };
   if (meta.monitoring === 'open' || meta.monitoring === 'closed') {
     release.monitoring = { state: meta.monitoring };
@@ -261,6 +270,7 @@ function parseAuditEntry(id: string, flat: string[]): AuditEvent {
   if (fields.issue !== undefined) event.issueId = Number(fields.issue);
   if (fields.severity) event.severity = fields.severity;
   if (fields.checkins !== undefined) event.checkins = Number(fields.checkins);
+  if (fields.action) event.action = fields.action;
   if (type === 'rescheduled') event.windowAt = Number(fields.to);
   return event;
 }
@@ -299,6 +309,9 @@ export class ReleaseStore {
       startedBy: input.userId,
       ...(input.window ? { windowAt: String(input.window.at), windowZone: input.window.zone } : {}),
       ...deploymentFields(template, input.checkinPlanMs ?? []),
+      ...(input.notes ? { notes: input.notes } : {}),
+      ...(input.downtime ? { downtime: input.downtime } : {}),
+      ...(input.stakeholderChannels?.length ? { stakeholders: input.stakeholderChannels.join(',') } : {}),
     };
     const reply = (await this.redis.createRelease(
       this.keys.releaseMeta(teamId, releaseId),
@@ -585,7 +598,12 @@ export class ReleaseStore {
 
   async getMessages(teamId: string, releaseId: string): Promise<ReleaseMessages> {
     const fields = await this.redis.hgetall(this.keys.releaseMessages(teamId, releaseId));
-    const messages: ReleaseMessages = { refs: {}, nonces: {}, permalink: fields.permalink };
+    const messages: ReleaseMessages = {
+      refs: {},
+      nonces: {},
+      permalink: fields.permalink,
+      startAnnounced: fields.startAnnounced === '1',
+    };
     for (const [field, value] of Object.entries(fields)) {
       if (field.startsWith('msg:')) messages.refs[field.slice(4)] = JSON.parse(value) as MessageRef;
       else if (field.startsWith('nonce:')) messages.nonces[Number(field.slice(6))] = Number(value);
@@ -604,6 +622,10 @@ export class ReleaseStore {
       `msg:${messageKey}`,
       JSON.stringify(ref),
     );
+  }
+
+  async markStartAnnounced(teamId: string, releaseId: string): Promise<void> {
+    await this.redis.hset(this.keys.releaseMessages(teamId, releaseId), 'startAnnounced', '1');
   }
 
   async savePermalink(teamId: string, releaseId: string, permalink: string): Promise<void> {
@@ -703,6 +725,21 @@ export class ReleaseStore {
 
   async saveDirectMessageChannel(teamId: string, userId: string, channelId: string): Promise<void> {
     await this.redis.hset(this.keys.directMessageChannels(teamId), userId, channelId);
+  }
+
+  /**
+   * Appends an event that changes no release state (an attempt that was refused) to the audit trail.
+   * The time is the server's, as for every other event.
+   */
+  async appendAudit(
+    teamId: string,
+    releaseId: string,
+    event: { type: 'refused'; user: string; action: string; reason: string; item?: string; phase?: number },
+  ): Promise<void> {
+    const fields = Object.entries({ ...event, from: 'none', to: 'refused' }).flatMap(([name, value]) =>
+      value === undefined ? [] : [name, String(value)],
+    );
+    await this.redis.appendEvent(this.keys.releaseAudit(teamId, releaseId), ...fields);
   }
 
   async trackJob(teamId: string, releaseId: string, jobId: string): Promise<void> {

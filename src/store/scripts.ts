@@ -27,6 +27,7 @@ const SCRIPT_FILES = {
   commitDelivery: 'commit-delivery-4',
   dropLease: 'drop-lease-1',
   beginDelivery: 'begin-delivery-3',
+  appendEvent: 'append-event-1',
 } as const;
 
 type ScriptName = keyof typeof SCRIPT_FILES;

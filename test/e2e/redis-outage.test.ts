@@ -40,10 +40,7 @@ it('answers "try again" while Redis is down, changes nothing, and recovers when 
 
   const view = current(app, phase);
   const responseUrl = app.standIn.responseUrl('outage-click');
-  const payload = {
-    ...(app.tickPayload(view, second!, true) as Record<string, unknown>),
-    response_url: responseUrl,
-  };
+  const payload = app.tickPayload(view, second!, true, undefined, responseUrl);
   const during = await app.interact(payload);
   expect(during.status).toBe(200);
   const answer = await app.standIn.waitFor(

@@ -35,7 +35,14 @@ export interface TestApp {
   ): Promise<PostResult & { responseTag: string }>;
   interact(payload: object, options?: Partial<PostSignedOptions>): Promise<PostResult>;
   /** A checkbox click on `message` as `user` sees it, with a response_url that the stand-in records. */
-  tickPayload(message: StoredMessage, itemId: string, selected: boolean, user?: string): object;
+  /** The click's answers go to `responseUrl` (a stand-in response_url with a tag of its own when left out). */
+  tickPayload(
+    message: StoredMessage,
+    itemId: string,
+    selected: boolean,
+    user?: string,
+    responseUrl?: string,
+  ): ReturnType<typeof tickPayload>;
   stop(): Promise<void>;
 }
 
@@ -95,8 +102,8 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
       const result = await postSlashCommand(url, fields, { signingSecret, ...postOptions });
       return { ...result, responseTag };
     },
-    tickPayload(message, itemId, selected, user = 'U0ALICE') {
-      return tickPayload(message, itemId, selected, user, standIn.responseUrl());
+    tickPayload(message, itemId, selected, user = 'U0ALICE', responseUrl = standIn.responseUrl()) {
+      return tickPayload(message, itemId, selected, user, responseUrl);
     },
     interact(payload, postOptions = {}) {
       return postInteraction(url, payload, { signingSecret, ...postOptions });

@@ -126,8 +126,14 @@ export class ProcessCluster {
     });
   }
 
-  tickPayload(message: StoredMessage, itemId: string, selected: boolean, user = 'U0ALICE'): object {
-    return tickPayload(message, itemId, selected, user, this.standIn.responseUrl());
+  tickPayload(
+    message: StoredMessage,
+    itemId: string,
+    selected: boolean,
+    user = 'U0ALICE',
+    responseUrl = this.standIn.responseUrl(),
+  ): ReturnType<typeof tickPayload> {
+    return tickPayload(message, itemId, selected, user, responseUrl);
   }
 
   /** SIGTERM to every process still running; resolves with their exit codes. */

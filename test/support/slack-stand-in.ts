@@ -210,6 +210,7 @@ export class SlackStandIn {
   private readonly rules: Rule[] = [];
   private readonly users = new Map<string, SlackUserPatch>();
   private readonly channels = new Map<string, Record<string, unknown>>();
+  private readonly userGroups = new Map<string, string[]>();
   private readonly handlers = new Map<string, MethodHandler>();
   private readonly timers = new Set<NodeJS.Timeout>();
   // Never reset, so a ts or id kept from an earlier test cannot match a newer message or view.
@@ -291,6 +292,11 @@ export class SlackStandIn {
   setUser(id: string, patch: SlackUserPatch): void {
     const previous = this.users.get(id) ?? {};
     this.users.set(id, { ...previous, ...patch, profile: { ...previous.profile, ...patch.profile } });
+  }
+
+  /** Sets the members of a user group (S…), as usergroups.users.list will answer. */
+  setUserGroup(id: string, members: string[]): void {
+    this.userGroups.set(id, [...members]);
   }
 
   setChannel(id: string, patch: Record<string, unknown>): void {
@@ -507,6 +513,10 @@ export class SlackStandIn {
       case 'users.info': {
         const id = asString(args.user);
         return id ? { ok: true, user: this.user(id) } : fail('user_not_found');
+      }
+      case 'usergroups.users.list': {
+        const members = this.userGroups.get(asString(args.usergroup) ?? '');
+        return members ? { ok: true, users: [...members] } : fail('no_such_subteam');
       }
       case 'conversations.info': {
         const id = asString(args.channel);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { type Config, ConfigError, loadConfig } from '../../src/config/env.js';
+import { DEFAULT_PERMISSIONS } from '../../src/domain/access.js';
 
 const MINIMAL_HTTP_ENV = { SLACK_BOT_TOKEN: 'xoxb-111-222-abc', SLACK_SIGNING_SECRET: 'signing-secret-xyz' };
 
@@ -39,6 +40,8 @@ describe('loadConfig defaults', () => {
       environments: ['production', 'staging', 'development'],
       reminders: { intervalMs: 4 * 3600 * 1000, quietHours: { start: '20:00', end: '08:00' } },
       checkins: { scheduleMs: [24 * 3600 * 1000, 48 * 3600 * 1000], escalateAfterMs: 2 * 3600 * 1000 },
+      stakeholderChannels: [],
+      access: { roles: {}, permissions: DEFAULT_PERMISSIONS, twoPersonRule: false },
       checklistsDir: 'checklists',
       logLevel: 'info',
     };
@@ -85,6 +88,10 @@ describe('loadConfig defaults', () => {
       QUIET_HOURS: '22:00-07:30',
       CHECKIN_SCHEDULE: ' 48h, 30s,24h ',
       CHECKIN_ESCALATE_AFTER: '90m',
+      STAKEHOLDER_CHANNEL: ' C0STAKE1, G0STAKE2,C0STAKE1 ',
+      ROLES: 'release_manager=U0LEAD,S0LEADS; qa = S0QA',
+      PERMISSIONS: 'cancel=release_manager;start=anyone',
+      TWO_PERSON_RULE: 'on',
     });
 
     expect(config).toEqual({
@@ -106,6 +113,12 @@ describe('loadConfig defaults', () => {
       environments: ['prod', 'staging'],
       reminders: { intervalMs: 30 * 60 * 1000, quietHours: { start: '22:00', end: '07:30' } },
       checkins: { scheduleMs: [30_000, 24 * 3600 * 1000, 48 * 3600 * 1000], escalateAfterMs: 90 * 60 * 1000 },
+      stakeholderChannels: ['C0STAKE1', 'G0STAKE2'],
+      access: {
+        roles: { release_manager: ['U0LEAD', 'S0LEADS'], qa: ['S0QA'] },
+        permissions: { ...DEFAULT_PERMISSIONS, cancel: ['release_manager'], start: 'anyone' },
+        twoPersonRule: true,
+      },
       checklistsDir: '/etc/shipcheck',
       logLevel: 'debug',
     });
@@ -213,6 +226,13 @@ describe('loadConfig problems', () => {
     ['CHECKIN_SCHEDULE', '24h,tomorrow'],
     ['CHECKIN_SCHEDULE', '0s'],
     ['CHECKIN_ESCALATE_AFTER', 'two hours'],
+    ['STAKEHOLDER_CHANNEL', 'C0OK,#announcements'],
+    ['ROLES', 'qa=@alice'],
+    ['ROLES', 'QA=U0ALICE'],
+    ['ROLES', 'qa=U0A;qa=U0B'],
+    ['PERMISSIONS', 'deploy=qa'],
+    ['PERMISSIONS', 'cancel='],
+    ['TWO_PERSON_RULE', 'maybe'],
   ])('refuses %s=%j and names the variable', (name, value) => {
     const error = configError({ ...MINIMAL_HTTP_ENV, [name]: value });
 

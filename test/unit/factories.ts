@@ -96,6 +96,7 @@ export function makeRelease(overrides: Partial<Release> = {}): Release {
     items: {},
     overrides: [],
     owners: {},
+    stakeholderChannels: [],
     snoozes: {},
     checkins: [],
     issues: [],

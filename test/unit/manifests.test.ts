@@ -15,6 +15,8 @@ const METHOD_SCOPES: Record<string, string[]> = {
   // Direct messages: open the conversation with a person, and read it back to find a post whose
   // worker died before it could record it (exactly-once delivery).
   'conversations.open': ['im:write'],
+  // Who is in a user group that holds a role (qa, release_manager, …).
+  'usergroups.users.list': ['usergroups:read'],
   // Reading a channel's or thread's messages back for the same reason: public, private and direct.
   'conversations.history': ['channels:history', 'groups:history', 'im:history'],
   'conversations.replies': ['channels:history', 'groups:history', 'im:history'],

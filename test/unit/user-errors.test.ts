@@ -35,6 +35,9 @@ const EXAMPLES: { [Code in UserErrorCode]: Extract<UserError, { code: Code }> } 
   checkin_closed: { code: 'checkin_closed' },
   issue_resolved: { code: 'issue_resolved', by: 'U0BOB' },
   text_length: { code: 'text_length', what: 'a reason', min: 5, max: 500 },
+  not_permitted: { code: 'not_permitted', action: 'tick', roles: ['qa', HOSTILE_TEXT] },
+  own_release: { code: 'own_release' },
+  role_check_failed: { code: 'role_check_failed', role: HOSTILE_TEXT },
   phase_locked: {
     code: 'phase_locked',
     phaseName: HOSTILE_TEXT,
@@ -51,8 +54,8 @@ const EXAMPLES: { [Code in UserErrorCode]: Extract<UserError, { code: Code }> } 
 const CASES = Object.values(EXAMPLES) as UserError[];
 
 describe('describeUserError', () => {
-  it('has an example of all 22 codes', () => {
-    expect(new Set(CASES.map((error) => error.code)).size).toBe(22);
+  it('has an example of all 25 codes', () => {
+    expect(new Set(CASES.map((error) => error.code)).size).toBe(25);
   });
 
   it.each(CASES.map((error) => [error.code, error] as const))(

@@ -7,6 +7,7 @@ import {
   type Release,
 } from '../../domain/release.js';
 import type { ChangeResult } from '../../store/release-store.js';
+import { checkPermission } from '../access.js';
 import type { SlackDeps } from '../deps.js';
 import { runGuarded } from '../guard.js';
 import {
@@ -82,6 +83,10 @@ export function registerCheckinActions(app: App, deps: SlackDeps): void {
           const release = await deps.store.getRelease(teamId, target.releaseId);
           const refusal = release ? askableRefusal(release, target.index) : { code: 'item_unknown' as const };
           if (refusal) return void (await tell(describeUserError(refusal)));
+          if (route === ReleaseRoute.checkinRollback) {
+            const denied = await checkPermission(deps, 'rollback', body.user.id, release!);
+            if (denied) return void (await tell(describeUserError(denied)));
+          }
           await deps.outbound.openView(body.trigger_id, render(release!, target.index, teamId));
         });
       },
@@ -221,6 +226,10 @@ async function submitAnswer(
   const tell = ephemeralInReleaseChannel(deps, teamId, releaseId, userId);
   const context = { teamId, releaseId, checkinIndex: index, userId };
   await runGuarded(deps.log, context, tell, async () => {
+    if (details.answer === 'rollback') {
+      const denied = await checkPermission(deps, 'rollback', userId, { teamId, id: releaseId });
+      if (denied) return void (await tell(describeUserError(denied)));
+    }
     await answer(deps, tell, {
       teamId,
       releaseId,
@@ -263,9 +272,11 @@ async function afterCheckinChange(
   await deps.syncQueue.requestSync({ teamId, releaseId });
   const release = await deps.store.getRelease(teamId, releaseId);
   if (!release) return;
+  if (result.issueId !== undefined) await deps.scheduler.announce(release, 'issue_found', result.issueId);
   // Completed or rolled back: nothing timed is left to do for the release.
   if (release.status !== 'active') {
     await deps.scheduler.cancelRelease(teamId, releaseId);
+    await deps.scheduler.announce(release, release.status === 'rolled_back' ? 'rolled_back' : 'completed');
     return;
   }
   // The window closed: check-ins and escalations still pending are moot; phase reminders go on.

@@ -4,6 +4,7 @@ import { fail, ok, type Result, type UserError } from '../../domain/errors.js';
 import type { DeployWindow, Release } from '../../domain/release.js';
 import { checkinPlan } from '../../domain/template.js';
 import { parseWindow } from '../../domain/time.js';
+import { checkPermission } from '../access.js';
 import type { SlackDeps } from '../deps.js';
 import { runGuarded } from '../guard.js';
 import { formatSlackDate, mentionChannel } from '../mrkdwn.js';
@@ -62,6 +63,8 @@ async function handleCommand(
       await reply(renderHelp(parsed.unknownSubcommand));
       return;
     case 'start': {
+      const denied = await checkPermission(deps, 'start', command.user_id);
+      if (denied) return void (await refuse(denied));
       const env = parsed.env ?? pickDefault(deps.config.environments, DEFAULT_ENV);
       const templateId = parsed.templateId ?? pickDefault([...deps.templates.keys()], DEFAULT_TEMPLATE);
       const template = deps.templates.get(templateId)!;
@@ -79,6 +82,7 @@ async function handleCommand(
         env,
         template,
         checkinPlanMs: checkinPlan(template, deps.config.checkins.scheduleMs),
+        stakeholderChannels: template.stakeholders ?? deps.config.stakeholderChannels,
         userId: command.user_id,
         ...(window ? { window } : {}),
         requestId: command.trigger_id,
@@ -98,8 +102,9 @@ async function handleCommand(
         releaseId: result.releaseId,
         responseUrl: command.response_url,
       });
+      // Idempotent: a replayed start plans the same job ids again, which adds nothing. Stakeholders
+      // hear of the start once its header is posted, so the announcement can link to the thread.
       if (window) {
-        // Idempotent: a replayed start plans the same job ids again, which adds nothing.
         const started = await deps.store.getRelease(teamId, result.releaseId);
         if (started) await deps.scheduler.scheduleRelease(started);
       }
@@ -153,6 +158,8 @@ async function handleCommand(
       const found = await findActiveRelease(deps, teamId, parsed.version, parsed.env);
       if (!found.ok) return void (await refuse(found.error));
       const release = found.value;
+      const denied = await checkPermission(deps, 'cancel', command.user_id, release);
+      if (denied) return void (await refuse(denied));
       const result = await deps.store.cancelRelease({
         teamId,
         releaseId: release.id,
@@ -163,6 +170,7 @@ async function handleCommand(
       if (result.kind === 'closed') return void (await refuse(closedError(release, result.status)));
       await deps.syncQueue.requestSync({ teamId, releaseId: release.id });
       await deps.scheduler.cancelRelease(teamId, release.id);
+      if (result.kind === 'applied') await deps.scheduler.announce(release, 'cancelled');
       deps.log.info({ teamId, releaseId: release.id, result: result.kind }, 'release cancelled');
       await reply({
         text: `Cancelled ${releaseTitle(release)}. The reason is on the release and in its audit trail.`,
@@ -173,6 +181,8 @@ async function handleCommand(
       const found = await findActiveRelease(deps, teamId, parsed.version, parsed.env);
       if (!found.ok) return void (await refuse(found.error));
       const release = found.value;
+      const denied = await checkPermission(deps, 'reschedule', command.user_id, release);
+      if (denied) return void (await refuse(denied));
       if (release.deployment) {
         const { version, env } = release;
         return void (await refuse({

@@ -1,5 +1,6 @@
 import type { App, BlockAction, ButtonAction } from '@slack/bolt';
 import { findBlockingPhase } from '../../domain/release.js';
+import { checkPermission } from '../access.js';
 import type { SlackDeps } from '../deps.js';
 import { runGuarded } from '../guard.js';
 import {
@@ -39,6 +40,8 @@ export function registerGateOverride(app: App, deps: SlackDeps): void {
         );
         return;
       }
+      const denied = await checkPermission(deps, 'override', body.user.id, release);
+      if (denied) return void (await tell(describeUserError(denied)));
       const locked = release.template.phases
         .map((_phase, index) => index)
         .filter((index) => findBlockingPhase(release, index) !== undefined);
@@ -85,6 +88,9 @@ export function registerGateOverride(app: App, deps: SlackDeps): void {
       const release = await deps.store.getRelease(teamId, releaseId);
       if (!release) return;
       channelId = release.channelId;
+      // Checked again: the modal may have been opened before the rules (or the roles) changed.
+      const denied = await checkPermission(deps, 'override', userId, release);
+      if (denied) return void (await tell(describeUserError(denied)));
       const result = await deps.store.overrideGate({
         teamId,
         releaseId,
@@ -98,7 +104,10 @@ export function registerGateOverride(app: App, deps: SlackDeps): void {
         case 'applied':
           log.info({ completed: result.completed }, 'gate overridden');
           await deps.syncQueue.requestSync({ teamId, releaseId });
-          if (result.completed) await deps.scheduler.cancelRelease(teamId, releaseId);
+          if (result.completed) {
+            await deps.scheduler.cancelRelease(teamId, releaseId);
+            await deps.scheduler.announce(release, 'completed');
+          }
           return;
         case 'not_locked':
           return void (await tell(describeUserError({ code: 'gate_not_locked', phaseName })));

@@ -1,8 +1,11 @@
 import type { App, BlockAction, CheckboxesAction } from '@slack/bolt';
 import { z } from 'zod';
+import { hasAccessRules } from '../../domain/access.js';
 import type { UserError } from '../../domain/errors.js';
-import { findItem } from '../../domain/template.js';
+import { isPhaseUnlocked } from '../../domain/release.js';
+import { deploymentPhaseIndex, findItem } from '../../domain/template.js';
 import type { ChangeResult } from '../../store/release-store.js';
+import { checkItemChange } from '../access.js';
 import type { SlackDeps } from '../deps.js';
 import { runGuarded } from '../guard.js';
 import { decodeItemActionId, ITEM_ACTION_PATTERN } from '../ids.js';
@@ -22,6 +25,31 @@ const ItemClick = z.object({
     selected_options: z.array(z.object({ value: z.string() })).max(10),
   }),
 });
+
+/**
+ * Checks the access rules for a tick or untick before it is applied: the item's role, and the
+ * two-person rule. Resolves with the error to show, or undefined. Without rules nothing is read.
+ */
+export async function refuseItemChange(
+  deps: SlackDeps,
+  teamId: string,
+  releaseId: string,
+  itemId: string,
+  userId: string,
+  done: boolean,
+): Promise<UserError | undefined> {
+  if (!hasAccessRules(deps.roles.policy)) return undefined;
+  const release = await deps.store.getRelease(teamId, releaseId);
+  const found = release ? findItem(release.template, itemId) : undefined;
+  if (!release || !found) return undefined;
+  const refusal = await checkItemChange(deps, release, found.item, userId, done);
+  if (refusal) {
+    // Their client shows the box as they clicked it; a re-render puts back the stored state.
+    await deps.store.bumpPhaseNonce(teamId, releaseId, found.phaseIndex);
+    await deps.syncQueue.requestSync({ teamId, releaseId });
+  }
+  return refusal;
+}
 
 /** The answer to a click the store refused: the release is closed, or the item's phase is locked. */
 export async function describeRefusedClick(
@@ -60,25 +88,31 @@ export async function afterItemChange(
   result: Extract<ChangeResult, { kind: 'applied' }>,
 ): Promise<void> {
   await deps.syncQueue.requestSync({ teamId, releaseId });
+  if (!result.completed && !result.phaseDone && !result.phaseReopened && !result.deployed) return;
+  const release = await deps.store.getRelease(teamId, releaseId);
+  if (!release) return;
+  if (result.deployed) await deps.scheduler.announce(release, 'deployed');
   if (result.completed) {
     await deps.scheduler.cancelRelease(teamId, releaseId);
+    await deps.scheduler.announce(release, 'completed');
     return;
   }
-  if (result.phaseDone || result.phaseReopened || result.deployed) {
-    const release = await deps.store.getRelease(teamId, releaseId);
-    if (!release) return;
-    const phaseIndex = findItem(release.template, itemId)?.phaseIndex;
-    // A done phase needs no reminders; one that opens again gets a new series.
-    if (phaseIndex !== undefined && result.phaseDone) {
-      await deps.scheduler.cancelPhaseReminders(teamId, releaseId, phaseIndex);
+  const phaseIndex = findItem(release.template, itemId)?.phaseIndex;
+  // A done phase needs no reminders; one that opens again gets a new series.
+  if (phaseIndex !== undefined && result.phaseDone) {
+    await deps.scheduler.cancelPhaseReminders(teamId, releaseId, phaseIndex);
+    // A scheduled release "starts" for its stakeholders when its deployment phase opens.
+    const deployment = deploymentPhaseIndex(release.template);
+    if (release.window && deployment !== undefined && isPhaseUnlocked(release, deployment)) {
+      await deps.scheduler.announce(release, 'started');
     }
-    if (phaseIndex !== undefined && result.phaseReopened) {
-      await deps.scheduler.scheduleReopenedPhase(release, phaseIndex);
-    }
-    if (result.deployed) {
-      const planned = await deps.scheduler.scheduleCheckins(release);
-      deps.log.info({ teamId, releaseId, checkins: planned }, 'release deployed; check-ins planned');
-    }
+  }
+  if (phaseIndex !== undefined && result.phaseReopened) {
+    await deps.scheduler.scheduleReopenedPhase(release, phaseIndex);
+  }
+  if (result.deployed) {
+    const planned = await deps.scheduler.scheduleCheckins(release);
+    deps.log.info({ teamId, releaseId, checkins: planned }, 'release deployed; check-ins planned');
   }
 }
 
@@ -106,6 +140,8 @@ export function registerItemActions(app: App, deps: SlackDeps): void {
         userId: user.id,
       };
       await runGuarded(deps.log, context, tell, async () => {
+        const refusal = await refuseItemChange(deps, team.id, target.releaseId, target.itemId, user.id, done);
+        if (refusal) return void (await tell(describeUserError(refusal)));
         const result = await deps.store.setItem({
           teamId: team.id,
           releaseId: target.releaseId,

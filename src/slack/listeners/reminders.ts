@@ -13,7 +13,7 @@ import {
 } from '../ids.js';
 import { describeUserError } from '../user-errors.js';
 import { renderOwnerReminder, SNOOZE_CHOICES } from '../views/reminder-message.js';
-import { afterItemChange, describeRefusedClick } from './item-actions.js';
+import { afterItemChange, describeRefusedClick, refuseItemChange } from './item-actions.js';
 
 // The buttons of a reminder DM: tick an item without leaving the DM, or snooze the reminders of that
 // phase. Both re-render the DM in place from the stored state, so it shows what is true now.
@@ -38,6 +38,8 @@ export function registerReminderActions(app: App, deps: SlackDeps): void {
       const userId = body.user.id;
       const context = { teamId, ...target, userId };
       await runGuarded(deps.log, context, tell, async () => {
+        const refusal = await refuseItemChange(deps, teamId, target.releaseId, target.itemId, userId, true);
+        if (refusal) return void (await tell(describeUserError(refusal)));
         const result = await deps.store.setItem({
           teamId,
           releaseId: target.releaseId,

@@ -144,6 +144,25 @@ const CHECKIN_ANSWER_WORDS: Record<string, string> = {
   rollback: 'roll back',
 };
 
+const ACTION_WORDS: Record<string, string> = {
+  start: 'start a release',
+  cancel: 'cancel',
+  reschedule: 'reschedule',
+  override: 'override a gate',
+  rollback: 'roll back',
+  go: 'decide go/no-go',
+  freeze_override: 'override a freeze',
+  red_flag: 'raise a red flag',
+  red_flag_resolve: 'clear a red flag',
+};
+
+/** "role:qa,ops" → "only qa, ops may", "own_release" → "the two-person rule". */
+function describeRefusal(reason: string): string {
+  if (reason === 'own_release') return 'two-person rule: not on their own release';
+  if (reason.startsWith('role:')) return `only ${reason.slice(5).split(',').join(', ')} may`;
+  return reason;
+}
+
 const checkinNumber = (event: AuditEvent) =>
   event.checkinIndex === undefined ? '?' : event.checkinIndex + 1;
 
@@ -200,6 +219,13 @@ export function describeAuditEvent(release: Release, event: AuditEvent): string 
       return `The monitoring window closed ${change}`;
     case 'rolled_back':
       return `${who} rolled the release back ${change}: _${escapeMrkdwn(event.reason ?? '')}_`;
+    case 'refused': {
+      const what =
+        event.action === 'tick' || event.action === 'untick'
+          ? `${event.action} “${itemText(event.itemId)}”`
+          : escapeMrkdwn(ACTION_WORDS[event.action ?? ''] ?? event.action ?? '?');
+      return `${who} was refused: ${what} (${escapeMrkdwn(describeRefusal(event.reason ?? ''))})`;
+    }
     case 'cancelled':
       return `${who} cancelled the release ${change}: _${escapeMrkdwn(event.reason ?? '')}_`;
     case 'completed':

@@ -1,0 +1,155 @@
+import type { KnownBlock, MrkdwnElement } from '@slack/types';
+import { announcementWording, fillWording } from '../../domain/announcements.js';
+import type { Release, ReleaseIssue } from '../../domain/release.js';
+import type { AnnouncementEvent } from '../../domain/template.js';
+import { escapeMrkdwn, formatSlackDate, linkTo, mentionUser, truncate } from '../mrkdwn.js';
+import { BlockKitLimits } from './limits.js';
+import type { RenderedMessage } from './release-messages.js';
+
+// What a release's stakeholders see in their channels: one sentence in the team's wording (or the
+// built-in one), then what they need to know at a glance. The wording is the team's own and may carry
+// Slack markup (a <!channel> ping); every value taken from people (notes, downtime, reasons, issues)
+// is escaped before it goes in.
+
+/** Longest escaped text each value may add; together they keep the sentence inside a section. */
+const VALUE_LIMITS = {
+  version: 150,
+  env: 150,
+  reason: 500,
+  issue: 500,
+  downtime: 200,
+  notes: 1000,
+} as const;
+
+/** Raw characters of release notes shown (before escaping). */
+const NOTES_LENGTH = 1000;
+
+const WHEN_FORMAT = '{date_long_pretty} at {time}';
+
+/**
+ * Escapes text for mrkdwn and cuts it so that the escaped result is at most `max` characters, never
+ * inside an entity; a cut is marked with an ellipsis.
+ */
+function escapeWithin(text: string, max: number): string {
+  const escaped = escapeMrkdwn(text);
+  if (escaped.length <= max) return escaped;
+  let result = '';
+  for (const char of text) {
+    const next = escapeMrkdwn(char);
+    if (result.length + next.length > max - 1) break;
+    result += next;
+  }
+  return `${result}…`;
+}
+
+/** A plain sentence per event for notifications and clients that cannot show blocks. */
+const FALLBACK: Record<AnnouncementEvent, (version: string, env: string) => string> = {
+  scheduled: (version, env) => `${version} is scheduled for ${env}`,
+  started: (version, env) => `${version} is being deployed to ${env}`,
+  deployed: (version, env) => `${version} is live in ${env}`,
+  issue_found: (version, env) => `An issue was found in ${version} on ${env}`,
+  rolled_back: (version, env) => `${version} was rolled back on ${env}`,
+  completed: (version, env) => `${version} on ${env} is complete`,
+  cancelled: (version, env) => `${version} for ${env} was cancelled`,
+};
+
+/** Who the event is about: the person who did it. */
+function actorOf(release: Release, event: AnnouncementEvent, issue: ReleaseIssue | undefined): string {
+  switch (event) {
+    case 'cancelled':
+    case 'rolled_back':
+    case 'completed':
+      return release.finishedBy || release.startedBy;
+    case 'deployed':
+      return release.deployment?.by || release.startedBy;
+    case 'issue_found':
+      return issue?.foundBy ?? '';
+    default:
+      return release.startedBy;
+  }
+}
+
+/** The moment the announcement talks about: the deploy window before the deploy, else the event's time. */
+function momentOf(
+  release: Release,
+  event: AnnouncementEvent,
+  issue: ReleaseIssue | undefined,
+  now: number,
+): number {
+  switch (event) {
+    case 'scheduled':
+      return release.window?.at ?? now;
+    case 'started':
+      return release.window?.at ?? release.startedAt;
+    case 'deployed':
+      return release.deployment?.at ?? now;
+    case 'issue_found':
+      return issue?.foundAt ?? now;
+    default:
+      return release.finishedAt ?? now;
+  }
+}
+
+const field = (label: string, value: string): MrkdwnElement => ({
+  type: 'mrkdwn',
+  text: truncate(`*${label}*\n${value}`, BlockKitLimits.sectionFieldText),
+});
+
+export function renderAnnouncement(
+  release: Release,
+  event: AnnouncementEvent,
+  occurrence: number,
+  permalink: string | undefined,
+  now: number,
+): RenderedMessage {
+  const issue = event === 'issue_found' ? release.issues.find((found) => found.id === occurrence) : undefined;
+  const version = escapeWithin(release.version, VALUE_LIMITS.version);
+  const env = escapeWithin(release.env, VALUE_LIMITS.env);
+  const when = formatSlackDate(momentOf(release, event, issue, now), WHEN_FORMAT);
+  const actor = actorOf(release, event, issue);
+  const reason =
+    (event === 'cancelled' || event === 'rolled_back') && release.cancelReason
+      ? escapeWithin(release.cancelReason, VALUE_LIMITS.reason)
+      : '';
+  const downtime = release.downtime ? escapeWithin(release.downtime, VALUE_LIMITS.downtime) : '';
+  const notes = release.notes ? escapeWithin(truncate(release.notes, NOTES_LENGTH), VALUE_LIMITS.notes) : '';
+  const values: Record<string, string> = {
+    version,
+    env,
+    when,
+    by: actor ? mentionUser(actor) : '',
+    reason,
+    issue: issue ? `${escapeWithin(issue.what, VALUE_LIMITS.issue)} (${issue.severity})` : '',
+    downtime,
+    notes,
+  };
+  const sentence = fillWording(announcementWording(release.template, event), values);
+
+  const fields = [field('Environment', env), field('Version', version), field('When', when)];
+  if (issue) fields.push(field('Severity', issue.severity));
+  if (downtime) fields.push(field('Expected downtime', downtime));
+
+  const blocks: KnownBlock[] = [
+    {
+      type: 'section',
+      text: {
+        type: 'mrkdwn',
+        text: truncate(sentence.trim() || FALLBACK[event](version, env), BlockKitLimits.sectionText),
+      },
+    },
+    { type: 'section', fields },
+  ];
+  if (notes) {
+    blocks.push({
+      type: 'section',
+      text: { type: 'mrkdwn', text: truncate(`*Release notes*\n${notes}`, BlockKitLimits.sectionText) },
+    });
+  }
+  if (permalink) {
+    blocks.push({
+      type: 'context',
+      elements: [{ type: 'mrkdwn', text: `🧵 ${linkTo(permalink, 'View the release thread')}` }],
+    });
+  }
+  return { text: truncate(FALLBACK[event](version, env), BlockKitLimits.fallbackText), blocks };
+}

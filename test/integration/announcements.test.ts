@@ -1,0 +1,251 @@
+import { Redis } from 'ioredis';
+import { pino } from 'pino';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { AnnouncementEvent, Template } from '../../src/domain/template.js';
+import { type AnnouncementDeps, announcementKey, runAnnouncement } from '../../src/jobs/announcements.js';
+import { deliverOnce } from '../../src/jobs/delivery.js';
+import type { AnnounceJob } from '../../src/jobs/scheduler.js';
+import { SlackOutbound, SlackPlatformError } from '../../src/slack/outbound.js';
+import { ReleaseStore } from '../../src/store/release-store.js';
+import { createTestPrefix, deleteKeysWithPrefix, TEST_REDIS_URL } from '../support/redis.js';
+import { SlackStandIn } from '../support/slack-stand-in.js';
+
+// Stakeholder announcements (src/jobs/announcements.ts) against real Redis and the Slack stand-in:
+// every stakeholder channel hears about an event exactly once, whatever fails and is retried.
+
+const TEAM = 'T0001';
+const CHANNEL = 'C0DEPLOY';
+const STAKE_1 = 'C0STAKE1';
+const STAKE_2 = 'C0STAKE2';
+const STARTER = 'U0ALICE';
+
+const template: Template = {
+  id: 'tiny',
+  name: 'Tiny',
+  phases: [
+    {
+      id: 'deploy',
+      name: 'Deploy',
+      deployment: true,
+      items: [{ id: 'd1', text: 'Deploy', required: true }],
+    },
+  ],
+};
+
+let standIn: SlackStandIn;
+let redis: Redis;
+let prefix: string;
+let store: ReleaseStore;
+let outbound: SlackOutbound;
+let logLines: Record<string, unknown>[];
+let releaseId: string;
+let permalink: string;
+
+beforeAll(async () => {
+  standIn = await SlackStandIn.start();
+  redis = new Redis(TEST_REDIS_URL);
+});
+afterAll(async () => {
+  await standIn.stop();
+  await redis.quit();
+});
+beforeEach(async () => {
+  standIn.reset();
+  prefix = createTestPrefix('announcements');
+  store = new ReleaseStore(redis, prefix);
+  outbound = makeOutbound();
+  logLines = [];
+  const started = await store.startRelease({
+    teamId: TEAM,
+    channelId: CHANNEL,
+    version: 'v2.3',
+    env: 'production',
+    template,
+    userId: STARTER,
+    checkinPlanMs: [1000],
+    notes: 'New <b>invoice</b> layout & faster checkout',
+    downtime: 'about 5 minutes',
+    stakeholderChannels: [STAKE_1, STAKE_2],
+    requestId: 'start',
+  });
+  releaseId = started.releaseId;
+  // The release header, whose permalink the announcements link to.
+  const { ts } = await outbound.postMessage(TEAM, { channel: CHANNEL, text: 'Release v2.3', blocks: [] });
+  await store.saveMessageRef(TEAM, releaseId, 'header', { ts, hash: 'h' });
+  permalink = await outbound.getPermalink(CHANNEL, ts);
+  await store.savePermalink(TEAM, releaseId, permalink);
+  standIn.reset();
+});
+afterEach(async () => {
+  await deleteKeysWithPrefix(prefix);
+});
+
+function makeOutbound(maxAttempts?: number): SlackOutbound {
+  return new SlackOutbound(
+    {
+      token: 'xoxb-test-token',
+      apiUrl: standIn.apiUrl,
+      postIntervalMs: 0,
+      updateIntervalMs: 0,
+      ...(maxAttempts ? { maxAttempts } : {}),
+    },
+    store,
+    pino({ level: 'silent' }),
+  );
+}
+
+function deps(client = outbound): AnnouncementDeps {
+  const log = pino({ level: 'info' }, { write: (line: string) => void logLines.push(JSON.parse(line)) });
+  return { store, outbound: client, log };
+}
+
+function job(event: AnnouncementEvent, occurrence = 0, id = releaseId): AnnounceJob {
+  return { kind: 'announce', teamId: TEAM, releaseId: id, event, occurrence };
+}
+
+const logged = (msg: string) => logLines.filter((line) => line.msg === msg);
+
+describe('runAnnouncement', () => {
+  it('posts to every stakeholder channel once, however often it runs', async () => {
+    await runAnnouncement(deps(), job('started'));
+    await runAnnouncement(deps(), job('started'));
+
+    for (const channel of [STAKE_1, STAKE_2]) {
+      const messages = standIn.messages(channel);
+      expect(messages).toHaveLength(1);
+      expect(messages[0]!.text).toBe('v2.3 is being deployed to production');
+      expect(messages[0]!.thread_ts).toBeUndefined();
+      expect(messages[0]!.metadata?.event_payload).toEqual({ key: announcementKey(job('started'), channel) });
+      const blocks = JSON.stringify(messages[0]!.blocks);
+      expect(blocks).toContain('v2.3');
+      expect(blocks).toContain('about 5 minutes');
+      expect(blocks).toContain('New &lt;b&gt;invoice&lt;/b&gt; layout &amp; faster checkout');
+      expect(blocks).toContain(`<${permalink}|View the release thread>`);
+    }
+    expect(standIn.callsTo('chat.postMessage')).toHaveLength(2);
+    expect(standIn.messages(CHANNEL)).toHaveLength(0);
+    expect(logged('announcement posted').map((line) => [line.channel, line.posted])).toEqual([
+      [STAKE_1, true],
+      [STAKE_2, true],
+      [STAKE_1, false],
+      [STAKE_2, false],
+    ]);
+    expect(logged('announcement posted').every((line) => line.event === 'started')).toBe(true);
+  });
+
+  it('announces different events (and their occurrences) separately', async () => {
+    await runAnnouncement(deps(), job('scheduled'));
+    await runAnnouncement(deps(), job('started'));
+    expect(standIn.messages(STAKE_1).map((message) => message.text)).toEqual([
+      'v2.3 is scheduled for production',
+      'v2.3 is being deployed to production',
+    ]);
+    expect(standIn.messages(STAKE_2)).toHaveLength(2);
+  });
+
+  it('adds nothing to the audit trail', async () => {
+    const before = await store.readAudit(TEAM, releaseId);
+    await runAnnouncement(deps(), job('started'));
+    expect(await store.readAudit(TEAM, releaseId)).toEqual(before);
+  });
+
+  it('rides out a 5xx inside the Slack client', async () => {
+    standIn.misbehave('chat.postMessage', { kind: 'server_error' }, 1);
+    await runAnnouncement(deps(), job('started'));
+    expect(standIn.messages(STAKE_1)).toHaveLength(1);
+    expect(standIn.messages(STAKE_2)).toHaveLength(1);
+  });
+
+  it('fails after trying every channel when one post keeps failing; the retry posts only what is missing', async () => {
+    const impatient = makeOutbound(2);
+    // Both attempts of the first channel's post answer 500; the second channel's post goes through.
+    standIn.misbehave('chat.postMessage', { kind: 'server_error' }, 2);
+    await expect(runAnnouncement(deps(impatient), job('deployed'))).rejects.toThrow();
+    expect(standIn.messages(STAKE_1)).toHaveLength(0);
+    expect(standIn.messages(STAKE_2)).toHaveLength(1);
+
+    await runAnnouncement(deps(impatient), job('deployed'));
+    expect(standIn.messages(STAKE_1)).toHaveLength(1);
+    expect(standIn.messages(STAKE_2)).toHaveLength(1);
+    expect(standIn.messages(STAKE_1)[0]!.text).toBe('v2.3 is live in production');
+  });
+
+  it('rethrows a Slack error that a retry may fix, after the other channels were tried', async () => {
+    standIn.misbehave('chat.postMessage', { kind: 'error', error: 'fatal_error' }, 1);
+    const failure = await runAnnouncement(deps(), job('started')).catch((err: unknown) => err);
+    expect(failure).toBeInstanceOf(SlackPlatformError);
+    expect((failure as SlackPlatformError).slackError).toBe('fatal_error');
+    expect(standIn.messages(STAKE_2)).toHaveLength(1);
+
+    await runAnnouncement(deps(), job('started'));
+    expect(standIn.messages(STAKE_1)).toHaveLength(1);
+    expect(standIn.messages(STAKE_2)).toHaveLength(1);
+  });
+
+  it('skips a channel it cannot post in, with a warning, and goes on with the others', async () => {
+    standIn.misbehave('chat.postMessage', { kind: 'error', error: 'channel_not_found' }, 1);
+    await runAnnouncement(deps(), job('started'));
+
+    expect(standIn.messages(STAKE_1)).toHaveLength(0);
+    expect(standIn.messages(STAKE_2)).toHaveLength(1);
+    const warning = logLines.find((line) => line.channel === STAKE_1 && line.level === 40);
+    expect(warning).toMatchObject({ slackError: 'channel_not_found', event: 'started' });
+  });
+
+  it('drops the job when the release is gone', async () => {
+    await runAnnouncement(deps(), job('started', 0, 'r999'));
+    expect(standIn.callsTo('chat.postMessage')).toHaveLength(0);
+    expect(logged('announcement dropped')[0]).toMatchObject({ reason: 'release gone' });
+  });
+
+  it('posts nothing for an issue the release does not have', async () => {
+    await runAnnouncement(deps(), job('issue_found', 7));
+    expect(standIn.callsTo('chat.postMessage')).toHaveLength(0);
+    expect(logged('announcement dropped')[0]).toMatchObject({ reason: 'no such issue' });
+  });
+
+  it('announces an issue found at a check-in', async () => {
+    const ticked = await store.setItem({
+      teamId: TEAM,
+      releaseId,
+      itemId: 'd1',
+      done: true,
+      userId: STARTER,
+      requestId: 'tick',
+    });
+    expect(ticked).toMatchObject({ kind: 'applied', deployed: true });
+    // The check-in is posted in the release thread, as runCheckin does it.
+    await deliverOnce(
+      { store, outbound },
+      {
+        teamId: TEAM,
+        releaseId,
+        key: `checkin-${releaseId}-k0`,
+        channel: CHANNEL,
+        message: { text: 'Is it healthy?', blocks: [] },
+        record: { hash: 'meta', field: 'checkin:0', patch: { postedAt: Date.now() } },
+      },
+    );
+    const answered = await store.answerCheckin({
+      teamId: TEAM,
+      releaseId,
+      checkinIndex: 0,
+      answer: 'issue',
+      userId: 'U0BOB',
+      note: 'Invoices <!here> render blank',
+      severity: 'critical',
+      requestId: 'answer',
+    });
+    expect(answered).toMatchObject({ kind: 'applied', issueId: 1 });
+
+    await runAnnouncement(deps(), job('issue_found', 1));
+    await runAnnouncement(deps(), job('issue_found', 1));
+    for (const channel of [STAKE_1, STAKE_2]) {
+      const messages = standIn.messages(channel);
+      expect(messages).toHaveLength(1);
+      const blocks = JSON.stringify(messages[0]!.blocks);
+      expect(blocks).toContain('Invoices &lt;!here&gt; render blank (critical)');
+      expect(blocks).not.toContain('<!here>');
+    }
+  });
+});
