@@ -120,7 +120,7 @@ export function parseRoles(text: string): Parsed<Record<string, string[]>> {
       .split(',')
       .map((id) => id.trim())
       .filter(Boolean);
-    if (extra !== undefined || !name || !ROLE_NAME.test(name)) {
+    if (!entry.includes('=') || extra !== undefined || !name || !ROLE_NAME.test(name)) {
       problems.push(`"${entry}": write role=ids, the role in lowercase letters, digits and _`);
     } else if (ids.length === 0 || !ids.every((id) => MEMBER_ID.test(id))) {
       problems.push(`"${entry}": list user IDs (U…/W…) or user group IDs (S…), comma-separated`);
@@ -150,6 +150,8 @@ export function parsePermissions(text: string): Parsed<PermissionRules> {
       problems.push(`"${entry}": start with one of ${PERMISSIONS.join(', ')}, then =roles`);
     } else if (roles.length === 1 && roles[0] === 'anyone') {
       rules[name as Permission] = 'anyone';
+    } else if (roles.includes('anyone')) {
+      problems.push(`"${entry}": "anyone" stands alone; it cannot be combined with roles`);
     } else if (roles.length === 0 || !roles.every((role) => ROLE_NAME.test(role))) {
       problems.push(`"${entry}": name roles (comma-separated) or "anyone"`);
     } else {

@@ -18,6 +18,7 @@ export const AUDIT_EVENT_TYPES = [
   'monitoring_closed',
   'rolled_back',
   'refused',
+  'locked',
   'cancelled',
   'completed',
 ] as const;

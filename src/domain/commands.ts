@@ -15,6 +15,7 @@ export type DeployCommand =
   | { kind: 'reschedule'; version: string; env: string | undefined; windowText: string }
   | { kind: 'status'; version: string | undefined; env: string | undefined }
   | { kind: 'list' }
+  | { kind: 'locks' }
   | { kind: 'cancel'; version: string; env: string | undefined; reason: string }
   | { kind: 'audit'; version: string; env: string | undefined }
   | { kind: 'help'; unknownSubcommand: string | undefined };
@@ -154,6 +155,8 @@ export function parseDeployCommand(rawText: string, vocabulary: CommandVocabular
     }
     case 'list':
       return ok({ kind: 'list' });
+    case 'locks':
+      return ok({ kind: 'locks' });
     case '':
     case 'help':
       return ok({ kind: 'help', unknownSubcommand: undefined });

@@ -49,6 +49,8 @@ export interface Release {
   owners: Record<string, string>;
   /** "<phase index>:<user id>" → until when that person's reminders for that phase are snoozed. */
   snoozes: Record<string, number>;
+  /** When the release took its environment's lock (its first tick in the deployment phase). */
+  lockedAt?: number;
   /** Set when the deployment phase was first done. */
   deployment?: { at: number; by: string };
   /** The post-deploy monitoring window, opened at the deploy when check-ins are planned. */
@@ -89,6 +91,16 @@ export interface ReleaseIssue {
   resolvedBy?: string;
   resolvedAt?: number;
   resolution?: string;
+}
+
+/** A release deploying to an environment holds it; a second release waits. */
+export interface EnvLock {
+  env: string;
+  releaseId: string;
+  version: string;
+  /** Who made the tick that took the lock, and when. */
+  by: string;
+  since: number;
 }
 
 export interface DeployWindow {

@@ -2,6 +2,7 @@ import type { ConnectionOptions, Worker } from 'bullmq';
 import { runAnnouncement } from './announcements.js';
 import { type CheckinDeps, runCheckin, runCheckinEscalation } from './checkins.js';
 import { createInstrumentedWorker, type JobMetrics } from './instrumented-worker.js';
+import { runLockFreed } from './locks.js';
 import { type ReminderDeps, runOwnerReminder, runPhaseReminder } from './reminders.js';
 import { SCHEDULE_QUEUE, ScheduledJobData, scheduledJobId } from './scheduler.js';
 
@@ -19,6 +20,8 @@ export async function runScheduledJob(deps: ScheduleDeps, data: ScheduledJobData
       return runCheckinEscalation(deps, data);
     case 'announce':
       return runAnnouncement(deps, data);
+    case 'lock-freed':
+      return runLockFreed(deps, data);
   }
 }
 

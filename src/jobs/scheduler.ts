@@ -39,6 +39,7 @@ export const ScheduledJobData = z.discriminatedUnion('kind', [
   }),
   z.object({ kind: z.literal('checkin'), ...Target, checkinIndex: z.number().int().min(0) }),
   z.object({ kind: z.literal('checkin-escalation'), ...Target, checkinIndex: z.number().int().min(0) }),
+  z.object({ kind: z.literal('lock-freed'), ...Target, env: z.string().min(1) }),
   z.object({
     kind: z.literal('announce'),
     ...Target,
@@ -52,6 +53,7 @@ export type PhaseReminderJob = Extract<ScheduledJobData, { kind: 'phase-reminder
 export type OwnerReminderJob = Extract<ScheduledJobData, { kind: 'owner-reminder' }>;
 export type CheckinJob = Extract<ScheduledJobData, { kind: 'checkin' | 'checkin-escalation' }>;
 export type AnnounceJob = Extract<ScheduledJobData, { kind: 'announce' }>;
+export type LockFreedJob = Extract<ScheduledJobData, { kind: 'lock-freed' }>;
 
 /** Deterministic, and free of ':' (BullMQ reserves it in ids). */
 export function scheduledJobId(data: ScheduledJobData): string {
@@ -67,12 +69,14 @@ export function scheduledJobId(data: ScheduledJobData): string {
       return `checkin-${release}-k${data.checkinIndex}-escalate`;
     case 'announce':
       return `announce-${release}-${data.event}-o${data.occurrence}`;
+    case 'lock-freed':
+      return `lockfree-${release}`;
   }
 }
 
 const isReminderJobId = (jobId: string) => jobId.startsWith('remind-');
 /** Announcements are never cancelled with the release: the last of them tells that it ended. */
-const isCancellable = (jobId: string) => !jobId.startsWith('announce-');
+const isCancellable = (jobId: string) => !jobId.startsWith('announce-') && !jobId.startsWith('lockfree-');
 
 export class Scheduler {
   readonly queue: Queue<ScheduledJobData>;

@@ -19,7 +19,7 @@ export interface SyncDeps {
   /** Tells the person who ran a command what went wrong, through the command's response_url. */
   notify: (responseUrl: string, text: string) => Promise<void>;
   /** Plans check-ins a deploy left unplanned; absent where no scheduling is wanted (benchmarks of the sync alone). */
-  scheduler?: Pick<Scheduler, 'scheduleCheckins' | 'announce'>;
+  scheduler?: Pick<Scheduler, 'scheduleCheckins' | 'announce' | 'schedule'>;
 }
 
 /**
@@ -96,6 +96,19 @@ export async function syncRelease(deps: SyncDeps, data: SyncJobData): Promise<vo
   }
   if (toUpdate.length > 0) log.debug({ updated: toUpdate.length, rev: release.rev }, 'messages updated');
   await syncCheckinMessages(deps, release, messages.refs);
+  // A release that held its environment and has ended frees it; whoever asked is told, once.
+  if (
+    release.status !== 'active' &&
+    release.lockedAt !== undefined &&
+    !messages.lockFreedNoticed &&
+    deps.scheduler
+  ) {
+    await deps.scheduler.schedule(
+      { kind: 'lock-freed', teamId: release.teamId, releaseId: release.id, env: release.env },
+      Date.now(),
+    );
+    await store.markLockFreedNoticed(data.teamId, data.releaseId);
+  }
   // Stakeholders hear of the release once there is a thread to link to; the mark is set only after
   // the announcement is queued, so a worker that dies in between leaves it to the next sync.
   if (headerTs && !messages.startAnnounced && release.status === 'active' && deps.scheduler) {

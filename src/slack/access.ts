@@ -86,7 +86,7 @@ function refusalReason(decision: Exclude<AccessDecision, { allowed: true }>): st
 /** The error a refusal is answered with; what is asked for goes in the message. */
 function refusalError(
   decision: Exclude<AccessDecision, { allowed: true }>,
-  action: Permission | 'tick',
+  action: Permission | 'tick' | 'untick',
 ): UserError {
   if (decision.reason === 'own_release') return { code: 'own_release' };
   return { code: 'not_permitted', action, roles: decision.roles };
@@ -122,7 +122,7 @@ export async function checkItemChange(
     { teamId: release.teamId, releaseId: release.id, itemId: item.id, userId },
     'item change refused',
   );
-  return refusalError(decision, 'tick');
+  return refusalError(decision, done ? 'tick' : 'untick');
 }
 
 /**

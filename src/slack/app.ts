@@ -6,6 +6,7 @@ import { registerCheckinActions } from './listeners/checkins.js';
 import { registerDeployCommand } from './listeners/deploy-command.js';
 import { registerGateOverride } from './listeners/gate-override.js';
 import { registerItemActions } from './listeners/item-actions.js';
+import { registerLockActions } from './listeners/locks.js';
 import { registerOwnerActions } from './listeners/owners.js';
 import { registerReminderActions } from './listeners/reminders.js';
 
@@ -127,6 +128,7 @@ export function createSlackApp(deps: SlackDeps, hooks: SlackAppHooks): SlackAppH
   registerReminderActions(app, deps);
   registerCheckinActions(app, deps);
   registerOwnerActions(app, deps);
+  registerLockActions(app, deps);
   app.error(async (error) => {
     deps.log.error({ err: error, code: (error as { code?: string }).code }, 'unhandled bolt error');
   });

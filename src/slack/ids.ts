@@ -8,6 +8,8 @@ export const ActionId = {
   openGateOverride: 'gate.override.open',
   /** A link button (Slack still sends its click); acknowledged and nothing else. */
   openLink: 'link.open',
+  /** "Tell me when it's free" on a refusal because an environment is locked; its value is the env. */
+  notifyWhenFree: 'lock.notify',
 } as const;
 
 /**

@@ -7,6 +7,7 @@ const WINDOW_EXAMPLES = '`at 2026-11-25 14:00`, `at tomorrow 14:00 Europe/Berlin
 /** What a guarded action is called in "Only @qa can …". */
 const ACTION_PHRASES: Record<string, string> = {
   tick: 'tick this item',
+  untick: 'untick this item',
   start: 'start a release',
   cancel: 'cancel a release',
   reschedule: 'move a deploy window',
@@ -69,6 +70,8 @@ export function describeUserError(error: UserError): string {
       const what = ACTION_PHRASES[error.action] ?? 'do this';
       return `Only ${who} can ${what}; nothing was changed, and the attempt is in the audit trail.`;
     }
+    case 'env_locked':
+      return `🔒 ${escapeMrkdwn(error.env)} is in use: ${escapeMrkdwn(error.holderVersion)} has been deploying there since ${formatSlackDate(error.since)} (${mentionUser(error.holderBy)}). Nothing was changed; you can go ahead once it completes, is rolled back or is cancelled.`;
     case 'own_release':
       return 'You started this release, so someone else has to approve it (two-person rule). Nothing was changed.';
     case 'role_check_failed':

@@ -21,6 +21,10 @@ export function createKeys(prefix: string) {
     /** Set: ids of the release's pending scheduled jobs, so they can be removed when it changes. */
     releaseJobs: (teamId: string, releaseId: string) => `${release(teamId, releaseId)}:jobs`,
     activeReleases: (teamId: string) => `${team(teamId)}:active`,
+    /** Hash: environment → JSON {releaseId, since, by, version} of the release deploying to it. */
+    envLocks: (teamId: string) => `${team(teamId)}:locks`,
+    /** Set: people to tell by DM when an environment's lock is freed. */
+    lockWaiters: (teamId: string, env: string) => `${team(teamId)}:lockwaiters:${env}`,
     /** SCAN pattern matching every workspace's active releases hash. */
     activeReleasesPattern: () => `${prefix}:{*}:active`,
     /** Sorted set: release ids by start time. */

@@ -5,6 +5,7 @@ import type {
   CheckIn,
   CheckInAnswerKind,
   DeployWindow,
+  EnvLock,
   GateOverride,
   IssueSeverity,
   ItemState,
@@ -76,7 +77,8 @@ export type ChangeResult =
   | { kind: 'checkin_answered'; answer: CheckInAnswerKind; by: string }
   | { kind: 'monitoring_closed' }
   | { kind: 'unknown_issue' }
-  | { kind: 'issue_resolved'; by: string };
+  | { kind: 'issue_resolved'; by: string }
+  | { kind: 'env_locked'; holderReleaseId: string };
 
 type AppliedExtras = Omit<Extract<ChangeResult, { kind: 'applied' }>, 'kind' | 'rev' | 'completed'>;
 
@@ -92,6 +94,8 @@ export interface ReleaseMessages {
   permalink: string | undefined;
   /** Whether stakeholders were told the release started (or was scheduled). */
   startAnnounced: boolean;
+  /** Whether the people waiting for its environment were queued to be told it is free. */
+  lockFreedNoticed: boolean;
 }
 
 /** Maps a script's reply code to a result; one table for every script. `extras` reads what follows {1, rev, completed}. */
@@ -136,6 +140,8 @@ function toChangeResult(reply: unknown, extras?: (rest: number[]) => AppliedExtr
       return { kind: 'unknown_issue' };
     case -12:
       return { kind: 'issue_resolved', by: String(first) };
+    case -15:
+      return { kind: 'env_locked', holderReleaseId: String(first) };
     default:
       throw new Error(`unexpected script reply ${JSON.stringify(reply)}`);
   }
@@ -231,6 +237,7 @@ function parseRelease(
   };
   if (meta.notes) release.notes = meta.notes;
   if (meta.downtime) release.downtime = meta.downtime;
+  if (meta.lockedAt) release.lockedAt = Number(meta.lockedAt);
   if (meta.deployedAt) release.deployment = { at: Number(meta.deployedAt), by: meta.deployedBy ?? '' };
   if (meta.monitoring === 'open' || meta.monitoring === 'closed') {
     release.monitoring = { state: meta.monitoring };
@@ -354,6 +361,7 @@ export class ReleaseStore {
         this.keys.releaseAudit(teamId, releaseId),
         this.keys.activeReleases(teamId),
         this.keys.appliedRequest(teamId, `click:${input.requestId}`),
+        this.keys.envLocks(teamId),
         input.itemId,
         input.done ? '1' : '0',
         input.userId,
@@ -515,6 +523,7 @@ export class ReleaseStore {
         this.keys.releaseAudit(teamId, releaseId),
         this.keys.activeReleases(teamId),
         this.keys.appliedRequest(teamId, appliedRequestId),
+        this.keys.envLocks(teamId),
         ...args,
         APPLIED_REQUEST_TTL_SEC,
         ...argsAfterTtl,
@@ -603,6 +612,7 @@ export class ReleaseStore {
       nonces: {},
       permalink: fields.permalink,
       startAnnounced: fields.startAnnounced === '1',
+      lockFreedNoticed: fields.lockFreedNoticed === '1',
     };
     for (const [field, value] of Object.entries(fields)) {
       if (field.startsWith('msg:')) messages.refs[field.slice(4)] = JSON.parse(value) as MessageRef;
@@ -622,6 +632,10 @@ export class ReleaseStore {
       `msg:${messageKey}`,
       JSON.stringify(ref),
     );
+  }
+
+  async markLockFreedNoticed(teamId: string, releaseId: string): Promise<void> {
+    await this.redis.hset(this.keys.releaseMessages(teamId, releaseId), 'lockFreedNoticed', '1');
   }
 
   async markStartAnnounced(teamId: string, releaseId: string): Promise<void> {
@@ -717,6 +731,29 @@ export class ReleaseStore {
         input.holder ?? '',
       ),
     );
+  }
+
+  // ---- environment locks ----------------------------------------------------------------------
+
+  /** Every environment lock of a workspace (the holder may have ended since: callers check). */
+  async listEnvLocks(teamId: string): Promise<EnvLock[]> {
+    const fields = await this.redis.hgetall(this.keys.envLocks(teamId));
+    return Object.entries(fields)
+      .map(([env, value]) => ({ env, ...(JSON.parse(value) as Omit<EnvLock, 'env'>) }))
+      .sort((a, b) => a.env.localeCompare(b.env));
+  }
+
+  /** Adds someone to be told by DM when an environment is free again; false if they were already. */
+  async addLockWaiter(teamId: string, env: string, userId: string): Promise<boolean> {
+    return (await this.redis.sadd(this.keys.lockWaiters(teamId, env), userId)) === 1;
+  }
+
+  async lockWaiters(teamId: string, env: string): Promise<string[]> {
+    return this.redis.smembers(this.keys.lockWaiters(teamId, env));
+  }
+
+  async removeLockWaiter(teamId: string, env: string, userId: string): Promise<void> {
+    await this.redis.srem(this.keys.lockWaiters(teamId, env), userId);
   }
 
   async getDirectMessageChannel(teamId: string, userId: string): Promise<string | undefined> {

@@ -203,7 +203,15 @@ describe('deploying', () => {
       to: 'deployed',
       checkins: 2,
     });
-    expect(await auditTypes(releaseId)).toEqual(['started', 'ticked', 'ticked', 'ticked', 'deployed']);
+    // The first tick in the deployment phase takes the environment's lock.
+    expect(await auditTypes(releaseId)).toEqual([
+      'started',
+      'ticked',
+      'locked',
+      'ticked',
+      'ticked',
+      'deployed',
+    ]);
   });
 
   it('does not deploy again when the deployment phase is unticked and ticked again', async () => {

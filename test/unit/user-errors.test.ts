@@ -37,6 +37,13 @@ const EXAMPLES: { [Code in UserErrorCode]: Extract<UserError, { code: Code }> } 
   text_length: { code: 'text_length', what: 'a reason', min: 5, max: 500 },
   not_permitted: { code: 'not_permitted', action: 'tick', roles: ['qa', HOSTILE_TEXT] },
   own_release: { code: 'own_release' },
+  env_locked: {
+    code: 'env_locked',
+    env: 'production',
+    holderVersion: HOSTILE_TEXT,
+    holderBy: 'U0ALICE',
+    since: Date.UTC(2026, 10, 22, 9),
+  },
   role_check_failed: { code: 'role_check_failed', role: HOSTILE_TEXT },
   phase_locked: {
     code: 'phase_locked',
@@ -54,8 +61,8 @@ const EXAMPLES: { [Code in UserErrorCode]: Extract<UserError, { code: Code }> } 
 const CASES = Object.values(EXAMPLES) as UserError[];
 
 describe('describeUserError', () => {
-  it('has an example of all 25 codes', () => {
-    expect(new Set(CASES.map((error) => error.code)).size).toBe(25);
+  it('has an example of all 26 codes', () => {
+    expect(new Set(CASES.map((error) => error.code)).size).toBe(26);
   });
 
   it.each(CASES.map((error) => [error.code, error] as const))(

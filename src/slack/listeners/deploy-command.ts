@@ -13,6 +13,7 @@ import {
   type Reply,
   renderAudit,
   renderHelp,
+  renderLocks,
   renderReleaseList,
   renderStatus,
 } from '../views/command-replies.js';
@@ -146,6 +147,12 @@ async function handleCommand(
       await reply(
         renderReleaseList(active, recent, await loadPermalinks(deps, teamId, [...active, ...recent])),
       );
+      return;
+    }
+    case 'locks': {
+      const locks = await deps.store.listEnvLocks(teamId);
+      const holders = await Promise.all(locks.map((lock) => deps.store.getRelease(teamId, lock.releaseId)));
+      await reply(renderLocks(locks.map((lock, index) => ({ lock, holder: holders[index] }))));
       return;
     }
     case 'audit': {

@@ -10,6 +10,7 @@ import type { SlackDeps } from '../deps.js';
 import { runGuarded } from '../guard.js';
 import { decodeItemActionId, ITEM_ACTION_PATTERN } from '../ids.js';
 import { describeUserError } from '../user-errors.js';
+import { renderLockRefusal } from '../views/command-replies.js';
 
 // A click on an item's checkbox. The action says what that user did to that one item ("set done" or
 // "set not done"), whatever the rest of their possibly stale view of the message showed, and exactly
@@ -63,7 +64,16 @@ export async function describeRefusedClick(
   const location = release ? findItem(release.template, itemId) : undefined;
   if (!release || !location) return describeUserError({ code: 'item_unknown' });
   let error: UserError = { code: 'item_unknown' };
-  if (result.kind === 'closed') {
+  if (result.kind === 'env_locked') {
+    const holder = await deps.store.getRelease(teamId, result.holderReleaseId);
+    error = {
+      code: 'env_locked',
+      env: release.env,
+      holderVersion: holder?.version ?? result.holderReleaseId,
+      holderBy: holder?.startedBy ?? '',
+      since: holder?.lockedAt ?? holder?.startedAt ?? Date.now(),
+    };
+  } else if (result.kind === 'closed') {
     error = { code: 'release_closed', version: release.version, env: release.env, status: result.status };
   } else if (result.kind === 'locked') {
     const blocking = release.template.phases[result.blockingPhaseIndex]!;
@@ -162,6 +172,24 @@ export function registerItemActions(app: App, deps: SlackDeps): void {
           case 'replayed':
             deps.log.debug({ ...context, result: result.kind }, 'click changed nothing');
             return;
+          case 'env_locked': {
+            const release = await deps.store.getRelease(team.id, target.releaseId);
+            const phaseIndex = release ? findItem(release.template, target.itemId)?.phaseIndex : undefined;
+            await deps.store.bumpPhaseNonce(team.id, target.releaseId, Math.max(phaseIndex ?? 0, 0));
+            await deps.syncQueue.requestSync({ teamId: team.id, releaseId: target.releaseId });
+            deps.log.info(
+              { ...context, holder: result.holderReleaseId },
+              'click refused: environment in use',
+            );
+            const text = await describeRefusedClick(deps, team.id, target.releaseId, target.itemId, result);
+            await respond({
+              response_type: 'ephemeral',
+              replace_original: false,
+              text,
+              blocks: renderLockRefusal(text, release?.env ?? ''),
+            });
+            return;
+          }
           case 'locked':
           case 'closed': {
             // Their client shows the box as they clicked it; re-render it so it shows the stored state.

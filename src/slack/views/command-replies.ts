@@ -4,13 +4,14 @@ import {
   computeProgress,
   countOpenRequired,
   currentPhaseIndex,
+  type EnvLock,
   openIssues,
   pendingCheckin,
   phaseState,
   type Release,
 } from '../../domain/release.js';
 import { findItem } from '../../domain/template.js';
-import { CallbackId, encodeGateOverrideMetadata, GateOverrideField } from '../ids.js';
+import { ActionId, CallbackId, encodeGateOverrideMetadata, GateOverrideField } from '../ids.js';
 import { escapeMrkdwn, formatSlackDate, linkTo, mentionUser, truncate } from '../mrkdwn.js';
 import { BlockKitLimits } from './limits.js';
 import { releaseTitle } from './release-messages.js';
@@ -32,6 +33,7 @@ export function renderHelp(unknownSubcommand?: string): Reply {
     '• `/deploy reschedule <version> [env] <at time | in duration>`: move the deploy window',
     '• `/deploy status [version] [env]`: where a release stands, or all active ones',
     '• `/deploy list`: active and recent releases',
+    '• `/deploy locks`: which environments are in use by a deploy, since when',
     '• `/deploy cancel <version> [env] <reason>`: cancel a release, on the record',
     '• `/deploy audit <version> [env]`: who did what and when',
     '• `/deploy help`: this message',
@@ -226,6 +228,10 @@ export function describeAuditEvent(release: Release, event: AuditEvent): string 
           : escapeMrkdwn(ACTION_WORDS[event.action ?? ''] ?? event.action ?? '?');
       return `${who} was refused: ${what} (${escapeMrkdwn(describeRefusal(event.reason ?? ''))})`;
     }
+    case 'locked': {
+      const taken = event.from === 'free' ? '' : ' (its previous holder had ended)';
+      return `${who} started deploying: the release holds *${escapeMrkdwn(event.env ?? release.env)}*${taken}`;
+    }
     case 'cancelled':
       return `${who} cancelled the release ${change}: _${escapeMrkdwn(event.reason ?? '')}_`;
     case 'completed':
@@ -317,4 +323,38 @@ export function renderGateOverrideModal(release: Release, lockedPhaseIndexes: nu
       },
     ],
   };
+}
+
+/** The refusal of a tick because another release holds the environment, with a way to be told when it frees. */
+export function renderLockRefusal(text: string, env: string): KnownBlock[] {
+  return [
+    { type: 'section', text: { type: 'mrkdwn', text: truncate(text, BlockKitLimits.sectionText) } },
+    {
+      type: 'actions',
+      block_id: 'lock-actions',
+      elements: [
+        {
+          type: 'button',
+          action_id: ActionId.notifyWhenFree,
+          text: { type: 'plain_text', text: `Tell me when ${truncate(env, 40)} is free` },
+          value: env,
+        },
+      ],
+    },
+  ];
+}
+
+/** `/deploy locks`: which environment each active deploy holds, since when and by whom. */
+export function renderLocks(locks: readonly { lock: EnvLock; holder: Release | undefined }[]): Reply {
+  const held = locks.filter(({ holder }) => holder?.status === 'active');
+  if (held.length === 0) {
+    const text = 'No environment is locked: no release is deploying right now.';
+    return { text, blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }] };
+  }
+  const lines = held.map(
+    ({ lock, holder }) =>
+      `🔒 *${escapeMrkdwn(lock.env)}*: ${escapeMrkdwn(holder!.version)} since ${formatSlackDate(lock.since)}, started by ${mentionUser(holder!.startedBy)}`,
+  );
+  const text = truncate(['*Environment locks*', ...lines].join('\n'), BlockKitLimits.sectionText);
+  return { text, blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }] };
 }

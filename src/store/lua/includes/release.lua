@@ -43,17 +43,52 @@ local function nowMs()
   return tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
 end
 
--- Frees the release's version and environment for a new release.
-local function releaseActiveSlot(metaKey, activeKey)
+-- Frees the release's version and environment for a new release, and its environment lock if it
+-- holds it.
+local function releaseActiveSlot(metaKey, activeKey, locksKey)
+  local id = redis.call('HGET', metaKey, 'id')
   local activeField = redis.call('HGET', metaKey, 'activeField')
-  if redis.call('HGET', activeKey, activeField) == redis.call('HGET', metaKey, 'id') then
+  if redis.call('HGET', activeKey, activeField) == id then
     redis.call('HDEL', activeKey, activeField)
   end
+  local env = redis.call('HGET', metaKey, 'env')
+  local lock = redis.call('HGET', locksKey, env)
+  if lock and cjson.decode(lock).releaseId == id then
+    redis.call('HDEL', locksKey, env)
+  end
+end
+
+-- Takes the release's environment lock when it starts deploying. A lock held by a release that is
+-- gone or finished is taken over (it can never stay stuck). The holder's meta key shares this one's
+-- hash slot ({team}); it is derived, since which release holds the lock is only known here.
+-- Returns nil when the release holds the lock (now or already), else the holder's id.
+local function acquireEnvLock(metaKey, auditKey, locksKey, userId, now)
+  local id = redis.call('HGET', metaKey, 'id')
+  local env = redis.call('HGET', metaKey, 'env')
+  local current = redis.call('HGET', locksKey, env)
+  local previous = nil
+  if current then
+    local holder = cjson.decode(current)
+    if holder.releaseId == id then
+      return nil
+    end
+    local holderMeta = string.sub(metaKey, 1, #metaKey - #id) .. holder.releaseId
+    if redis.call('HGET', holderMeta, 'status') == 'active' then
+      return holder.releaseId
+    end
+    previous = holder.releaseId
+  end
+  redis.call('HSET', locksKey, env, cjson.encode({releaseId = id, since = now, by = userId,
+    version = redis.call('HGET', metaKey, 'version')}))
+  redis.call('HSET', metaKey, 'lockedAt', now)
+  local event = {'type', 'locked', 'user', userId, 'at', now, 'from', previous or 'free', 'to', 'held', 'env', env}
+  redis.call('XADD', auditKey, '*', unpack(event))
+  return nil
 end
 
 -- Completes the release when the gate after its last phase is open and no post-deploy monitoring
 -- window is still open. Returns 1 when it did.
-local function completeIfDone(metaKey, auditKey, activeKey, userId, now)
+local function completeIfDone(metaKey, auditKey, activeKey, locksKey, userId, now)
   local phaseCount = tonumber(redis.call('HGET', metaKey, 'phases'))
   if findBlockingPhase(metaKey, phaseCount) ~= nil then
     return 0
@@ -62,7 +97,7 @@ local function completeIfDone(metaKey, auditKey, activeKey, userId, now)
     return 0
   end
   redis.call('HSET', metaKey, 'status', 'completed', 'finishedAt', now, 'finishedBy', userId)
-  releaseActiveSlot(metaKey, activeKey)
+  releaseActiveSlot(metaKey, activeKey, locksKey)
   redis.call('XADD', auditKey, '*', 'type', 'completed', 'user', userId, 'at', now,
     'from', 'active', 'to', 'completed')
   return 1
@@ -102,11 +137,11 @@ end
 
 -- Closes the monitoring window and completes the release if nothing else holds it open.
 -- Returns completed 0|1.
-local function closeMonitoring(metaKey, auditKey, activeKey, userId, now)
+local function closeMonitoring(metaKey, auditKey, activeKey, locksKey, userId, now)
   redis.call('HSET', metaKey, 'monitoring', 'closed', 'monitoringClosedAt', now)
   redis.call('XADD', auditKey, '*', 'type', 'monitoring_closed', 'user', userId, 'at', now,
     'from', 'open', 'to', 'closed')
-  return completeIfDone(metaKey, auditKey, activeKey, userId, now)
+  return completeIfDone(metaKey, auditKey, activeKey, locksKey, userId, now)
 end
 
 local function readJsonField(metaKey, field)

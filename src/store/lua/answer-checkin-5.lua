@@ -6,7 +6,7 @@
   window closes with it; the rolled_back event says so, and monitoring closed is reported as 0).
 
   KEYS[1] release meta hash   KEYS[2] release audit stream   KEYS[3] active releases hash
-  KEYS[4] applied-request marker
+  KEYS[4] applied-request marker   KEYS[5] environment locks hash
 
   ARGV[1] check-in index   ARGV[2] healthy|issue|rollback   ARGV[3] user id   ARGV[4] marker ttl (s)
   ARGV[5] what was found, or the rollback reason   ARGV[6] severity (issue)
@@ -60,12 +60,12 @@ if kind == 'healthy' then
   local openIssues = tonumber(redis.call('HGET', KEYS[1], 'openIssues') or '0')
   if tonumber(index) == latest and openIssues == 0 then
     closed = 1
-    completed = closeMonitoring(KEYS[1], KEYS[2], KEYS[3], user, now)
+    completed = closeMonitoring(KEYS[1], KEYS[2], KEYS[3], KEYS[5], user, now)
   end
 elseif kind == 'rollback' then
   redis.call('HSET', KEYS[1], 'status', 'rolled_back', 'finishedAt', now, 'finishedBy', user,
     'cancelReason', ARGV[5], 'monitoring', 'closed', 'monitoringClosedAt', now)
-  releaseActiveSlot(KEYS[1], KEYS[3])
+  releaseActiveSlot(KEYS[1], KEYS[3], KEYS[5])
   redis.call('XADD', KEYS[2], '*', 'type', 'rolled_back', 'user', user, 'at', now,
     'from', 'active', 'to', 'rolled_back', 'reason', ARGV[5])
 end

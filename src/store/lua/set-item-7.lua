@@ -6,12 +6,13 @@
 
   KEYS[1] release meta hash   KEYS[2] release index hash   KEYS[3] release items hash
   KEYS[4] release audit stream   KEYS[5] active releases hash   KEYS[6] applied-request marker
+  KEYS[7] environment locks hash
 
   ARGV[1] item id   ARGV[2] "1" done / "0" not done   ARGV[3] user id   ARGV[4] marker ttl (s)
 
   Output: {1, rev, completed 0|1, deployed 0|1, phase done 0|1, phase reopened 0|1} applied | {0} already in that state | {-1} request already applied
           | {-2} no such release | {-3, status} release not active | {-4, blocking phase index} locked
-          | {-5} no such item
+          | {-5} no such item | {-15, holder release id} the environment is held by another release
 ]]
 local refusal = refuseUnlessActive(KEYS[1], KEYS[6])
 if refusal then
@@ -31,6 +32,16 @@ if blocking ~= nil then
 end
 
 local wantDone = ARGV[2] == '1'
+-- Deploying starts with the first tick in the deployment phase (or after it): the release then holds
+-- its environment until it ends.
+local deployPhase = redis.call('HGET', KEYS[1], 'deployPhase')
+if wantDone and deployPhase and phaseIndex >= tonumber(deployPhase)
+    and redis.call('HEXISTS', KEYS[1], 'lockedAt') == 0 then
+  local holder = acquireEnvLock(KEYS[1], KEYS[4], KEYS[7], ARGV[3], nowMs())
+  if holder then
+    return {-15, holder}
+  end
+end
 local current = redis.call('HGET', KEYS[3], ARGV[1])
 local wasDone = current and cjson.decode(current).done or false
 if wasDone == wantDone then
@@ -59,7 +70,7 @@ if wantDone then
     phaseDone = 1
     deployed = markDeployedIfDone(KEYS[1], KEYS[4], phaseIndex, ARGV[3], now)
   end
-  completed = completeIfDone(KEYS[1], KEYS[4], KEYS[5], ARGV[3], now)
+  completed = completeIfDone(KEYS[1], KEYS[4], KEYS[5], KEYS[7], ARGV[3], now)
 end
 redis.call('SET', KEYS[6], '1', 'EX', tonumber(ARGV[4]))
 return {1, rev, completed, deployed, phaseDone, reopened}

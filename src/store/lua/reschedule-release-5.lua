@@ -3,7 +3,7 @@
   Moves an active release's deploy window, on the record.
 
   KEYS[1] release meta hash   KEYS[2] release audit stream   KEYS[3] active releases hash (unused; kept
-  for the shared layout)   KEYS[4] applied-request marker
+  for the shared layout)   KEYS[4] applied-request marker   KEYS[5] environment locks hash
 
   ARGV[1] user id   ARGV[2] new window (epoch ms)   ARGV[3] the window's zone   ARGV[4] marker ttl (s)
 

@@ -4,7 +4,7 @@
   after it. Recorded in the release (ovr:<phase>) and in the audit trail.
 
   KEYS[1] release meta hash   KEYS[2] release audit stream   KEYS[3] active releases hash
-  KEYS[4] applied-request marker
+  KEYS[4] applied-request marker   KEYS[5] environment locks hash
 
   ARGV[1] phase index   ARGV[2] user id   ARGV[3] reason   ARGV[4] marker ttl (s)
 
@@ -30,6 +30,6 @@ redis.call('HSET', KEYS[1], 'ovr:' .. phaseIndex, cjson.encode({by = ARGV[2], at
 local rev = redis.call('HINCRBY', KEYS[1], 'rev', 1)
 redis.call('XADD', KEYS[2], '*', 'type', 'gate_overridden', 'user', ARGV[2], 'at', now,
   'phase', phaseIndex, 'from', 'locked', 'to', 'open', 'reason', ARGV[3], 'blocking', blocking)
-local completed = completeIfDone(KEYS[1], KEYS[2], KEYS[3], ARGV[2], now)
+local completed = completeIfDone(KEYS[1], KEYS[2], KEYS[3], KEYS[5], ARGV[2], now)
 redis.call('SET', KEYS[4], '1', 'EX', tonumber(ARGV[4]))
 return {1, rev, completed}

@@ -5,7 +5,7 @@
   check-in is planned for now (its job posts it), since only a healthy answer closes the window.
 
   KEYS[1] release meta hash   KEYS[2] release audit stream   KEYS[3] active releases hash
-  KEYS[4] applied-request marker
+  KEYS[4] applied-request marker   KEYS[5] environment locks hash
 
   ARGV[1] issue id   ARGV[2] user id   ARGV[3] resolution note   ARGV[4] marker ttl (s)
 
@@ -59,7 +59,7 @@ if followUp >= 0 then
 end
 redis.call('XADD', KEYS[2], '*', unpack(resolved))
 if closed == 1 then
-  completed = closeMonitoring(KEYS[1], KEYS[2], KEYS[3], user, now)
+  completed = closeMonitoring(KEYS[1], KEYS[2], KEYS[3], KEYS[5], user, now)
 end
 redis.call('SET', KEYS[4], '1', 'EX', tonumber(ARGV[4]))
 return {1, rev, completed, closed, followUp}

@@ -3,7 +3,7 @@
   Cancels an active release with a reason and frees its version and environment.
 
   KEYS[1] release meta hash   KEYS[2] release audit stream   KEYS[3] active releases hash
-  KEYS[4] applied-request marker
+  KEYS[4] applied-request marker   KEYS[5] environment locks hash
 
   ARGV[1] user id   ARGV[2] reason   ARGV[3] marker ttl (s)
 
@@ -18,7 +18,7 @@ local now = nowMs()
 redis.call('HSET', KEYS[1], 'status', 'cancelled', 'finishedAt', now, 'finishedBy', ARGV[1],
   'cancelReason', ARGV[2])
 local rev = redis.call('HINCRBY', KEYS[1], 'rev', 1)
-releaseActiveSlot(KEYS[1], KEYS[3])
+releaseActiveSlot(KEYS[1], KEYS[3], KEYS[5])
 redis.call('XADD', KEYS[2], '*', 'type', 'cancelled', 'user', ARGV[1], 'at', now,
   'from', 'active', 'to', 'cancelled', 'reason', ARGV[2])
 redis.call('SET', KEYS[4], '1', 'EX', tonumber(ARGV[3]))

@@ -1,0 +1,50 @@
+import type { Logger } from '../log.js';
+import { formatSlackDate, mentionChannel } from '../slack/mrkdwn.js';
+import { type SlackOutbound, SlackPlatformError } from '../slack/outbound.js';
+import type { ReleaseStore } from '../store/release-store.js';
+import { deliverOnce, directMessageChannel } from './delivery.js';
+import type { LockFreedJob } from './scheduler.js';
+
+// When a release that held an environment ends, everyone who asked to be told gets one DM. Each
+// person is taken off the list only after their DM is in Slack, so a retry tells only the rest.
+
+export interface LockDeps {
+  store: ReleaseStore;
+  outbound: SlackOutbound;
+  log: Logger;
+}
+
+const STATUS_WORDS: Record<string, string> = {
+  completed: 'completed',
+  cancelled: 'was cancelled',
+  rolled_back: 'was rolled back',
+};
+
+export async function runLockFreed(deps: LockDeps, job: LockFreedJob): Promise<void> {
+  const { store } = deps;
+  const log = deps.log.child({ teamId: job.teamId, releaseId: job.releaseId, env: job.env });
+  const release = await store.getRelease(job.teamId, job.releaseId);
+  if (!release || release.status === 'active') return void log.info('lock not freed; nobody told');
+  const waiters = await store.lockWaiters(job.teamId, job.env);
+  const when = release.finishedAt ? ` ${formatSlackDate(release.finishedAt)}` : '';
+  const text = `🔓 ${job.env} is free again: ${release.version} ${STATUS_WORDS[release.status] ?? release.status}${when}. Releases are in ${mentionChannel(release.channelId)}.`;
+  for (const userId of waiters) {
+    try {
+      await deliverOnce(deps, {
+        teamId: job.teamId,
+        releaseId: job.releaseId,
+        key: `lockfree-${job.releaseId}-${userId}`,
+        channel: await directMessageChannel(deps, job.teamId, userId),
+        message: { text, blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }] },
+      });
+    } catch (err) {
+      if (!(err instanceof SlackPlatformError)) throw err;
+      log.warn(
+        { userId, slackError: err.slackError },
+        'could not tell a waiter that the environment is free',
+      );
+    }
+    await store.removeLockWaiter(job.teamId, job.env, userId);
+  }
+  log.info({ told: waiters.length }, 'environment freed');
+}
