@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { type AccessPolicy, parsePermissions, parseRoles } from '../domain/access.js';
+import { type FreezeWindow, parseFreezeWindows } from '../domain/freeze.js';
 import { parseDuration, parseDurationList, parseQuietHours, type QuietHours } from '../domain/time.js';
 
 // The only reader of process.env. Every problem is collected and reported at once,
@@ -165,6 +166,8 @@ export interface Config {
   stakeholderChannels: string[];
   /** Who holds which role, who may do what, and the two-person rule. */
   access: AccessPolicy;
+  /** When each environment must not be deployed to, unless a release manager overrides. */
+  freezeWindows: FreezeWindow[];
   environments: string[];
   reminders: { intervalMs: number; quietHours: QuietHours };
   /** Post-deploy check-ins: offsets from the deploy (a template may set its own) and when to escalate. */
@@ -209,6 +212,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (!roles.ok) problems.push(`ROLES: ${roles.problems.join('; ')}`);
   const permissions = parsePermissions(env.PERMISSIONS ?? '');
   if (!permissions.ok) problems.push(`PERMISSIONS: ${permissions.problems.join('; ')}`);
+  // Environment names come from DEPLOY_ENVIRONMENTS, checked above; a bad list there leaves none to match.
+  const freezeWindows = parseFreezeWindows(
+    env.FREEZE_WINDOWS ?? '',
+    result.success ? result.data.DEPLOY_ENVIRONMENTS : [],
+  );
+  if (!freezeWindows.ok) problems.push(`FREEZE_WINDOWS: ${freezeWindows.problems.join('; ')}`);
   const escalateAfter = parseDuration(env.CHECKIN_ESCALATE_AFTER?.trim() || '2h');
   if (!escalateAfter.ok) problems.push('CHECKIN_ESCALATE_AFTER: write a duration like 30m or 2h');
   if (
@@ -219,7 +228,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     !checkinSchedule.ok ||
     !escalateAfter.ok ||
     !roles.ok ||
-    !permissions.ok
+    !permissions.ok ||
+    !freezeWindows.ok
   ) {
     throw new ConfigError(problems);
   }
@@ -242,6 +252,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     deployChannel: parsed.DEPLOY_CHANNEL,
     stakeholderChannels: parsed.STAKEHOLDER_CHANNEL,
     access: { roles: roles.value, permissions: permissions.value, twoPersonRule: parsed.TWO_PERSON_RULE },
+    freezeWindows: freezeWindows.value,
     reminders: { intervalMs: reminderInterval.value, quietHours: quietHours.value },
     checkins: { scheduleMs: checkinSchedule.value, escalateAfterMs: escalateAfter.value },
     environments: parsed.DEPLOY_ENVIRONMENTS,

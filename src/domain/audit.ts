@@ -19,6 +19,7 @@ export const AUDIT_EVENT_TYPES = [
   'rolled_back',
   'refused',
   'locked',
+  'freeze_overridden',
   'cancelled',
   'completed',
 ] as const;

@@ -25,6 +25,7 @@ export type UserError =
   | { code: 'text_length'; what: string; min: number; max: number }
   | { code: 'not_permitted'; action: string; roles: string[] }
   | { code: 'own_release' }
+  | { code: 'frozen'; env: string; window: string; endsAt: number }
   | { code: 'env_locked'; env: string; holderVersion: string; holderBy: string; since: number }
   | { code: 'role_check_failed'; role: string }
   | { code: 'phase_locked'; phaseName: string; blockingPhaseName: string; openItems: string[] }

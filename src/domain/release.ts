@@ -36,6 +36,8 @@ export interface Release {
   notes?: string;
   /** Expected downtime as people wrote it ("none", "about 10 minutes"). */
   downtime?: string;
+  /** Started inside a freeze window by an override: why, the window as configured, and its end. */
+  freezeOverride?: { reason: string; window: string; endsAt: number };
   /** Where stakeholder announcements go: chosen at the start, else the template's, else the configured ones. */
   stakeholderChannels: string[];
   status: ReleaseStatus;

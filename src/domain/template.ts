@@ -45,6 +45,7 @@ export const ANNOUNCEMENT_EVENTS = [
   'rolled_back',
   'completed',
   'cancelled',
+  'freeze_overridden',
 ] as const;
 export type AnnouncementEvent = (typeof ANNOUNCEMENT_EVENTS)[number];
 

@@ -4,6 +4,7 @@ import { createBoltLogger } from '../log.js';
 import type { SlackDeps } from './deps.js';
 import { registerCheckinActions } from './listeners/checkins.js';
 import { registerDeployCommand } from './listeners/deploy-command.js';
+import { registerFreezeActions } from './listeners/freeze.js';
 import { registerGateOverride } from './listeners/gate-override.js';
 import { registerItemActions } from './listeners/item-actions.js';
 import { registerLockActions } from './listeners/locks.js';
@@ -129,6 +130,7 @@ export function createSlackApp(deps: SlackDeps, hooks: SlackAppHooks): SlackAppH
   registerCheckinActions(app, deps);
   registerOwnerActions(app, deps);
   registerLockActions(app, deps);
+  registerFreezeActions(app, deps);
   app.error(async (error) => {
     deps.log.error({ err: error, code: (error as { code?: string }).code }, 'unhandled bolt error');
   });

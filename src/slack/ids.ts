@@ -10,6 +10,8 @@ export const ActionId = {
   openLink: 'link.open',
   /** "Tell me when it's free" on a refusal because an environment is locked; its value is the env. */
   notifyWhenFree: 'lock.notify',
+  /** "Override the freeze…" on a start refused by a freeze window; its value is the start to retry. */
+  overrideFreeze: 'freeze.override.open',
 } as const;
 
 /**
@@ -86,6 +88,12 @@ export const CallbackId = {
   rollBack: 'checkin.rollback',
   resolveIssue: 'issue.resolve',
   assignOwners: 'owners.assign',
+  overrideFreeze: 'freeze.override',
+} as const;
+
+export const FreezeField = {
+  reasonBlock: 'reason',
+  reasonAction: 'reason.input',
 } as const;
 
 /** Input blocks of the check-in and issue modals. */

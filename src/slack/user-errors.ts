@@ -72,6 +72,8 @@ export function describeUserError(error: UserError): string {
     }
     case 'env_locked':
       return `🔒 ${escapeMrkdwn(error.env)} is in use: ${escapeMrkdwn(error.holderVersion)} has been deploying there since ${formatSlackDate(error.since)} (${mentionUser(error.holderBy)}). Nothing was changed; you can go ahead once it completes, is rolled back or is cancelled.`;
+    case 'frozen':
+      return `❄️ ${escapeMrkdwn(error.env)} is frozen until ${formatSlackDate(error.endsAt)} (\`${escapeMrkdwn(error.window)}\`); pick a time after that. Nothing was changed.`;
     case 'own_release':
       return 'You started this release, so someone else has to approve it (two-person rule). Nothing was changed.';
     case 'role_check_failed':

@@ -36,6 +36,8 @@ export interface StartReleaseInput {
   downtime?: string;
   /** Channel IDs for stakeholder announcements. */
   stakeholderChannels?: string[];
+  /** Started inside a freeze window, on the record: why, which window, and when it ends. */
+  freezeOverride?: { reason: string; window: string; endsAt: number };
   /** Identifies the Slack request, so that a retry of it creates nothing new. */
   requestId: string;
 }
@@ -236,6 +238,13 @@ function parseRelease(
     rev: Number(meta.rev),
   };
   if (meta.notes) release.notes = meta.notes;
+  if (meta.freezeReason) {
+    release.freezeOverride = {
+      reason: meta.freezeReason,
+      window: meta.freezeWindow ?? '',
+      endsAt: Number(meta.freezeEndsAt),
+    };
+  }
   if (meta.downtime) release.downtime = meta.downtime;
   if (meta.lockedAt) release.lockedAt = Number(meta.lockedAt);
   if (meta.deployedAt) release.deployment = { at: Number(meta.deployedAt), by: meta.deployedBy ?? '' };
@@ -319,6 +328,13 @@ export class ReleaseStore {
       ...(input.notes ? { notes: input.notes } : {}),
       ...(input.downtime ? { downtime: input.downtime } : {}),
       ...(input.stakeholderChannels?.length ? { stakeholders: input.stakeholderChannels.join(',') } : {}),
+      ...(input.freezeOverride
+        ? {
+            freezeReason: input.freezeOverride.reason,
+            freezeWindow: input.freezeOverride.window,
+            freezeEndsAt: String(input.freezeOverride.endsAt),
+          }
+        : {}),
     };
     const reply = (await this.redis.createRelease(
       this.keys.releaseMeta(teamId, releaseId),

@@ -55,6 +55,15 @@ function releaseFor(event: AnnouncementEvent, overrides: Partial<Release> = {}):
     case 'scheduled':
     case 'started':
       return base;
+    case 'freeze_overridden':
+      return {
+        ...base,
+        freezeOverride: {
+          reason: 'Security fix; cannot wait',
+          window: 'production: Fri 15:00 - Mon 08:00 UTC',
+          endsAt: T0,
+        },
+      };
     case 'deployed':
       return deployed;
     case 'issue_found':

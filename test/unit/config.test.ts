@@ -42,6 +42,7 @@ describe('loadConfig defaults', () => {
       checkins: { scheduleMs: [24 * 3600 * 1000, 48 * 3600 * 1000], escalateAfterMs: 2 * 3600 * 1000 },
       stakeholderChannels: [],
       access: { roles: {}, permissions: DEFAULT_PERMISSIONS, twoPersonRule: false },
+      freezeWindows: [],
       checklistsDir: 'checklists',
       logLevel: 'info',
     };
@@ -92,6 +93,7 @@ describe('loadConfig defaults', () => {
       ROLES: 'release_manager=U0LEAD,S0LEADS; qa = S0QA',
       PERMISSIONS: 'cancel=release_manager;start=anyone',
       TWO_PERSON_RULE: 'on',
+      FREEZE_WINDOWS: 'prod: Fri 15:00 - Mon 08:00 Europe/Berlin',
     });
 
     expect(config).toEqual({
@@ -119,6 +121,16 @@ describe('loadConfig defaults', () => {
         permissions: { ...DEFAULT_PERMISSIONS, cancel: ['release_manager'], start: 'anyone' },
         twoPersonRule: true,
       },
+      freezeWindows: [
+        {
+          kind: 'weekly',
+          env: 'prod',
+          zone: 'Europe/Berlin',
+          from: { weekday: 5, hour: 15, minute: 0 },
+          to: { weekday: 1, hour: 8, minute: 0 },
+          text: 'prod: Fri 15:00 - Mon 08:00 Europe/Berlin',
+        },
+      ],
       checklistsDir: '/etc/shipcheck',
       logLevel: 'debug',
     });
@@ -233,6 +245,7 @@ describe('loadConfig problems', () => {
     ['PERMISSIONS', 'deploy=qa'],
     ['PERMISSIONS', 'cancel='],
     ['TWO_PERSON_RULE', 'maybe'],
+    ['FREEZE_WINDOWS', 'production: Fri 15:00 - Mon 08:00 Mars/Olympus'],
   ])('refuses %s=%j and names the variable', (name, value) => {
     const error = configError({ ...MINIMAL_HTTP_ENV, [name]: value });
 

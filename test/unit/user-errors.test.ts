@@ -37,6 +37,7 @@ const EXAMPLES: { [Code in UserErrorCode]: Extract<UserError, { code: Code }> } 
   text_length: { code: 'text_length', what: 'a reason', min: 5, max: 500 },
   not_permitted: { code: 'not_permitted', action: 'tick', roles: ['qa', HOSTILE_TEXT] },
   own_release: { code: 'own_release' },
+  frozen: { code: 'frozen', env: 'production', window: HOSTILE_TEXT, endsAt: Date.UTC(2026, 10, 23, 7) },
   env_locked: {
     code: 'env_locked',
     env: 'production',
@@ -61,8 +62,8 @@ const EXAMPLES: { [Code in UserErrorCode]: Extract<UserError, { code: Code }> } 
 const CASES = Object.values(EXAMPLES) as UserError[];
 
 describe('describeUserError', () => {
-  it('has an example of all 26 codes', () => {
-    expect(new Set(CASES.map((error) => error.code)).size).toBe(26);
+  it('has an example of all 27 codes', () => {
+    expect(new Set(CASES.map((error) => error.code)).size).toBe(27);
   });
 
   it.each(CASES.map((error) => [error.code, error] as const))(

@@ -1,17 +1,19 @@
 import type { App, RespondFn, SlashCommand } from '@slack/bolt';
 import { type DeployCommand, parseDeployCommand } from '../../domain/commands.js';
 import { fail, ok, type Result, type UserError } from '../../domain/errors.js';
+import { findActiveFreeze } from '../../domain/freeze.js';
 import type { DeployWindow, Release } from '../../domain/release.js';
-import { checkinPlan } from '../../domain/template.js';
 import { parseWindow } from '../../domain/time.js';
 import { checkPermission } from '../access.js';
 import type { SlackDeps } from '../deps.js';
 import { runGuarded } from '../guard.js';
 import { formatSlackDate, mentionChannel } from '../mrkdwn.js';
+import { encodeFrozenStart, startRelease } from '../start-release.js';
 import { describeUserError } from '../user-errors.js';
 import {
   type Reply,
   renderAudit,
+  renderFreezeRefusal,
   renderHelp,
   renderLocks,
   renderReleaseList,
@@ -64,11 +66,8 @@ async function handleCommand(
       await reply(renderHelp(parsed.unknownSubcommand));
       return;
     case 'start': {
-      const denied = await checkPermission(deps, 'start', command.user_id);
-      if (denied) return void (await refuse(denied));
       const env = parsed.env ?? pickDefault(deps.config.environments, DEFAULT_ENV);
       const templateId = parsed.templateId ?? pickDefault([...deps.templates.keys()], DEFAULT_TEMPLATE);
-      const template = deps.templates.get(templateId)!;
       const channelId = deps.config.deployChannel ?? command.channel_id;
       let window: DeployWindow | undefined;
       if (parsed.windowText) {
@@ -76,51 +75,30 @@ async function handleCommand(
         if (!read.ok) return void (await refuse(read.error));
         window = read.value;
       }
-      const result = await deps.store.startRelease({
+      const outcome = await startRelease(deps, {
         teamId,
+        userId: command.user_id,
         channelId,
         version: parsed.version,
         env,
-        template,
-        checkinPlanMs: checkinPlan(template, deps.config.checkins.scheduleMs),
-        stakeholderChannels: template.stakeholders ?? deps.config.stakeholderChannels,
-        userId: command.user_id,
+        templateId,
         ...(window ? { window } : {}),
         requestId: command.trigger_id,
-      });
-      if (result.kind === 'exists') {
-        const { permalink } = await deps.store.getMessages(teamId, result.releaseId);
-        await refuse({
-          code: 'release_exists',
-          version: parsed.version,
-          env,
-          ...(permalink ? { permalink } : {}),
-        });
-        return;
-      }
-      await deps.syncQueue.requestSync({
-        teamId,
-        releaseId: result.releaseId,
         responseUrl: command.response_url,
       });
-      // Idempotent: a replayed start plans the same job ids again, which adds nothing. Stakeholders
-      // hear of the start once its header is posted, so the announcement can link to the thread.
-      if (window) {
-        const started = await deps.store.getRelease(teamId, result.releaseId);
-        if (started) await deps.scheduler.scheduleRelease(started);
-      }
-      deps.log.info(
-        {
-          teamId,
-          releaseId: result.releaseId,
+      if (outcome.kind === 'refused') return void (await refuse(outcome.error));
+      if (outcome.kind === 'frozen') {
+        const frozenStart = encodeFrozenStart({
           version: parsed.version,
           env,
           templateId,
-          replayed: result.kind === 'replayed',
-        },
-        'release started',
-      );
-      if (channelId !== command.channel_id && result.kind === 'created') {
+          channelId,
+          ...(window ? { windowAt: window.at, windowZone: window.zone } : {}),
+        });
+        await reply(renderFreezeRefusal(env, outcome.freeze, frozenStart));
+        return;
+      }
+      if (channelId !== command.channel_id && outcome.created) {
         await reply({
           text: `Started ${parsed.version} → ${env}; its checklists are in ${mentionChannel(channelId)}.`,
         });
@@ -201,6 +179,16 @@ async function handleCommand(
       }
       const window = await readWindow(deps, parsed.windowText, command.user_id);
       if (!window.ok) return void (await refuse(window.error));
+      // A window cannot be moved into a freeze; starting anew with an override is the way in.
+      const freeze = findActiveFreeze(deps.config.freezeWindows, release.env, window.value.at);
+      if (freeze) {
+        return void (await refuse({
+          code: 'frozen',
+          env: release.env,
+          window: freeze.window.text,
+          endsAt: freeze.endsAt,
+        }));
+      }
       const result = await deps.store.rescheduleRelease({
         teamId,
         releaseId: release.id,

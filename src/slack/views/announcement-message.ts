@@ -51,6 +51,7 @@ const FALLBACK: Record<AnnouncementEvent, (version: string, env: string) => stri
   rolled_back: (version, env) => `${version} was rolled back on ${env}`,
   completed: (version, env) => `${version} on ${env} is complete`,
   cancelled: (version, env) => `${version} for ${env} was cancelled`,
+  freeze_overridden: (version, env) => `${version} goes out to ${env} during a freeze`,
 };
 
 /** Who the event is about: the person who did it. */
@@ -78,6 +79,7 @@ function momentOf(
 ): number {
   switch (event) {
     case 'scheduled':
+    case 'freeze_overridden':
       return release.window?.at ?? now;
     case 'started':
       return release.window?.at ?? release.startedAt;
@@ -107,10 +109,13 @@ export function renderAnnouncement(
   const env = escapeWithin(release.env, VALUE_LIMITS.env);
   const when = formatSlackDate(momentOf(release, event, issue, now), WHEN_FORMAT);
   const actor = actorOf(release, event, issue);
-  const reason =
-    (event === 'cancelled' || event === 'rolled_back') && release.cancelReason
-      ? escapeWithin(release.cancelReason, VALUE_LIMITS.reason)
-      : '';
+  const reasonText =
+    event === 'freeze_overridden'
+      ? release.freezeOverride?.reason
+      : event === 'cancelled' || event === 'rolled_back'
+        ? release.cancelReason
+        : undefined;
+  const reason = reasonText ? escapeWithin(reasonText, VALUE_LIMITS.reason) : '';
   const downtime = release.downtime ? escapeWithin(release.downtime, VALUE_LIMITS.downtime) : '';
   const notes = release.notes ? escapeWithin(truncate(release.notes, NOTES_LENGTH), VALUE_LIMITS.notes) : '';
   const values: Record<string, string> = {

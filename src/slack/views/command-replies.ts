@@ -11,7 +11,7 @@ import {
   type Release,
 } from '../../domain/release.js';
 import { findItem } from '../../domain/template.js';
-import { ActionId, CallbackId, encodeGateOverrideMetadata, GateOverrideField } from '../ids.js';
+import { ActionId, CallbackId, encodeGateOverrideMetadata, FreezeField, GateOverrideField } from '../ids.js';
 import { escapeMrkdwn, formatSlackDate, linkTo, mentionUser, truncate } from '../mrkdwn.js';
 import { BlockKitLimits } from './limits.js';
 import { releaseTitle } from './release-messages.js';
@@ -232,6 +232,10 @@ export function describeAuditEvent(release: Release, event: AuditEvent): string 
       const taken = event.from === 'free' ? '' : ' (its previous holder had ended)';
       return `${who} started deploying: the release holds *${escapeMrkdwn(event.env ?? release.env)}*${taken}`;
     }
+    case 'freeze_overridden': {
+      const until = event.windowAt ? ` (frozen until ${formatSlackDate(event.windowAt)})` : '';
+      return `${who} overrode the freeze on *${escapeMrkdwn(event.env ?? release.env)}*${until}: _${escapeMrkdwn(event.reason ?? '')}_`;
+    }
     case 'cancelled':
       return `${who} cancelled the release ${change}: _${escapeMrkdwn(event.reason ?? '')}_`;
     case 'completed':
@@ -357,4 +361,71 @@ export function renderLocks(locks: readonly { lock: EnvLock; holder: Release | u
   );
   const text = truncate(['*Environment locks*', ...lines].join('\n'), BlockKitLimits.sectionText);
   return { text, blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }] };
+}
+
+/** A start refused by a freeze window: until when, and (for release managers) a way to override. */
+export function renderFreezeRefusal(
+  env: string,
+  freeze: { window: { text: string }; endsAt: number },
+  frozenStart: string,
+): Reply {
+  const text = `❄️ ${escapeMrkdwn(env)} is frozen until ${formatSlackDate(freeze.endsAt, '{date_long_pretty} {time}')} (\`${escapeMrkdwn(freeze.window.text)}\`). Nothing was started. Pick a time after the freeze, or, if you are a release manager, override it with a reason.`;
+  return {
+    text,
+    blocks: [
+      { type: 'section', text: { type: 'mrkdwn', text: truncate(text, BlockKitLimits.sectionText) } },
+      {
+        type: 'actions',
+        block_id: 'freeze-actions',
+        elements: [
+          {
+            type: 'button',
+            action_id: ActionId.overrideFreeze,
+            text: { type: 'plain_text', text: 'Override the freeze…' },
+            value: frozenStart,
+          },
+        ],
+      },
+    ],
+  };
+}
+
+/** The modal behind "Override the freeze…": why this deploy cannot wait. */
+export function renderFreezeOverrideModal(
+  version: string,
+  env: string,
+  freeze: { window: { text: string }; endsAt: number },
+  frozenStart: string,
+): View {
+  return {
+    type: 'modal',
+    callback_id: CallbackId.overrideFreeze,
+    private_metadata: frozenStart,
+    title: { type: 'plain_text', text: 'Override the freeze' },
+    submit: { type: 'plain_text', text: 'Start anyway' },
+    close: { type: 'plain_text', text: 'Cancel' },
+    blocks: [
+      {
+        type: 'section',
+        text: {
+          type: 'mrkdwn',
+          text: truncate(
+            `*${escapeMrkdwn(version)} → ${escapeMrkdwn(env)}* would deploy inside a freeze (\`${escapeMrkdwn(freeze.window.text)}\`, until ${formatSlackDate(freeze.endsAt)}). The override, who made it and why go on the release, into its audit trail and to its stakeholders.`,
+            BlockKitLimits.sectionText,
+          ),
+        },
+      },
+      {
+        type: 'input',
+        block_id: FreezeField.reasonBlock,
+        label: { type: 'plain_text', text: 'Why can it not wait?' },
+        element: {
+          type: 'plain_text_input',
+          action_id: FreezeField.reasonAction,
+          multiline: true,
+          max_length: 500,
+        },
+      },
+    ],
+  };
 }

@@ -1,0 +1,83 @@
+import type { App, BlockAction, ButtonAction, ViewSubmitAction } from '@slack/bolt';
+import { findActiveFreeze } from '../../domain/freeze.js';
+import { checkPermission } from '../access.js';
+import type { SlackDeps } from '../deps.js';
+import { runGuarded } from '../guard.js';
+import { ActionId, CallbackId, FreezeField } from '../ids.js';
+import { decodeFrozenStart, encodeFrozenStart, startRelease } from '../start-release.js';
+import { describeUserError } from '../user-errors.js';
+import { renderFreezeOverrideModal } from '../views/command-replies.js';
+
+// "Override the freeze…" under a start refused by a freeze window: a release manager gives a reason
+// and the release starts anyway, with the override on the record and announced.
+
+const MIN_REASON = 5;
+const MAX_REASON = 500;
+
+export function registerFreezeActions(app: App, deps: SlackDeps): void {
+  app.action<BlockAction<ButtonAction>>(ActionId.overrideFreeze, async ({ ack, body, action, respond }) => {
+    await ack();
+    const tell = (text: string) => respond({ response_type: 'ephemeral', replace_original: false, text });
+    const start = decodeFrozenStart(action.value);
+    const teamId = body.team?.id;
+    if (
+      !teamId ||
+      !start ||
+      !deps.config.environments.includes(start.env) ||
+      !deps.templates.has(start.templateId)
+    ) {
+      return void (await tell(describeUserError({ code: 'payload_invalid' })).catch(() => {}));
+    }
+    await runGuarded(deps.log, { teamId, userId: body.user.id, env: start.env }, tell, async () => {
+      // Refused up front, before anyone writes a reason for nothing.
+      const denied = await checkPermission(deps, 'freeze_override', body.user.id);
+      if (denied) return void (await tell(describeUserError(denied)));
+      const freeze = findActiveFreeze(deps.config.freezeWindows, start.env, start.windowAt ?? Date.now());
+      if (!freeze) return void (await tell(`${start.env} is not frozen any more; run the start again.`));
+      await deps.outbound.openView(
+        body.trigger_id,
+        renderFreezeOverrideModal(start.version, start.env, freeze, encodeFrozenStart(start)),
+      );
+    });
+  });
+
+  app.view<ViewSubmitAction>(CallbackId.overrideFreeze, async ({ ack, body, view }) => {
+    const start = decodeFrozenStart(view.private_metadata);
+    const reason = (
+      view.state.values[FreezeField.reasonBlock]?.[FreezeField.reasonAction]?.value ?? ''
+    ).trim();
+    if (!start || reason.length < MIN_REASON || reason.length > MAX_REASON) {
+      const text = start
+        ? `Write why in ${MIN_REASON} to ${MAX_REASON} characters.`
+        : describeUserError({ code: 'payload_invalid' });
+      return void (await ack({ response_action: 'errors', errors: { [FreezeField.reasonBlock]: text } }));
+    }
+    await ack();
+    const teamId = body.team?.id ?? body.view.team_id;
+    const userId = body.user.id;
+    const tell = (text: string) =>
+      deps.outbound.postEphemeral({ channel: start.channelId, user: userId, text });
+    await runGuarded(deps.log, { teamId, userId, env: start.env }, tell, async () => {
+      if (!deps.config.environments.includes(start.env))
+        return void (await tell(describeUserError({ code: 'payload_invalid' })));
+      const outcome = await startRelease(deps, {
+        teamId,
+        userId,
+        channelId: start.channelId,
+        version: start.version,
+        env: start.env,
+        templateId: start.templateId,
+        ...(start.windowAt !== undefined
+          ? { window: { at: start.windowAt, zone: start.windowZone ?? 'UTC' } }
+          : {}),
+        requestId: view.id,
+        freezeOverride: { reason },
+      });
+      if (outcome.kind === 'refused') return void (await tell(describeUserError(outcome.error)));
+      if (outcome.kind === 'started' && outcome.created) {
+        const release = await deps.store.getRelease(teamId, outcome.releaseId);
+        if (release) await deps.scheduler.announce(release, 'freeze_overridden');
+      }
+    });
+  });
+}
