@@ -49,6 +49,12 @@ export const TemplateSchema = z
     description: z.string().trim().max(300).optional(),
     phases: z.array(TemplatePhaseSchema).min(1).max(30),
     checkins: z.array(CheckinOffset).max(10).optional(),
+    rollback: z
+      .strictObject({
+        criteria: z.array(z.string().trim().min(1).max(200)).min(1).max(10),
+        items: z.array(TemplateItemSchema).min(1).max(30),
+      })
+      .optional(),
     // Channel IDs where stakeholders hear about this template's releases.
     stakeholders: z
       .array(z.string().regex(/^[CG][A-Z0-9]{2,}$/, 'use channel IDs such as C0123456789 (not #names)'))
@@ -106,6 +112,16 @@ export const TemplateSchema = z
         }
         itemIds.add(item.id);
       });
+    });
+    template.rollback?.items.forEach((item, itemIndex) => {
+      if (itemIds.has(item.id)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['rollback', 'items', itemIndex, 'id'],
+          message: `duplicate item id "${item.id}" (item ids are unique across the whole template)`,
+        });
+      }
+      itemIds.add(item.id);
     });
   }) satisfies z.ZodType<Template, unknown>;
 

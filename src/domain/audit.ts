@@ -16,6 +16,7 @@ export const AUDIT_EVENT_TYPES = [
   'issue_found',
   'issue_resolved',
   'monitoring_closed',
+  'rollback_started',
   'rolled_back',
   'refused',
   'locked',

@@ -17,6 +17,7 @@ export type DeployCommand =
   | { kind: 'list' }
   | { kind: 'locks' }
   | { kind: 'cancel'; version: string; env: string | undefined; reason: string }
+  | { kind: 'rollback'; version: string; env: string | undefined; reason: string }
   | { kind: 'audit'; version: string; env: string | undefined }
   | { kind: 'help'; unknownSubcommand: string | undefined };
 
@@ -140,18 +141,20 @@ export function parseDeployCommand(rawText: string, vocabulary: CommandVocabular
       return parseVersionAndEnv('status', rest, vocabulary);
     case 'audit':
       return parseVersionAndEnv('audit', rest, vocabulary);
-    case 'cancel': {
-      const version = parseVersionArgument('cancel', rest);
+    case 'cancel':
+    case 'rollback': {
+      const kind = subcommand.toLowerCase() as 'cancel' | 'rollback';
+      const version = parseVersionArgument(kind, rest);
       if (!version.ok) return version;
       let [envCandidate, reason] = splitFirstToken(version.value[1]);
       let env: string | undefined;
       if (vocabulary.environments.includes(envCandidate.toLowerCase())) env = envCandidate.toLowerCase();
       else reason = version.value[1].trim();
       reason = reason.trim();
-      if (!reason) return fail({ code: 'reason_missing', subcommand: 'cancel' });
+      if (!reason) return fail({ code: 'reason_missing', subcommand: kind });
       if (reason.length > MAX_REASON_LENGTH)
         return fail({ code: 'reason_too_long', maxLength: MAX_REASON_LENGTH });
-      return ok({ kind: 'cancel', version: version.value[0], env, reason });
+      return ok({ kind, version: version.value[0], env, reason });
     }
     case 'list':
       return ok({ kind: 'list' });

@@ -15,7 +15,7 @@ export type UserError =
       code: 'release_closed';
       version: string;
       env: string;
-      status: 'completed' | 'cancelled' | 'rolled_back';
+      status: 'completed' | 'cancelled' | 'rolling_back' | 'rolled_back';
     }
   | { code: 'release_deployed'; version: string; env: string; deployedAt: number }
   | { code: 'item_unknown' }

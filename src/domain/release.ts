@@ -4,7 +4,8 @@ import type { Template } from './template.js';
 // Gating is defined here once; the Redis scripts apply the same rule atomically and a property test
 // checks that both agree.
 
-export type ReleaseStatus = 'active' | 'completed' | 'cancelled' | 'rolled_back';
+/** rolling_back: a rollback was decided and its checklist is being worked through. */
+export type ReleaseStatus = 'active' | 'completed' | 'cancelled' | 'rolling_back' | 'rolled_back';
 
 export interface ItemState {
   done: boolean;
@@ -51,6 +52,8 @@ export interface Release {
   owners: Record<string, string>;
   /** "<phase index>:<user id>" → until when that person's reminders for that phase are snoozed. */
   snoozes: Record<string, number>;
+  /** Who decided to roll back, and when (the reason is cancelReason). */
+  rollback?: { by: string; at: number };
   /** When the release took its environment's lock (its first tick in the deployment phase). */
   lockedAt?: number;
   /** Set when the deployment phase was first done. */

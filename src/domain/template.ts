@@ -30,10 +30,19 @@ export interface Template {
   phases: TemplatePhase[];
   /** Post-deploy check-in offsets (`24h`, `48h`); when absent, CHECKIN_SCHEDULE applies. */
   checkins?: string[];
+  /** What decides a rollback, and the checklist that carries it out. */
+  rollback?: TemplateRollback;
   /** Channel IDs that hear about this template's releases; when absent, STAKEHOLDER_CHANNEL applies. */
   stakeholders?: string[];
   /** The wording of stakeholder announcements, by event; events left out keep the built-in wording. */
   announcements?: Partial<Record<AnnouncementEvent, string>>;
+}
+
+export interface TemplateRollback {
+  /** Shown when someone asks to roll back: the conditions that justify it. */
+  criteria: string[];
+  /** Ticked while rolling back; when the required ones are done, the release is rolled back. */
+  items: TemplateItem[];
 }
 
 /** What stakeholders are told about. */
@@ -46,6 +55,7 @@ export const ANNOUNCEMENT_EVENTS = [
   'completed',
   'cancelled',
   'freeze_overridden',
+  'rolling_back',
 ] as const;
 export type AnnouncementEvent = (typeof ANNOUNCEMENT_EVENTS)[number];
 
@@ -54,12 +64,22 @@ export interface ItemLocation {
   phaseIndex: number;
 }
 
+/**
+ * Where an item is: its phase, or for a rollback item the index just after the last phase (the
+ * rollback checklist is kept apart from the phases, and gated by the release's status instead).
+ */
 export function findItem(template: Template, itemId: string): ItemLocation | undefined {
   for (const [phaseIndex, phase] of template.phases.entries()) {
     const item = phase.items.find((candidate) => candidate.id === itemId);
     if (item) return { item, phaseIndex };
   }
-  return undefined;
+  const rollbackItem = template.rollback?.items.find((candidate) => candidate.id === itemId);
+  return rollbackItem ? { item: rollbackItem, phaseIndex: template.phases.length } : undefined;
+}
+
+/** The index rollback items are filed under: one past the last phase. */
+export function rollbackPhaseIndex(template: Template): number {
+  return template.phases.length;
 }
 
 export function countRequiredItems(phase: TemplatePhase): number {

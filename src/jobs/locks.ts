@@ -24,7 +24,9 @@ export async function runLockFreed(deps: LockDeps, job: LockFreedJob): Promise<v
   const { store } = deps;
   const log = deps.log.child({ teamId: job.teamId, releaseId: job.releaseId, env: job.env });
   const release = await store.getRelease(job.teamId, job.releaseId);
-  if (!release || release.status === 'active') return void log.info('lock not freed; nobody told');
+  if (!release || release.status === 'active' || release.status === 'rolling_back') {
+    return void log.info('lock not freed; nobody told');
+  }
   const waiters = await store.lockWaiters(job.teamId, job.env);
   const when = release.finishedAt ? ` ${formatSlackDate(release.finishedAt)}` : '';
   const text = `🔓 ${job.env} is free again: ${release.version} ${STATUS_WORDS[release.status] ?? release.status}${when}. Releases are in ${mentionChannel(release.channelId)}.`;

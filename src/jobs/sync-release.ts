@@ -97,12 +97,9 @@ export async function syncRelease(deps: SyncDeps, data: SyncJobData): Promise<vo
   if (toUpdate.length > 0) log.debug({ updated: toUpdate.length, rev: release.rev }, 'messages updated');
   await syncCheckinMessages(deps, release, messages.refs);
   // A release that held its environment and has ended frees it; whoever asked is told, once.
-  if (
-    release.status !== 'active' &&
-    release.lockedAt !== undefined &&
-    !messages.lockFreedNoticed &&
-    deps.scheduler
-  ) {
+  // A release rolling back still holds it.
+  const ended = release.status !== 'active' && release.status !== 'rolling_back';
+  if (ended && release.lockedAt !== undefined && !messages.lockFreedNoticed && deps.scheduler) {
     await deps.scheduler.schedule(
       { kind: 'lock-freed', teamId: release.teamId, releaseId: release.id, env: release.env },
       Date.now(),

@@ -10,6 +10,7 @@ import { registerItemActions } from './listeners/item-actions.js';
 import { registerLockActions } from './listeners/locks.js';
 import { registerOwnerActions } from './listeners/owners.js';
 import { registerReminderActions } from './listeners/reminders.js';
+import { registerRollbackActions } from './listeners/rollback.js';
 
 export interface SlackAppHooks {
   observeAck(kind: string, seconds: number): void;
@@ -131,6 +132,7 @@ export function createSlackApp(deps: SlackDeps, hooks: SlackAppHooks): SlackAppH
   registerOwnerActions(app, deps);
   registerLockActions(app, deps);
   registerFreezeActions(app, deps);
+  registerRollbackActions(app, deps);
   app.error(async (error) => {
     deps.log.error({ err: error, code: (error as { code?: string }).code }, 'unhandled bolt error');
   });

@@ -10,6 +10,8 @@ export const ActionId = {
   openLink: 'link.open',
   /** "Tell me when it's free" on a refusal because an environment is locked; its value is the env. */
   notifyWhenFree: 'lock.notify',
+  /** "Roll back…" on the release header; its value is the release id. */
+  openRollback: 'release.rollback.open',
   /** "Override the freeze…" on a start refused by a freeze window; its value is the start to retry. */
   overrideFreeze: 'freeze.override.open',
 } as const;
@@ -89,6 +91,7 @@ export const CallbackId = {
   resolveIssue: 'issue.resolve',
   assignOwners: 'owners.assign',
   overrideFreeze: 'freeze.override',
+  rollBackRelease: 'release.rollback',
 } as const;
 
 export const FreezeField = {

@@ -52,6 +52,9 @@ export function describeUserError(error: UserError): string {
     case 'release_ambiguous':
       return `${escapeMrkdwn(error.version)} is active in ${list(error.envs)}; name the environment, e.g. \`/deploy cancel ${escapeMrkdwn(error.version)} ${error.envs[0]} <reason>\`.`;
     case 'release_closed':
+      if (error.status === 'rolling_back') {
+        return `${escapeMrkdwn(error.version)} → ${escapeMrkdwn(error.env)} is being rolled back; only its rollback checklist can be ticked now. Nothing was changed.`;
+      }
       return `${escapeMrkdwn(error.version)} → ${escapeMrkdwn(error.env)} is ${error.status === 'rolled_back' ? 'rolled back' : error.status}; its checklist is read-only and nothing was changed.`;
     case 'release_deployed':
       return `${escapeMrkdwn(error.version)} → ${escapeMrkdwn(error.env)} was deployed ${formatSlackDate(error.deployedAt)}; its window cannot move any more. Nothing was changed.`;

@@ -13,7 +13,12 @@ import type {
   ReleaseIssue,
   ReleaseStatus,
 } from '../domain/release.js';
-import { countRequiredItems, deploymentPhaseIndex, type Template } from '../domain/template.js';
+import {
+  countRequiredItems,
+  deploymentPhaseIndex,
+  rollbackPhaseIndex,
+  type Template,
+} from '../domain/template.js';
 import { createKeys, type Keys } from './keys.js';
 import { defineScripts, type ScriptedRedis } from './scripts.js';
 
@@ -247,6 +252,7 @@ function parseRelease(
   }
   if (meta.downtime) release.downtime = meta.downtime;
   if (meta.lockedAt) release.lockedAt = Number(meta.lockedAt);
+  if (meta.rollbackBy) release.rollback = { by: meta.rollbackBy, at: Number(meta.rollbackAt) };
   if (meta.deployedAt) release.deployment = { at: Number(meta.deployedAt), by: meta.deployedBy ?? '' };
   if (meta.monitoring === 'open' || meta.monitoring === 'closed') {
     release.monitoring = { state: meta.monitoring };
@@ -315,6 +321,11 @@ export class ReleaseStore {
     template.phases.forEach((phase, phaseIndex) => {
       for (const item of phase.items) indexPairs.push(item.id, `${phaseIndex}|${item.required ? 1 : 0}`);
     });
+    // The rollback checklist is filed after the last phase (see set-item.lua).
+    const rollbackPhase = rollbackPhaseIndex(template);
+    for (const item of template.rollback?.items ?? []) {
+      indexPairs.push(item.id, `${rollbackPhase}|${item.required ? 1 : 0}`);
+    }
     const meta = {
       team: teamId,
       channel: input.channelId,
@@ -325,6 +336,12 @@ export class ReleaseStore {
       startedBy: input.userId,
       ...(input.window ? { windowAt: String(input.window.at), windowZone: input.window.zone } : {}),
       ...deploymentFields(template, input.checkinPlanMs ?? []),
+      ...(template.rollback
+        ? {
+            rollbackPhase: String(rollbackPhase),
+            [`open:${rollbackPhase}`]: String(template.rollback.items.filter((item) => item.required).length),
+          }
+        : {}),
       ...(input.notes ? { notes: input.notes } : {}),
       ...(input.downtime ? { downtime: input.downtime } : {}),
       ...(input.stakeholderChannels?.length ? { stakeholders: input.stakeholderChannels.join(',') } : {}),
@@ -479,6 +496,20 @@ export class ReleaseStore {
     );
   }
 
+  /** Starts rolling an active release back; `completed` says whether it is rolled back already. */
+  async startRollback(input: {
+    teamId: string;
+    releaseId: string;
+    userId: string;
+    reason: string;
+    requestId: string;
+  }): Promise<ChangeResult> {
+    return this.runReleaseChange('startRollback', input, `rollback:${input.requestId}`, [
+      input.userId,
+      input.reason,
+    ]);
+  }
+
   /** Sets (or, with an empty owner, clears) the owners of items; one audit event per change. */
   async assignOwners(input: {
     teamId: string;
@@ -526,7 +557,13 @@ export class ReleaseStore {
 
   /** Runs a script that takes a release's meta, audit, the active index and an applied-request marker. */
   private async runReleaseChange(
-    script: 'overrideGate' | 'cancelRelease' | 'rescheduleRelease' | 'answerCheckin' | 'resolveIssue',
+    script:
+      | 'overrideGate'
+      | 'cancelRelease'
+      | 'rescheduleRelease'
+      | 'answerCheckin'
+      | 'resolveIssue'
+      | 'startRollback',
     { teamId, releaseId }: { teamId: string; releaseId: string },
     appliedRequestId: string,
     args: (string | number)[],

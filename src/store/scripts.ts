@@ -28,6 +28,7 @@ const SCRIPT_FILES = {
   dropLease: 'drop-lease-1',
   beginDelivery: 'begin-delivery-3',
   appendEvent: 'append-event-1',
+  startRollback: 'start-rollback-5',
 } as const;
 
 type ScriptName = keyof typeof SCRIPT_FILES;

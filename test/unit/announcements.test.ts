@@ -55,6 +55,13 @@ function releaseFor(event: AnnouncementEvent, overrides: Partial<Release> = {}):
     case 'scheduled':
     case 'started':
       return base;
+    case 'rolling_back':
+      return {
+        ...deployed,
+        status: 'rolling_back',
+        cancelReason: 'Payments fail for EU cards',
+        rollback: { by: DEPLOYER, at: T0 + 90 * MINUTE },
+      };
     case 'freeze_overridden':
       return {
         ...base,

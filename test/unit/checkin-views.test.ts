@@ -342,7 +342,7 @@ describe('check-in modals', () => {
       index: 0,
     });
     expect(textsOf(view.blocks)[0]).toBe(
-      'This ends *v2.3.0 → staging* as rolled back: its checklists close, pending reminders and check-ins stop, and the audit trail records who and why. Roll the deployment itself back with your usual tooling.',
+      'This ends *v2.3.0 → staging* as rolled back: its checklists close, pending reminders and check-ins stop, and staging is free again. Roll the deployment itself back with your usual tooling.',
     );
     expect(view.blocks[1]).toMatchObject({
       block_id: CheckinField.reasonBlock,

@@ -817,9 +817,10 @@ describe('renderHeader after the deploy', () => {
       'Override a gate…',
       'Resolve #1…',
       'Resolve #3…',
+      'Roll back…',
     ]);
     expect(
-      buttons.slice(1).map((button) => decodeReleaseAction(ReleaseRoute.resolveIssue, button.action_id)),
+      buttons.slice(1, 3).map((button) => decodeReleaseAction(ReleaseRoute.resolveIssue, button.action_id)),
     ).toEqual([
       { releaseId: 'r42', index: 1 },
       { releaseId: 'r42', index: 3 },
@@ -827,10 +828,10 @@ describe('renderHeader after the deploy', () => {
     expect(blockKitViolations(renderHeader(release))).toEqual([]);
   });
 
-  it('creates the actions block for resolve buttons alone when no gate is locked', () => {
+  it('creates the actions block with resolve buttons and roll back when no gate is locked', () => {
     const release = withIssues(tickEverything(makeRelease()), [{}]);
 
-    expect(actionButtons(release).map((button) => button.text.text)).toEqual(['Resolve #1…']);
+    expect(actionButtons(release).map((button) => button.text.text)).toEqual(['Resolve #1…', 'Roll back…']);
   });
 
   it('keeps the actions block to five buttons and the issues to five sections', () => {
@@ -840,7 +841,8 @@ describe('renderHeader after the deploy', () => {
     const issueSections = sectionTexts(release).filter((text) => /^(\*Issues\*|🚨|✅)/.test(text));
     const buttons = actionButtons(release).map((button) => button.text.text);
 
-    expect(buttons).toEqual(['Resolve #2…', 'Resolve #4…', 'Resolve #6…', 'Resolve #8…', 'Resolve #10…']);
+    // Four issues at most: the last of the five buttons is always "Roll back…".
+    expect(buttons).toEqual(['Resolve #2…', 'Resolve #4…', 'Resolve #6…', 'Resolve #8…', 'Roll back…']);
     expect(issueSections).toHaveLength(5);
     expect(issueSections.at(-1)).toMatch(/\n…and \d+ more; `\/deploy audit` shows them all$/);
     expect(blockKitViolations(header)).toEqual([]);

@@ -62,7 +62,10 @@ export function registerCheckinActions(app: App, deps: SlackDeps): void {
   // "Issue found…" and "Roll back…" ask for details in a modal first.
   for (const [route, render] of [
     [ReleaseRoute.checkinIssue, renderIssueModal],
-    [ReleaseRoute.checkinRollback, renderRollbackModal],
+    [
+      ReleaseRoute.checkinRollback,
+      (release: Release, index: number, teamId: string) => renderRollbackModal(release, index, teamId),
+    ],
   ] as const) {
     app.action<BlockAction<ButtonAction>>(
       { action_id: releaseRoutePattern(route) },
@@ -273,10 +276,16 @@ async function afterCheckinChange(
   const release = await deps.store.getRelease(teamId, releaseId);
   if (!release) return;
   if (result.issueId !== undefined) await deps.scheduler.announce(release, 'issue_found', result.issueId);
-  // Completed or rolled back: nothing timed is left to do for the release.
+  // Completed, or rolling back: nothing timed is left to do for the release.
   if (release.status !== 'active') {
     await deps.scheduler.cancelRelease(teamId, releaseId);
-    await deps.scheduler.announce(release, release.status === 'rolled_back' ? 'rolled_back' : 'completed');
+    const event =
+      release.status === 'completed'
+        ? 'completed'
+        : release.status === 'rolled_back'
+          ? 'rolled_back'
+          : 'rolling_back';
+    await deps.scheduler.announce(release, event);
     return;
   }
   // The window closed: check-ins and escalations still pending are moot; phase reminders go on.

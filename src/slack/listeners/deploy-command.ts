@@ -20,6 +20,7 @@ import {
   renderStatus,
 } from '../views/command-replies.js';
 import { releaseTitle } from '../views/release-messages.js';
+import { openRollbackConfirmation } from './rollback.js';
 
 const DEFAULT_ENV = 'production';
 const DEFAULT_TEMPLATE = 'standard';
@@ -160,6 +161,20 @@ async function handleCommand(
       await reply({
         text: `Cancelled ${releaseTitle(release)}. The reason is on the release and in its audit trail.`,
       });
+      return;
+    }
+    case 'rollback': {
+      const found = await findActiveRelease(deps, teamId, parsed.version, parsed.env);
+      if (!found.ok) return void (await refuse(found.error));
+      // A confirmation first: it shows the template's rollback criteria, with the reason filled in.
+      await openRollbackConfirmation(
+        deps,
+        found.value,
+        command.user_id,
+        command.trigger_id,
+        (text) => reply({ text }),
+        parsed.reason,
+      );
       return;
     }
     case 'reschedule': {

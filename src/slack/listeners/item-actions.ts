@@ -103,8 +103,9 @@ export async function afterItemChange(
   if (!release) return;
   if (result.deployed) await deps.scheduler.announce(release, 'deployed');
   if (result.completed) {
+    // The last required item of the checklist, or of the rollback checklist.
     await deps.scheduler.cancelRelease(teamId, releaseId);
-    await deps.scheduler.announce(release, 'completed');
+    await deps.scheduler.announce(release, release.status === 'rolled_back' ? 'rolled_back' : 'completed');
     return;
   }
   const phaseIndex = findItem(release.template, itemId)?.phaseIndex;

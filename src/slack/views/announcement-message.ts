@@ -51,6 +51,7 @@ const FALLBACK: Record<AnnouncementEvent, (version: string, env: string) => stri
   rolled_back: (version, env) => `${version} was rolled back on ${env}`,
   completed: (version, env) => `${version} on ${env} is complete`,
   cancelled: (version, env) => `${version} for ${env} was cancelled`,
+  rolling_back: (version, env) => `${version} is being rolled back on ${env}`,
   freeze_overridden: (version, env) => `${version} goes out to ${env} during a freeze`,
 };
 
@@ -61,6 +62,8 @@ function actorOf(release: Release, event: AnnouncementEvent, issue: ReleaseIssue
     case 'rolled_back':
     case 'completed':
       return release.finishedBy || release.startedBy;
+    case 'rolling_back':
+      return release.rollback?.by || release.startedBy;
     case 'deployed':
       return release.deployment?.by || release.startedBy;
     case 'issue_found':
@@ -87,6 +90,8 @@ function momentOf(
       return release.deployment?.at ?? now;
     case 'issue_found':
       return issue?.foundAt ?? now;
+    case 'rolling_back':
+      return release.rollback?.at ?? now;
     default:
       return release.finishedAt ?? now;
   }
@@ -112,7 +117,7 @@ export function renderAnnouncement(
   const reasonText =
     event === 'freeze_overridden'
       ? release.freezeOverride?.reason
-      : event === 'cancelled' || event === 'rolled_back'
+      : event === 'cancelled' || event === 'rolled_back' || event === 'rolling_back'
         ? release.cancelReason
         : undefined;
   const reason = reasonText ? escapeWithin(reasonText, VALUE_LIMITS.reason) : '';

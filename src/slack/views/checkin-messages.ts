@@ -268,19 +268,55 @@ export function renderIssueModal(release: Release, checkinIndex: number, teamId:
 }
 
 /** "Roll back…": ends the release as rolled back, with a reason. */
-export function renderRollbackModal(release: Release, checkinIndex: number, teamId: string): ModalView {
+/**
+ * "Roll back…", from a check-in or the release header: the template's rollback criteria, what rolling
+ * back does here, and why. `checkinIndex` is the check-in it answers; without one it comes from the
+ * header or `/deploy rollback`, whose reason may be filled in already.
+ */
+export function renderRollbackModal(
+  release: Release,
+  checkinIndex: number | undefined,
+  teamId: string,
+  initialReason?: string,
+): ModalView {
+  const rollback = release.template.rollback;
+  const title = escapeMrkdwn(releaseTitle(release));
+  const effect = rollback
+    ? `*${title}* switches to rolling back: its checklists close, pending reminders and check-ins stop, and its rollback checklist (${rollback.items.length} items) is posted in the thread. When its required items are done, the release is rolled back and ${escapeMrkdwn(release.env)} is free again.`
+    : `This ends *${title}* as rolled back: its checklists close, pending reminders and check-ins stop, and ${escapeMrkdwn(release.env)} is free again. Roll the deployment itself back with your usual tooling.`;
+  const blocks: KnownBlock[] = [];
+  if (rollback) {
+    const criteria = rollback.criteria.map((criterion) => `• ${userText(criterion)}`).join('\n');
+    blocks.push({
+      type: 'section',
+      text: { type: 'mrkdwn', text: truncate(`*Roll back when*\n${criteria}`, BlockKitLimits.sectionText) },
+    });
+  }
+  blocks.push({
+    type: 'section',
+    text: { type: 'mrkdwn', text: truncate(effect, BlockKitLimits.sectionText) },
+  });
+  const reason = textInput(
+    CheckinField.reasonBlock,
+    CheckinField.reasonAction,
+    'Why roll back?',
+    'What went wrong?',
+  );
+  if (initialReason && reason.type === 'input' && reason.element.type === 'plain_text_input') {
+    reason.element.initial_value = truncate(initialReason, INPUT_MAX_LENGTH);
+  }
+  blocks.push(reason);
+  const fromCheckin = checkinIndex !== undefined;
   return {
-    ...modalBase(release, teamId, checkinIndex, CallbackId.rollBack, 'Roll back', 'Roll back'),
-    blocks: [
-      {
-        type: 'section',
-        text: {
-          type: 'mrkdwn',
-          text: `This ends *${escapeMrkdwn(releaseTitle(release))}* as rolled back: its checklists close, pending reminders and check-ins stop, and the audit trail records who and why. Roll the deployment itself back with your usual tooling.`,
-        },
-      },
-      textInput(CheckinField.reasonBlock, CheckinField.reasonAction, 'Why roll back?', 'What went wrong?'),
-    ],
+    ...modalBase(
+      release,
+      teamId,
+      checkinIndex ?? 0,
+      fromCheckin ? CallbackId.rollBack : CallbackId.rollBackRelease,
+      'Roll back',
+      'Roll back',
+    ),
+    blocks,
   };
 }
 

@@ -35,6 +35,7 @@ export function renderHelp(unknownSubcommand?: string): Reply {
     '• `/deploy list`: active and recent releases',
     '• `/deploy locks`: which environments are in use by a deploy, since when',
     '• `/deploy cancel <version> [env] <reason>`: cancel a release, on the record',
+    '• `/deploy rollback <version> [env] <reason>`: roll a release back (shows the rollback criteria first)',
     '• `/deploy audit <version> [env]`: who did what and when',
     '• `/deploy help`: this message',
     'Tick items in the release thread; later phases unlock when the required items before them are done.',
@@ -219,6 +220,8 @@ export function describeAuditEvent(release: Release, event: AuditEvent): string 
     }
     case 'monitoring_closed':
       return `The monitoring window closed ${change}`;
+    case 'rollback_started':
+      return `${who} started rolling the release back ${change}: _${escapeMrkdwn(event.reason ?? '')}_`;
     case 'rolled_back':
       return `${who} rolled the release back ${change}: _${escapeMrkdwn(event.reason ?? '')}_`;
     case 'refused': {
@@ -350,14 +353,14 @@ export function renderLockRefusal(text: string, env: string): KnownBlock[] {
 
 /** `/deploy locks`: which environment each active deploy holds, since when and by whom. */
 export function renderLocks(locks: readonly { lock: EnvLock; holder: Release | undefined }[]): Reply {
-  const held = locks.filter(({ holder }) => holder?.status === 'active');
+  const held = locks.filter(({ holder }) => holder?.status === 'active' || holder?.status === 'rolling_back');
   if (held.length === 0) {
     const text = 'No environment is locked: no release is deploying right now.';
     return { text, blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }] };
   }
   const lines = held.map(
     ({ lock, holder }) =>
-      `🔒 *${escapeMrkdwn(lock.env)}*: ${escapeMrkdwn(holder!.version)} since ${formatSlackDate(lock.since)}, started by ${mentionUser(holder!.startedBy)}`,
+      `🔒 *${escapeMrkdwn(lock.env)}*: ${escapeMrkdwn(holder!.version)}${holder!.status === 'rolling_back' ? ' (rolling back)' : ''} since ${formatSlackDate(lock.since)}, started by ${mentionUser(holder!.startedBy)}`,
   );
   const text = truncate(['*Environment locks*', ...lines].join('\n'), BlockKitLimits.sectionText);
   return { text, blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }] };

@@ -13,7 +13,7 @@ import {
   type Release,
   type ReleaseIssue,
 } from '../../domain/release.js';
-import type { TemplateItem } from '../../domain/template.js';
+import { rollbackPhaseIndex, type TemplateItem } from '../../domain/template.js';
 import { phaseDueAt } from '../../domain/time.js';
 import {
   ActionId,
@@ -76,6 +76,12 @@ function headerPhaseIcon(release: Release, phaseIndex: number): string {
 }
 
 function describeStatus(release: Release): string {
+  if (release.status === 'rolling_back') {
+    const by = release.rollback
+      ? ` by ${mentionUser(release.rollback.by)} ${formatSlackDate(release.rollback.at)}`
+      : '';
+    return `↩️ Rolling back, decided${by}; the rollback checklist is in the thread\n_${escapeMrkdwn(truncate(release.cancelReason ?? '', HEADER_REASON_LENGTH))}_`;
+  }
   if (release.status === 'cancelled' || release.status === 'rolled_back') {
     const what = release.status === 'cancelled' ? '✖️ Cancelled' : '↩️ Rolled back';
     const by = release.finishedBy ? ` by ${mentionUser(release.finishedBy)}` : '';
@@ -249,6 +255,7 @@ const STATUS_WORDS: Record<Release['status'], string> = {
   active: 'in progress',
   completed: 'completed',
   cancelled: 'cancelled',
+  rolling_back: 'rolling back',
   rolled_back: 'rolled back',
 };
 
@@ -268,13 +275,21 @@ function releaseActions(release: Release): ActionsBlock['elements'] {
   }
   // The oldest open issues first; a newer one gets its button as older ones are resolved.
   for (const issue of openIssues(release)) {
-    if (buttons.length >= MAX_RELEASE_ACTIONS) break;
+    if (buttons.length >= MAX_RELEASE_ACTIONS - 1) break;
     buttons.push({
       type: 'button',
       action_id: encodeReleaseAction(ReleaseRoute.resolveIssue, release.id, issue.id),
       text: { type: 'plain_text', text: `Resolve #${issue.id}…` },
     });
   }
+  // Always there while the release is active: a rollback is one click away.
+  buttons.push({
+    type: 'button',
+    style: 'danger',
+    action_id: ActionId.openRollback,
+    text: { type: 'plain_text', text: 'Roll back…' },
+    value: encodeReleaseValue(release.id),
+  });
   return buttons;
 }
 
@@ -430,7 +445,45 @@ export function planReleaseMessages(
       desired.push(withFingerprint(phaseMessageKey(phaseIndex, partIndex), part, nonces[phaseIndex] ?? 0));
     });
   });
+  const rollback = renderRollbackChecklist(release);
+  if (rollback) {
+    const rollbackIndex = rollbackPhaseIndex(release.template);
+    desired.push(withFingerprint(ROLLBACK_MESSAGE_KEY, rollback, nonces[rollbackIndex] ?? 0));
+  }
   return desired;
+}
+
+export const ROLLBACK_MESSAGE_KEY = 'rollback';
+
+/**
+ * The rollback checklist, once a rollback was decided and the template has one: tickable while the
+ * release is rolling back, read-only once it is rolled back.
+ */
+export function renderRollbackChecklist(release: Release): RenderedMessage | undefined {
+  const rollback = release.template.rollback;
+  if (!rollback || !release.rollback) return undefined;
+  if (release.status !== 'rolling_back' && release.status !== 'rolled_back') return undefined;
+  const clickable = release.status === 'rolling_back';
+  const required = rollback.items.filter((item) => item.required);
+  const done = required.filter((item) => release.items[item.id]?.done).length;
+  const state = clickable
+    ? `↩️ Rolling back · ${done}/${required.length} required done`
+    : `Rolled back${release.finishedAt ? ` ${formatSlackDate(release.finishedAt)}` : ''}; read-only · ${done}/${required.length} required done`;
+  return {
+    text: `${escapeMrkdwn(releaseTitle(release))}: rollback checklist`,
+    blocks: [
+      {
+        type: 'header',
+        text: {
+          type: 'plain_text',
+          text: truncate(`↩️ Rollback · ${releaseTitle(release)}`, BlockKitLimits.headerText),
+        },
+      },
+      { type: 'context', elements: [{ type: 'mrkdwn', text: state }] },
+      { type: 'divider' },
+      ...rollback.items.map((item) => renderItem(release, item, clickable)),
+    ],
+  };
 }
 
 export function phaseMessageKey(phaseIndex: number, partIndex: number): string {

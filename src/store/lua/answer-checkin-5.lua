@@ -2,8 +2,8 @@
 --[[
   Records the answer to a posted post-deploy check-in, once. "healthy" on the latest check-in, with no
   issue open, closes the monitoring window (and completes the release when its checklist is done too);
-  "issue" opens an issue that holds the window open; "rollback" ends the release as rolled back (its
-  window closes with it; the rolled_back event says so, and monitoring closed is reported as 0).
+  "issue" opens an issue that holds the window open; "rollback" starts the rollback (its window closes
+  with it, reported as 0; "completed" then says whether the release is rolled back already).
 
   KEYS[1] release meta hash   KEYS[2] release audit stream   KEYS[3] active releases hash
   KEYS[4] applied-request marker   KEYS[5] environment locks hash
@@ -63,11 +63,7 @@ if kind == 'healthy' then
     completed = closeMonitoring(KEYS[1], KEYS[2], KEYS[3], KEYS[5], user, now)
   end
 elseif kind == 'rollback' then
-  redis.call('HSET', KEYS[1], 'status', 'rolled_back', 'finishedAt', now, 'finishedBy', user,
-    'cancelReason', ARGV[5], 'monitoring', 'closed', 'monitoringClosedAt', now)
-  releaseActiveSlot(KEYS[1], KEYS[3], KEYS[5])
-  redis.call('XADD', KEYS[2], '*', 'type', 'rolled_back', 'user', user, 'at', now,
-    'from', 'active', 'to', 'rolled_back', 'reason', ARGV[5])
+  completed = startRollback(KEYS[1], KEYS[2], KEYS[3], KEYS[5], user, ARGV[5], now)
 end
 redis.call('SET', KEYS[4], '1', 'EX', tonumber(ARGV[4]))
 return {1, rev, completed, closed, issueId}

@@ -10,13 +10,17 @@
 
   ARGV[1] item id   ARGV[2] "1" done / "0" not done   ARGV[3] user id   ARGV[4] marker ttl (s)
 
-  Output: {1, rev, completed 0|1, deployed 0|1, phase done 0|1, phase reopened 0|1} applied | {0} already in that state | {-1} request already applied
+  Output: {1, rev, completed 0|1 (or, for a rollback item, rolled back), deployed 0|1,
+          phase done 0|1, phase reopened 0|1} applied | {0} already in that state | {-1} request already applied
           | {-2} no such release | {-3, status} release not active | {-4, blocking phase index} locked
           | {-5} no such item | {-15, holder release id} the environment is held by another release
 ]]
-local refusal = refuseUnlessActive(KEYS[1], KEYS[6])
-if refusal then
-  return refusal
+if redis.call('EXISTS', KEYS[6]) == 1 then
+  return {-1}
+end
+local status = redis.call('HGET', KEYS[1], 'status')
+if not status then
+  return {-2}
 end
 local location = redis.call('HGET', KEYS[2], ARGV[1])
 if not location then
@@ -26,16 +30,28 @@ local separator = string.find(location, '|', 1, true)
 local phaseIndex = tonumber(string.sub(location, 1, separator - 1))
 local required = string.sub(location, separator + 1) == '1'
 
-local blocking = findBlockingPhase(KEYS[1], phaseIndex)
-if blocking ~= nil then
-  return {-4, blocking}
+-- The rollback checklist is filed after the last phase and can be ticked only while rolling back;
+-- everything else only while the release is active.
+local isRollbackItem = phaseIndex == tonumber(redis.call('HGET', KEYS[1], 'rollbackPhase') or '-1')
+if isRollbackItem then
+  if status ~= 'rolling_back' then
+    return {-3, status}
+  end
+else
+  if status ~= 'active' then
+    return {-3, status}
+  end
+  local blocking = findBlockingPhase(KEYS[1], phaseIndex)
+  if blocking ~= nil then
+    return {-4, blocking}
+  end
 end
 
 local wantDone = ARGV[2] == '1'
 -- Deploying starts with the first tick in the deployment phase (or after it): the release then holds
 -- its environment until it ends.
 local deployPhase = redis.call('HGET', KEYS[1], 'deployPhase')
-if wantDone and deployPhase and phaseIndex >= tonumber(deployPhase)
+if wantDone and deployPhase and not isRollbackItem and phaseIndex >= tonumber(deployPhase)
     and redis.call('HEXISTS', KEYS[1], 'lockedAt') == 0 then
   local holder = acquireEnvLock(KEYS[1], KEYS[4], KEYS[7], ARGV[3], nowMs())
   if holder then
@@ -65,7 +81,12 @@ local reopened = 0
 if required and not wantDone and tonumber(redis.call('HGET', KEYS[1], 'open:' .. phaseIndex)) == 1 then
   reopened = 1
 end
-if wantDone then
+if wantDone and isRollbackItem then
+  if required and tonumber(redis.call('HGET', KEYS[1], 'open:' .. phaseIndex)) == 0 then
+    finishRollback(KEYS[1], KEYS[4], KEYS[5], KEYS[7], ARGV[3], now)
+    completed = 1
+  end
+elseif wantDone then
   if required and tonumber(redis.call('HGET', KEYS[1], 'open:' .. phaseIndex)) == 0 then
     phaseDone = 1
     deployed = markDeployedIfDone(KEYS[1], KEYS[4], phaseIndex, ARGV[3], now)

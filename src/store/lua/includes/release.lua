@@ -73,7 +73,9 @@ local function acquireEnvLock(metaKey, auditKey, locksKey, userId, now)
       return nil
     end
     local holderMeta = string.sub(metaKey, 1, #metaKey - #id) .. holder.releaseId
-    if redis.call('HGET', holderMeta, 'status') == 'active' then
+    local holderStatus = redis.call('HGET', holderMeta, 'status')
+    -- A release rolling back still holds its environment: the rollback is a deploy too.
+    if holderStatus == 'active' or holderStatus == 'rolling_back' then
       return holder.releaseId
     end
     previous = holder.releaseId
@@ -150,4 +152,43 @@ local function readJsonField(metaKey, field)
     return nil
   end
   return cjson.decode(raw)
+end
+
+-- Starts rolling the release back. With a rollback checklist, the release is rolling_back until its
+-- required items are done; without one it is rolled back at once (and frees its slot and lock).
+-- Either way the monitoring window closes. Returns 1 when the release is rolled back already.
+local function startRollback(metaKey, auditKey, activeKey, locksKey, userId, reason, now)
+  local fields = {'rollbackBy', userId, 'rollbackAt', now, 'cancelReason', reason}
+  if redis.call('HGET', metaKey, 'monitoring') == 'open' then
+    table.insert(fields, 'monitoring')
+    table.insert(fields, 'closed')
+    table.insert(fields, 'monitoringClosedAt')
+    table.insert(fields, now)
+  end
+  local rollbackPhase = redis.call('HGET', metaKey, 'rollbackPhase')
+  local open = rollbackPhase and tonumber(redis.call('HGET', metaKey, 'open:' .. rollbackPhase) or '0') or 0
+  if open > 0 then
+    table.insert(fields, 'status')
+    table.insert(fields, 'rolling_back')
+    redis.call('HSET', metaKey, unpack(fields))
+    redis.call('XADD', auditKey, '*', 'type', 'rollback_started', 'user', userId, 'at', now,
+      'from', 'active', 'to', 'rolling_back', 'reason', reason)
+    return 0
+  end
+  for _, value in ipairs({'status', 'rolled_back', 'finishedAt', now, 'finishedBy', userId}) do
+    table.insert(fields, value)
+  end
+  redis.call('HSET', metaKey, unpack(fields))
+  releaseActiveSlot(metaKey, activeKey, locksKey)
+  redis.call('XADD', auditKey, '*', 'type', 'rolled_back', 'user', userId, 'at', now,
+    'from', 'active', 'to', 'rolled_back', 'reason', reason)
+  return 1
+end
+
+-- Ends a rollback whose checklist is done: the release is rolled back, its slot and lock freed.
+local function finishRollback(metaKey, auditKey, activeKey, locksKey, userId, now)
+  redis.call('HSET', metaKey, 'status', 'rolled_back', 'finishedAt', now, 'finishedBy', userId)
+  releaseActiveSlot(metaKey, activeKey, locksKey)
+  redis.call('XADD', auditKey, '*', 'type', 'rolled_back', 'user', userId, 'at', now,
+    'from', 'rolling_back', 'to', 'rolled_back', 'reason', redis.call('HGET', metaKey, 'cancelReason') or '')
 end

@@ -1,0 +1,111 @@
+import type { App, BlockAction, ButtonAction, ViewSubmitAction } from '@slack/bolt';
+import type { Release } from '../../domain/release.js';
+import { checkPermission } from '../access.js';
+import type { SlackDeps } from '../deps.js';
+import { runGuarded } from '../guard.js';
+import {
+  ActionId,
+  CallbackId,
+  CheckinField,
+  decodeReleaseIndexMetadata,
+  decodeReleaseValue,
+} from '../ids.js';
+import { describeUserError } from '../user-errors.js';
+import { renderRollbackModal } from '../views/checkin-messages.js';
+
+// Rolling a release back from its header or `/deploy rollback`: a confirmation that shows the
+// template's rollback criteria and asks why, then one script switches the release to rolling back
+// (or rolled back, without a rollback checklist). Check-ins roll back through the same script.
+
+const MIN_REASON = 3;
+const MAX_REASON = 500;
+
+/** Opens the rollback confirmation, if `userId` may roll back and the release is active. */
+export async function openRollbackConfirmation(
+  deps: SlackDeps,
+  release: Release,
+  userId: string,
+  triggerId: string,
+  tell: (text: string) => Promise<unknown>,
+  initialReason?: string,
+): Promise<void> {
+  if (release.status !== 'active') {
+    const { version, env, status } = release;
+    return void (await tell(describeUserError({ code: 'release_closed', version, env, status })));
+  }
+  const denied = await checkPermission(deps, 'rollback', userId, release);
+  if (denied) return void (await tell(describeUserError(denied)));
+  await deps.outbound.openView(
+    triggerId,
+    renderRollbackModal(release, undefined, release.teamId, initialReason),
+  );
+}
+
+/** What follows a rollback decision: messages, no more reminders or check-ins, and the stakeholders told. */
+export async function afterRollback(deps: SlackDeps, teamId: string, releaseId: string): Promise<void> {
+  await deps.syncQueue.requestSync({ teamId, releaseId });
+  await deps.scheduler.cancelRelease(teamId, releaseId);
+  const release = await deps.store.getRelease(teamId, releaseId);
+  if (!release) return;
+  await deps.scheduler.announce(release, release.status === 'rolled_back' ? 'rolled_back' : 'rolling_back');
+}
+
+export function registerRollbackActions(app: App, deps: SlackDeps): void {
+  app.action<BlockAction<ButtonAction>>(ActionId.openRollback, async ({ ack, body, action, respond }) => {
+    await ack();
+    const tell = (text: string) => respond({ response_type: 'ephemeral', replace_original: false, text });
+    const teamId = body.team?.id;
+    const releaseId = decodeReleaseValue(action.value);
+    if (!teamId || !releaseId)
+      return void (await tell(describeUserError({ code: 'payload_invalid' })).catch(() => {}));
+    await runGuarded(deps.log, { teamId, releaseId, userId: body.user.id }, tell, async () => {
+      const release = await deps.store.getRelease(teamId, releaseId);
+      if (!release) return void (await tell(describeUserError({ code: 'item_unknown' })));
+      await openRollbackConfirmation(deps, release, body.user.id, body.trigger_id, tell);
+    });
+  });
+
+  app.view<ViewSubmitAction>(CallbackId.rollBackRelease, async ({ ack, body, view }) => {
+    const metadata = decodeReleaseIndexMetadata(view.private_metadata);
+    const reason = (
+      view.state.values[CheckinField.reasonBlock]?.[CheckinField.reasonAction]?.value ?? ''
+    ).trim();
+    if (!metadata || reason.length < MIN_REASON || reason.length > MAX_REASON) {
+      const text = metadata
+        ? `Write why in ${MIN_REASON} to ${MAX_REASON} characters.`
+        : describeUserError({ code: 'payload_invalid' });
+      return void (await ack({ response_action: 'errors', errors: { [CheckinField.reasonBlock]: text } }));
+    }
+    await ack();
+    const { teamId, releaseId } = metadata;
+    const userId = body.user.id;
+    let channelId: string | undefined;
+    const tell = async (text: string) => {
+      if (channelId) await deps.outbound.postEphemeral({ channel: channelId, user: userId, text });
+    };
+    await runGuarded(deps.log, { teamId, releaseId, userId }, tell, async () => {
+      const release = await deps.store.getRelease(teamId, releaseId);
+      if (!release) return;
+      channelId = release.channelId;
+      // Checked again: the rules (or the roles) may have changed while the modal was open.
+      const denied = await checkPermission(deps, 'rollback', userId, release);
+      if (denied) return void (await tell(describeUserError(denied)));
+      const result = await deps.store.startRollback({
+        teamId,
+        releaseId,
+        userId,
+        reason,
+        requestId: view.id,
+      });
+      if (result.kind === 'closed') {
+        const { version, env } = release;
+        return void (await tell(
+          describeUserError({ code: 'release_closed', version, env, status: result.status }),
+        ));
+      }
+      if (result.kind !== 'applied') return;
+      deps.log.info({ teamId, releaseId, userId, rolledBack: result.completed }, 'rollback started');
+      await afterRollback(deps, teamId, releaseId);
+    });
+  });
+}
