@@ -34,6 +34,8 @@ export const TemplatePhaseSchema = z.strictObject({
   due: DueOffset.optional(),
   /** Marks the phase whose completion means "deployed": post-deploy check-ins count from it. */
   deployment: z.boolean().optional(),
+  /** The phase waits for a go/no-go call once the phases before it are done. */
+  go: z.boolean().optional(),
   items: z.array(TemplateItemSchema).min(1).max(100),
 });
 
@@ -49,6 +51,8 @@ export const TemplateSchema = z
     description: z.string().trim().max(300).optional(),
     phases: z.array(TemplatePhaseSchema).min(1).max(30),
     checkins: z.array(CheckinOffset).max(10).optional(),
+    // Stop conditions offered when someone raises a red flag.
+    redflags: z.array(z.string().trim().min(1).max(150)).min(1).max(15).optional(),
     rollback: z
       .strictObject({
         criteria: z.array(z.string().trim().min(1).max(200)).min(1).max(10),
@@ -83,6 +87,21 @@ export const TemplateSchema = z
             'the deployment phase needs a required item: ticking the last one marks the release deployed',
         });
       }
+    }
+    const goPhases = template.phases.flatMap((phase, index) => (phase.go ? [index] : []));
+    for (const index of goPhases.slice(1)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['phases', index, 'go'],
+        message: 'only one phase can wait for the go/no-go call',
+      });
+    }
+    if (goPhases[0] === 0) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['phases', 0, 'go'],
+        message: 'the go/no-go call comes after a phase; the first phase cannot wait for it',
+      });
     }
     if (template.checkins && deploymentPhases.length === 0) {
       ctx.addIssue({

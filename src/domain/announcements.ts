@@ -28,6 +28,8 @@ export const DEFAULT_ANNOUNCEMENT_WORDING: Record<AnnouncementEvent, string> = {
   rolled_back: '↩️ *{version}* on *{env}* has been rolled back: {reason}',
   completed: '🏁 The *{version}* release to *{env}* is finished.',
   cancelled: '✖️ The *{version}* release to *{env}* was called off: {reason}',
+  red_flag: '🚩 *{version}* on *{env}* is stopped by a red flag raised by {by}: {reason}',
+  red_flag_cleared: '🟢 The red flag on *{version}* ({env}) was cleared by {by}: {reason}',
   rolling_back: '↩️ *{version}* on *{env}* is being rolled back, decided by {by}: {reason}',
   freeze_overridden: '❄️ *{version}* will go out to *{env}* during a freeze, approved by {by}: {reason}',
 };

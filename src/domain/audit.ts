@@ -21,6 +21,9 @@ export const AUDIT_EVENT_TYPES = [
   'refused',
   'locked',
   'freeze_overridden',
+  'red_flag_raised',
+  'red_flag_cleared',
+  'go_decided',
   'cancelled',
   'completed',
 ] as const;

@@ -25,6 +25,12 @@ export type UserError =
   | { code: 'text_length'; what: string; min: number; max: number }
   | { code: 'not_permitted'; action: string; roles: string[] }
   | { code: 'own_release' }
+  | { code: 'red_flag_stop'; by: string }
+  | { code: 'awaiting_go' }
+  | { code: 'red_flag_up'; by: string }
+  | { code: 'no_red_flag' }
+  | { code: 'go_decided'; by: string }
+  | { code: 'go_not_ready'; phaseName: string }
   | { code: 'frozen'; env: string; window: string; endsAt: number }
   | { code: 'env_locked'; env: string; holderVersion: string; holderBy: string; since: number }
   | { code: 'role_check_failed'; role: string }

@@ -1,4 +1,4 @@
-import type { Template } from './template.js';
+import { goPhaseIndex, type Template } from './template.js';
 
 // A release as stored: the template copy it runs on, who did what to which item, and the gate overrides.
 // Gating is defined here once; the Redis scripts apply the same rule atomically and a property test
@@ -52,6 +52,12 @@ export interface Release {
   owners: Record<string, string>;
   /** "<phase index>:<user id>" → until when that person's reminders for that phase are snoozed. */
   snoozes: Record<string, number>;
+  /** The red flag stopping the release, if one is up. */
+  redFlag?: RedFlag;
+  /** The last red flag that was cleared, with how. */
+  lastRedFlag?: RedFlag;
+  /** The go decision, where the template asks for one (a no-go cancels the release). */
+  go?: { by: string; at: number };
   /** Who decided to roll back, and when (the reason is cancelReason). */
   rollback?: { by: string; at: number };
   /** When the release took its environment's lock (its first tick in the deployment phase). */
@@ -81,6 +87,29 @@ export interface CheckIn {
   escalatedAt?: number;
   answer?: { kind: CheckInAnswerKind; by: string; at: number; issue?: number };
 }
+
+export interface RedFlag {
+  /** 1 for the release's first red flag, and so on. */
+  number: number;
+  by: string;
+  at: number;
+  condition: string;
+  note: string;
+  clearedBy?: string;
+  clearedAt?: number;
+  clearNote?: string;
+}
+
+/** Stop conditions offered when a template names none. */
+export const DEFAULT_RED_FLAGS: readonly string[] = [
+  'The backup failed or is corrupt',
+  'A security vulnerability was found',
+  'A major component is down',
+  'Data integrity is in doubt',
+  'Performance is more than 50 % worse than the baseline',
+  'A critical dependency is unavailable',
+  'The rollback procedure is untested or unavailable',
+];
 
 export type IssueSeverity = 'critical' | 'major' | 'minor';
 export const ISSUE_SEVERITIES: readonly IssueSeverity[] = ['critical', 'major', 'minor'];
@@ -234,7 +263,32 @@ export function computeProgress(release: Release): Progress {
   return progress;
 }
 
-/** Whether people can tick the phase's items now: the release is active and nothing before it blocks it. */
+/**
+ * Whether people can tick the phase's items now: the release is active, no red flag is up, nothing
+ * before it blocks it, and the go call was made if the phase (or one before it) waits for it.
+ */
 export function isPhaseUnlocked(release: Release, phaseIndex: number): boolean {
-  return release.status === 'active' && findBlockingPhase(release, phaseIndex) === undefined;
+  return (
+    release.status === 'active' &&
+    !release.redFlag &&
+    findBlockingPhase(release, phaseIndex) === undefined &&
+    !waitsForGo(release, phaseIndex)
+  );
+}
+
+/** Whether the phase is held back by a go/no-go call not made yet. */
+export function waitsForGo(release: Release, phaseIndex: number): boolean {
+  const goPhase = goPhaseIndex(release.template);
+  return goPhase !== undefined && phaseIndex >= goPhase && !release.go;
+}
+
+/** Whether the go/no-go call is due now: the phases before it are done and nobody has made it. */
+export function isGoDecisionDue(release: Release): boolean {
+  const goPhase = goPhaseIndex(release.template);
+  return (
+    release.status === 'active' &&
+    goPhase !== undefined &&
+    !release.go &&
+    findBlockingPhase(release, goPhase) === undefined
+  );
 }

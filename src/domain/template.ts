@@ -20,6 +20,8 @@ export interface TemplatePhase {
   due?: string;
   /** Ticking this phase's last required item marks the release deployed. */
   deployment?: boolean;
+  /** This phase waits for a go/no-go call by the release manager once the phases before it are done. */
+  go?: boolean;
   items: TemplateItem[];
 }
 
@@ -30,6 +32,8 @@ export interface Template {
   phases: TemplatePhase[];
   /** Post-deploy check-in offsets (`24h`, `48h`); when absent, CHECKIN_SCHEDULE applies. */
   checkins?: string[];
+  /** Conditions under which anyone should stop the release (a red flag); the default list applies when absent. */
+  redflags?: string[];
   /** What decides a rollback, and the checklist that carries it out. */
   rollback?: TemplateRollback;
   /** Channel IDs that hear about this template's releases; when absent, STAKEHOLDER_CHANNEL applies. */
@@ -56,6 +60,8 @@ export const ANNOUNCEMENT_EVENTS = [
   'cancelled',
   'freeze_overridden',
   'rolling_back',
+  'red_flag',
+  'red_flag_cleared',
 ] as const;
 export type AnnouncementEvent = (typeof ANNOUNCEMENT_EVENTS)[number];
 
@@ -75,6 +81,12 @@ export function findItem(template: Template, itemId: string): ItemLocation | und
   }
   const rollbackItem = template.rollback?.items.find((candidate) => candidate.id === itemId);
   return rollbackItem ? { item: rollbackItem, phaseIndex: template.phases.length } : undefined;
+}
+
+/** The phase that waits for the go/no-go call, if the template asks for one. */
+export function goPhaseIndex(template: Template): number | undefined {
+  const index = template.phases.findIndex((phase) => phase.go === true);
+  return index === -1 ? undefined : index;
 }
 
 /** The index rollback items are filed under: one past the last phase. */

@@ -10,6 +10,11 @@ export const ActionId = {
   openLink: 'link.open',
   /** "Tell me when it's free" on a refusal because an environment is locked; its value is the env. */
   notifyWhenFree: 'lock.notify',
+  /** On the release header, each with the release id as its value. */
+  openRedFlag: 'release.redflag.open',
+  openClearRedFlag: 'release.redflag.clear.open',
+  decideGo: 'release.go',
+  openNoGo: 'release.nogo.open',
   /** "Roll back…" on the release header; its value is the release id. */
   openRollback: 'release.rollback.open',
   /** "Override the freeze…" on a start refused by a freeze window; its value is the start to retry. */
@@ -92,6 +97,16 @@ export const CallbackId = {
   assignOwners: 'owners.assign',
   overrideFreeze: 'freeze.override',
   rollBackRelease: 'release.rollback',
+  raiseRedFlag: 'release.redflag',
+  clearRedFlag: 'release.redflag.clear',
+  noGo: 'release.nogo',
+} as const;
+
+export const RedFlagField = {
+  conditionBlock: 'condition',
+  conditionAction: 'condition.select',
+  noteBlock: 'note',
+  noteAction: 'note.input',
 } as const;
 
 export const FreezeField = {

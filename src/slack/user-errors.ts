@@ -77,6 +77,18 @@ export function describeUserError(error: UserError): string {
       return `🔒 ${escapeMrkdwn(error.env)} is in use: ${escapeMrkdwn(error.holderVersion)} has been deploying there since ${formatSlackDate(error.since)} (${mentionUser(error.holderBy)}). Nothing was changed; you can go ahead once it completes, is rolled back or is cancelled.`;
     case 'frozen':
       return `❄️ ${escapeMrkdwn(error.env)} is frozen until ${formatSlackDate(error.endsAt)} (\`${escapeMrkdwn(error.window)}\`); pick a time after that. Nothing was changed.`;
+    case 'red_flag_stop':
+      return `🚩 This release is stopped by a red flag ${mentionUser(error.by)} raised; nothing can be ticked until it is cleared on the release header. Nothing was changed.`;
+    case 'awaiting_go':
+      return '🚦 This phase waits for the go/no-go call on the release header. Nothing was changed.';
+    case 'red_flag_up':
+      return `A red flag is up already (raised by ${mentionUser(error.by)}); nothing was changed.`;
+    case 'no_red_flag':
+      return 'No red flag is up on this release; nothing was changed.';
+    case 'go_decided':
+      return `${mentionUser(error.by)} already made the go/no-go call; nothing was changed.`;
+    case 'go_not_ready':
+      return `The go/no-go call comes once everything before *${escapeMrkdwn(error.phaseName)}* is done. Nothing was changed.`;
     case 'own_release':
       return 'You started this release, so someone else has to approve it (two-person rule). Nothing was changed.';
     case 'role_check_failed':

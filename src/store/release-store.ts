@@ -9,6 +9,7 @@ import type {
   GateOverride,
   IssueSeverity,
   ItemState,
+  RedFlag,
   Release,
   ReleaseIssue,
   ReleaseStatus,
@@ -16,6 +17,7 @@ import type {
 import {
   countRequiredItems,
   deploymentPhaseIndex,
+  goPhaseIndex,
   rollbackPhaseIndex,
   type Template,
 } from '../domain/template.js';
@@ -71,6 +73,8 @@ export type ChangeResult =
       followUpCheckin?: number;
       /** Owner assignments: how many items changed hands. */
       changed?: number;
+      /** A red flag raised or cleared: its number in the release. */
+      redFlagNumber?: number;
     }
   | { kind: 'unchanged' }
   | { kind: 'replayed' }
@@ -85,7 +89,13 @@ export type ChangeResult =
   | { kind: 'monitoring_closed' }
   | { kind: 'unknown_issue' }
   | { kind: 'issue_resolved'; by: string }
-  | { kind: 'env_locked'; holderReleaseId: string };
+  | { kind: 'env_locked'; holderReleaseId: string }
+  | { kind: 'red_flag'; by: string }
+  | { kind: 'awaiting_go' }
+  | { kind: 'red_flag_up'; by: string }
+  | { kind: 'no_red_flag' }
+  | { kind: 'go_decided'; by: string }
+  | { kind: 'no_go_step' };
 
 type AppliedExtras = Omit<Extract<ChangeResult, { kind: 'applied' }>, 'kind' | 'rev' | 'completed'>;
 
@@ -149,6 +159,18 @@ function toChangeResult(reply: unknown, extras?: (rest: number[]) => AppliedExtr
       return { kind: 'issue_resolved', by: String(first) };
     case -15:
       return { kind: 'env_locked', holderReleaseId: String(first) };
+    case -16:
+      return { kind: 'red_flag', by: String(first) };
+    case -17:
+      return { kind: 'awaiting_go' };
+    case -18:
+      return { kind: 'red_flag_up', by: String(first) };
+    case -19:
+      return { kind: 'no_red_flag' };
+    case -20:
+      return { kind: 'go_decided', by: String(first) };
+    case -21:
+      return { kind: 'no_go_step' };
     default:
       throw new Error(`unexpected script reply ${JSON.stringify(reply)}`);
   }
@@ -252,6 +274,9 @@ function parseRelease(
   }
   if (meta.downtime) release.downtime = meta.downtime;
   if (meta.lockedAt) release.lockedAt = Number(meta.lockedAt);
+  if (meta.redFlag) release.redFlag = JSON.parse(meta.redFlag) as RedFlag;
+  if (meta.lastRedFlag) release.lastRedFlag = JSON.parse(meta.lastRedFlag) as RedFlag;
+  if (meta.goAt) release.go = { by: meta.goBy ?? '', at: Number(meta.goAt) };
   if (meta.rollbackBy) release.rollback = { by: meta.rollbackBy, at: Number(meta.rollbackAt) };
   if (meta.deployedAt) release.deployment = { at: Number(meta.deployedAt), by: meta.deployedBy ?? '' };
   if (meta.monitoring === 'open' || meta.monitoring === 'closed') {
@@ -336,6 +361,7 @@ export class ReleaseStore {
       startedBy: input.userId,
       ...(input.window ? { windowAt: String(input.window.at), windowZone: input.window.zone } : {}),
       ...deploymentFields(template, input.checkinPlanMs ?? []),
+      ...(goPhaseIndex(template) !== undefined ? { goPhase: String(goPhaseIndex(template)) } : {}),
       ...(template.rollback
         ? {
             rollbackPhase: String(rollbackPhase),
@@ -510,6 +536,57 @@ export class ReleaseStore {
     ]);
   }
 
+  async raiseRedFlag(input: {
+    teamId: string;
+    releaseId: string;
+    userId: string;
+    condition: string;
+    note: string;
+    requestId: string;
+  }): Promise<ChangeResult> {
+    return this.runReleaseChange(
+      'raiseRedFlag',
+      input,
+      `redflag:${input.requestId}`,
+      [input.userId, input.condition, input.note],
+      [],
+      ([number]) => ({ redFlagNumber: number }),
+    );
+  }
+
+  async clearRedFlag(input: {
+    teamId: string;
+    releaseId: string;
+    userId: string;
+    note: string;
+    requestId: string;
+  }): Promise<ChangeResult> {
+    return this.runReleaseChange(
+      'clearRedFlag',
+      input,
+      `clearflag:${input.requestId}`,
+      [input.userId, input.note],
+      [],
+      ([number]) => ({ redFlagNumber: number }),
+    );
+  }
+
+  /** The go/no-go call; no-go cancels the release with the reason. */
+  async decideGo(input: {
+    teamId: string;
+    releaseId: string;
+    userId: string;
+    decision: 'go' | 'no_go';
+    reason: string;
+    requestId: string;
+  }): Promise<ChangeResult> {
+    return this.runReleaseChange('decideGo', input, `go:${input.requestId}`, [
+      input.userId,
+      input.decision,
+      input.reason,
+    ]);
+  }
+
   /** Sets (or, with an empty owner, clears) the owners of items; one audit event per change. */
   async assignOwners(input: {
     teamId: string;
@@ -563,7 +640,10 @@ export class ReleaseStore {
       | 'rescheduleRelease'
       | 'answerCheckin'
       | 'resolveIssue'
-      | 'startRollback',
+      | 'startRollback'
+      | 'raiseRedFlag'
+      | 'clearRedFlag'
+      | 'decideGo',
     { teamId, releaseId }: { teamId: string; releaseId: string },
     appliedRequestId: string,
     args: (string | number)[],

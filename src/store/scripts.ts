@@ -29,6 +29,9 @@ const SCRIPT_FILES = {
   beginDelivery: 'begin-delivery-3',
   appendEvent: 'append-event-1',
   startRollback: 'start-rollback-5',
+  raiseRedFlag: 'raise-red-flag-5',
+  clearRedFlag: 'clear-red-flag-5',
+  decideGo: 'decide-go-5',
 } as const;
 
 type ScriptName = keyof typeof SCRIPT_FILES;

@@ -55,6 +55,31 @@ function releaseFor(event: AnnouncementEvent, overrides: Partial<Release> = {}):
     case 'scheduled':
     case 'started':
       return base;
+    case 'red_flag':
+      return {
+        ...deployed,
+        redFlag: {
+          number: 1,
+          by: DEPLOYER,
+          at: T0 + 70 * MINUTE,
+          condition: 'A critical dependency is unavailable',
+          note: 'The payment provider is down',
+        },
+      };
+    case 'red_flag_cleared':
+      return {
+        ...deployed,
+        lastRedFlag: {
+          number: 1,
+          by: DEPLOYER,
+          at: T0 + 70 * MINUTE,
+          condition: 'A critical dependency is unavailable',
+          note: 'The payment provider is down',
+          clearedBy: DEPLOYER,
+          clearedAt: T0 + 80 * MINUTE,
+          clearNote: 'Provider is back',
+        },
+      };
     case 'rolling_back':
       return {
         ...deployed,

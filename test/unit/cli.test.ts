@@ -165,7 +165,7 @@ describe('shipcheck lint', () => {
     expect(result.code).toBe(1);
     expect(lines(result.stdout)).toEqual([
       'mixed.yaml:1:5 id: "other" must match the file name "mixed"',
-      'mixed.yaml:3:1 colour: unknown field (allowed here: id, name, description, phases, checkins, rollback, stakeholders, announcements)',
+      'mixed.yaml:3:1 colour: unknown field (allowed here: id, name, description, phases, checkins, redflags, rollback, stakeholders, announcements)',
       'mixed.yaml:4:9 phases: Too small: expected array to have >=1 items',
       '3 problems in 1 of 1 file',
     ]);

@@ -37,6 +37,12 @@ const EXAMPLES: { [Code in UserErrorCode]: Extract<UserError, { code: Code }> } 
   text_length: { code: 'text_length', what: 'a reason', min: 5, max: 500 },
   not_permitted: { code: 'not_permitted', action: 'tick', roles: ['qa', HOSTILE_TEXT] },
   own_release: { code: 'own_release' },
+  red_flag_stop: { code: 'red_flag_stop', by: 'U0BOB' },
+  awaiting_go: { code: 'awaiting_go' },
+  red_flag_up: { code: 'red_flag_up', by: 'U0BOB' },
+  no_red_flag: { code: 'no_red_flag' },
+  go_decided: { code: 'go_decided', by: 'U0BOB' },
+  go_not_ready: { code: 'go_not_ready', phaseName: HOSTILE_TEXT },
   frozen: { code: 'frozen', env: 'production', window: HOSTILE_TEXT, endsAt: Date.UTC(2026, 10, 23, 7) },
   env_locked: {
     code: 'env_locked',
@@ -62,8 +68,8 @@ const EXAMPLES: { [Code in UserErrorCode]: Extract<UserError, { code: Code }> } 
 const CASES = Object.values(EXAMPLES) as UserError[];
 
 describe('describeUserError', () => {
-  it('has an example of all 27 codes', () => {
-    expect(new Set(CASES.map((error) => error.code)).size).toBe(27);
+  it('has an example of all 33 codes', () => {
+    expect(new Set(CASES.map((error) => error.code)).size).toBe(33);
   });
 
   it.each(CASES.map((error) => [error.code, error] as const))(

@@ -817,6 +817,7 @@ describe('renderHeader after the deploy', () => {
       'Override a gate…',
       'Resolve #1…',
       'Resolve #3…',
+      'Stop: red flag…',
       'Roll back…',
     ]);
     expect(
@@ -828,10 +829,14 @@ describe('renderHeader after the deploy', () => {
     expect(blockKitViolations(renderHeader(release))).toEqual([]);
   });
 
-  it('creates the actions block with resolve buttons and roll back when no gate is locked', () => {
+  it('creates the actions block with resolve buttons, the red flag and roll back when no gate is locked', () => {
     const release = withIssues(tickEverything(makeRelease()), [{}]);
 
-    expect(actionButtons(release).map((button) => button.text.text)).toEqual(['Resolve #1…', 'Roll back…']);
+    expect(actionButtons(release).map((button) => button.text.text)).toEqual([
+      'Resolve #1…',
+      'Stop: red flag…',
+      'Roll back…',
+    ]);
   });
 
   it('keeps the actions block to five buttons and the issues to five sections', () => {
@@ -841,8 +846,8 @@ describe('renderHeader after the deploy', () => {
     const issueSections = sectionTexts(release).filter((text) => /^(\*Issues\*|🚨|✅)/.test(text));
     const buttons = actionButtons(release).map((button) => button.text.text);
 
-    // Four issues at most: the last of the five buttons is always "Roll back…".
-    expect(buttons).toEqual(['Resolve #2…', 'Resolve #4…', 'Resolve #6…', 'Resolve #8…', 'Roll back…']);
+    // Three issues at most: the last two of the five buttons are the red flag and "Roll back…".
+    expect(buttons).toEqual(['Resolve #2…', 'Resolve #4…', 'Resolve #6…', 'Stop: red flag…', 'Roll back…']);
     expect(issueSections).toHaveLength(5);
     expect(issueSections.at(-1)).toMatch(/\n…and \d+ more; `\/deploy audit` shows them all$/);
     expect(blockKitViolations(header)).toEqual([]);

@@ -64,7 +64,11 @@ export async function describeRefusedClick(
   const location = release ? findItem(release.template, itemId) : undefined;
   if (!release || !location) return describeUserError({ code: 'item_unknown' });
   let error: UserError = { code: 'item_unknown' };
-  if (result.kind === 'env_locked') {
+  if (result.kind === 'red_flag') {
+    error = { code: 'red_flag_stop', by: result.by };
+  } else if (result.kind === 'awaiting_go') {
+    error = { code: 'awaiting_go' };
+  } else if (result.kind === 'env_locked') {
     const holder = await deps.store.getRelease(teamId, result.holderReleaseId);
     error = {
       code: 'env_locked',
@@ -192,6 +196,8 @@ export function registerItemActions(app: App, deps: SlackDeps): void {
             return;
           }
           case 'locked':
+          case 'red_flag':
+          case 'awaiting_go':
           case 'closed': {
             // Their client shows the box as they clicked it; re-render it so it shows the stored state.
             const release = await deps.store.getRelease(team.id, target.releaseId);

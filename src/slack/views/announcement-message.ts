@@ -1,6 +1,6 @@
 import type { KnownBlock, MrkdwnElement } from '@slack/types';
 import { announcementWording, fillWording } from '../../domain/announcements.js';
-import type { Release, ReleaseIssue } from '../../domain/release.js';
+import type { RedFlag, Release, ReleaseIssue } from '../../domain/release.js';
 import type { AnnouncementEvent } from '../../domain/template.js';
 import { escapeMrkdwn, formatSlackDate, linkTo, mentionUser, truncate } from '../mrkdwn.js';
 import { BlockKitLimits } from './limits.js';
@@ -51,9 +51,17 @@ const FALLBACK: Record<AnnouncementEvent, (version: string, env: string) => stri
   rolled_back: (version, env) => `${version} was rolled back on ${env}`,
   completed: (version, env) => `${version} on ${env} is complete`,
   cancelled: (version, env) => `${version} for ${env} was cancelled`,
+  red_flag: (version, env) => `${version} on ${env} is stopped by a red flag`,
+  red_flag_cleared: (version, env) => `The red flag on ${version} (${env}) was cleared`,
   rolling_back: (version, env) => `${version} is being rolled back on ${env}`,
   freeze_overridden: (version, env) => `${version} goes out to ${env} during a freeze`,
 };
+
+/** The red flag a red_flag or red_flag_cleared announcement is about, by its number. */
+function redFlagOf(release: Release, event: AnnouncementEvent, occurrence: number): RedFlag | undefined {
+  if (event !== 'red_flag' && event !== 'red_flag_cleared') return undefined;
+  return [release.redFlag, release.lastRedFlag].find((flag) => flag?.number === occurrence);
+}
 
 /** Who the event is about: the person who did it. */
 function actorOf(release: Release, event: AnnouncementEvent, issue: ReleaseIssue | undefined): string {
@@ -64,6 +72,11 @@ function actorOf(release: Release, event: AnnouncementEvent, issue: ReleaseIssue
       return release.finishedBy || release.startedBy;
     case 'rolling_back':
       return release.rollback?.by || release.startedBy;
+    case 'red_flag':
+    case 'red_flag_cleared': {
+      const flag = [release.redFlag, release.lastRedFlag].find((candidate) => candidate);
+      return (event === 'red_flag' ? flag?.by : flag?.clearedBy) || release.startedBy;
+    }
     case 'deployed':
       return release.deployment?.by || release.startedBy;
     case 'issue_found':
@@ -114,8 +127,12 @@ export function renderAnnouncement(
   const env = escapeWithin(release.env, VALUE_LIMITS.env);
   const when = formatSlackDate(momentOf(release, event, issue, now), WHEN_FORMAT);
   const actor = actorOf(release, event, issue);
-  const reasonText =
-    event === 'freeze_overridden'
+  const flag = redFlagOf(release, event, occurrence);
+  const reasonText = flag
+    ? event === 'red_flag'
+      ? `${flag.condition}. ${flag.note}`
+      : (flag.clearNote ?? '')
+    : event === 'freeze_overridden'
       ? release.freezeOverride?.reason
       : event === 'cancelled' || event === 'rolled_back' || event === 'rolling_back'
         ? release.cancelReason

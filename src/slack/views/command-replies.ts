@@ -11,7 +11,15 @@ import {
   type Release,
 } from '../../domain/release.js';
 import { findItem } from '../../domain/template.js';
-import { ActionId, CallbackId, encodeGateOverrideMetadata, FreezeField, GateOverrideField } from '../ids.js';
+import {
+  ActionId,
+  CallbackId,
+  encodeGateOverrideMetadata,
+  encodeReleaseIndexMetadata,
+  FreezeField,
+  GateOverrideField,
+  RedFlagField,
+} from '../ids.js';
 import { escapeMrkdwn, formatSlackDate, linkTo, mentionUser, truncate } from '../mrkdwn.js';
 import { BlockKitLimits } from './limits.js';
 import { releaseTitle } from './release-messages.js';
@@ -239,6 +247,14 @@ export function describeAuditEvent(release: Release, event: AuditEvent): string 
       const until = event.windowAt ? ` (frozen until ${formatSlackDate(event.windowAt)})` : '';
       return `${who} overrode the freeze on *${escapeMrkdwn(event.env ?? release.env)}*${until}: _${escapeMrkdwn(event.reason ?? '')}_`;
     }
+    case 'red_flag_raised':
+      return `🚩 ${who} raised a red flag and stopped the release: _${escapeMrkdwn(event.reason ?? '')}_`;
+    case 'red_flag_cleared':
+      return `${who} cleared the red flag: _${escapeMrkdwn(event.reason ?? '')}_`;
+    case 'go_decided':
+      return event.to === 'go'
+        ? `${who} made the call: *go*`
+        : `${who} made the call: *no-go*: _${escapeMrkdwn(event.reason ?? '')}_`;
     case 'cancelled':
       return `${who} cancelled the release ${change}: _${escapeMrkdwn(event.reason ?? '')}_`;
     case 'completed':
@@ -425,6 +441,85 @@ export function renderFreezeOverrideModal(
         element: {
           type: 'plain_text_input',
           action_id: FreezeField.reasonAction,
+          multiline: true,
+          max_length: 500,
+        },
+      },
+    ],
+  };
+}
+
+/** "Stop: red flag…": which stop condition, and what was seen. */
+export function renderRedFlagModal(release: Release, teamId: string, conditions: readonly string[]): View {
+  return {
+    type: 'modal',
+    callback_id: CallbackId.raiseRedFlag,
+    private_metadata: encodeReleaseIndexMetadata({ teamId, releaseId: release.id, index: 0 }),
+    title: { type: 'plain_text', text: 'Red flag' },
+    submit: { type: 'plain_text', text: 'Stop the release' },
+    close: { type: 'plain_text', text: 'Cancel' },
+    blocks: [
+      {
+        type: 'section',
+        text: {
+          type: 'mrkdwn',
+          text: truncate(
+            `A red flag stops *${escapeMrkdwn(releaseTitle(release))}*: nothing can be ticked until someone clears it. Stakeholders are told, and the audit trail records who and why.`,
+            BlockKitLimits.sectionText,
+          ),
+        },
+      },
+      {
+        type: 'input',
+        block_id: RedFlagField.conditionBlock,
+        label: { type: 'plain_text', text: 'Stop condition' },
+        element: {
+          type: 'static_select',
+          action_id: RedFlagField.conditionAction,
+          options: conditions.slice(0, 100).map((condition, index) => ({
+            text: { type: 'plain_text', text: truncate(condition, 75) },
+            value: String(index),
+          })),
+        },
+      },
+      {
+        type: 'input',
+        block_id: RedFlagField.noteBlock,
+        label: { type: 'plain_text', text: 'What did you see?' },
+        element: {
+          type: 'plain_text_input',
+          action_id: RedFlagField.noteAction,
+          multiline: true,
+          max_length: 500,
+        },
+      },
+    ],
+  };
+}
+
+/** "Clear the red flag…" and "No-go…": one note, with what it is for. */
+export function renderNoteModal(release: Release, teamId: string, kind: 'clear' | 'no_go'): View {
+  const flag = release.redFlag;
+  const intro =
+    kind === 'clear'
+      ? `🚩 *${escapeMrkdwn(truncate(flag?.condition ?? 'Red flag', 150))}*: _${escapeMrkdwn(truncate(flag?.note ?? '', 300))}_\nClearing it lets *${escapeMrkdwn(releaseTitle(release))}* go on.`
+      : `A no-go stops *${escapeMrkdwn(releaseTitle(release))}*: it is cancelled with your reason, its environment is freed, and stakeholders are told.`;
+  return {
+    type: 'modal',
+    callback_id: kind === 'clear' ? CallbackId.clearRedFlag : CallbackId.noGo,
+    private_metadata: encodeReleaseIndexMetadata({ teamId, releaseId: release.id, index: 0 }),
+    title: { type: 'plain_text', text: kind === 'clear' ? 'Clear the red flag' : 'No-go' },
+    submit: { type: 'plain_text', text: kind === 'clear' ? 'Clear it' : 'Stop the release' },
+    close: { type: 'plain_text', text: 'Cancel' },
+    blocks: [
+      { type: 'section', text: { type: 'mrkdwn', text: truncate(intro, BlockKitLimits.sectionText) } },
+      {
+        type: 'input',
+        block_id: RedFlagField.noteBlock,
+        label: { type: 'plain_text', text: kind === 'clear' ? 'What was done about it?' : 'Why no-go?' },
+        element: {
+          type: 'plain_text_input',
+          action_id: RedFlagField.noteAction,
           multiline: true,
           max_length: 500,
         },

@@ -4,16 +4,19 @@ import {
   countOpenRequired,
   currentPhaseIndex,
   findBlockingPhase,
+  isGoDecisionDue,
   isPhaseUnlocked,
   listSkippedItems,
   openIssues,
   type PhaseState,
   pendingCheckin,
   phaseState,
+  type RedFlag,
   type Release,
   type ReleaseIssue,
+  waitsForGo,
 } from '../../domain/release.js';
-import { rollbackPhaseIndex, type TemplateItem } from '../../domain/template.js';
+import { goPhaseIndex, rollbackPhaseIndex, type TemplateItem } from '../../domain/template.js';
 import { phaseDueAt } from '../../domain/time.js';
 import {
   ActionId,
@@ -230,6 +233,8 @@ export function renderHeader(release: Release): RenderedMessage {
     });
   }
   if (release.issues.length > 0) blocks.push(...renderIssueSections(release));
+  if (release.redFlag && isActive) blocks.push(renderRedFlag(release.redFlag));
+  if (isActive && !release.redFlag && isGoDecisionDue(release)) blocks.push(...renderGoDecision(release));
   const actions = isActive ? releaseActions(release) : [];
   if (actions.length > 0) blocks.push({ type: 'actions', block_id: 'release-actions', elements: actions });
   blocks.push({
@@ -265,7 +270,7 @@ function releaseActions(release: Release): ActionsBlock['elements'] {
   const lockedPhaseExists = release.template.phases.some(
     (_phase, index) => phaseState(release, index) === 'locked',
   );
-  if (lockedPhaseExists) {
+  if (lockedPhaseExists && !release.redFlag) {
     buttons.push({
       type: 'button',
       action_id: ActionId.openGateOverride,
@@ -273,15 +278,31 @@ function releaseActions(release: Release): ActionsBlock['elements'] {
       value: encodeReleaseValue(release.id),
     });
   }
-  // The oldest open issues first; a newer one gets its button as older ones are resolved.
+  // The oldest open issues first; a newer one gets its button as older ones are resolved. The last
+  // two places belong to the red flag and the rollback.
   for (const issue of openIssues(release)) {
-    if (buttons.length >= MAX_RELEASE_ACTIONS - 1) break;
+    if (buttons.length >= MAX_RELEASE_ACTIONS - 2) break;
     buttons.push({
       type: 'button',
       action_id: encodeReleaseAction(ReleaseRoute.resolveIssue, release.id, issue.id),
       text: { type: 'plain_text', text: `Resolve #${issue.id}…` },
     });
   }
+  buttons.push(
+    release.redFlag
+      ? {
+          type: 'button',
+          action_id: ActionId.openClearRedFlag,
+          text: { type: 'plain_text', text: 'Clear the red flag…' },
+          value: encodeReleaseValue(release.id),
+        }
+      : {
+          type: 'button',
+          action_id: ActionId.openRedFlag,
+          text: { type: 'plain_text', text: 'Stop: red flag…' },
+          value: encodeReleaseValue(release.id),
+        },
+  );
   // Always there while the release is active: a rollback is one click away.
   buttons.push({
     type: 'button',
@@ -291,6 +312,57 @@ function releaseActions(release: Release): ActionsBlock['elements'] {
     value: encodeReleaseValue(release.id),
   });
   return buttons;
+}
+
+function renderRedFlag(flag: RedFlag): SectionBlock {
+  const text = `🚩 *Stopped by a red flag* raised by ${mentionUser(flag.by)} ${formatSlackDate(flag.at)}\n*${escapeMrkdwn(truncate(flag.condition, 150))}*: _${escapeMrkdwn(truncate(flag.note, HEADER_REASON_LENGTH))}_\nNothing can be ticked until it is cleared.`;
+  return { type: 'section', text: { type: 'mrkdwn', text: truncate(text, BlockKitLimits.sectionText) } };
+}
+
+/** The go/no-go call, once the phases before the deployment are done. */
+function renderGoDecision(release: Release): KnownBlock[] {
+  const goPhase = release.template.phases[goPhaseIndex(release.template)!]!;
+  return [
+    {
+      type: 'section',
+      text: {
+        type: 'mrkdwn',
+        text: `🚦 *Go / no-go*: everything before *${escapeMrkdwn(goPhase.name)}* is done. The release manager makes the call.`,
+      },
+    },
+    {
+      type: 'actions',
+      block_id: 'go-actions',
+      elements: [
+        {
+          type: 'button',
+          style: 'primary',
+          action_id: ActionId.decideGo,
+          text: { type: 'plain_text', text: 'Go' },
+          value: encodeReleaseValue(release.id),
+          confirm: {
+            title: { type: 'plain_text', text: 'Go?' },
+            text: {
+              type: 'mrkdwn',
+              text: truncate(
+                `Start *${escapeMrkdwn(goPhase.name)}* for ${escapeMrkdwn(releaseTitle(release))}? The call is recorded with your name.`,
+                300,
+              ),
+            },
+            confirm: { type: 'plain_text', text: 'Go' },
+            deny: { type: 'plain_text', text: 'Not yet' },
+          },
+        },
+        {
+          type: 'button',
+          style: 'danger',
+          action_id: ActionId.openNoGo,
+          text: { type: 'plain_text', text: 'No-go…' },
+          value: encodeReleaseValue(release.id),
+        },
+      ],
+    },
+  ];
 }
 
 function describeItem(release: Release, item: TemplateItem, withCheckbox: boolean): string {
@@ -350,6 +422,8 @@ function describePartStatus(release: Release, phaseIndex: number, items: readonl
   if (blocking !== undefined) {
     return `🔒 Locked until *${escapeMrkdwn(release.template.phases[blocking]!.name)}* is done${due}`;
   }
+  if (release.redFlag) return `🚩 Stopped by a red flag · ${counts}${due}`;
+  if (waitsForGo(release, phaseIndex)) return `🚦 Waiting for the go/no-go call${due}`;
   if (countOpenRequired(release, phaseIndex) === 0) return `✅ Phase done · ${counts}${due}`;
   return `▶️ Open · ${counts}${due}`;
 }
@@ -439,7 +513,10 @@ export function planReleaseMessages(
     const alreadyPosted = parts.some((_part, partIndex) =>
       postedKeys.has(phaseMessageKey(phaseIndex, partIndex)),
     );
-    const unlocked = isPhaseUnlocked(release, phaseIndex);
+    // A phase waiting only for the go call is shown already, read-only, saying so.
+    const unlocked =
+      isPhaseUnlocked(release, phaseIndex) ||
+      (release.status === 'active' && findBlockingPhase(release, phaseIndex) === undefined);
     if (!alreadyPosted && !unlocked) return;
     parts.forEach((part, partIndex) => {
       desired.push(withFingerprint(phaseMessageKey(phaseIndex, partIndex), part, nonces[phaseIndex] ?? 0));

@@ -10,10 +10,15 @@
 
   Output: {1, rev, completed 0|1} applied | {-1} request already applied | {-2} no such release
           | {-3, status} release not active | {-6} the phase is not locked | {-7} no such phase
+          | {-16, who raised it} a red flag stops the release
 ]]
 local refusal = refuseUnlessActive(KEYS[1], KEYS[4])
 if refusal then
   return refusal
+end
+local redFlag = redis.call('HGET', KEYS[1], 'redFlag')
+if redFlag then
+  return {-16, cjson.decode(redFlag).by}
 end
 local phaseIndex = tonumber(ARGV[1])
 local phaseCount = tonumber(redis.call('HGET', KEYS[1], 'phases'))

@@ -14,6 +14,7 @@
           phase done 0|1, phase reopened 0|1} applied | {0} already in that state | {-1} request already applied
           | {-2} no such release | {-3, status} release not active | {-4, blocking phase index} locked
           | {-5} no such item | {-15, holder release id} the environment is held by another release
+          | {-16, who raised it} a red flag stops the release | {-17} waiting for the go decision
 ]]
 if redis.call('EXISTS', KEYS[6]) == 1 then
   return {-1}
@@ -44,6 +45,16 @@ else
   local blocking = findBlockingPhase(KEYS[1], phaseIndex)
   if blocking ~= nil then
     return {-4, blocking}
+  end
+  -- A red flag stops every tick until it is cleared.
+  local redFlag = redis.call('HGET', KEYS[1], 'redFlag')
+  if redFlag then
+    return {-16, cjson.decode(redFlag).by}
+  end
+  -- The deployment phase (and what follows it) waits for the go decision, where the template asks for one.
+  local goPhase = redis.call('HGET', KEYS[1], 'goPhase')
+  if goPhase and phaseIndex >= tonumber(goPhase) and redis.call('HEXISTS', KEYS[1], 'goAt') == 0 then
+    return {-17}
   end
 end
 

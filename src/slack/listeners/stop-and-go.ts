@@ -1,0 +1,201 @@
+import type { App, BlockAction, ButtonAction, ViewSubmitAction } from '@slack/bolt';
+import type { Permission } from '../../domain/access.js';
+import { DEFAULT_RED_FLAGS, type Release } from '../../domain/release.js';
+import { goPhaseIndex } from '../../domain/template.js';
+import type { ChangeResult } from '../../store/release-store.js';
+import { checkPermission } from '../access.js';
+import type { SlackDeps } from '../deps.js';
+import { runGuarded } from '../guard.js';
+import {
+  ActionId,
+  CallbackId,
+  decodeReleaseIndexMetadata,
+  decodeReleaseValue,
+  RedFlagField,
+} from '../ids.js';
+import { describeUserError } from '../user-errors.js';
+import { renderNoteModal, renderRedFlagModal } from '../views/command-replies.js';
+
+// Stopping and going: a red flag halts a release until someone entitled clears it with a note, and
+// the release manager's go/no-go call opens the deployment phase or cancels the release. Each is one
+// script, audited; stakeholders hear of red flags and of a no-go (as a cancellation).
+
+const MIN_NOTE = 3;
+const MAX_NOTE = 500;
+
+type Tell = (text: string) => Promise<unknown>;
+
+/** The release a header button is about, if it exists and is active; otherwise the user is told why not. */
+async function activeRelease(deps: SlackDeps, teamId: string, releaseId: string, tell: Tell) {
+  const release = await deps.store.getRelease(teamId, releaseId);
+  if (!release) return void (await tell(describeUserError({ code: 'item_unknown' })));
+  if (release.status !== 'active') {
+    const { version, env, status } = release;
+    return void (await tell(describeUserError({ code: 'release_closed', version, env, status })));
+  }
+  return release;
+}
+
+function conditionsOf(release: Release): readonly string[] {
+  return release.template.redflags ?? DEFAULT_RED_FLAGS;
+}
+
+/** Answers a change the store refused, in words. */
+async function refuse(tell: Tell, release: Release, result: ChangeResult): Promise<void> {
+  if (result.kind === 'replayed' || result.kind === 'applied') return;
+  const { version, env } = release;
+  switch (result.kind) {
+    case 'closed':
+      return void (await tell(
+        describeUserError({ code: 'release_closed', version, env, status: result.status }),
+      ));
+    case 'red_flag':
+      return void (await tell(describeUserError({ code: 'red_flag_stop', by: result.by })));
+    case 'red_flag_up':
+      return void (await tell(describeUserError({ code: 'red_flag_up', by: result.by })));
+    case 'no_red_flag':
+      return void (await tell(describeUserError({ code: 'no_red_flag' })));
+    case 'go_decided':
+      return void (await tell(describeUserError({ code: 'go_decided', by: result.by })));
+    case 'locked': {
+      const goPhase = release.template.phases[goPhaseIndex(release.template) ?? 0];
+      return void (await tell(describeUserError({ code: 'go_not_ready', phaseName: goPhase?.name ?? '' })));
+    }
+    default:
+      return void (await tell(describeUserError({ code: 'payload_invalid' })));
+  }
+}
+
+export function registerStopAndGoActions(app: App, deps: SlackDeps): void {
+  // Header buttons that open a modal, each behind its permission.
+  const modalButtons: [
+    string,
+    Permission,
+    (release: Release, teamId: string) => Parameters<SlackDeps['outbound']['openView']>[1],
+  ][] = [
+    [
+      ActionId.openRedFlag,
+      'red_flag',
+      (release, teamId) => renderRedFlagModal(release, teamId, conditionsOf(release)),
+    ],
+    [
+      ActionId.openClearRedFlag,
+      'red_flag_resolve',
+      (release, teamId) => renderNoteModal(release, teamId, 'clear'),
+    ],
+    [ActionId.openNoGo, 'go', (release, teamId) => renderNoteModal(release, teamId, 'no_go')],
+  ];
+  for (const [actionId, permission, render] of modalButtons) {
+    app.action<BlockAction<ButtonAction>>(actionId, async ({ ack, body, action, respond }) => {
+      await ack();
+      const tell = (text: string) => respond({ response_type: 'ephemeral', replace_original: false, text });
+      const teamId = body.team?.id;
+      const releaseId = decodeReleaseValue(action.value);
+      if (!teamId || !releaseId)
+        return void (await tell(describeUserError({ code: 'payload_invalid' })).catch(() => {}));
+      await runGuarded(deps.log, { teamId, releaseId, userId: body.user.id, actionId }, tell, async () => {
+        const release = await activeRelease(deps, teamId, releaseId, tell);
+        if (!release) return;
+        const denied = await checkPermission(deps, permission, body.user.id, release);
+        if (denied) return void (await tell(describeUserError(denied)));
+        await deps.outbound.openView(body.trigger_id, render(release, teamId));
+      });
+    });
+  }
+
+  // Go: the button carries a confirmation; the call itself needs no more input.
+  app.action<BlockAction<ButtonAction>>(ActionId.decideGo, async ({ ack, body, action, respond }) => {
+    await ack();
+    const tell = (text: string) => respond({ response_type: 'ephemeral', replace_original: false, text });
+    const teamId = body.team?.id;
+    const releaseId = decodeReleaseValue(action.value);
+    if (!teamId || !releaseId)
+      return void (await tell(describeUserError({ code: 'payload_invalid' })).catch(() => {}));
+    const userId = body.user.id;
+    await runGuarded(deps.log, { teamId, releaseId, userId }, tell, async () => {
+      const release = await activeRelease(deps, teamId, releaseId, tell);
+      if (!release) return;
+      const denied = await checkPermission(deps, 'go', userId, release);
+      if (denied) return void (await tell(describeUserError(denied)));
+      const result = await deps.store.decideGo({
+        teamId,
+        releaseId,
+        userId,
+        decision: 'go',
+        reason: '',
+        requestId: `${userId}-${action.action_ts}`,
+      });
+      if (result.kind !== 'applied') return void (await refuse(tell, release, result));
+      deps.log.info({ teamId, releaseId, userId }, 'go');
+      await deps.syncQueue.requestSync({ teamId, releaseId });
+    });
+  });
+
+  // The modals behind the buttons above: each asks for a note (and a red flag for its condition).
+  const modalSubmits: [string, Permission][] = [
+    [CallbackId.raiseRedFlag, 'red_flag'],
+    [CallbackId.clearRedFlag, 'red_flag_resolve'],
+    [CallbackId.noGo, 'go'],
+  ];
+  for (const [callbackId, permission] of modalSubmits) {
+    app.view<ViewSubmitAction>(callbackId, async ({ ack, body, view }) => {
+      const metadata = decodeReleaseIndexMetadata(view.private_metadata);
+      const note = (view.state.values[RedFlagField.noteBlock]?.[RedFlagField.noteAction]?.value ?? '').trim();
+      const conditionValue =
+        view.state.values[RedFlagField.conditionBlock]?.[RedFlagField.conditionAction]?.selected_option
+          ?.value;
+      const errors: Record<string, string> = {};
+      if (!metadata) errors[RedFlagField.noteBlock] = describeUserError({ code: 'payload_invalid' });
+      else if (note.length < MIN_NOTE || note.length > MAX_NOTE)
+        errors[RedFlagField.noteBlock] = `Write ${MIN_NOTE} to ${MAX_NOTE} characters.`;
+      if (callbackId === CallbackId.raiseRedFlag && conditionValue === undefined)
+        errors[RedFlagField.conditionBlock] = 'Choose the stop condition.';
+      if (Object.keys(errors).length > 0) return void (await ack({ response_action: 'errors', errors }));
+      await ack();
+      const { teamId, releaseId } = metadata!;
+      const userId = body.user.id;
+      let channelId: string | undefined;
+      const tell = async (text: string) => {
+        if (channelId) await deps.outbound.postEphemeral({ channel: channelId, user: userId, text });
+      };
+      await runGuarded(deps.log, { teamId, releaseId, userId, callbackId }, tell, async () => {
+        const release = await deps.store.getRelease(teamId, releaseId);
+        if (!release) return;
+        channelId = release.channelId;
+        // Checked again: the rules may have changed while the modal was open.
+        const denied = await checkPermission(deps, permission, userId, release);
+        if (denied) return void (await tell(describeUserError(denied)));
+        const requestId = view.id;
+        let result: ChangeResult;
+        if (callbackId === CallbackId.raiseRedFlag) {
+          const condition = conditionsOf(release)[Number(conditionValue)];
+          if (condition === undefined)
+            return void (await tell(describeUserError({ code: 'payload_invalid' })));
+          result = await deps.store.raiseRedFlag({ teamId, releaseId, userId, condition, note, requestId });
+        } else if (callbackId === CallbackId.clearRedFlag) {
+          result = await deps.store.clearRedFlag({ teamId, releaseId, userId, note, requestId });
+        } else {
+          result = await deps.store.decideGo({
+            teamId,
+            releaseId,
+            userId,
+            decision: 'no_go',
+            reason: note,
+            requestId,
+          });
+        }
+        if (result.kind !== 'applied') return void (await refuse(tell, release, result));
+        deps.log.info({ teamId, releaseId, userId, callbackId }, 'release stopped or started again');
+        await deps.syncQueue.requestSync({ teamId, releaseId });
+        const after = (await deps.store.getRelease(teamId, releaseId)) ?? release;
+        if (callbackId === CallbackId.noGo) {
+          await deps.scheduler.cancelRelease(teamId, releaseId);
+          await deps.scheduler.announce(after, 'cancelled');
+        } else {
+          const event = callbackId === CallbackId.raiseRedFlag ? 'red_flag' : 'red_flag_cleared';
+          await deps.scheduler.announce(after, event, result.redFlagNumber ?? 0);
+        }
+      });
+    });
+  }
+}
