@@ -12,6 +12,8 @@ export type DeployCommand =
       /** The deploy window as written, from `at` or `in` on (`at tomorrow 14:00`); read at the edge, which knows the user's zone. */
       windowText: string | undefined;
     }
+  /** `/deploy start` alone: the start modal asks for the rest. */
+  | { kind: 'start_form' }
   | { kind: 'reschedule'; version: string; env: string | undefined; windowText: string }
   | { kind: 'status'; version: string | undefined; env: string | undefined }
   | { kind: 'list' }
@@ -119,6 +121,7 @@ export function parseDeployCommand(rawText: string, vocabulary: CommandVocabular
   const [subcommand, rest] = splitFirstToken(decodeCommandText(rawText));
   switch (subcommand.toLowerCase()) {
     case 'start': {
+      if (!rest.trim()) return ok({ kind: 'start_form' });
       const version = parseVersionArgument('start', rest);
       if (!version.ok) return version;
       const [versionText, remainder] = version.value;

@@ -11,6 +11,7 @@ import { registerLockActions } from './listeners/locks.js';
 import { registerOwnerActions } from './listeners/owners.js';
 import { registerReminderActions } from './listeners/reminders.js';
 import { registerRollbackActions } from './listeners/rollback.js';
+import { registerStartForm } from './listeners/start-form.js';
 import { registerStopAndGoActions } from './listeners/stop-and-go.js';
 
 export interface SlackAppHooks {
@@ -135,6 +136,7 @@ export function createSlackApp(deps: SlackDeps, hooks: SlackAppHooks): SlackAppH
   registerFreezeActions(app, deps);
   registerRollbackActions(app, deps);
   registerStopAndGoActions(app, deps);
+  registerStartForm(app, deps);
   app.error(async (error) => {
     deps.log.error({ err: error, code: (error as { code?: string }).code }, 'unhandled bolt error');
   });

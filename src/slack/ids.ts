@@ -100,6 +100,24 @@ export const CallbackId = {
   raiseRedFlag: 'release.redflag',
   clearRedFlag: 'release.redflag.clear',
   noGo: 'release.nogo',
+  startRelease: 'release.start',
+} as const;
+
+export const StartField = {
+  versionBlock: 'version',
+  versionAction: 'version.input',
+  envBlock: 'env',
+  envAction: 'env.select',
+  templateBlock: 'template',
+  templateAction: 'template.select',
+  windowBlock: 'window',
+  windowAction: 'window.input',
+  notesBlock: 'notes',
+  notesAction: 'notes.input',
+  downtimeBlock: 'downtime',
+  downtimeAction: 'downtime.input',
+  stakeholdersBlock: 'stakeholders',
+  stakeholdersAction: 'stakeholders.select',
 } as const;
 
 export const RedFlagField = {

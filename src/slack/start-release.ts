@@ -24,6 +24,10 @@ export interface StartRequest {
   responseUrl?: string;
   /** Going ahead inside a freeze window, on the record. */
   freezeOverride?: { reason: string };
+  /** From the start form: what stakeholders are told, and where (else the template's or configured channels). */
+  notes?: string;
+  downtime?: string;
+  stakeholderChannels?: string[];
 }
 
 export type StartOutcome =
@@ -54,7 +58,11 @@ export async function startRelease(deps: SlackDeps, request: StartRequest): Prom
     env,
     template,
     checkinPlanMs: checkinPlan(template, deps.config.checkins.scheduleMs),
-    stakeholderChannels: template.stakeholders ?? deps.config.stakeholderChannels,
+    stakeholderChannels: request.stakeholderChannels?.length
+      ? request.stakeholderChannels
+      : (template.stakeholders ?? deps.config.stakeholderChannels),
+    ...(request.notes ? { notes: request.notes } : {}),
+    ...(request.downtime ? { downtime: request.downtime } : {}),
     userId,
     ...(request.window ? { window: request.window } : {}),
     ...(freeze && request.freezeOverride
@@ -101,6 +109,9 @@ export async function startRelease(deps: SlackDeps, request: StartRequest): Prom
   return { kind: 'started', releaseId: result.releaseId, created: result.kind === 'created' };
 }
 
+/** A button's value holds at most 2,000 characters: long release notes are cut to fit it. */
+export const FROZEN_NOTES_LENGTH = 800;
+
 /** What a freeze refusal carries to the override modal: the start to try again. */
 export const FrozenStart = z.object({
   version: z.string().min(1).max(64),
@@ -109,6 +120,12 @@ export const FrozenStart = z.object({
   channelId: z.string().regex(/^[CGD][A-Z0-9]{2,}$/),
   windowAt: z.number().int().optional(),
   windowZone: z.string().max(64).optional(),
+  notes: z.string().max(FROZEN_NOTES_LENGTH).optional(),
+  downtime: z.string().max(100).optional(),
+  stakeholders: z
+    .array(z.string().regex(/^[CG][A-Z0-9]{2,}$/))
+    .max(5)
+    .optional(),
 });
 export type FrozenStart = z.infer<typeof FrozenStart>;
 

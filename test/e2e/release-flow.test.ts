@@ -112,8 +112,8 @@ describe('/deploy start', () => {
   });
 
   it('answers bad input at once, ephemerally, and creates nothing', async () => {
+    // `/deploy start` alone opens the start form instead (test/e2e/start-form.test.ts).
     const cases: [string, RegExp][] = [
-      ['start', /Which version\?/],
       ['start <!channel>', /not a version I can use/],
       ['start v1 moon', /I don't know `moon`.*Environments:.*Templates:.*`standard`/s],
       ['start v1 production staging', /one environment only/],

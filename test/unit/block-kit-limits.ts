@@ -117,6 +117,8 @@ class Checker {
         this.options(where, element, SLACK_LIMITS.selectOptions);
         break;
       case 'plain_text_input':
+      case 'users_select':
+      case 'multi_conversations_select':
         if (element.placeholder !== undefined)
           this.plainText(`${where}.placeholder`, element.placeholder, SLACK_LIMITS.placeholder);
         break;

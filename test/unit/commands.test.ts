@@ -105,9 +105,9 @@ describe('parseDeployCommand: start', () => {
     expect(parse('start 1.0.0+build.5 production')).toMatchObject({ version: '1.0.0+build.5' });
   });
 
-  it('asks for a version when there is none', () => {
-    expect(refusal('start')).toEqual({ code: 'version_missing', subcommand: 'start' });
-    expect(refusal('start   ')).toEqual({ code: 'version_missing', subcommand: 'start' });
+  it('opens the start form when there is no version', () => {
+    expect(parse('start')).toEqual({ kind: 'start_form' });
+    expect(parse('start   ')).toEqual({ kind: 'start_form' });
   });
 
   it('given an unknown argument, lists the environments and templates that exist', () => {

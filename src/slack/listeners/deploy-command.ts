@@ -20,6 +20,7 @@ import {
   renderStatus,
 } from '../views/command-replies.js';
 import { releaseTitle } from '../views/release-messages.js';
+import { renderStartModal } from '../views/start-modal.js';
 import { openRollbackConfirmation } from './rollback.js';
 
 const DEFAULT_ENV = 'production';
@@ -66,6 +67,24 @@ async function handleCommand(
     case 'help':
       await reply(renderHelp(parsed.unknownSubcommand));
       return;
+    case 'start_form': {
+      const denied = await checkPermission(deps, 'start', command.user_id);
+      if (denied) return void (await refuse(denied));
+      const zone = (await deps.outbound.getUserTimeZone(command.user_id)) ?? 'UTC';
+      const templates = [...deps.templates.values()].map(({ id, name }) => ({ id, name }));
+      const defaults = {
+        env: pickDefault(deps.config.environments, DEFAULT_ENV),
+        templateId: pickDefault([...deps.templates.keys()], DEFAULT_TEMPLATE),
+      };
+      await deps.outbound.openView(
+        command.trigger_id,
+        renderStartModal(deps.config.environments, templates, defaults, {
+          channelId: command.channel_id,
+          zone,
+        }),
+      );
+      return;
+    }
     case 'start': {
       const env = parsed.env ?? pickDefault(deps.config.environments, DEFAULT_ENV);
       const templateId = parsed.templateId ?? pickDefault([...deps.templates.keys()], DEFAULT_TEMPLATE);

@@ -72,6 +72,9 @@ export function registerFreezeActions(app: App, deps: SlackDeps): void {
           : {}),
         requestId: view.id,
         freezeOverride: { reason },
+        ...(start.notes ? { notes: start.notes } : {}),
+        ...(start.downtime ? { downtime: start.downtime } : {}),
+        ...(start.stakeholders ? { stakeholderChannels: start.stakeholders } : {}),
       });
       if (outcome.kind === 'refused') return void (await tell(describeUserError(outcome.error)));
       if (outcome.kind === 'started' && outcome.created) {

@@ -37,7 +37,7 @@ export function renderHelp(unknownSubcommand?: string): Reply {
     : 'shipcheck runs a deploy as a checklist in this channel. Commands:';
   const lines = [
     intro,
-    '• `/deploy start <version> [env] [template] [at <time> | in <duration>]`: start a release (env defaults to `production`, template to `standard`); a time like `at tomorrow 14:00` or `at 2026-11-25 14:00 Europe/Berlin` sets the deploy window, read in your own time zone',
+    '• `/deploy start <version> [env] [template] [at <time> | in <duration>]`: start a release (env defaults to `production`, template to `standard`); a time like `at tomorrow 14:00` or `at 2026-11-25 14:00 Europe/Berlin` sets the deploy window, read in your own time zone. `/deploy start` alone opens a form that also takes release notes, expected downtime and stakeholder channels',
     '• `/deploy reschedule <version> [env] <at time | in duration>`: move the deploy window',
     '• `/deploy status [version] [env]`: where a release stands, or all active ones',
     '• `/deploy list`: active and recent releases',
