@@ -1,5 +1,8 @@
+import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
+import { queuePrefix } from '../../src/jobs/sync-queue.js';
 import { blockTexts, startTestApp, type TestApp } from '../support/app-harness.js';
+import { TEST_REDIS_URL } from '../support/redis.js';
 import { clickButton, submitView } from '../support/slack-requests.js';
 import {
   current,
@@ -38,6 +41,16 @@ describe('rollback', () => {
       await tickAll(app, phase, requiredItemIds('minimal', phaseIndex));
     }
     await app.standIn.waitFor(() => /Deployed/.test(text(current(app, header))), 5000, 'deployed');
+    const scheduled = async () => {
+      const redis = new Redis(TEST_REDIS_URL);
+      try {
+        const delayed = await redis.zrange(`${queuePrefix(app.prefix)}:schedule:delayed`, 0, -1);
+        return delayed.filter((jobId) => jobId.startsWith('checkin-') || jobId.startsWith('remind-'));
+      } finally {
+        await redis.quit();
+      }
+    };
+    expect(await scheduled()).toEqual(['checkin-T0001-r1-k0']);
 
     // One click: the confirmation shows the template's rollback criteria and asks why.
     await app.interact(
@@ -50,6 +63,8 @@ describe('rollback', () => {
     );
 
     await app.standIn.waitFor(() => /Rolling back/.test(text(current(app, header))), 5000, 'rolling back');
+    // The check-in planned at the deploy (an hour away) is gone: nothing timed is left for the release.
+    expect(await scheduled()).toEqual([]);
     const checklist = await app.standIn.waitFor(
       () =>
         app.standIn.messages(header.channel).find((message) => message.text.endsWith('rollback checklist')),
