@@ -71,20 +71,7 @@ export async function runPhaseReminder(deps: ReminderDeps, job: PhaseReminderJob
 
   const remindNow = new Map<string, TemplateItem[]>();
   for (const [owner, items] of byOwner) {
-    const snoozed = snoozedUntil(release, job.phaseIndex, owner);
-    if (snoozed > now) {
-      // Their snooze's own reminder is planned already; scheduling it again is a no-op.
-      await scheduler.schedule(ownerReminder(job, owner, snoozed), snoozed);
-      continue;
-    }
-    const zone = (await deps.outbound.getUserTimeZone(owner)) ?? 'UTC';
-    if (isQuietTime(now, zone, config.reminders.quietHours)) {
-      const morning = nextAllowedTime(now, zone, config.reminders.quietHours);
-      log.info({ owner, zone, until: morning }, 'reminder deferred to the owner’s morning');
-      await scheduler.schedule(ownerReminder(job, owner, morning), morning);
-      continue;
-    }
-    remindNow.set(owner, items);
+    if (!(await deferIfAway(deps, release, job, owner, now))) remindNow.set(owner, items);
   }
   if (remindNow.size > 0) await remind(deps, release, job.phaseIndex, remindNow, jobId, now);
   await scheduler.schedule({ ...job, seq: job.seq + 1 }, now + config.reminders.intervalMs);
@@ -92,7 +79,7 @@ export async function runPhaseReminder(deps: ReminderDeps, job: PhaseReminderJob
 
 /** One person's reminder, deferred past their quiet hours or due at the end of their snooze. */
 export async function runOwnerReminder(deps: ReminderDeps, job: OwnerReminderJob, now = Date.now()) {
-  const { store, scheduler, config } = deps;
+  const { store } = deps;
   const jobId = `remind-${job.releaseId}-p${job.phaseIndex}-w${job.windowAt}-u${job.userId}-t${job.at}`;
   const log = deps.log.child({
     teamId: job.teamId,
@@ -105,19 +92,37 @@ export async function runOwnerReminder(deps: ReminderDeps, job: OwnerReminderJob
   const holders = await roleHolders(deps, release, job.phaseIndex);
   const items = groupOpenItemsByOwner(release, job.phaseIndex, holders).get(job.userId);
   if (!items) return void log.info('reminder dropped: nothing open for this owner');
-  const snoozed = snoozedUntil(release, job.phaseIndex, job.userId);
-  if (snoozed > now) {
-    // Snoozed again since this was planned: the later snooze's reminder takes over.
-    await scheduler.schedule(ownerReminder(job, job.userId, snoozed), snoozed);
-    return void log.info({ until: snoozed }, 'reminder dropped: snoozed again');
-  }
-  const zone = (await deps.outbound.getUserTimeZone(job.userId)) ?? 'UTC';
-  if (isQuietTime(now, zone, config.reminders.quietHours)) {
-    const morning = nextAllowedTime(now, zone, config.reminders.quietHours);
-    await scheduler.schedule(ownerReminder(job, job.userId, morning), morning);
-    return void log.info({ zone, until: morning }, 'reminder deferred to the owner’s morning');
-  }
+  // Snoozed again, or asleep, since this was planned: a later reminder of their own takes over.
+  if (await deferIfAway(deps, release, job, job.userId, now)) return;
   await remind(deps, release, job.phaseIndex, new Map([[job.userId, items]]), jobId, now);
+}
+
+/**
+ * Plans a person's own reminder for the end of their snooze or of their quiet hours, when `now` falls
+ * in either; resolves true when it did (they are left out now). Planning it twice adds one job.
+ */
+async function deferIfAway(
+  deps: ReminderDeps,
+  release: Release,
+  job: PhaseReminderJob | OwnerReminderJob,
+  owner: string,
+  now: number,
+): Promise<boolean> {
+  const { scheduler, config } = deps;
+  const snoozed = snoozedUntil(release, job.phaseIndex, owner);
+  if (snoozed > now) {
+    await scheduler.schedule(ownerReminder(job, owner, snoozed), snoozed);
+    return true;
+  }
+  const zone = (await deps.outbound.getUserTimeZone(owner)) ?? 'UTC';
+  if (!isQuietTime(now, zone, config.reminders.quietHours)) return false;
+  const morning = nextAllowedTime(now, zone, config.reminders.quietHours);
+  deps.log.info(
+    { releaseId: release.id, owner, zone, until: morning },
+    'reminder deferred to the owner’s morning',
+  );
+  await scheduler.schedule(ownerReminder(job, owner, morning), morning);
+  return true;
 }
 
 /** Who holds the roles of the phase's items; when Slack cannot say, those items go to the starter. */

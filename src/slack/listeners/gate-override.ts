@@ -1,55 +1,39 @@
-import type { App, BlockAction, ButtonAction } from '@slack/bolt';
+import type { App } from '@slack/bolt';
 import { findBlockingPhase } from '../../domain/release.js';
 import { checkPermission } from '../access.js';
 import type { SlackDeps } from '../deps.js';
 import { runGuarded } from '../guard.js';
-import {
-  ActionId,
-  CallbackId,
-  decodeGateOverrideMetadata,
-  decodeReleaseValue,
-  GateOverrideField,
-} from '../ids.js';
+import { ActionId, CallbackId, decodeGateOverrideMetadata, GateOverrideField } from '../ids.js';
 import { describeUserError } from '../user-errors.js';
 import { renderGateOverrideModal } from '../views/command-replies.js';
+import { onReleaseButton } from './release-button.js';
 
 const MIN_REASON_LENGTH = 5;
 const MAX_REASON_LENGTH = 500;
 
 export function registerGateOverride(app: App, deps: SlackDeps): void {
   // The header's "Override a gate…" button opens a modal asking which phase and why.
-  app.action<BlockAction<ButtonAction>>(ActionId.openGateOverride, async ({ ack, body, action, respond }) => {
-    await ack();
-    const tell = (text: string) => respond({ response_type: 'ephemeral', replace_original: false, text });
-    const teamId = body.team?.id;
-    const releaseId = decodeReleaseValue(action.value);
-    if (!teamId || !releaseId)
-      return void (await tell(describeUserError({ code: 'payload_invalid' })).catch(() => {}));
-    const log = deps.log.child({ teamId, releaseId, userId: body.user.id });
-    await runGuarded(log, {}, tell, async () => {
+  onReleaseButton(
+    app,
+    deps,
+    ActionId.openGateOverride,
+    async ({ teamId, releaseId, userId, triggerId, tell }) => {
       const release = await deps.store.getRelease(teamId, releaseId);
       if (!release) return void (await tell(describeUserError({ code: 'item_unknown' })));
       if (release.status !== 'active') {
-        await tell(
-          describeUserError({
-            code: 'release_closed',
-            version: release.version,
-            env: release.env,
-            status: release.status,
-          }),
-        );
-        return;
+        const { version, env, status } = release;
+        return void (await tell(describeUserError({ code: 'release_closed', version, env, status })));
       }
-      const denied = await checkPermission(deps, 'override', body.user.id, release);
+      const denied = await checkPermission(deps, 'override', userId, release);
       if (denied) return void (await tell(describeUserError(denied)));
       const locked = release.template.phases
         .map((_phase, index) => index)
         .filter((index) => findBlockingPhase(release, index) !== undefined);
       if (locked.length === 0)
         return void (await tell('No phase of this release is locked; there is nothing to override.'));
-      await deps.outbound.openView(body.trigger_id, renderGateOverrideModal(release, locked));
-    });
-  });
+      await deps.outbound.openView(triggerId, renderGateOverrideModal(release, locked));
+    },
+  );
 
   app.view(CallbackId.gateOverride, async ({ ack, body, view }) => {
     const metadata = decodeGateOverrideMetadata(view.private_metadata);

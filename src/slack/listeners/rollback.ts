@@ -1,4 +1,4 @@
-import type { App, BlockAction, ButtonAction, ViewSubmitAction } from '@slack/bolt';
+import type { App, ViewSubmitAction } from '@slack/bolt';
 import type { Release } from '../../domain/release.js';
 import { checkPermission } from '../access.js';
 import type { SlackDeps } from '../deps.js';
@@ -12,6 +12,7 @@ import {
 } from '../ids.js';
 import { describeUserError } from '../user-errors.js';
 import { renderRollbackModal } from '../views/checkin-messages.js';
+import { onReleaseButton } from './release-button.js';
 
 // Rolling a release back from its header or `/deploy rollback`: a confirmation that shows the
 // template's rollback criteria and asks why, then one script switches the release to rolling back
@@ -51,19 +52,16 @@ export async function afterRollback(deps: SlackDeps, teamId: string, releaseId: 
 }
 
 export function registerRollbackActions(app: App, deps: SlackDeps): void {
-  app.action<BlockAction<ButtonAction>>(ActionId.openRollback, async ({ ack, body, action, respond }) => {
-    await ack();
-    const tell = (text: string) => respond({ response_type: 'ephemeral', replace_original: false, text });
-    const teamId = body.team?.id;
-    const releaseId = decodeReleaseValue(action.value);
-    if (!teamId || !releaseId)
-      return void (await tell(describeUserError({ code: 'payload_invalid' })).catch(() => {}));
-    await runGuarded(deps.log, { teamId, releaseId, userId: body.user.id }, tell, async () => {
+  onReleaseButton(
+    app,
+    deps,
+    ActionId.openRollback,
+    async ({ teamId, releaseId, userId, triggerId, tell }) => {
       const release = await deps.store.getRelease(teamId, releaseId);
       if (!release) return void (await tell(describeUserError({ code: 'item_unknown' })));
-      await openRollbackConfirmation(deps, release, body.user.id, body.trigger_id, tell);
-    });
-  });
+      await openRollbackConfirmation(deps, release, userId, triggerId, tell);
+    },
+  );
 
   app.view<ViewSubmitAction>(CallbackId.rollBackRelease, async ({ ack, body, view }) => {
     const metadata = decodeReleaseIndexMetadata(view.private_metadata);

@@ -1,4 +1,4 @@
-import type { App, BlockAction, ButtonAction, ViewSubmitAction } from '@slack/bolt';
+import type { App, ViewSubmitAction } from '@slack/bolt';
 import type { Permission } from '../../domain/access.js';
 import { DEFAULT_RED_FLAGS, type Release } from '../../domain/release.js';
 import { goPhaseIndex } from '../../domain/template.js';
@@ -15,6 +15,7 @@ import {
 } from '../ids.js';
 import { describeUserError } from '../user-errors.js';
 import { renderNoteModal, renderRedFlagModal } from '../views/command-replies.js';
+import { onReleaseButton } from './release-button.js';
 
 // Stopping and going: a red flag halts a release until someone entitled clears it with a note, and
 // the release manager's go/no-go call opens the deployment phase or cancels the release. Each is one
@@ -86,49 +87,32 @@ export function registerStopAndGoActions(app: App, deps: SlackDeps): void {
     [ActionId.openNoGo, 'go', (release, teamId) => renderNoteModal(release, teamId, 'no_go')],
   ];
   for (const [actionId, permission, render] of modalButtons) {
-    app.action<BlockAction<ButtonAction>>(actionId, async ({ ack, body, action, respond }) => {
-      await ack();
-      const tell = (text: string) => respond({ response_type: 'ephemeral', replace_original: false, text });
-      const teamId = body.team?.id;
-      const releaseId = decodeReleaseValue(action.value);
-      if (!teamId || !releaseId)
-        return void (await tell(describeUserError({ code: 'payload_invalid' })).catch(() => {}));
-      await runGuarded(deps.log, { teamId, releaseId, userId: body.user.id, actionId }, tell, async () => {
-        const release = await activeRelease(deps, teamId, releaseId, tell);
-        if (!release) return;
-        const denied = await checkPermission(deps, permission, body.user.id, release);
-        if (denied) return void (await tell(describeUserError(denied)));
-        await deps.outbound.openView(body.trigger_id, render(release, teamId));
-      });
+    onReleaseButton(app, deps, actionId, async ({ teamId, releaseId, userId, triggerId, tell }) => {
+      const release = await activeRelease(deps, teamId, releaseId, tell);
+      if (!release) return;
+      const denied = await checkPermission(deps, permission, userId, release);
+      if (denied) return void (await tell(describeUserError(denied)));
+      await deps.outbound.openView(triggerId, render(release, teamId));
     });
   }
 
   // Go: the button carries a confirmation; the call itself needs no more input.
-  app.action<BlockAction<ButtonAction>>(ActionId.decideGo, async ({ ack, body, action, respond }) => {
-    await ack();
-    const tell = (text: string) => respond({ response_type: 'ephemeral', replace_original: false, text });
-    const teamId = body.team?.id;
-    const releaseId = decodeReleaseValue(action.value);
-    if (!teamId || !releaseId)
-      return void (await tell(describeUserError({ code: 'payload_invalid' })).catch(() => {}));
-    const userId = body.user.id;
-    await runGuarded(deps.log, { teamId, releaseId, userId }, tell, async () => {
-      const release = await activeRelease(deps, teamId, releaseId, tell);
-      if (!release) return;
-      const denied = await checkPermission(deps, 'go', userId, release);
-      if (denied) return void (await tell(describeUserError(denied)));
-      const result = await deps.store.decideGo({
-        teamId,
-        releaseId,
-        userId,
-        decision: 'go',
-        reason: '',
-        requestId: `${userId}-${action.action_ts}`,
-      });
-      if (result.kind !== 'applied') return void (await refuse(tell, release, result));
-      deps.log.info({ teamId, releaseId, userId }, 'go');
-      await deps.syncQueue.requestSync({ teamId, releaseId });
+  onReleaseButton(app, deps, ActionId.decideGo, async ({ teamId, releaseId, userId, actionTs, tell }) => {
+    const release = await activeRelease(deps, teamId, releaseId, tell);
+    if (!release) return;
+    const denied = await checkPermission(deps, 'go', userId, release);
+    if (denied) return void (await tell(describeUserError(denied)));
+    const result = await deps.store.decideGo({
+      teamId,
+      releaseId,
+      userId,
+      decision: 'go',
+      reason: '',
+      requestId: `${userId}-${actionTs}`,
     });
+    if (result.kind !== 'applied') return void (await refuse(tell, release, result));
+    deps.log.info({ teamId, releaseId, userId }, 'go');
+    await deps.syncQueue.requestSync({ teamId, releaseId });
   });
 
   // The modals behind the buttons above: each asks for a note (and a red flag for its condition).
