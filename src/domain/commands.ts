@@ -20,7 +20,7 @@ export type DeployCommand =
   | { kind: 'locks' }
   | { kind: 'cancel'; version: string; env: string | undefined; reason: string }
   | { kind: 'rollback'; version: string; env: string | undefined; reason: string }
-  | { kind: 'audit'; version: string; env: string | undefined }
+  | { kind: 'audit'; version: string; env: string | undefined; verify: boolean }
   | { kind: 'help'; unknownSubcommand: string | undefined };
 
 export interface CommandVocabulary {
@@ -114,6 +114,7 @@ function parseVersionAndEnv(
   if (!version.ok) return version;
   const targets = parseTargets(version.value[1].split(/\s+/).filter(Boolean), vocabulary, false);
   if (!targets.ok) return targets;
+  if (kind === 'audit') return ok({ kind, version: version.value[0], env: targets.value.env, verify: false });
   return ok({ kind, version: version.value[0], env: targets.value.env });
 }
 
@@ -142,8 +143,16 @@ export function parseDeployCommand(rawText: string, vocabulary: CommandVocabular
     case 'status':
       if (!rest) return ok({ kind: 'status', version: undefined, env: undefined });
       return parseVersionAndEnv('status', rest, vocabulary);
-    case 'audit':
-      return parseVersionAndEnv('audit', rest, vocabulary);
+    case 'audit': {
+      // `/deploy audit v2.3 [env] verify` checks the trail's hash chain instead of listing it.
+      const verify = /\sverify\s*$/i.test(` ${rest}`);
+      const parsed = parseVersionAndEnv(
+        'audit',
+        verify ? rest.replace(/\s*verify\s*$/i, '') : rest,
+        vocabulary,
+      );
+      return parsed.ok && parsed.value.kind === 'audit' ? ok({ ...parsed.value, verify }) : parsed;
+    }
     case 'cancel':
     case 'rollback': {
       const kind = subcommand.toLowerCase() as 'cancel' | 'rollback';

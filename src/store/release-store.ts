@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { AUDIT_EVENT_TYPES, type AuditEvent, type AuditEventType } from '../domain/audit.js';
+import type { StoredAuditEntry } from '../domain/audit-chain.js';
 import type {
   CheckIn,
   CheckInAnswerKind,
@@ -738,6 +739,18 @@ export class ReleaseStore {
     return entries.map(([id, fields]) => parseAuditEntry(id, fields));
   }
 
+  /** The audit trail as stored (fields in order, hashes included) and the chain's head, for verification. */
+  async readAuditChain(
+    teamId: string,
+    releaseId: string,
+  ): Promise<{ entries: StoredAuditEntry[]; head: string | undefined }> {
+    const [entries, head] = await Promise.all([
+      this.redis.xrange(this.keys.releaseAudit(teamId, releaseId), '-', '+'),
+      this.redis.hget(this.keys.releaseMeta(teamId, releaseId), 'auditHead'),
+    ]);
+    return { entries: entries.map(([id, fields]) => ({ id, fields })), head: head ?? undefined };
+  }
+
   async getMessages(teamId: string, releaseId: string): Promise<ReleaseMessages> {
     const fields = await this.redis.hgetall(this.keys.releaseMessages(teamId, releaseId));
     const messages: ReleaseMessages = {
@@ -856,6 +869,7 @@ export class ReleaseStore {
         this.keys.releaseAudit(teamId, releaseId),
         hashKey,
         this.keys.deliveryLease(teamId, input.deliveryKey),
+        this.keys.releaseMeta(teamId, releaseId),
         input.ts,
         DELIVERY_TTL_SEC,
         record?.field ?? '',
@@ -909,7 +923,11 @@ export class ReleaseStore {
     const fields = Object.entries({ ...event, from: 'none', to: 'refused' }).flatMap(([name, value]) =>
       value === undefined ? [] : [name, String(value)],
     );
-    await this.redis.appendEvent(this.keys.releaseAudit(teamId, releaseId), ...fields);
+    await this.redis.appendEvent(
+      this.keys.releaseMeta(teamId, releaseId),
+      this.keys.releaseAudit(teamId, releaseId),
+      ...fields,
+    );
   }
 
   async trackJob(teamId: string, releaseId: string, jobId: string): Promise<void> {

@@ -196,8 +196,25 @@ describe('parseDeployCommand: status, audit and list', () => {
   });
 
   it('reads audit with a version, with or without an env', () => {
-    expect(parse('audit v2.3')).toEqual({ kind: 'audit', version: 'v2.3', env: undefined });
-    expect(parse('audit v2.3 Development')).toEqual({ kind: 'audit', version: 'v2.3', env: 'development' });
+    expect(parse('audit v2.3')).toEqual({ kind: 'audit', version: 'v2.3', env: undefined, verify: false });
+    expect(parse('audit v2.3 Development')).toEqual({
+      kind: 'audit',
+      version: 'v2.3',
+      env: 'development',
+      verify: false,
+    });
+    expect(parse('audit v2.3 verify')).toEqual({
+      kind: 'audit',
+      version: 'v2.3',
+      env: undefined,
+      verify: true,
+    });
+    expect(parse('audit v2.3 staging VERIFY')).toEqual({
+      kind: 'audit',
+      version: 'v2.3',
+      env: 'staging',
+      verify: true,
+    });
   });
 
   it('asks for a version with audit', () => {

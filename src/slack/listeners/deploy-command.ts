@@ -1,4 +1,5 @@
 import type { App, RespondFn, SlashCommand } from '@slack/bolt';
+import { verifyAuditChain } from '../../domain/audit-chain.js';
 import { type DeployCommand, parseDeployCommand } from '../../domain/commands.js';
 import { fail, ok, type Result, type UserError } from '../../domain/errors.js';
 import { findActiveFreeze } from '../../domain/freeze.js';
@@ -13,6 +14,7 @@ import { describeUserError } from '../user-errors.js';
 import {
   type Reply,
   renderAudit,
+  renderAuditVerdict,
   renderFreezeRefusal,
   renderHelp,
   renderLocks,
@@ -156,6 +158,19 @@ async function handleCommand(
     case 'audit': {
       const release = await findLatest(deps, teamId, parsed.version, parsed.env);
       if (!release) return void (await refuse(notFound(parsed.version, parsed.env)));
+      if (parsed.verify) {
+        const { entries, head } = await deps.store.readAuditChain(teamId, release.id);
+        const verdict = verifyAuditChain(entries, head);
+        deps.log.info({ teamId, releaseId: release.id, verdict }, 'audit trail verified');
+        await reply(
+          renderAuditVerdict(
+            release,
+            verdict,
+            await deps.store.readAudit(teamId, release.id).catch(() => []),
+          ),
+        );
+        return;
+      }
       await reply(renderAudit(release, await deps.store.readAudit(teamId, release.id)));
       return;
     }

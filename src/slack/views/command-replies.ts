@@ -1,5 +1,6 @@
 import type { KnownBlock, View } from '@slack/types';
 import type { AuditEvent } from '../../domain/audit.js';
+import type { ChainBreak, ChainVerdict } from '../../domain/audit-chain.js';
 import {
   computeProgress,
   countOpenRequired,
@@ -44,7 +45,7 @@ export function renderHelp(unknownSubcommand?: string): Reply {
     '• `/deploy locks`: which environments are in use by a deploy, since when',
     '• `/deploy cancel <version> [env] <reason>`: cancel a release, on the record',
     '• `/deploy rollback <version> [env] <reason>`: roll a release back (shows the rollback criteria first)',
-    '• `/deploy audit <version> [env]`: who did what and when',
+    '• `/deploy audit <version> [env]`: who did what and when; add `verify` to check its hash chain',
     '• `/deploy help`: this message',
     'Tick items in the release thread; later phases unlock when the required items before them are done.',
   ];
@@ -526,4 +527,32 @@ export function renderNoteModal(release: Release, teamId: string, kind: 'clear' 
       },
     ],
   };
+}
+
+const CHAIN_BREAKS: Record<ChainBreak, string> = {
+  edited: 'its content was changed after it was written',
+  out_of_order: 'it does not follow the event before it: an event was removed or moved here',
+  unchained: 'it carries no hash, so it was not written by shipcheck',
+  truncated: 'events were removed from the end',
+};
+
+/** `/deploy audit <version> verify`: whether the hash chain holds, and if not, where it first breaks. */
+export function renderAuditVerdict(
+  release: Release,
+  verdict: ChainVerdict,
+  events: readonly AuditEvent[],
+): Reply {
+  const title = escapeMrkdwn(releaseTitle(release));
+  let text: string;
+  if (verdict.intact) {
+    text = `✅ The audit trail of *${title}* is intact: ${verdict.events} event${verdict.events === 1 ? '' : 's'}, each chained to the one before by its hash.`;
+  } else {
+    const event = events.find((candidate) => candidate.id === verdict.entryId);
+    const which =
+      verdict.problem === 'truncated'
+        ? `after event ${verdict.events}`
+        : `at event ${verdict.position} of ${verdict.events}${event ? ` (${formatSlackDate(event.at, '{date_num} {time_secs}')}, ${escapeMrkdwn(event.type)})` : ''}`;
+    text = `❌ The audit trail of *${title}* is broken ${which}: ${CHAIN_BREAKS[verdict.problem]}.`;
+  }
+  return { text, blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }] };
 }

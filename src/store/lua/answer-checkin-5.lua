@@ -46,11 +46,11 @@ if kind == 'issue' then
 end
 redis.call('HSET', KEYS[1], 'checkin:' .. index, cjson.encode(checkin))
 local rev = redis.call('HINCRBY', KEYS[1], 'rev', 1)
-redis.call('XADD', KEYS[2], '*', 'type', 'checkin_answered', 'user', user, 'at', now, 'checkin', index,
-  'from', 'posted', 'to', kind)
+appendAudit(KEYS[1], KEYS[2], {'type', 'checkin_answered', 'user', user, 'at', now, 'checkin', index,
+  'from', 'posted', 'to', kind})
 if kind == 'issue' then
-  redis.call('XADD', KEYS[2], '*', 'type', 'issue_found', 'user', user, 'at', now, 'checkin', index,
-    'issue', issueId, 'from', 'none', 'to', 'open', 'reason', ARGV[5], 'severity', ARGV[6])
+  appendAudit(KEYS[1], KEYS[2], {'type', 'issue_found', 'user', user, 'at', now, 'checkin', index,
+    'issue', issueId, 'from', 'none', 'to', 'open', 'reason', ARGV[5], 'severity', ARGV[6]})
 end
 
 local completed = 0

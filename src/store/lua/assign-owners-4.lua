@@ -36,8 +36,8 @@ for _, change in ipairs(changes) do
     else
       redis.call('HSET', KEYS[1], 'owner:' .. itemId, owner)
     end
-    redis.call('XADD', KEYS[3], '*', 'type', 'assigned', 'user', ARGV[1], 'at', now, 'item', itemId,
-      'phase', phaseIndex, 'from', current == '' and 'none' or current, 'to', owner == '' and 'none' or owner)
+    appendAudit(KEYS[1], KEYS[3], {'type', 'assigned', 'user', ARGV[1], 'at', now, 'item', itemId,
+      'phase', phaseIndex, 'from', current == '' and 'none' or current, 'to', owner == '' and 'none' or owner})
     changed = changed + 1
   end
 end

@@ -19,7 +19,7 @@ redis.call('HSET', KEYS[1], 'status', 'cancelled', 'finishedAt', now, 'finishedB
   'cancelReason', ARGV[2])
 local rev = redis.call('HINCRBY', KEYS[1], 'rev', 1)
 releaseActiveSlot(KEYS[1], KEYS[3], KEYS[5])
-redis.call('XADD', KEYS[2], '*', 'type', 'cancelled', 'user', ARGV[1], 'at', now,
-  'from', 'active', 'to', 'cancelled', 'reason', ARGV[2])
+appendAudit(KEYS[1], KEYS[2], {'type', 'cancelled', 'user', ARGV[1], 'at', now,
+  'from', 'active', 'to', 'cancelled', 'reason', ARGV[2]})
 redis.call('SET', KEYS[4], '1', 'EX', tonumber(ARGV[3]))
 return {1, rev}

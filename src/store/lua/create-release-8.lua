@@ -59,11 +59,11 @@ if meta.windowAt then
   table.insert(startedEvent, 'zone')
   table.insert(startedEvent, meta.windowZone)
 end
-redis.call('XADD', KEYS[3], '*', unpack(startedEvent))
+appendAudit(KEYS[1], KEYS[3], startedEvent)
 if meta.freezeReason then
-  redis.call('XADD', KEYS[3], '*', 'type', 'freeze_overridden', 'user', ARGV[7], 'at', now,
+  appendAudit(KEYS[1], KEYS[3], {'type', 'freeze_overridden', 'user', ARGV[7], 'at', now,
     'from', 'frozen', 'to', 'started', 'env', meta.env, 'reason', meta.freezeReason,
-    'window', meta.freezeEndsAt)
+    'window', meta.freezeEndsAt})
 end
 redis.call('SET', KEYS[7], releaseId, 'EX', tonumber(ARGV[3]))
 return {1, releaseId, now}

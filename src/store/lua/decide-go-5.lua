@@ -35,17 +35,17 @@ if ARGV[2] == 'go' then
     return {-4, blocking}
   end
   redis.call('HSET', KEYS[1], 'goAt', now, 'goBy', ARGV[1])
-  redis.call('XADD', KEYS[2], '*', 'type', 'go_decided', 'user', ARGV[1], 'at', now,
-    'from', 'waiting', 'to', 'go')
+  appendAudit(KEYS[1], KEYS[2], {'type', 'go_decided', 'user', ARGV[1], 'at', now,
+    'from', 'waiting', 'to', 'go'})
 else
   local reason = 'No-go: ' .. ARGV[3]
   redis.call('HSET', KEYS[1], 'status', 'cancelled', 'finishedAt', now, 'finishedBy', ARGV[1],
     'cancelReason', reason)
   releaseActiveSlot(KEYS[1], KEYS[3], KEYS[5])
-  redis.call('XADD', KEYS[2], '*', 'type', 'go_decided', 'user', ARGV[1], 'at', now,
-    'from', 'waiting', 'to', 'no_go', 'reason', ARGV[3])
-  redis.call('XADD', KEYS[2], '*', 'type', 'cancelled', 'user', ARGV[1], 'at', now,
-    'from', 'active', 'to', 'cancelled', 'reason', reason)
+  appendAudit(KEYS[1], KEYS[2], {'type', 'go_decided', 'user', ARGV[1], 'at', now,
+    'from', 'waiting', 'to', 'no_go', 'reason', ARGV[3]})
+  appendAudit(KEYS[1], KEYS[2], {'type', 'cancelled', 'user', ARGV[1], 'at', now,
+    'from', 'active', 'to', 'cancelled', 'reason', reason})
 end
 local rev = redis.call('HINCRBY', KEYS[1], 'rev', 1)
 redis.call('SET', KEYS[4], '1', 'EX', tonumber(ARGV[4]))

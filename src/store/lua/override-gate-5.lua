@@ -33,8 +33,8 @@ end
 local now = nowMs()
 redis.call('HSET', KEYS[1], 'ovr:' .. phaseIndex, cjson.encode({by = ARGV[2], at = now, reason = ARGV[3]}))
 local rev = redis.call('HINCRBY', KEYS[1], 'rev', 1)
-redis.call('XADD', KEYS[2], '*', 'type', 'gate_overridden', 'user', ARGV[2], 'at', now,
-  'phase', phaseIndex, 'from', 'locked', 'to', 'open', 'reason', ARGV[3], 'blocking', blocking)
+appendAudit(KEYS[1], KEYS[2], {'type', 'gate_overridden', 'user', ARGV[2], 'at', now,
+  'phase', phaseIndex, 'from', 'locked', 'to', 'open', 'reason', ARGV[3], 'blocking', blocking})
 local completed = completeIfDone(KEYS[1], KEYS[2], KEYS[3], KEYS[5], ARGV[2], now)
 redis.call('SET', KEYS[4], '1', 'EX', tonumber(ARGV[4]))
 return {1, rev, completed}

@@ -22,7 +22,7 @@ end
 local now = nowMs()
 redis.call('HSET', KEYS[1], 'windowAt', ARGV[2], 'windowZone', ARGV[3])
 local rev = redis.call('HINCRBY', KEYS[1], 'rev', 1)
-redis.call('XADD', KEYS[2], '*', 'type', 'rescheduled', 'user', ARGV[1], 'at', now,
-  'from', previous or 'none', 'to', ARGV[2], 'zone', ARGV[3])
+appendAudit(KEYS[1], KEYS[2], {'type', 'rescheduled', 'user', ARGV[1], 'at', now,
+  'from', previous or 'none', 'to', ARGV[2], 'zone', ARGV[3]})
 redis.call('SET', KEYS[4], '1', 'EX', tonumber(ARGV[4]))
 return {1, rev}

@@ -57,7 +57,7 @@ if followUp >= 0 then
   table.insert(resolved, 'checkin')
   table.insert(resolved, followUp)
 end
-redis.call('XADD', KEYS[2], '*', unpack(resolved))
+appendAudit(KEYS[1], KEYS[2], resolved)
 if closed == 1 then
   completed = closeMonitoring(KEYS[1], KEYS[2], KEYS[3], KEYS[5], user, now)
 end

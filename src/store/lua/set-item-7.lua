@@ -82,9 +82,9 @@ if required then
   redis.call('HINCRBY', KEYS[1], 'open:' .. phaseIndex, wantDone and -1 or 1)
 end
 local rev = redis.call('HINCRBY', KEYS[1], 'rev', 1)
-redis.call('XADD', KEYS[4], '*', 'type', wantDone and 'ticked' or 'unticked', 'user', ARGV[3],
+appendAudit(KEYS[1], KEYS[4], {'type', wantDone and 'ticked' or 'unticked', 'user', ARGV[3],
   'at', now, 'item', ARGV[1], 'phase', phaseIndex,
-  'from', wasDone and 'done' or 'open', 'to', wantDone and 'done' or 'open')
+  'from', wasDone and 'done' or 'open', 'to', wantDone and 'done' or 'open'})
 local completed = 0
 local deployed = 0
 local phaseDone = 0

@@ -18,7 +18,7 @@ local field = 'snooze:' .. ARGV[1] .. ':' .. ARGV[2]
 local previous = redis.call('HGET', KEYS[1], field) or 'none'
 redis.call('HSET', KEYS[1], field, ARGV[3])
 local rev = redis.call('HINCRBY', KEYS[1], 'rev', 1)
-redis.call('XADD', KEYS[2], '*', 'type', 'reminder_snoozed', 'user', ARGV[2], 'at', now, 'phase', ARGV[1],
-  'from', previous, 'to', ARGV[3])
+appendAudit(KEYS[1], KEYS[2], {'type', 'reminder_snoozed', 'user', ARGV[2], 'at', now, 'phase', ARGV[1],
+  'from', previous, 'to', ARGV[3]})
 redis.call('SET', KEYS[3], '1', 'EX', tonumber(ARGV[4]))
 return {1, rev}

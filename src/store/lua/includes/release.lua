@@ -1,5 +1,38 @@
 -- Shared by the release scripts.
 
+-- A stream field as text, the way both the stream and the hash chain see it (integers without an
+-- exponent: 1732000000000, not 1.732e+12).
+local function auditField(value)
+  if type(value) == 'number' and value == math.floor(value) then
+    return string.format('%d', value)
+  end
+  return tostring(value)
+end
+
+-- Appends an audit event (a flat list of field, value pairs). Each event carries the hash of the
+-- one before it ("prev") and a hash over its own fields and that ("hash"); the release keeps the
+-- latest hash ("auditHead"). Editing, deleting or reordering stored events breaks the chain, which
+-- src/domain/audit-chain.ts checks with the same rule.
+local function appendAudit(metaKey, auditKey, list)
+  local prev = redis.call('HGET', metaKey, 'auditHead') or ''
+  local fields = {}
+  local canonical = {}
+  for index = 1, #list, 2 do
+    local name = auditField(list[index])
+    local value = auditField(list[index + 1])
+    table.insert(fields, name)
+    table.insert(fields, value)
+    table.insert(canonical, #name .. ':' .. name .. '=' .. #value .. ':' .. value)
+  end
+  local hash = redis.sha1hex(prev .. '\n' .. table.concat(canonical, '\n'))
+  table.insert(fields, 'prev')
+  table.insert(fields, prev)
+  table.insert(fields, 'hash')
+  table.insert(fields, hash)
+  redis.call('HSET', metaKey, 'auditHead', hash)
+  return redis.call('XADD', auditKey, '*', unpack(fields))
+end
+
 -- Refuses a request that was applied already or a release that is missing or not active: the reply
 -- to return, or nil to go on.
 local function refuseUnlessActive(metaKey, appliedKey)
@@ -84,7 +117,7 @@ local function acquireEnvLock(metaKey, auditKey, locksKey, userId, now)
     version = redis.call('HGET', metaKey, 'version')}))
   redis.call('HSET', metaKey, 'lockedAt', now)
   local event = {'type', 'locked', 'user', userId, 'at', now, 'from', previous or 'free', 'to', 'held', 'env', env}
-  redis.call('XADD', auditKey, '*', unpack(event))
+  appendAudit(metaKey, auditKey, event)
   return nil
 end
 
@@ -100,8 +133,8 @@ local function completeIfDone(metaKey, auditKey, activeKey, locksKey, userId, no
   end
   redis.call('HSET', metaKey, 'status', 'completed', 'finishedAt', now, 'finishedBy', userId)
   releaseActiveSlot(metaKey, activeKey, locksKey)
-  redis.call('XADD', auditKey, '*', 'type', 'completed', 'user', userId, 'at', now,
-    'from', 'active', 'to', 'completed')
+  appendAudit(metaKey, auditKey, {'type', 'completed', 'user', userId, 'at', now,
+    'from', 'active', 'to', 'completed'})
   return 1
 end
 
@@ -132,8 +165,8 @@ local function markDeployedIfDone(metaKey, auditKey, phaseIndex, userId, now)
     end
   end
   redis.call('HSET', metaKey, unpack(fields))
-  redis.call('XADD', auditKey, '*', 'type', 'deployed', 'user', userId, 'at', now, 'phase', phaseIndex,
-    'from', 'pending', 'to', 'deployed', 'checkins', #plan)
+  appendAudit(metaKey, auditKey, {'type', 'deployed', 'user', userId, 'at', now, 'phase', phaseIndex,
+    'from', 'pending', 'to', 'deployed', 'checkins', #plan})
   return 1
 end
 
@@ -141,8 +174,8 @@ end
 -- Returns completed 0|1.
 local function closeMonitoring(metaKey, auditKey, activeKey, locksKey, userId, now)
   redis.call('HSET', metaKey, 'monitoring', 'closed', 'monitoringClosedAt', now)
-  redis.call('XADD', auditKey, '*', 'type', 'monitoring_closed', 'user', userId, 'at', now,
-    'from', 'open', 'to', 'closed')
+  appendAudit(metaKey, auditKey, {'type', 'monitoring_closed', 'user', userId, 'at', now,
+    'from', 'open', 'to', 'closed'})
   return completeIfDone(metaKey, auditKey, activeKey, locksKey, userId, now)
 end
 
@@ -171,8 +204,8 @@ local function startRollback(metaKey, auditKey, activeKey, locksKey, userId, rea
     table.insert(fields, 'status')
     table.insert(fields, 'rolling_back')
     redis.call('HSET', metaKey, unpack(fields))
-    redis.call('XADD', auditKey, '*', 'type', 'rollback_started', 'user', userId, 'at', now,
-      'from', 'active', 'to', 'rolling_back', 'reason', reason)
+    appendAudit(metaKey, auditKey, {'type', 'rollback_started', 'user', userId, 'at', now,
+      'from', 'active', 'to', 'rolling_back', 'reason', reason})
     return 0
   end
   for _, value in ipairs({'status', 'rolled_back', 'finishedAt', now, 'finishedBy', userId}) do
@@ -180,8 +213,8 @@ local function startRollback(metaKey, auditKey, activeKey, locksKey, userId, rea
   end
   redis.call('HSET', metaKey, unpack(fields))
   releaseActiveSlot(metaKey, activeKey, locksKey)
-  redis.call('XADD', auditKey, '*', 'type', 'rolled_back', 'user', userId, 'at', now,
-    'from', 'active', 'to', 'rolled_back', 'reason', reason)
+  appendAudit(metaKey, auditKey, {'type', 'rolled_back', 'user', userId, 'at', now,
+    'from', 'active', 'to', 'rolled_back', 'reason', reason})
   return 1
 end
 
@@ -189,6 +222,6 @@ end
 local function finishRollback(metaKey, auditKey, activeKey, locksKey, userId, now)
   redis.call('HSET', metaKey, 'status', 'rolled_back', 'finishedAt', now, 'finishedBy', userId)
   releaseActiveSlot(metaKey, activeKey, locksKey)
-  redis.call('XADD', auditKey, '*', 'type', 'rolled_back', 'user', userId, 'at', now,
-    'from', 'rolling_back', 'to', 'rolled_back', 'reason', redis.call('HGET', metaKey, 'cancelReason') or '')
+  appendAudit(metaKey, auditKey, {'type', 'rolled_back', 'user', userId, 'at', now,
+    'from', 'rolling_back', 'to', 'rolled_back', 'reason', redis.call('HGET', metaKey, 'cancelReason') or ''})
 end

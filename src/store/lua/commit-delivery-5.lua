@@ -6,6 +6,7 @@
 
   KEYS[1] delivery marker   KEYS[2] release audit stream   KEYS[3] hash holding the JSON field
   KEYS[4] the delivery's lease, given back here when the caller holds it
+  KEYS[5] release meta hash (where the audit chain's head is kept)
 
   ARGV[1] message ts   ARGV[2] marker ttl (s)   ARGV[3] field name, or "" for none
   ARGV[4] JSON object merged into the field
@@ -33,6 +34,6 @@ local now = nowMs()
 for _, event in ipairs(cjson.decode(ARGV[5])) do
   table.insert(event, 'at')
   table.insert(event, now)
-  redis.call('XADD', KEYS[2], '*', unpack(event))
+  appendAudit(KEYS[5], KEYS[2], event)
 end
 return ARGV[1]

@@ -1,0 +1,47 @@
+import { Redis } from 'ioredis';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createKeys } from '../../src/store/keys.js';
+import { startTestApp, type TestApp } from '../support/app-harness.js';
+import { TEST_REDIS_URL } from '../support/redis.js';
+import { requiredItemIds, tickAll, waitForHeader, waitForPhase, waitForReply } from './helpers.js';
+
+// `/deploy audit <version> verify`: the answer a person gets for an untouched and a tampered trail.
+
+const apps: TestApp[] = [];
+afterEach(async () => {
+  await Promise.all(apps.splice(0).map((app) => app.stop()));
+});
+
+describe('/deploy audit … verify', () => {
+  it('says an untouched trail is intact, and where a tampered one breaks', async () => {
+    const app = await startTestApp();
+    apps.push(app);
+    await app.command('start v1.0 staging minimal', { user_id: 'U0LEAD' });
+    const header = await waitForHeader(app, 'v1.0 → staging');
+    await tickAll(app, await waitForPhase(app, header, 'Before the deploy'), requiredItemIds('minimal', 0));
+
+    const intact = await app.command('audit v1.0 verify');
+    expect(await waitForReply(app, intact.responseTag, /audit trail/)).toMatch(/is intact: \d+ events/);
+
+    // Someone with Redis access changes who made the second event.
+    const redis = new Redis(TEST_REDIS_URL);
+    try {
+      const key = createKeys(app.prefix).releaseAudit('T0001', 'r1');
+      const entries = await redis.xrange(key, '-', '+');
+      await redis.del(key);
+      for (const [index, [id, fields]] of entries.entries()) {
+        await redis.xadd(
+          key,
+          id,
+          ...(index === 1 ? fields.map((value) => (value === 'U0ALICE' ? 'U0MALLORY' : value)) : fields),
+        );
+      }
+    } finally {
+      await redis.quit();
+    }
+    const broken = await app.command('audit v1.0 verify');
+    expect(await waitForReply(app, broken.responseTag, /audit trail/)).toMatch(
+      /is broken at event 2 of \d+ .*its content was changed after it was written/,
+    );
+  });
+});
