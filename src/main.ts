@@ -6,6 +6,7 @@ import { ChecklistError, loadTemplates } from './config/checklists.js';
 import { type Config, ConfigError, loadConfig } from './config/env.js';
 import { createOperationalRoutes, type ReadinessCheck } from './http/health.js';
 import { HttpServer } from './http/server.js';
+import { createRetentionWorker, RetentionSchedule } from './jobs/retention.js';
 import { createScheduleWorker } from './jobs/schedule-worker.js';
 import { Scheduler } from './jobs/scheduler.js';
 import { SyncQueue } from './jobs/sync-queue.js';
@@ -106,6 +107,10 @@ export async function startShipcheck(
   const roles = new RoleDirectory(config.access, outbound, log.child({ component: 'roles' }));
   let worker: Worker | undefined;
   let scheduleWorker: Worker | undefined;
+  let retentionWorker: Worker | undefined;
+  const retention = runsWorker
+    ? new RetentionSchedule(queueConnection, config.redis.prefix, redis, store.keys.retentionLock())
+    : undefined;
   if (workerConnection) {
     worker = createSyncWorker(
       workerConnection,
@@ -120,6 +125,13 @@ export async function startShipcheck(
       { store, outbound, scheduler, syncQueue, config, log, roles },
       metrics,
     );
+    retentionWorker = createRetentionWorker(
+      workerConnection,
+      config.redis.prefix,
+      { store, log: log.child({ component: 'retention' }), retentionDays: config.retentionDays },
+      metrics,
+    );
+    await retention?.ensureScheduled();
   }
 
   let draining = false;
@@ -187,12 +199,12 @@ export async function startShipcheck(
       await within(flushed, left() - 3000);
     }
     // A reminder still running at the deadline returns to the queue; the delayed ones wait in Redis.
-    for (const running of [worker, scheduleWorker]) {
+    for (const running of [worker, scheduleWorker, retentionWorker]) {
       if (running && !(await within(running.close(), left() - 1000))) await running.close(true);
     }
     await within(serverClosed, left());
     await metricsServer?.close(Math.max(0, left()));
-    await Promise.all([syncQueue.close(), scheduler.close()]);
+    await Promise.all([syncQueue.close(), scheduler.close(), retention?.close()]);
     await Promise.allSettled([redis.quit(), queueConnection.quit(), workerConnection?.quit()]);
     log.info({ overDeadline: left() < 0 }, 'shipcheck stopped');
   };

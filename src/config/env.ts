@@ -99,6 +99,15 @@ const EnvSchema = z.object({
       .default('off')
       .transform((value) => value === 'on' || value === 'true' || value === '1'),
   ),
+  // A year and a bit: beyond an annual audit.
+  RETENTION_DAYS: optionalText.pipe(
+    z.coerce
+      .number<string | undefined>({ error: 'must be a number of days' })
+      .int()
+      .min(1)
+      .max(3650)
+      .default(400),
+  ),
   SHIPCHECK_ROLE: optionalText.pipe(z.enum(['web', 'worker', 'all']).default('all')),
   METRICS_PORT: optionalText.pipe(
     z.coerce
@@ -168,6 +177,8 @@ export interface Config {
   access: AccessPolicy;
   /** When each environment must not be deployed to, unless a release manager overrides. */
   freezeWindows: FreezeWindow[];
+  /** How long finished releases and their records are kept. */
+  retentionDays: number;
   environments: string[];
   reminders: { intervalMs: number; quietHours: QuietHours };
   /** Post-deploy check-ins: offsets from the deploy (a template may set its own) and when to escalate. */
@@ -253,6 +264,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     stakeholderChannels: parsed.STAKEHOLDER_CHANNEL,
     access: { roles: roles.value, permissions: permissions.value, twoPersonRule: parsed.TWO_PERSON_RULE },
     freezeWindows: freezeWindows.value,
+    retentionDays: parsed.RETENTION_DAYS,
     reminders: { intervalMs: reminderInterval.value, quietHours: quietHours.value },
     checkins: { scheduleMs: checkinSchedule.value, escalateAfterMs: escalateAfter.value },
     environments: parsed.DEPLOY_ENVIRONMENTS,

@@ -25,6 +25,12 @@ export function createKeys(prefix: string) {
     envLocks: (teamId: string) => `${team(teamId)}:locks`,
     /** Set: people to tell by DM when an environment's lock is freed. */
     lockWaiters: (teamId: string, env: string) => `${team(teamId)}:lockwaiters:${env}`,
+    /** SCAN pattern matching every workspace's sorted set of releases. */
+    allReleasesPattern: () => `${prefix}:{*}:releases`,
+    /** String: the cut-off (epoch ms) of the workspace's last retention sweep. */
+    retentionCutoff: (teamId: string) => `${team(teamId)}:retention`,
+    /** String with a short TTL: held while one instance schedules the retention sweep. */
+    retentionLock: () => `${prefix}:lock:retention`,
     /** SCAN pattern matching every workspace's active releases hash. */
     activeReleasesPattern: () => `${prefix}:{*}:active`,
     /** Sorted set: release ids by start time. */

@@ -43,6 +43,7 @@ describe('loadConfig defaults', () => {
       stakeholderChannels: [],
       access: { roles: {}, permissions: DEFAULT_PERMISSIONS, twoPersonRule: false },
       freezeWindows: [],
+      retentionDays: 400,
       checklistsDir: 'checklists',
       logLevel: 'info',
     };
@@ -94,6 +95,7 @@ describe('loadConfig defaults', () => {
       PERMISSIONS: 'cancel=release_manager;start=anyone',
       TWO_PERSON_RULE: 'on',
       FREEZE_WINDOWS: 'prod: Fri 15:00 - Mon 08:00 Europe/Berlin',
+      RETENTION_DAYS: '730',
     });
 
     expect(config).toEqual({
@@ -131,6 +133,7 @@ describe('loadConfig defaults', () => {
           text: 'prod: Fri 15:00 - Mon 08:00 Europe/Berlin',
         },
       ],
+      retentionDays: 730,
       checklistsDir: '/etc/shipcheck',
       logLevel: 'debug',
     });
@@ -245,6 +248,7 @@ describe('loadConfig problems', () => {
     ['PERMISSIONS', 'deploy=qa'],
     ['PERMISSIONS', 'cancel='],
     ['TWO_PERSON_RULE', 'maybe'],
+    ['RETENTION_DAYS', '0'],
     ['FREEZE_WINDOWS', 'production: Fri 15:00 - Mon 08:00 Mars/Olympus'],
   ])('refuses %s=%j and names the variable', (name, value) => {
     const error = configError({ ...MINIMAL_HTTP_ENV, [name]: value });
