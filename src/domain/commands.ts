@@ -21,6 +21,9 @@ export type DeployCommand =
   | { kind: 'cancel'; version: string; env: string | undefined; reason: string }
   | { kind: 'rollback'; version: string; env: string | undefined; reason: string }
   | { kind: 'audit'; version: string; env: string | undefined; verify: boolean }
+  | { kind: 'log'; version: string; env: string | undefined }
+  /** The arguments as typed (`30 production`); read at the edge, which knows the environments. */
+  | { kind: 'stats'; argumentsText: string }
   | { kind: 'help'; unknownSubcommand: string | undefined };
 
 export interface CommandVocabulary {
@@ -106,7 +109,7 @@ function splitWindow(text: string): [string, string | undefined] {
 
 /** `<version> [env]`, as status and audit take it. */
 function parseVersionAndEnv(
-  kind: 'status' | 'audit',
+  kind: 'status' | 'audit' | 'log',
   rest: string,
   vocabulary: CommandVocabulary,
 ): Result<DeployCommand> {
@@ -168,6 +171,10 @@ export function parseDeployCommand(rawText: string, vocabulary: CommandVocabular
         return fail({ code: 'reason_too_long', maxLength: MAX_REASON_LENGTH });
       return ok({ kind, version: version.value[0], env, reason });
     }
+    case 'log':
+      return parseVersionAndEnv('log', rest, vocabulary);
+    case 'stats':
+      return ok({ kind: 'stats', argumentsText: rest });
     case 'list':
       return ok({ kind: 'list' });
     case 'locks':

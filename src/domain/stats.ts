@@ -16,7 +16,7 @@ const WEEK = 7 * DAY;
 /** The rollback-rate goal: at most 5 % of deployments rolled back. */
 export const ROLLBACK_RATE_GOAL = 0.05;
 /** The time-to-resolve goal: the median issue resolved in under 2 hours. */
-export const TIME_TO_RESOLVE_GOAL_MS = 2 * HOUR;
+export const TIME_TO_RESOLVE_GOAL_MS = 7_200_000; // 2 h
 /** A deploy this long before its window still counts as inside it. */
 export const WINDOW_EARLY_TOLERANCE_MS = 1 * HOUR;
 /** A deploy this long after its window starts still counts as inside it. */
@@ -66,7 +66,7 @@ export interface DeliveryStats {
  */
 export function percentile(sortedValues: readonly number[], fraction: number): number | undefined {
   if (sortedValues.length === 0 || !(fraction >= 0 && fraction <= 1)) return undefined;
-  // The epsilon keeps float noise (0.7 * 10 = 7.000000000000001) from moving the rank up by one.
+  // The epsilon keeps float noise (0.07 * 100 = 7.000000000000001) from moving the rank up by one.
   const rank = Math.max(1, Math.ceil(fraction * sortedValues.length - 1e-9));
   return sortedValues[rank - 1];
 }
@@ -82,7 +82,9 @@ const ratio = (part: number, whole: number): number | undefined => (whole > 0 ? 
 
 /** Whether a deploy at `at` is inside its window, with the tolerances above (both edges included). */
 export function isInsideWindow(deployedAt: number, windowAt: number): boolean {
-  return deployedAt >= windowAt - WINDOW_EARLY_TOLERANCE_MS && deployedAt <= windowAt + WINDOW_LATE_TOLERANCE_MS;
+  return (
+    deployedAt >= windowAt - WINDOW_EARLY_TOLERANCE_MS && deployedAt <= windowAt + WINDOW_LATE_TOLERANCE_MS
+  );
 }
 
 export interface PhaseSpan {

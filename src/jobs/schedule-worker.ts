@@ -1,6 +1,7 @@
 import type { ConnectionOptions, Worker } from 'bullmq';
 import { runAnnouncement } from './announcements.js';
 import { type CheckinDeps, runCheckin, runCheckinEscalation } from './checkins.js';
+import { runFinalLog } from './deployment-log.js';
 import { createInstrumentedWorker, type JobMetrics } from './instrumented-worker.js';
 import { runLockFreed } from './locks.js';
 import { type ReminderDeps, runOwnerReminder, runPhaseReminder } from './reminders.js';
@@ -22,6 +23,8 @@ export async function runScheduledJob(deps: ScheduleDeps, data: ScheduledJobData
       return runAnnouncement(deps, data);
     case 'lock-freed':
       return runLockFreed(deps, data);
+    case 'final-log':
+      return runFinalLog(deps, data.teamId, data.releaseId);
   }
 }
 

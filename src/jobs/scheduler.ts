@@ -40,6 +40,7 @@ export const ScheduledJobData = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('checkin'), ...Target, checkinIndex: z.number().int().min(0) }),
   z.object({ kind: z.literal('checkin-escalation'), ...Target, checkinIndex: z.number().int().min(0) }),
   z.object({ kind: z.literal('lock-freed'), ...Target, env: z.string().min(1) }),
+  z.object({ kind: z.literal('final-log'), ...Target }),
   z.object({
     kind: z.literal('announce'),
     ...Target,
@@ -71,12 +72,15 @@ export function scheduledJobId(data: ScheduledJobData): string {
       return `announce-${release}-${data.event}-o${data.occurrence}`;
     case 'lock-freed':
       return `lockfree-${release}`;
+    case 'final-log':
+      return `log-${release}`;
   }
 }
 
 const isReminderJobId = (jobId: string) => jobId.startsWith('remind-');
 /** Announcements are never cancelled with the release: the last of them tells that it ended. */
-const isCancellable = (jobId: string) => !jobId.startsWith('announce-') && !jobId.startsWith('lockfree-');
+const isCancellable = (jobId: string) =>
+  !jobId.startsWith('announce-') && !jobId.startsWith('lockfree-') && !jobId.startsWith('log-');
 
 export class Scheduler {
   readonly queue: Queue<ScheduledJobData>;

@@ -106,6 +106,14 @@ export async function syncRelease(deps: SyncDeps, data: SyncJobData): Promise<vo
     );
     await store.markLockFreedNoticed(data.teamId, data.releaseId);
   }
+  // A release that has ended gets its deployment log in the thread, once.
+  if (ended && headerTs && !messages.finalLogQueued && deps.scheduler) {
+    await deps.scheduler.schedule(
+      { kind: 'final-log', teamId: release.teamId, releaseId: release.id },
+      Date.now(),
+    );
+    await store.markFinalLogQueued(data.teamId, data.releaseId);
+  }
   // Stakeholders hear of the release once there is a thread to link to; the mark is set only after
   // the announcement is queued, so a worker that dies in between leaves it to the next sync.
   if (headerTs && !messages.startAnnounced && release.status === 'active' && deps.scheduler) {

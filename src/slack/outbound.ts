@@ -220,6 +220,46 @@ export class SlackOutbound {
     }
   }
 
+  /**
+   * Shares text files in a channel (in a thread when `threadTs` is given) through Slack's current
+   * upload flow: an upload URL per file, the bytes sent to it, then one completeUploadExternal.
+   */
+  async uploadFiles(args: {
+    channel: string;
+    threadTs?: string;
+    comment?: string;
+    files: { filename: string; title: string; content: string }[];
+  }): Promise<string[]> {
+    const uploaded: { id: string; title: string }[] = [];
+    for (const file of args.files) {
+      const bytes = Buffer.from(file.content, 'utf8');
+      const target = await this.call(
+        'files.getUploadURLExternal',
+        { filename: file.filename, length: bytes.length },
+        undefined,
+      );
+      const response = await fetch(String(target.upload_url), {
+        method: 'POST',
+        headers: { 'content-type': 'application/octet-stream' },
+        body: bytes,
+        signal: AbortSignal.timeout(this.options.requestTimeoutMs ?? 10_000),
+      });
+      if (!response.ok) throw new Error(`file upload answered ${response.status}`);
+      uploaded.push({ id: String(target.file_id), title: file.title });
+    }
+    await this.call(
+      'files.completeUploadExternal',
+      {
+        files: uploaded,
+        channel_id: args.channel,
+        ...(args.threadTs ? { thread_ts: args.threadTs } : {}),
+        ...(args.comment ? { initial_comment: args.comment } : {}),
+      },
+      undefined,
+    );
+    return uploaded.map((file) => file.id);
+  }
+
   /** The users in a Slack user group (usergroups.users.list). */
   async listUserGroupMembers(groupId: string): Promise<string[]> {
     const result = await this.call('usergroups.users.list', { usergroup: groupId }, undefined, undefined, 3);

@@ -114,6 +114,8 @@ export interface ReleaseMessages {
   startAnnounced: boolean;
   /** Whether the people waiting for its environment were queued to be told it is free. */
   lockFreedNoticed: boolean;
+  /** Whether the log of the ended release was queued to be shared in its thread. */
+  finalLogQueued: boolean;
 }
 
 /** Maps a script's reply code to a result; one table for every script. `extras` reads what follows {1, rev, completed}. */
@@ -739,6 +741,12 @@ export class ReleaseStore {
     return [...teams];
   }
 
+  /** Releases that started in [from, to), oldest first. */
+  async releasesStartedBetween(teamId: string, from: number, to: number): Promise<Release[]> {
+    const ids = await this.redis.zrangebyscore(this.keys.allReleases(teamId), from, `(${to}`);
+    return this.getReleases(teamId, ids);
+  }
+
   async releasesStartedBefore(teamId: string, before: number): Promise<string[]> {
     return this.redis.zrangebyscore(this.keys.allReleases(teamId), '-inf', `(${before}`);
   }
@@ -814,6 +822,7 @@ export class ReleaseStore {
       permalink: fields.permalink,
       startAnnounced: fields.startAnnounced === '1',
       lockFreedNoticed: fields.lockFreedNoticed === '1',
+      finalLogQueued: fields.finalLogQueued === '1',
     };
     for (const [field, value] of Object.entries(fields)) {
       if (field.startsWith('msg:')) messages.refs[field.slice(4)] = JSON.parse(value) as MessageRef;
@@ -833,6 +842,10 @@ export class ReleaseStore {
       `msg:${messageKey}`,
       JSON.stringify(ref),
     );
+  }
+
+  async markFinalLogQueued(teamId: string, releaseId: string): Promise<void> {
+    await this.redis.hset(this.keys.releaseMessages(teamId, releaseId), 'finalLogQueued', '1');
   }
 
   async markLockFreedNoticed(teamId: string, releaseId: string): Promise<void> {

@@ -81,6 +81,20 @@ export interface RecordedView {
   at: number;
 }
 
+/** A file uploaded with files.getUploadURLExternal, its bytes, and where completeUploadExternal shared it. */
+export interface UploadedFile {
+  id: string;
+  filename: string;
+  /** The bytes as text (shipcheck uploads text files). */
+  content: string;
+  title?: string;
+  channel?: string;
+  thread_ts?: string;
+  initial_comment?: string;
+  /** Whether completeUploadExternal was called for it. */
+  completed: boolean;
+}
+
 export interface RecordedResponse {
   tag: string;
   /** The JSON body, or the raw text when it is not JSON. */
@@ -205,6 +219,7 @@ export class SlackStandIn {
   readonly responses: RecordedResponse[] = [];
   readonly ephemerals: EphemeralMessage[] = [];
   readonly views: RecordedView[] = [];
+  readonly files: UploadedFile[] = [];
 
   private readonly stored: StoredMessage[] = [];
   private readonly rules: Rule[] = [];
@@ -330,6 +345,7 @@ export class SlackStandIn {
     this.responses.length = 0;
     this.ephemerals.length = 0;
     this.views.length = 0;
+    this.files.length = 0;
     this.stored.length = 0;
     this.rules.length = 0;
   }
@@ -380,6 +396,13 @@ export class SlackStandIn {
   private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', this.baseUrl);
     const raw = await readBody(req);
+    if (req.method === 'POST' && url.pathname.startsWith('/upload/')) {
+      const file = this.files.find((candidate) => candidate.id === url.pathname.slice('/upload/'.length));
+      if (!file) return void send(res, 404, 'no such upload', { 'content-type': 'text/plain' });
+      file.content = raw;
+      send(res, 200, `OK - ${Buffer.byteLength(raw)}`, { 'content-type': 'text/plain' });
+      return;
+    }
     if (req.method === 'POST' && url.pathname.startsWith('/respond/')) {
       this.recordResponse(decodeURIComponent(url.pathname.slice('/respond/'.length)), raw);
       send(res, 200, 'ok', { 'content-type': 'text/plain' });
@@ -514,6 +537,10 @@ export class SlackStandIn {
         const id = asString(args.user);
         return id ? { ok: true, user: this.user(id) } : fail('user_not_found');
       }
+      case 'files.getUploadURLExternal':
+        return this.getUploadUrl(args);
+      case 'files.completeUploadExternal':
+        return this.completeUpload(args);
       case 'usergroups.users.list': {
         const members = this.userGroups.get(asString(args.usergroup) ?? '');
         return members ? { ok: true, users: [...members] } : fail('no_such_subteam');
@@ -763,6 +790,39 @@ export class SlackStandIn {
   private cursorTs(cursor: string): string | null {
     const match = /^next_ts:(\d+\.\d+)$/.exec(Buffer.from(cursor, 'base64').toString('utf8'));
     return match?.[1] ?? null;
+  }
+
+  // ---- files --------------------------------------------------------------------------------
+
+  private getUploadUrl(args: SlackArgs): ApiResult {
+    const filename = asString(args.filename);
+    const length = Number(asString(args.length));
+    if (!filename) return fail('invalid_arguments');
+    if (!Number.isInteger(length) || length <= 0) return fail('invalid_arguments');
+    this.sequence += 1;
+    const id = `F${String(this.sequence).padStart(10, '0')}`;
+    this.files.push({ id, filename, content: '', completed: false });
+    return { ok: true, upload_url: `${this.baseUrl}/upload/${id}`, file_id: id };
+  }
+
+  private completeUpload(args: SlackArgs): ApiResult {
+    const list = Array.isArray(args.files) ? args.files : undefined;
+    if (!list || list.length === 0) return fail('invalid_arguments');
+    const shared: Record<string, unknown>[] = [];
+    for (const entry of list as { id?: string; title?: string }[]) {
+      const file = this.files.find((candidate) => candidate.id === entry.id);
+      if (!file || file.content === '') return fail('file_not_found');
+      file.completed = true;
+      if (entry.title) file.title = entry.title;
+      const channel = asString(args.channel_id);
+      if (channel) file.channel = channel;
+      const threadTs = asString(args.thread_ts);
+      if (threadTs) file.thread_ts = threadTs;
+      const comment = asString(args.initial_comment);
+      if (comment) file.initial_comment = comment;
+      shared.push({ id: file.id, title: file.title ?? file.filename });
+    }
+    return { ok: true, files: shared };
   }
 
   // ---- views --------------------------------------------------------------------------------

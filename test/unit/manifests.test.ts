@@ -15,6 +15,9 @@ const METHOD_SCOPES: Record<string, string[]> = {
   // Direct messages: open the conversation with a person, and read it back to find a post whose
   // worker died before it could record it (exactly-once delivery).
   'conversations.open': ['im:write'],
+  // The deployment log, shared as files in the release thread.
+  'files.getUploadURLExternal': ['files:write'],
+  'files.completeUploadExternal': ['files:write'],
   // Who is in a user group that holds a role (qa, release_manager, …).
   'usergroups.users.list': ['usergroups:read'],
   // Reading a channel's or thread's messages back for the same reason: public, private and direct.

@@ -4,7 +4,9 @@ import { type DeployCommand, parseDeployCommand } from '../../domain/commands.js
 import { fail, ok, type Result, type UserError } from '../../domain/errors.js';
 import { findActiveFreeze } from '../../domain/freeze.js';
 import type { DeployWindow, Release } from '../../domain/release.js';
+import { computeDeliveryStats, parseStatsArguments } from '../../domain/stats.js';
 import { parseWindow } from '../../domain/time.js';
+import { shareDeploymentLog } from '../../jobs/deployment-log.js';
 import { checkPermission } from '../access.js';
 import type { SlackDeps } from '../deps.js';
 import { runGuarded } from '../guard.js';
@@ -23,9 +25,13 @@ import {
 } from '../views/command-replies.js';
 import { releaseTitle } from '../views/release-messages.js';
 import { renderStartModal } from '../views/start-modal.js';
+import { renderDeliveryStats } from '../views/stats-message.js';
 import { openRollbackConfirmation } from './rollback.js';
 
 const DEFAULT_ENV = 'production';
+const DAY_MS = 24 * 3600_000;
+/** How far before a stats period releases are read: one may start weeks before it deploys. */
+const STATS_LOOKBACK_MS = 60 * DAY_MS;
 const DEFAULT_TEMPLATE = 'standard';
 
 export function registerDeployCommand(app: App, deps: SlackDeps): void {
@@ -147,6 +153,53 @@ async function handleCommand(
       await reply(
         renderReleaseList(active, recent, await loadPermalinks(deps, teamId, [...active, ...recent])),
       );
+      return;
+    }
+    case 'log': {
+      const release = await findLatest(deps, teamId, parsed.version, parsed.env);
+      if (!release) return void (await refuse(notFound(parsed.version, parsed.env)));
+      const shared = await shareDeploymentLog(
+        deps,
+        teamId,
+        release.id,
+        `Deployment log, as of now, asked for by <@${command.user_id}>.`,
+      );
+      await reply({
+        text: shared
+          ? `Shared the deployment log of ${releaseTitle(release)} in its thread (Markdown and JSON).`
+          : `${releaseTitle(release)} has no thread to share its log in yet; try again in a moment.`,
+      });
+      return;
+    }
+    case 'stats': {
+      const args = parseStatsArguments(parsed.argumentsText, deps.config.environments);
+      if (!args.ok) return void (await reply({ text: args.problem }));
+      const now = Date.now();
+      const from = now - args.days * DAY_MS;
+      // Releases deployed or with issues in the period may have started a while before it.
+      const releases = await deps.store.releasesStartedBetween(teamId, from - STATS_LOOKBACK_MS, now);
+      const records = await Promise.all(
+        releases.map(async (release) => ({
+          release,
+          events: await deps.store.readAudit(teamId, release.id),
+        })),
+      );
+      const stats = computeDeliveryStats(records, { from, to: now, ...(args.env ? { env: args.env } : {}) });
+      const rendered = renderDeliveryStats(stats, now);
+      const cutoff = await deps.store.retentionCutoff(teamId);
+      const blocks = [...rendered.blocks];
+      if (cutoff !== undefined && cutoff > from - STATS_LOOKBACK_MS) {
+        blocks.push({
+          type: 'context',
+          elements: [
+            {
+              type: 'mrkdwn',
+              text: `Records of releases that ended before ${formatSlackDate(cutoff, '{date_long_pretty}')} were removed (RETENTION_DAYS ${deps.config.retentionDays}); the figures cover what is left.`,
+            },
+          ],
+        });
+      }
+      await reply({ text: rendered.text, blocks });
       return;
     }
     case 'locks': {

@@ -43,9 +43,11 @@ export function renderHelp(unknownSubcommand?: string): Reply {
     '• `/deploy status [version] [env]`: where a release stands, or all active ones',
     '• `/deploy list`: active and recent releases',
     '• `/deploy locks`: which environments are in use by a deploy, since when',
+    '• `/deploy stats [days] [env]`: delivery figures (deploys per week, lead time, change failure and rollback rates, time to resolve), 30 days by default',
     '• `/deploy cancel <version> [env] <reason>`: cancel a release, on the record',
     '• `/deploy rollback <version> [env] <reason>`: roll a release back (shows the rollback criteria first)',
     '• `/deploy audit <version> [env]`: who did what and when; add `verify` to check its hash chain',
+    '• `/deploy log <version> [env]`: the deployment log, as Markdown and JSON files in the release thread',
     '• `/deploy help`: this message',
     'Tick items in the release thread; later phases unlock when the required items before them are done.',
   ];
