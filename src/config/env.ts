@@ -130,6 +130,7 @@ const EnvSchema = z.object({
   QUIET_HOURS: optionalText.pipe(z.string().default('20:00-08:00')),
   CHECKIN_SCHEDULE: optionalText.pipe(z.string().default('24h,48h')),
   CHECKIN_ESCALATE_AFTER: optionalText.pipe(z.string().default('2h')),
+  RETRO_PROMPT_AFTER: optionalText.pipe(z.string().default('1d')),
   CHECKLISTS_DIR: optionalText.pipe(z.string().default('checklists')),
   LOG_LEVEL: optionalText.pipe(
     z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -179,6 +180,8 @@ export interface Config {
   freezeWindows: FreezeWindow[];
   /** How long finished releases and their records are kept. */
   retentionDays: number;
+  /** How long after a release ends the team is asked for its retrospective, if nobody wrote it yet. */
+  retroPromptAfterMs: number;
   environments: string[];
   reminders: { intervalMs: number; quietHours: QuietHours };
   /** Post-deploy check-ins: offsets from the deploy (a template may set its own) and when to escalate. */
@@ -229,6 +232,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     result.success ? result.data.DEPLOY_ENVIRONMENTS : [],
   );
   if (!freezeWindows.ok) problems.push(`FREEZE_WINDOWS: ${freezeWindows.problems.join('; ')}`);
+  const retroPromptAfter = parseDuration(env.RETRO_PROMPT_AFTER?.trim() || '1d');
+  if (!retroPromptAfter.ok) problems.push('RETRO_PROMPT_AFTER: write a duration like 4h or 1d');
   const escalateAfter = parseDuration(env.CHECKIN_ESCALATE_AFTER?.trim() || '2h');
   if (!escalateAfter.ok) problems.push('CHECKIN_ESCALATE_AFTER: write a duration like 30m or 2h');
   if (
@@ -240,7 +245,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     !escalateAfter.ok ||
     !roles.ok ||
     !permissions.ok ||
-    !freezeWindows.ok
+    !freezeWindows.ok ||
+    !retroPromptAfter.ok
   ) {
     throw new ConfigError(problems);
   }
@@ -265,6 +271,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     access: { roles: roles.value, permissions: permissions.value, twoPersonRule: parsed.TWO_PERSON_RULE },
     freezeWindows: freezeWindows.value,
     retentionDays: parsed.RETENTION_DAYS,
+    retroPromptAfterMs: retroPromptAfter.value,
     reminders: { intervalMs: reminderInterval.value, quietHours: quietHours.value },
     checkins: { scheduleMs: checkinSchedule.value, escalateAfterMs: escalateAfter.value },
     environments: parsed.DEPLOY_ENVIRONMENTS,

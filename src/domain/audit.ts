@@ -24,6 +24,7 @@ export const AUDIT_EVENT_TYPES = [
   'red_flag_raised',
   'red_flag_cleared',
   'go_decided',
+  'retro_saved',
   'cancelled',
   'completed',
 ] as const;

@@ -53,6 +53,8 @@ export interface DeploymentLogJson {
   go?: DeploymentLogGo;
   /** Present when the release was started inside a freeze window by an override. */
   freezeOverride?: DeploymentLogFreezeOverride;
+  /** The team's retrospective, once written. */
+  retrospective?: { wentWell: string; wentWrong: string; followUps: string; by: string; at: string };
   /** The audit trail, in stream order. */
   events: DeploymentLogEvent[];
 }
@@ -301,6 +303,7 @@ const EVENT_LABELS: Record<AuditEventType, string> = {
   red_flag_raised: 'Red flag raised',
   red_flag_cleared: 'Red flag cleared',
   go_decided: 'Go / no-go',
+  retro_saved: 'Retrospective saved',
   cancelled: 'Cancelled',
   completed: 'Completed',
 };
@@ -548,6 +551,7 @@ function buildJson(facts: Facts, generatedAt: number): DeploymentLogJson {
     redFlags: collectRedFlags(release, events).map(redFlagJson),
     go: goDecision(release, events),
     freezeOverride: freezeOverrideJson(release, events),
+    retrospective: release.retro ? { ...release.retro, at: isoTime(release.retro.at) } : undefined,
     events: events.map(eventJson),
   });
 }
@@ -863,6 +867,28 @@ function buildMarkdown(facts: Facts, json: DeploymentLogJson, generatedAt: numbe
     freeze
       ? [
           `Started inside the freeze ${quoted(freeze.window)} (until ${humanTime(Date.parse(freeze.endsAt))}) by ${who(freeze.by ?? release.startedBy)}${freeze.at ? ` at ${humanTime(Date.parse(freeze.at))}` : ''}: ${inline(freeze.reason)}`,
+        ]
+      : [],
+  );
+
+  const retro = json.retrospective;
+  section(
+    'Retrospective',
+    retro
+      ? [
+          `Written by ${who(retro.by)} at ${humanTime(Date.parse(retro.at))}.`,
+          '',
+          '### What went well',
+          '',
+          escapeMarkdown(retro.wentWell),
+          '',
+          '### What went wrong',
+          '',
+          escapeMarkdown(retro.wentWrong),
+          '',
+          '### Follow-ups',
+          '',
+          retro.followUps ? escapeMarkdown(retro.followUps) : 'None.',
         ]
       : [],
   );

@@ -52,6 +52,8 @@ export interface Release {
   owners: Record<string, string>;
   /** "<phase index>:<user id>" → until when that person's reminders for that phase are snoozed. */
   snoozes: Record<string, number>;
+  /** The team's retrospective, once written. */
+  retro?: Retrospective;
   /** The red flag stopping the release, if one is up. */
   redFlag?: RedFlag;
   /** The last red flag that was cleared, with how. */
@@ -86,6 +88,14 @@ export interface CheckIn {
   ts?: string;
   escalatedAt?: number;
   answer?: { kind: CheckInAnswerKind; by: string; at: number; issue?: number };
+}
+
+export interface Retrospective {
+  wentWell: string;
+  wentWrong: string;
+  followUps: string;
+  by: string;
+  at: number;
 }
 
 export interface RedFlag {

@@ -5,9 +5,10 @@ import { runFinalLog } from './deployment-log.js';
 import { createInstrumentedWorker, type JobMetrics } from './instrumented-worker.js';
 import { runLockFreed } from './locks.js';
 import { type ReminderDeps, runOwnerReminder, runPhaseReminder } from './reminders.js';
+import { type RetroDeps, runRetroDraft, runRetroPrompt } from './retrospective.js';
 import { SCHEDULE_QUEUE, ScheduledJobData, scheduledJobId } from './scheduler.js';
 
-export type ScheduleDeps = ReminderDeps & CheckinDeps;
+export type ScheduleDeps = ReminderDeps & CheckinDeps & RetroDeps;
 
 export async function runScheduledJob(deps: ScheduleDeps, data: ScheduledJobData): Promise<void> {
   switch (data.kind) {
@@ -25,6 +26,10 @@ export async function runScheduledJob(deps: ScheduleDeps, data: ScheduledJobData
       return runLockFreed(deps, data);
     case 'final-log':
       return runFinalLog(deps, data.teamId, data.releaseId);
+    case 'retro-draft':
+      return runRetroDraft(deps, data.teamId, data.releaseId);
+    case 'retro-prompt':
+      return runRetroPrompt(deps, data.teamId, data.releaseId);
   }
 }
 

@@ -41,6 +41,8 @@ export const ScheduledJobData = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('checkin-escalation'), ...Target, checkinIndex: z.number().int().min(0) }),
   z.object({ kind: z.literal('lock-freed'), ...Target, env: z.string().min(1) }),
   z.object({ kind: z.literal('final-log'), ...Target }),
+  z.object({ kind: z.literal('retro-draft'), ...Target }),
+  z.object({ kind: z.literal('retro-prompt'), ...Target }),
   z.object({
     kind: z.literal('announce'),
     ...Target,
@@ -74,13 +76,18 @@ export function scheduledJobId(data: ScheduledJobData): string {
       return `lockfree-${release}`;
     case 'final-log':
       return `log-${release}`;
+    case 'retro-draft':
+      return `retro-${release}-draft`;
+    case 'retro-prompt':
+      return `retro-${release}-prompt`;
   }
 }
 
 const isReminderJobId = (jobId: string) => jobId.startsWith('remind-');
 /** Announcements are never cancelled with the release: the last of them tells that it ended. */
+/** What follows a release's end (announcements, lock notices, its log, its retrospective) outlives it. */
 const isCancellable = (jobId: string) =>
-  !jobId.startsWith('announce-') && !jobId.startsWith('lockfree-') && !jobId.startsWith('log-');
+  !['announce-', 'lockfree-', 'log-', 'retro-'].some((prefix) => jobId.startsWith(prefix));
 
 export class Scheduler {
   readonly queue: Queue<ScheduledJobData>;

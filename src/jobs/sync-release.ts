@@ -106,6 +106,15 @@ export async function syncRelease(deps: SyncDeps, data: SyncJobData): Promise<vo
     );
     await store.markLockFreedNoticed(data.teamId, data.releaseId);
   }
+  // A release that completed or was rolled back gets a draft retrospective, once.
+  const reviewable = release.status === 'completed' || release.status === 'rolled_back';
+  if (reviewable && headerTs && !messages.retroQueued && deps.scheduler) {
+    await deps.scheduler.schedule(
+      { kind: 'retro-draft', teamId: release.teamId, releaseId: release.id },
+      Date.now(),
+    );
+    await store.markRetroQueued(data.teamId, data.releaseId);
+  }
   // A release that has ended gets its deployment log in the thread, once.
   if (ended && headerTs && !messages.finalLogQueued && deps.scheduler) {
     await deps.scheduler.schedule(

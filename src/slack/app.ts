@@ -10,6 +10,7 @@ import { registerItemActions } from './listeners/item-actions.js';
 import { registerLockActions } from './listeners/locks.js';
 import { registerOwnerActions } from './listeners/owners.js';
 import { registerReminderActions } from './listeners/reminders.js';
+import { registerRetrospective } from './listeners/retrospective.js';
 import { registerRollbackActions } from './listeners/rollback.js';
 import { registerStartForm } from './listeners/start-form.js';
 import { registerStopAndGoActions } from './listeners/stop-and-go.js';
@@ -137,6 +138,7 @@ export function createSlackApp(deps: SlackDeps, hooks: SlackAppHooks): SlackAppH
   registerRollbackActions(app, deps);
   registerStopAndGoActions(app, deps);
   registerStartForm(app, deps);
+  registerRetrospective(app, deps);
   app.error(async (error) => {
     deps.log.error({ err: error, code: (error as { code?: string }).code }, 'unhandled bolt error');
   });

@@ -14,6 +14,7 @@ import type {
   Release,
   ReleaseIssue,
   ReleaseStatus,
+  Retrospective,
 } from '../domain/release.js';
 import {
   countRequiredItems,
@@ -116,6 +117,8 @@ export interface ReleaseMessages {
   lockFreedNoticed: boolean;
   /** Whether the log of the ended release was queued to be shared in its thread. */
   finalLogQueued: boolean;
+  /** Whether the draft retrospective was queued to be posted. */
+  retroQueued: boolean;
 }
 
 /** Maps a script's reply code to a result; one table for every script. `extras` reads what follows {1, rev, completed}. */
@@ -277,6 +280,7 @@ function parseRelease(
   }
   if (meta.downtime) release.downtime = meta.downtime;
   if (meta.lockedAt) release.lockedAt = Number(meta.lockedAt);
+  if (meta.retro) release.retro = JSON.parse(meta.retro) as Retrospective;
   if (meta.redFlag) release.redFlag = JSON.parse(meta.redFlag) as RedFlag;
   if (meta.lastRedFlag) release.lastRedFlag = JSON.parse(meta.lastRedFlag) as RedFlag;
   if (meta.goAt) release.go = { by: meta.goBy ?? '', at: Number(meta.goAt) };
@@ -574,6 +578,26 @@ export class ReleaseStore {
     );
   }
 
+  async saveRetro(input: {
+    teamId: string;
+    releaseId: string;
+    userId: string;
+    retro: { wentWell: string; wentWrong: string; followUps: string };
+    requestId: string;
+  }): Promise<ChangeResult> {
+    const { teamId, releaseId } = input;
+    return toChangeResult(
+      await this.redis.saveRetro(
+        this.keys.releaseMeta(teamId, releaseId),
+        this.keys.releaseAudit(teamId, releaseId),
+        this.keys.appliedRequest(teamId, `retro:${input.requestId}`),
+        input.userId,
+        JSON.stringify(input.retro),
+        APPLIED_REQUEST_TTL_SEC,
+      ),
+    );
+  }
+
   /** The go/no-go call; no-go cancels the release with the reason. */
   async decideGo(input: {
     teamId: string;
@@ -823,6 +847,7 @@ export class ReleaseStore {
       startAnnounced: fields.startAnnounced === '1',
       lockFreedNoticed: fields.lockFreedNoticed === '1',
       finalLogQueued: fields.finalLogQueued === '1',
+      retroQueued: fields.retroQueued === '1',
     };
     for (const [field, value] of Object.entries(fields)) {
       if (field.startsWith('msg:')) messages.refs[field.slice(4)] = JSON.parse(value) as MessageRef;
@@ -842,6 +867,10 @@ export class ReleaseStore {
       `msg:${messageKey}`,
       JSON.stringify(ref),
     );
+  }
+
+  async markRetroQueued(teamId: string, releaseId: string): Promise<void> {
+    await this.redis.hset(this.keys.releaseMessages(teamId, releaseId), 'retroQueued', '1');
   }
 
   async markFinalLogQueued(teamId: string, releaseId: string): Promise<void> {

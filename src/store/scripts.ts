@@ -32,6 +32,7 @@ const SCRIPT_FILES = {
   raiseRedFlag: 'raise-red-flag-5',
   clearRedFlag: 'clear-red-flag-5',
   decideGo: 'decide-go-5',
+  saveRetro: 'save-retro-3',
 } as const;
 
 type ScriptName = keyof typeof SCRIPT_FILES;

@@ -44,6 +44,7 @@ describe('loadConfig defaults', () => {
       access: { roles: {}, permissions: DEFAULT_PERMISSIONS, twoPersonRule: false },
       freezeWindows: [],
       retentionDays: 400,
+      retroPromptAfterMs: 24 * 3600 * 1000,
       checklistsDir: 'checklists',
       logLevel: 'info',
     };
@@ -96,6 +97,7 @@ describe('loadConfig defaults', () => {
       TWO_PERSON_RULE: 'on',
       FREEZE_WINDOWS: 'prod: Fri 15:00 - Mon 08:00 Europe/Berlin',
       RETENTION_DAYS: '730',
+      RETRO_PROMPT_AFTER: '4h',
     });
 
     expect(config).toEqual({
@@ -134,6 +136,7 @@ describe('loadConfig defaults', () => {
         },
       ],
       retentionDays: 730,
+      retroPromptAfterMs: 4 * 3600 * 1000,
       checklistsDir: '/etc/shipcheck',
       logLevel: 'debug',
     });
@@ -249,6 +252,7 @@ describe('loadConfig problems', () => {
     ['PERMISSIONS', 'cancel='],
     ['TWO_PERSON_RULE', 'maybe'],
     ['RETENTION_DAYS', '0'],
+    ['RETRO_PROMPT_AFTER', 'tomorrow'],
     ['FREEZE_WINDOWS', 'production: Fri 15:00 - Mon 08:00 Mars/Olympus'],
   ])('refuses %s=%j and names the variable', (name, value) => {
     const error = configError({ ...MINIMAL_HTTP_ENV, [name]: value });

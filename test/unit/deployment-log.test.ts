@@ -41,6 +41,7 @@ const SECTIONS = [
   'Red flags',
   'Rollback',
   'Freeze override',
+  'Retrospective',
   'Audit trail',
 ];
 
@@ -609,6 +610,7 @@ describe('buildDeploymentLog: a release just started', () => {
       'Red flags',
       'Rollback',
       'Freeze override',
+      'Retrospective',
     ]) {
       expect(section(log.markdown, title), title).toBe('None.');
     }

@@ -258,6 +258,8 @@ export function describeAuditEvent(release: Release, event: AuditEvent): string 
       return event.to === 'go'
         ? `${who} made the call: *go*`
         : `${who} made the call: *no-go*: _${escapeMrkdwn(event.reason ?? '')}_`;
+    case 'retro_saved':
+      return event.from === 'saved' ? `${who} revised the retrospective` : `${who} wrote the retrospective`;
     case 'cancelled':
       return `${who} cancelled the release ${change}: _${escapeMrkdwn(event.reason ?? '')}_`;
     case 'completed':

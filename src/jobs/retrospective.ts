@@ -1,0 +1,61 @@
+import type { Config } from '../config/env.js';
+import { draftRetrospective } from '../domain/retrospective.js';
+import type { Logger } from '../log.js';
+import type { SlackOutbound } from '../slack/outbound.js';
+import { renderRetroDraft, renderRetroPrompt } from '../slack/views/retrospective.js';
+import type { ReleaseStore } from '../store/release-store.js';
+import { deliverOnce } from './delivery.js';
+import type { Scheduler } from './scheduler.js';
+
+// When a release completes or is rolled back, shipcheck drafts its retrospective from its own record
+// and posts it in the thread, with a button for the team's part; later (RETRO_PROMPT_AFTER) it asks
+// again, unless someone has written it by then.
+
+export interface RetroDeps {
+  store: ReleaseStore;
+  outbound: SlackOutbound;
+  scheduler: Pick<Scheduler, 'schedule'>;
+  config: Pick<Config, 'retroPromptAfterMs'>;
+  log: Logger;
+}
+
+async function thread(deps: RetroDeps, teamId: string, releaseId: string) {
+  const release = await deps.store.getRelease(teamId, releaseId);
+  const headerTs = (await deps.store.getMessages(teamId, releaseId)).refs.header?.ts;
+  return release && headerTs ? { release, headerTs } : undefined;
+}
+
+export async function runRetroDraft(deps: RetroDeps, teamId: string, releaseId: string, now = Date.now()) {
+  const found = await thread(deps, teamId, releaseId);
+  if (!found) return void deps.log.info({ teamId, releaseId }, 'retrospective draft dropped: no thread');
+  const { release, headerTs } = found;
+  const draft = draftRetrospective(release, await deps.store.readAudit(teamId, releaseId));
+  await deliverOnce(deps, {
+    teamId,
+    releaseId,
+    key: `retro-${releaseId}-draft`,
+    channel: release.channelId,
+    threadTs: headerTs,
+    message: renderRetroDraft(release, draft),
+  });
+  await deps.scheduler.schedule(
+    { kind: 'retro-prompt', teamId, releaseId },
+    now + deps.config.retroPromptAfterMs,
+  );
+  deps.log.info({ teamId, releaseId, findings: draft.findings.length }, 'retrospective drafted');
+}
+
+export async function runRetroPrompt(deps: RetroDeps, teamId: string, releaseId: string) {
+  const found = await thread(deps, teamId, releaseId);
+  if (!found) return;
+  if (found.release.retro)
+    return void deps.log.info({ teamId, releaseId }, 'retrospective prompt dropped: written');
+  await deliverOnce(deps, {
+    teamId,
+    releaseId,
+    key: `retro-${releaseId}-prompt`,
+    channel: found.release.channelId,
+    threadTs: found.headerTs,
+    message: renderRetroPrompt(found.release),
+  });
+}

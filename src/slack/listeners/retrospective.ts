@@ -1,0 +1,75 @@
+import type { App, ViewSubmitAction } from '@slack/bolt';
+import { deliverOnce } from '../../jobs/delivery.js';
+import type { SlackDeps } from '../deps.js';
+import { runGuarded } from '../guard.js';
+import { decodeReleaseIndexMetadata } from '../ids.js';
+import { describeUserError } from '../user-errors.js';
+import {
+  RETRO_ACTION_ID,
+  RETRO_CALLBACK_ID,
+  RetroField,
+  renderRetroModal,
+  renderRetroSaved,
+} from '../views/retrospective.js';
+import { onReleaseButton } from './release-button.js';
+
+// The team's part of the retrospective: what went well, what went wrong, the follow-ups. Saved into
+// the release's record (and so its log and audit trail), and posted in the thread.
+
+const MAX_TEXT = 2000;
+
+export function registerRetrospective(app: App, deps: SlackDeps): void {
+  onReleaseButton(app, deps, RETRO_ACTION_ID, async ({ teamId, releaseId, triggerId, tell }) => {
+    const release = await deps.store.getRelease(teamId, releaseId);
+    if (!release) return void (await tell(describeUserError({ code: 'item_unknown' })));
+    await deps.outbound.openView(triggerId, renderRetroModal(release, teamId, release.retro));
+  });
+
+  app.view<ViewSubmitAction>(RETRO_CALLBACK_ID, async ({ ack, body, view }) => {
+    const metadata = decodeReleaseIndexMetadata(view.private_metadata);
+    const read = (block: string, action: string) => (view.state.values[block]?.[action]?.value ?? '').trim();
+    const retro = {
+      wentWell: read(RetroField.wentWellBlock, RetroField.wentWellAction),
+      wentWrong: read(RetroField.wentWrongBlock, RetroField.wentWrongAction),
+      followUps: read(RetroField.followUpsBlock, RetroField.followUpsAction),
+    };
+    const errors: Record<string, string> = {};
+    if (!metadata) errors[RetroField.wentWellBlock] = describeUserError({ code: 'payload_invalid' });
+    if (!retro.wentWell) errors[RetroField.wentWellBlock] = 'Write what went well (a line is enough).';
+    if (!retro.wentWrong) errors[RetroField.wentWrongBlock] = 'Write what went wrong, or "nothing".';
+    for (const [block, text] of [
+      [RetroField.wentWellBlock, retro.wentWell],
+      [RetroField.wentWrongBlock, retro.wentWrong],
+      [RetroField.followUpsBlock, retro.followUps],
+    ] as const) {
+      if (text.length > MAX_TEXT) errors[block] = `Keep it under ${MAX_TEXT} characters.`;
+    }
+    if (Object.keys(errors).length > 0) return void (await ack({ response_action: 'errors', errors }));
+    await ack();
+    const { teamId, releaseId } = metadata!;
+    const userId = body.user.id;
+    let channelId: string | undefined;
+    const tell = async (text: string) => {
+      if (channelId) await deps.outbound.postEphemeral({ channel: channelId, user: userId, text });
+    };
+    await runGuarded(deps.log, { teamId, releaseId, userId }, tell, async () => {
+      const release = await deps.store.getRelease(teamId, releaseId);
+      if (!release) return;
+      channelId = release.channelId;
+      const result = await deps.store.saveRetro({ teamId, releaseId, userId, retro, requestId: view.id });
+      if (result.kind !== 'applied') return;
+      const saved = await deps.store.getRelease(teamId, releaseId);
+      const headerTs = (await deps.store.getMessages(teamId, releaseId)).refs.header?.ts;
+      if (!saved?.retro || !headerTs) return;
+      await deliverOnce(deps, {
+        teamId,
+        releaseId,
+        key: `retro-${releaseId}-saved-${view.id}`,
+        channel: release.channelId,
+        threadTs: headerTs,
+        message: renderRetroSaved(saved, saved.retro),
+      });
+      deps.log.info({ teamId, releaseId, userId }, 'retrospective saved');
+    });
+  });
+}
