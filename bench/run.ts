@@ -3,6 +3,7 @@ import { copyFile, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
+import { SCRIPT_FILES } from '../src/store/scripts.js';
 import { findHeader, headerText, viewItem } from '../test/support/app-harness.js';
 import { getFreePort } from '../test/support/free-port.js';
 import { deleteKeysWithPrefix } from '../test/support/redis.js';
@@ -53,6 +54,8 @@ import { cpuTimeMs, REPO_ROOT, type ServerChild, spawnServer, stopServer, waitFo
 // Redis commands per click, how far chat.update calls coalesce, and how late 10,000 scheduled
 // reminders fire. `npm run bench -- --only reminders` (or `--only clicks`) runs one part. See bench/README.md.
 
+/** The script a click runs, by the file name the MONITOR capture labels it with. */
+const CLICK_SCRIPT = `${SCRIPT_FILES.setItem}.lua`;
 const REDIS_URL = 'redis://127.0.0.1:6379';
 const TEAM_ID = SLACK_TEAM.id;
 const ITEM_COUNT = 100;
@@ -808,7 +811,7 @@ async function main(): Promise<void> {
     const clicks = MONITOR_CLICKS;
     const roleOf = new Map<string, string>();
     for (const trip of trips) {
-      if (trip.label === 'set-item-6.lua') roleOf.set(trip.source, 'app store');
+      if (trip.label === CLICK_SCRIPT) roleOf.set(trip.source, 'app store');
       else if (trip.label === 'bullmq addStandardJob' && !roleOf.has(trip.source))
         roleOf.set(trip.source, 'queue');
     }
@@ -832,7 +835,7 @@ async function main(): Promise<void> {
       groups.set(key, group);
     }
     const count = (label: string) => trips.filter((trip) => trip.label === label).length;
-    const clickPath = count('set-item-6.lua') + count('bullmq addStandardJob');
+    const clickPath = count(CLICK_SCRIPT) + count('bullmq addStandardJob');
     const inner = trips.reduce((sum, trip) => sum + trip.inner, 0);
     out(
       `### Round trips per click (MONITOR on ${clicks} more clicks at concurrency 1 and the Slack sync they caused; shipcheck's connections only)`,
@@ -847,7 +850,7 @@ async function main(): Promise<void> {
     }
     out();
     out(
-      `- click state + audit: ${(count('set-item-6.lua') / clicks).toFixed(2)} EVALSHA (set-item-6.lua) per click — one Lua round trip`,
+      `- click state + audit: ${(count(CLICK_SCRIPT) / clicks).toFixed(2)} EVALSHA (${CLICK_SCRIPT}) per click — one Lua round trip`,
     );
     out(
       `- the click handler's round trips after the ack (state + audit, BullMQ enqueue): ${(clickPath / clicks).toFixed(2)} per click`,

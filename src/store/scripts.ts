@@ -13,7 +13,7 @@ function readScript(name: string): string {
   );
 }
 
-const SCRIPT_FILES = {
+export const SCRIPT_FILES = {
   createRelease: 'create-release-8',
   setItem: 'set-item-7',
   overrideGate: 'override-gate-5',
