@@ -6,6 +6,7 @@ import { registerCheckinActions } from './listeners/checkins.js';
 import { registerDeployCommand } from './listeners/deploy-command.js';
 import { registerFreezeActions } from './listeners/freeze.js';
 import { registerGateOverride } from './listeners/gate-override.js';
+import { registerHome } from './listeners/home.js';
 import { registerItemActions } from './listeners/item-actions.js';
 import { registerLockActions } from './listeners/locks.js';
 import { registerOwnerActions } from './listeners/owners.js';
@@ -139,6 +140,7 @@ export function createSlackApp(deps: SlackDeps, hooks: SlackAppHooks): SlackAppH
   registerStopAndGoActions(app, deps);
   registerStartForm(app, deps);
   registerRetrospective(app, deps);
+  registerHome(app, deps);
   app.error(async (error) => {
     deps.log.error({ err: error, code: (error as { code?: string }).code }, 'unhandled bolt error');
   });

@@ -268,6 +268,11 @@ export class SlackOutbound {
     );
   }
 
+  /** Shows a person their App Home tab (views.publish). */
+  async publishHome(userId: string, view: View): Promise<void> {
+    await this.call('views.publish', { user_id: userId, view }, undefined, undefined, 2);
+  }
+
   /** Opens a modal. A trigger id expires after 3 seconds, so this tries once. */
   async openView(triggerId: string, view: View): Promise<void> {
     await this.call('views.open', { trigger_id: triggerId, view }, undefined, undefined, 1);

@@ -1027,6 +1027,12 @@ export class ReleaseStore {
     );
   }
 
+  /** Notes an Events API event as handled; false when it was already (Slack redelivers for 5 minutes). */
+  async claimEvent(teamId: string, eventId: string): Promise<boolean> {
+    const key = this.keys.appliedRequest(teamId, `event:${eventId}`);
+    return (await this.redis.set(key, '1', 'EX', 600, 'NX')) === 'OK';
+  }
+
   async trackJob(teamId: string, releaseId: string, jobId: string): Promise<void> {
     await this.redis.sadd(this.keys.releaseJobs(teamId, releaseId), jobId);
   }

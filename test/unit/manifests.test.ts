@@ -26,6 +26,7 @@ const METHOD_SCOPES: Record<string, string[]> = {
   // No scope: docs.slack.dev lists none for these.
   'chat.getPermalink': [],
   'views.open': [],
+  'views.publish': [],
   // Bolt verifies its token with auth.test at start-up; it needs no scope.
   'auth.test': [],
 };
