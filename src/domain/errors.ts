@@ -1,3 +1,5 @@
+import type { Release, ReleaseStatus } from './release.js';
+
 // Every way a user's request can be refused, as data. The Slack edge turns each into a short message
 // (src/slack/user-errors.ts); nothing here knows how it is shown.
 
@@ -53,3 +55,20 @@ export type Result<T> = { ok: true; value: T } | { ok: false; error: UserError }
 
 export const ok = <T>(value: T): Result<T> => ({ ok: true, value });
 export const fail = <T = never>(error: UserError): Result<T> => ({ ok: false, error });
+
+/**
+ * The refusal for a change to a release that is no longer active: by its own status, or by the
+ * status a script reported (a race with another change).
+ */
+export function releaseClosed(
+  release: Pick<Release, 'version' | 'env' | 'status'>,
+  status: ReleaseStatus = release.status,
+): UserError {
+  // Only a release that is not active is refused as closed; an active one here lost a race to one that ended it.
+  return {
+    code: 'release_closed',
+    version: release.version,
+    env: release.env,
+    status: status === 'active' ? 'completed' : status,
+  };
+}

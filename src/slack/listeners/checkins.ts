@@ -1,5 +1,5 @@
 import type { App, BlockAction, ButtonAction, ViewSubmitAction } from '@slack/bolt';
-import type { UserError } from '../../domain/errors.js';
+import { releaseClosed, type UserError } from '../../domain/errors.js';
 import {
   type CheckInAnswerKind,
   ISSUE_SEVERITIES,
@@ -145,7 +145,7 @@ export function registerCheckinActions(app: App, deps: SlackDeps): void {
         const release = await deps.store.getRelease(teamId, target.releaseId);
         const issue = release?.issues.find((candidate) => candidate.id === target.index);
         if (!release || !issue) return void (await tell(describeUserError({ code: 'item_unknown' })));
-        if (release.status !== 'active') return void (await tell(describeUserError(closed(release))));
+        if (release.status !== 'active') return void (await tell(describeUserError(releaseClosed(release))));
         if (issue.resolvedBy)
           return void (await tell(describeUserError({ code: 'issue_resolved', by: issue.resolvedBy })));
         await deps.outbound.openView(body.trigger_id, renderResolveIssueModal(release, issue.id, teamId));
@@ -195,19 +195,10 @@ export function registerCheckinActions(app: App, deps: SlackDeps): void {
 function askableRefusal(release: Release, checkinIndex: number): UserError | undefined {
   const checkin = release.checkins[checkinIndex];
   if (!checkin?.postedAt) return { code: 'item_unknown' };
-  if (release.status !== 'active') return closed(release);
+  if (release.status !== 'active') return releaseClosed(release);
   if (checkin.answer) return { code: 'checkin_answered', answer: checkin.answer.kind, by: checkin.answer.by };
   if (release.monitoring?.state !== 'open') return { code: 'checkin_closed' };
   return undefined;
-}
-
-function closed(release: Release): UserError {
-  return {
-    code: 'release_closed',
-    version: release.version,
-    env: release.env,
-    status: release.status === 'active' ? 'completed' : release.status,
-  };
 }
 
 /** A modal has no response_url; its refusals go to the user as an ephemeral in the release's channel. */
@@ -303,7 +294,7 @@ async function refuseChange(
   if (result.kind === 'replayed' || result.kind === 'unchanged') return;
   const release = await deps.store.getRelease(teamId, releaseId);
   let error: UserError = { code: 'item_unknown' };
-  if (result.kind === 'closed' && release) error = closed(release);
+  if (result.kind === 'closed' && release) error = releaseClosed(release);
   else if (result.kind === 'checkin_answered')
     error = { code: 'checkin_answered', answer: result.answer, by: result.by };
   else if (result.kind === 'monitoring_closed') error = { code: 'checkin_closed' };

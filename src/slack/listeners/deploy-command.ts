@@ -1,7 +1,7 @@
 import type { App, RespondFn, SlashCommand } from '@slack/bolt';
 import { verifyAuditChain } from '../../domain/audit-chain.js';
 import { type DeployCommand, parseDeployCommand } from '../../domain/commands.js';
-import { fail, ok, type Result, type UserError } from '../../domain/errors.js';
+import { fail, ok, type Result, releaseClosed, type UserError } from '../../domain/errors.js';
 import { findActiveFreeze } from '../../domain/freeze.js';
 import type { DeployWindow, Release } from '../../domain/release.js';
 import { computeDeliveryStats, parseStatsArguments } from '../../domain/stats.js';
@@ -240,7 +240,7 @@ async function handleCommand(
         reason: parsed.reason,
         requestId: command.trigger_id,
       });
-      if (result.kind === 'closed') return void (await refuse(closedError(release, result.status)));
+      if (result.kind === 'closed') return void (await refuse(releaseClosed(release, result.status)));
       await deps.syncQueue.requestSync({ teamId, releaseId: release.id });
       await deps.scheduler.cancelRelease(teamId, release.id);
       if (result.kind === 'applied') await deps.scheduler.announce(release, 'cancelled');
@@ -298,7 +298,7 @@ async function handleCommand(
         window: window.value,
         requestId: command.trigger_id,
       });
-      if (result.kind === 'closed') return void (await refuse(closedError(release, result.status)));
+      if (result.kind === 'closed') return void (await refuse(releaseClosed(release, result.status)));
       await deps.syncQueue.requestSync({ teamId, releaseId: release.id });
       if (result.kind === 'applied') {
         // The old series goes; a new one is planned from the new window.
@@ -337,7 +337,7 @@ async function findActiveRelease(
     return fail({ code: 'release_ambiguous', version, envs: active.map((release) => release.env) });
   const latest = releases[0];
   if (latest && latest.status !== 'active') {
-    return fail({ code: 'release_closed', version, env: latest.env, status: latest.status });
+    return fail(releaseClosed(latest));
   }
   return fail(notFound(version, env));
 }
@@ -356,11 +356,6 @@ async function readWindow(deps: SlackDeps, text: string, userId: string): Promis
     case 'time_unreadable':
       return fail({ code: 'window_invalid', text, problem: 'unreadable' });
   }
-}
-
-/** The refusal for a change that reached a release after it finished (a race with another change). */
-function closedError(release: Release, status: Exclude<Release['status'], 'active'>): UserError {
-  return { code: 'release_closed', version: release.version, env: release.env, status };
 }
 
 function pickDefault(available: readonly string[], preferred: string): string {

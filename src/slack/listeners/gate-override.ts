@@ -1,4 +1,5 @@
 import type { App } from '@slack/bolt';
+import { releaseClosed } from '../../domain/errors.js';
 import { findBlockingPhase } from '../../domain/release.js';
 import { checkPermission } from '../access.js';
 import type { SlackDeps } from '../deps.js';
@@ -20,10 +21,7 @@ export function registerGateOverride(app: App, deps: SlackDeps): void {
     async ({ teamId, releaseId, userId, triggerId, tell }) => {
       const release = await deps.store.getRelease(teamId, releaseId);
       if (!release) return void (await tell(describeUserError({ code: 'item_unknown' })));
-      if (release.status !== 'active') {
-        const { version, env, status } = release;
-        return void (await tell(describeUserError({ code: 'release_closed', version, env, status })));
-      }
+      if (release.status !== 'active') return void (await tell(describeUserError(releaseClosed(release))));
       const denied = await checkPermission(deps, 'override', userId, release);
       if (denied) return void (await tell(describeUserError(denied)));
       const locked = release.template.phases
@@ -96,15 +94,7 @@ export function registerGateOverride(app: App, deps: SlackDeps): void {
         case 'not_locked':
           return void (await tell(describeUserError({ code: 'gate_not_locked', phaseName })));
         case 'closed':
-          await tell(
-            describeUserError({
-              code: 'release_closed',
-              version: release.version,
-              env: release.env,
-              status: result.status,
-            }),
-          );
-          return;
+          return void (await tell(describeUserError(releaseClosed(release, result.status))));
         case 'replayed':
           return;
         default:

@@ -1,7 +1,7 @@
 import type { App, BlockAction, CheckboxesAction } from '@slack/bolt';
 import { z } from 'zod';
 import { hasAccessRules } from '../../domain/access.js';
-import type { UserError } from '../../domain/errors.js';
+import { releaseClosed, type UserError } from '../../domain/errors.js';
 import { isPhaseUnlocked } from '../../domain/release.js';
 import { deploymentPhaseIndex, findItem } from '../../domain/template.js';
 import type { ChangeResult } from '../../store/release-store.js';
@@ -78,7 +78,7 @@ export async function describeRefusedClick(
       since: holder?.lockedAt ?? holder?.startedAt ?? Date.now(),
     };
   } else if (result.kind === 'closed') {
-    error = { code: 'release_closed', version: release.version, env: release.env, status: result.status };
+    error = releaseClosed(release, result.status);
   } else if (result.kind === 'locked') {
     const blocking = release.template.phases[result.blockingPhaseIndex]!;
     error = {

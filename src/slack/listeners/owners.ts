@@ -1,4 +1,5 @@
 import type { App, BlockAction, ButtonAction, ViewSubmitAction } from '@slack/bolt';
+import { releaseClosed } from '../../domain/errors.js';
 import type { SlackDeps } from '../deps.js';
 import { runGuarded } from '../guard.js';
 import {
@@ -32,10 +33,7 @@ export function registerOwnerActions(app: App, deps: SlackDeps): void {
         const release = await deps.store.getRelease(teamId, target.releaseId);
         if (!release?.template.phases[target.index])
           return void (await tell(describeUserError({ code: 'item_unknown' })));
-        if (release.status !== 'active') {
-          const { version, env, status } = release;
-          return void (await tell(describeUserError({ code: 'release_closed', version, env, status })));
-        }
+        if (release.status !== 'active') return void (await tell(describeUserError(releaseClosed(release))));
         await deps.outbound.openView(body.trigger_id, renderOwnersModal(release, target.index, teamId));
       });
     },
@@ -70,12 +68,8 @@ export function registerOwnerActions(app: App, deps: SlackDeps): void {
       }
       if (owners.length === 0) return;
       const result = await deps.store.assignOwners({ teamId, releaseId, userId, owners, requestId: view.id });
-      if (result.kind === 'closed') {
-        const { version, env } = release;
-        return void (await tell(
-          describeUserError({ code: 'release_closed', version, env, status: result.status }),
-        ));
-      }
+      if (result.kind === 'closed')
+        return void (await tell(describeUserError(releaseClosed(release, result.status))));
       if (result.kind !== 'applied')
         return void deps.log.info({ ...context, result: result.kind }, 'owners not changed');
       deps.log.info({ ...context, changed: result.changed }, 'owners assigned');

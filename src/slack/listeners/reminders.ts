@@ -1,4 +1,5 @@
 import type { App, BlockAction, ButtonAction } from '@slack/bolt';
+import { releaseClosed } from '../../domain/errors.js';
 import { findItem } from '../../domain/template.js';
 import { phaseDueAt } from '../../domain/time.js';
 import type { SlackDeps } from '../deps.js';
@@ -92,12 +93,8 @@ export function registerReminderActions(app: App, deps: SlackDeps): void {
           until,
           requestId: `${userId}-${action.action_ts}`,
         });
-        if (result.kind === 'closed') {
-          const { version, env } = release;
-          return void (await tell(
-            describeUserError({ code: 'release_closed', version, env, status: result.status }),
-          ));
-        }
+        if (result.kind === 'closed')
+          return void (await tell(describeUserError(releaseClosed(release, result.status))));
         if (result.kind === 'applied' && release.window) {
           await deps.scheduler.schedule(
             {

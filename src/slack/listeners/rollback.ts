@@ -1,15 +1,10 @@
 import type { App, ViewSubmitAction } from '@slack/bolt';
+import { releaseClosed } from '../../domain/errors.js';
 import type { Release } from '../../domain/release.js';
 import { checkPermission } from '../access.js';
 import type { SlackDeps } from '../deps.js';
 import { runGuarded } from '../guard.js';
-import {
-  ActionId,
-  CallbackId,
-  CheckinField,
-  decodeReleaseIndexMetadata,
-  decodeReleaseValue,
-} from '../ids.js';
+import { ActionId, CallbackId, CheckinField, decodeReleaseIndexMetadata } from '../ids.js';
 import { describeUserError } from '../user-errors.js';
 import { renderRollbackModal } from '../views/checkin-messages.js';
 import { onReleaseButton } from './release-button.js';
@@ -30,10 +25,7 @@ export async function openRollbackConfirmation(
   tell: (text: string) => Promise<unknown>,
   initialReason?: string,
 ): Promise<void> {
-  if (release.status !== 'active') {
-    const { version, env, status } = release;
-    return void (await tell(describeUserError({ code: 'release_closed', version, env, status })));
-  }
+  if (release.status !== 'active') return void (await tell(describeUserError(releaseClosed(release))));
   const denied = await checkPermission(deps, 'rollback', userId, release);
   if (denied) return void (await tell(describeUserError(denied)));
   await deps.outbound.openView(
@@ -95,12 +87,8 @@ export function registerRollbackActions(app: App, deps: SlackDeps): void {
         reason,
         requestId: view.id,
       });
-      if (result.kind === 'closed') {
-        const { version, env } = release;
-        return void (await tell(
-          describeUserError({ code: 'release_closed', version, env, status: result.status }),
-        ));
-      }
+      if (result.kind === 'closed')
+        return void (await tell(describeUserError(releaseClosed(release, result.status))));
       if (result.kind !== 'applied') return;
       deps.log.info({ teamId, releaseId, userId, rolledBack: result.completed }, 'rollback started');
       await afterRollback(deps, teamId, releaseId);

@@ -1,18 +1,13 @@
 import type { App, ViewSubmitAction } from '@slack/bolt';
 import type { Permission } from '../../domain/access.js';
+import { releaseClosed } from '../../domain/errors.js';
 import { DEFAULT_RED_FLAGS, type Release } from '../../domain/release.js';
 import { goPhaseIndex } from '../../domain/template.js';
 import type { ChangeResult } from '../../store/release-store.js';
 import { checkPermission } from '../access.js';
 import type { SlackDeps } from '../deps.js';
 import { runGuarded } from '../guard.js';
-import {
-  ActionId,
-  CallbackId,
-  decodeReleaseIndexMetadata,
-  decodeReleaseValue,
-  RedFlagField,
-} from '../ids.js';
+import { ActionId, CallbackId, decodeReleaseIndexMetadata, RedFlagField } from '../ids.js';
 import { describeUserError } from '../user-errors.js';
 import { renderNoteModal, renderRedFlagModal } from '../views/command-replies.js';
 import { onReleaseButton } from './release-button.js';
@@ -30,10 +25,7 @@ type Tell = (text: string) => Promise<unknown>;
 async function activeRelease(deps: SlackDeps, teamId: string, releaseId: string, tell: Tell) {
   const release = await deps.store.getRelease(teamId, releaseId);
   if (!release) return void (await tell(describeUserError({ code: 'item_unknown' })));
-  if (release.status !== 'active') {
-    const { version, env, status } = release;
-    return void (await tell(describeUserError({ code: 'release_closed', version, env, status })));
-  }
+  if (release.status !== 'active') return void (await tell(describeUserError(releaseClosed(release))));
   return release;
 }
 
@@ -44,12 +36,9 @@ function conditionsOf(release: Release): readonly string[] {
 /** Answers a change the store refused, in words. */
 async function refuse(tell: Tell, release: Release, result: ChangeResult): Promise<void> {
   if (result.kind === 'replayed' || result.kind === 'applied') return;
-  const { version, env } = release;
   switch (result.kind) {
     case 'closed':
-      return void (await tell(
-        describeUserError({ code: 'release_closed', version, env, status: result.status }),
-      ));
+      return void (await tell(describeUserError(releaseClosed(release, result.status))));
     case 'red_flag':
       return void (await tell(describeUserError({ code: 'red_flag_stop', by: result.by })));
     case 'red_flag_up':
