@@ -2,7 +2,7 @@ import type { App, BlockAction, CheckboxesAction } from '@slack/bolt';
 import { z } from 'zod';
 import { hasAccessRules } from '../../domain/access.js';
 import { releaseClosed, type UserError } from '../../domain/errors.js';
-import { isPhaseUnlocked } from '../../domain/release.js';
+import { isPhaseUnlocked, type Release } from '../../domain/release.js';
 import { deploymentPhaseIndex, findItem } from '../../domain/template.js';
 import type { ChangeResult } from '../../store/release-store.js';
 import { checkItemChange } from '../access.js';
@@ -52,15 +52,31 @@ export async function refuseItemChange(
   return refusal;
 }
 
-/** The answer to a click the store refused: the release is closed, or the item's phase is locked. */
-export async function describeRefusedClick(
+/**
+ * A click the store refused: the item's phase is redrawn with new block ids (their client still
+ * shows the box as they clicked it), and the refusal is put in words. Reads the release once.
+ */
+async function refuseClick(
   deps: SlackDeps,
   teamId: string,
   releaseId: string,
   itemId: string,
   result: ChangeResult,
-): Promise<string> {
+): Promise<{ text: string; env: string }> {
   const release = await deps.store.getRelease(teamId, releaseId);
+  const phaseIndex = release ? findItem(release.template, itemId)?.phaseIndex : undefined;
+  await deps.store.bumpPhaseNonce(teamId, releaseId, Math.max(phaseIndex ?? 0, 0));
+  await deps.syncQueue.requestSync({ teamId, releaseId });
+  return { text: await describeRefusedClick(deps, release, itemId, result), env: release?.env ?? '' };
+}
+
+/** The answer to a click the store refused: the release is closed, or the item's phase is locked. */
+export async function describeRefusedClick(
+  deps: SlackDeps,
+  release: Release | undefined,
+  itemId: string,
+  result: ChangeResult,
+): Promise<string> {
   const location = release ? findItem(release.template, itemId) : undefined;
   if (!release || !location) return describeUserError({ code: 'item_unknown' });
   let error: UserError = { code: 'item_unknown' };
@@ -69,7 +85,7 @@ export async function describeRefusedClick(
   } else if (result.kind === 'awaiting_go') {
     error = { code: 'awaiting_go' };
   } else if (result.kind === 'env_locked') {
-    const holder = await deps.store.getRelease(teamId, result.holderReleaseId);
+    const holder = await deps.store.getRelease(release.teamId, result.holderReleaseId);
     error = {
       code: 'env_locked',
       env: release.env,
@@ -178,20 +194,16 @@ export function registerItemActions(app: App, deps: SlackDeps): void {
             deps.log.debug({ ...context, result: result.kind }, 'click changed nothing');
             return;
           case 'env_locked': {
-            const release = await deps.store.getRelease(team.id, target.releaseId);
-            const phaseIndex = release ? findItem(release.template, target.itemId)?.phaseIndex : undefined;
-            await deps.store.bumpPhaseNonce(team.id, target.releaseId, Math.max(phaseIndex ?? 0, 0));
-            await deps.syncQueue.requestSync({ teamId: team.id, releaseId: target.releaseId });
+            const { text, env } = await refuseClick(deps, team.id, target.releaseId, target.itemId, result);
             deps.log.info(
               { ...context, holder: result.holderReleaseId },
               'click refused: environment in use',
             );
-            const text = await describeRefusedClick(deps, team.id, target.releaseId, target.itemId, result);
             await respond({
               response_type: 'ephemeral',
               replace_original: false,
               text,
-              blocks: renderLockRefusal(text, release?.env ?? ''),
+              blocks: renderLockRefusal(text, env),
             });
             return;
           }
@@ -199,13 +211,9 @@ export function registerItemActions(app: App, deps: SlackDeps): void {
           case 'red_flag':
           case 'awaiting_go':
           case 'closed': {
-            // Their client shows the box as they clicked it; re-render it so it shows the stored state.
-            const release = await deps.store.getRelease(team.id, target.releaseId);
-            const phaseIndex = release ? findItem(release.template, target.itemId)?.phaseIndex : undefined;
-            await deps.store.bumpPhaseNonce(team.id, target.releaseId, Math.max(phaseIndex ?? 0, 0));
-            await deps.syncQueue.requestSync({ teamId: team.id, releaseId: target.releaseId });
+            const { text } = await refuseClick(deps, team.id, target.releaseId, target.itemId, result);
             deps.log.info({ ...context, result: result.kind }, 'click refused');
-            await tell(await describeRefusedClick(deps, team.id, target.releaseId, target.itemId, result));
+            await tell(text);
             return;
           }
           case 'not_found':

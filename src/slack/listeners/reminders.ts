@@ -1,5 +1,6 @@
 import type { App, BlockAction, ButtonAction } from '@slack/bolt';
 import { releaseClosed } from '../../domain/errors.js';
+import type { Release } from '../../domain/release.js';
 import { findItem } from '../../domain/template.js';
 import { phaseDueAt } from '../../domain/time.js';
 import type { SlackDeps } from '../deps.js';
@@ -52,14 +53,16 @@ export function registerReminderActions(app: App, deps: SlackDeps): void {
         if (result.kind === 'applied') {
           deps.log.info({ ...context, rev: result.rev, via: 'reminder' }, 'item ticked');
           await afterItemChange(deps, teamId, target.releaseId, target.itemId, result);
-        } else if (result.kind !== 'unchanged' && result.kind !== 'replayed') {
-          deps.log.info({ ...context, result: result.kind }, 'click refused');
-          await tell(await describeRefusedClick(deps, teamId, target.releaseId, target.itemId, result));
         }
+        // Read once after the change: it both words a refusal and redraws the DM.
         const release = await deps.store.getRelease(teamId, target.releaseId);
+        if (result.kind !== 'applied' && result.kind !== 'unchanged' && result.kind !== 'replayed') {
+          deps.log.info({ ...context, result: result.kind }, 'click refused');
+          await tell(await describeRefusedClick(deps, release, target.itemId, result));
+        }
         const phaseIndex = release ? findItem(release.template, target.itemId)?.phaseIndex : undefined;
         if (release && phaseIndex !== undefined) {
-          await refreshReminder(deps, body.container as Container, teamId, release.id, phaseIndex, userId);
+          await refreshReminder(deps, body.container as Container, release, phaseIndex, userId);
         }
       });
     },
@@ -110,7 +113,8 @@ export function registerReminderActions(app: App, deps: SlackDeps): void {
           );
           deps.log.info({ ...context, until }, 'reminders snoozed');
         }
-        await refreshReminder(deps, body.container as Container, teamId, release.id, phaseIndex, userId);
+        const snoozed = await deps.store.getRelease(teamId, release.id);
+        if (snoozed) await refreshReminder(deps, body.container as Container, snoozed, phaseIndex, userId);
       });
     },
   );
@@ -120,15 +124,13 @@ export function registerReminderActions(app: App, deps: SlackDeps): void {
 async function refreshReminder(
   deps: SlackDeps,
   container: Container | undefined,
-  teamId: string,
-  releaseId: string,
+  release: Release,
   phaseIndex: number,
   userId: string,
 ): Promise<void> {
   if (!container?.channel_id || !container.message_ts) return;
-  const release = await deps.store.getRelease(teamId, releaseId);
-  if (!release) return;
-  const { permalink } = await deps.store.getMessages(teamId, releaseId);
+  const teamId = release.teamId;
+  const { permalink } = await deps.store.getMessages(teamId, release.id);
   const dueAt = release.window
     ? phaseDueAt(release.window.at, release.template.phases[phaseIndex]?.due)
     : undefined;
