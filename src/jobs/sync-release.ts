@@ -4,7 +4,7 @@ import { CHANNEL_UNUSABLE_ERRORS, type SlackOutbound, SlackPlatformError } from 
 import { renderCheckin } from '../slack/views/checkin-messages.js';
 import { checkinMessageKey, fingerprintMessage } from '../slack/views/fingerprint.js';
 import { planReleaseMessages } from '../slack/views/release-messages.js';
-import type { MessageRef, ReleaseStore } from '../store/release-store.js';
+import type { FollowUp, MessageRef, ReleaseMessages, ReleaseStore } from '../store/release-store.js';
 import { deliverOnce } from './delivery.js';
 import type { Scheduler } from './scheduler.js';
 import type { SyncJobData } from './sync-queue.js';
@@ -96,41 +96,55 @@ export async function syncRelease(deps: SyncDeps, data: SyncJobData): Promise<vo
   }
   if (toUpdate.length > 0) log.debug({ updated: toUpdate.length, rev: release.rev }, 'messages updated');
   await syncCheckinMessages(deps, release, messages.refs);
-  // A release that held its environment and has ended frees it; whoever asked is told, once.
-  // A release rolling back still holds it.
-  const ended = release.status !== 'active' && release.status !== 'rolling_back';
-  if (ended && release.lockedAt !== undefined && !messages.lockFreedNoticed && deps.scheduler) {
-    await deps.scheduler.schedule(
-      { kind: 'lock-freed', teamId: release.teamId, releaseId: release.id, env: release.env },
-      Date.now(),
-    );
-    await store.markLockFreedNoticed(data.teamId, data.releaseId);
-  }
-  // A release that completed or was rolled back gets a draft retrospective, once.
-  const reviewable = release.status === 'completed' || release.status === 'rolled_back';
-  if (reviewable && headerTs && !messages.retroQueued && deps.scheduler) {
-    await deps.scheduler.schedule(
-      { kind: 'retro-draft', teamId: release.teamId, releaseId: release.id },
-      Date.now(),
-    );
-    await store.markRetroQueued(data.teamId, data.releaseId);
-  }
-  // A release that has ended gets its deployment log in the thread, once.
-  if (ended && headerTs && !messages.finalLogQueued && deps.scheduler) {
-    await deps.scheduler.schedule(
-      { kind: 'final-log', teamId: release.teamId, releaseId: release.id },
-      Date.now(),
-    );
-    await store.markFinalLogQueued(data.teamId, data.releaseId);
-  }
-  // Stakeholders hear of the release once there is a thread to link to; the mark is set only after
-  // the announcement is queued, so a worker that dies in between leaves it to the next sync.
-  if (headerTs && !messages.startAnnounced && release.status === 'active' && deps.scheduler) {
-    await deps.scheduler.announce(release, release.window ? 'scheduled' : 'started');
-    await store.markStartAnnounced(data.teamId, data.releaseId);
-  }
+  await queueFollowUps(deps, release, messages, headerTs !== undefined);
   // A reconciler for the timed side too: a check-in lost between a deploy and its scheduling is planned here.
   await deps.scheduler?.scheduleCheckins(release);
+}
+
+/**
+ * What a release's state calls for once: its start announced (once there is a thread to link to),
+ * its environment's waiters told when it ends, its log shared and its retrospective drafted. Each is
+ * marked only after its job is queued, so a worker that dies in between leaves it to the next sync;
+ * the jobs' ids make a second queueing a no-op.
+ */
+async function queueFollowUps(
+  deps: SyncDeps,
+  release: Release,
+  messages: ReleaseMessages,
+  threadExists: boolean,
+) {
+  const scheduler = deps.scheduler;
+  if (!scheduler) return;
+  const target = { teamId: release.teamId, releaseId: release.id };
+  // A release rolling back still holds its environment.
+  const ended = release.status !== 'active' && release.status !== 'rolling_back';
+  const followUps: { name: FollowUp; due: boolean; queue: () => Promise<void> }[] = [
+    {
+      name: 'start-announced',
+      due: threadExists && release.status === 'active',
+      queue: () => scheduler.announce(release, release.window ? 'scheduled' : 'started'),
+    },
+    {
+      name: 'lock-freed',
+      due: ended && release.lockedAt !== undefined,
+      queue: () => scheduler.schedule({ kind: 'lock-freed', ...target, env: release.env }, Date.now()),
+    },
+    {
+      name: 'retro-draft',
+      due: threadExists && (release.status === 'completed' || release.status === 'rolled_back'),
+      queue: () => scheduler.schedule({ kind: 'retro-draft', ...target }, Date.now()),
+    },
+    {
+      name: 'final-log',
+      due: threadExists && ended,
+      queue: () => scheduler.schedule({ kind: 'final-log', ...target }, Date.now()),
+    },
+  ];
+  for (const followUp of followUps) {
+    if (!followUp.due || messages.queued.has(followUp.name)) continue;
+    await followUp.queue();
+    await deps.store.markQueued(release.teamId, release.id, followUp.name);
+  }
 }
 
 /** Check-ins are posted by their jobs, at their time; here they are only kept up to date (answered, closed). */

@@ -111,15 +111,12 @@ export interface ReleaseMessages {
   refs: Record<string, MessageRef>;
   nonces: Record<number, number>;
   permalink: string | undefined;
-  /** Whether stakeholders were told the release started (or was scheduled). */
-  startAnnounced: boolean;
-  /** Whether the people waiting for its environment were queued to be told it is free. */
-  lockFreedNoticed: boolean;
-  /** Whether the log of the ended release was queued to be shared in its thread. */
-  finalLogQueued: boolean;
-  /** Whether the draft retrospective was queued to be posted. */
-  retroQueued: boolean;
+  /** The follow-ups of the release's state already queued (src/jobs/sync-release.ts). */
+  queued: ReadonlySet<FollowUp>;
 }
+
+/** Jobs a release's state calls for once: see queueFollowUps in src/jobs/sync-release.ts. */
+export type FollowUp = 'start-announced' | 'lock-freed' | 'retro-draft' | 'final-log';
 
 /** Maps a script's reply code to a result; one table for every script. `extras` reads what follows {1, rev, completed}. */
 function toChangeResult(reply: unknown, extras?: (rest: number[]) => AppliedExtras): ChangeResult {
@@ -844,10 +841,11 @@ export class ReleaseStore {
       refs: {},
       nonces: {},
       permalink: fields.permalink,
-      startAnnounced: fields.startAnnounced === '1',
-      lockFreedNoticed: fields.lockFreedNoticed === '1',
-      finalLogQueued: fields.finalLogQueued === '1',
-      retroQueued: fields.retroQueued === '1',
+      queued: new Set(
+        Object.keys(fields)
+          .filter((field) => field.startsWith('queued:'))
+          .map((field) => field.slice('queued:'.length) as FollowUp),
+      ),
     };
     for (const [field, value] of Object.entries(fields)) {
       if (field.startsWith('msg:')) messages.refs[field.slice(4)] = JSON.parse(value) as MessageRef;
@@ -869,20 +867,8 @@ export class ReleaseStore {
     );
   }
 
-  async markRetroQueued(teamId: string, releaseId: string): Promise<void> {
-    await this.redis.hset(this.keys.releaseMessages(teamId, releaseId), 'retroQueued', '1');
-  }
-
-  async markFinalLogQueued(teamId: string, releaseId: string): Promise<void> {
-    await this.redis.hset(this.keys.releaseMessages(teamId, releaseId), 'finalLogQueued', '1');
-  }
-
-  async markLockFreedNoticed(teamId: string, releaseId: string): Promise<void> {
-    await this.redis.hset(this.keys.releaseMessages(teamId, releaseId), 'lockFreedNoticed', '1');
-  }
-
-  async markStartAnnounced(teamId: string, releaseId: string): Promise<void> {
-    await this.redis.hset(this.keys.releaseMessages(teamId, releaseId), 'startAnnounced', '1');
+  async markQueued(teamId: string, releaseId: string, followUp: FollowUp): Promise<void> {
+    await this.redis.hset(this.keys.releaseMessages(teamId, releaseId), `queued:${followUp}`, '1');
   }
 
   async savePermalink(teamId: string, releaseId: string, permalink: string): Promise<void> {
