@@ -1,4 +1,4 @@
-import type { App, BlockAction, ButtonAction, ViewSubmitAction } from '@slack/bolt';
+import type { App, ViewSubmitAction } from '@slack/bolt';
 import { releaseClosed, type UserError } from '../../domain/errors.js';
 import {
   type CheckInAnswerKind,
@@ -10,16 +10,10 @@ import type { ChangeResult } from '../../store/release-store.js';
 import { checkPermission } from '../access.js';
 import type { SlackDeps } from '../deps.js';
 import { runGuarded } from '../guard.js';
-import {
-  CallbackId,
-  CheckinField,
-  decodeReleaseAction,
-  decodeReleaseIndexMetadata,
-  ReleaseRoute,
-  releaseRoutePattern,
-} from '../ids.js';
+import { CallbackId, CheckinField, decodeReleaseIndexMetadata, ReleaseRoute } from '../ids.js';
 import { describeUserError } from '../user-errors.js';
 import { renderIssueModal, renderResolveIssueModal, renderRollbackModal } from '../views/checkin-messages.js';
+import { onReleaseRouteButton } from './release-button.js';
 
 // Answers to post-deploy check-ins (Healthy, Issue found…, Roll back…) and resolving the issues they
 // report. Each answer is one script: the check-in's answer, any issue, the monitoring window and the
@@ -31,33 +25,16 @@ const MAX_TEXT = 500;
 type Tell = (text: string) => Promise<unknown>;
 
 export function registerCheckinActions(app: App, deps: SlackDeps): void {
-  app.action<BlockAction<ButtonAction>>(
-    { action_id: releaseRoutePattern(ReleaseRoute.checkinHealthy) },
-    async ({ ack, body, action, respond }) => {
-      await ack();
-      const tell = (text: string) => respond({ response_type: 'ephemeral', replace_original: false, text });
-      const teamId = body.team?.id;
-      const target = decodeReleaseAction(ReleaseRoute.checkinHealthy, action.action_id);
-      if (!teamId || !target)
-        return void (await tell(describeUserError({ code: 'payload_invalid' })).catch(() => {}));
-      const context = {
-        teamId,
-        releaseId: target.releaseId,
-        checkinIndex: target.index,
-        userId: body.user.id,
-      };
-      await runGuarded(deps.log, context, tell, async () => {
-        await answer(deps, tell, {
-          teamId,
-          releaseId: target.releaseId,
-          checkinIndex: target.index,
-          answer: 'healthy',
-          userId: body.user.id,
-          requestId: `${body.user.id}-${action.action_ts}`,
-        });
-      });
-    },
-  );
+  onReleaseRouteButton(app, deps, ReleaseRoute.checkinHealthy, async (click) => {
+    await answer(deps, click.tell, {
+      teamId: click.teamId,
+      releaseId: click.releaseId,
+      checkinIndex: click.index,
+      answer: 'healthy',
+      userId: click.userId,
+      requestId: `${click.userId}-${click.actionTs}`,
+    });
+  });
 
   // "Issue found…" and "Roll back…" ask for details in a modal first.
   for (const [route, render] of [
@@ -67,33 +44,16 @@ export function registerCheckinActions(app: App, deps: SlackDeps): void {
       (release: Release, index: number, teamId: string) => renderRollbackModal(release, index, teamId),
     ],
   ] as const) {
-    app.action<BlockAction<ButtonAction>>(
-      { action_id: releaseRoutePattern(route) },
-      async ({ ack, body, action, respond }) => {
-        await ack();
-        const tell = (text: string) => respond({ response_type: 'ephemeral', replace_original: false, text });
-        const teamId = body.team?.id;
-        const target = decodeReleaseAction(route, action.action_id);
-        if (!teamId || !target)
-          return void (await tell(describeUserError({ code: 'payload_invalid' })).catch(() => {}));
-        const context = {
-          teamId,
-          releaseId: target.releaseId,
-          checkinIndex: target.index,
-          userId: body.user.id,
-        };
-        await runGuarded(deps.log, context, tell, async () => {
-          const release = await deps.store.getRelease(teamId, target.releaseId);
-          const refusal = release ? askableRefusal(release, target.index) : { code: 'item_unknown' as const };
-          if (refusal) return void (await tell(describeUserError(refusal)));
-          if (route === ReleaseRoute.checkinRollback) {
-            const denied = await checkPermission(deps, 'rollback', body.user.id, release!);
-            if (denied) return void (await tell(describeUserError(denied)));
-          }
-          await deps.outbound.openView(body.trigger_id, render(release!, target.index, teamId));
-        });
-      },
-    );
+    onReleaseRouteButton(app, deps, route, async ({ teamId, releaseId, index, userId, triggerId, tell }) => {
+      const release = await deps.store.getRelease(teamId, releaseId);
+      const refusal = release ? askableRefusal(release, index) : { code: 'item_unknown' as const };
+      if (refusal) return void (await tell(describeUserError(refusal)));
+      if (route === ReleaseRoute.checkinRollback) {
+        const denied = await checkPermission(deps, 'rollback', userId, release!);
+        if (denied) return void (await tell(describeUserError(denied)));
+      }
+      await deps.outbound.openView(triggerId, render(release!, index, teamId));
+    });
   }
 
   app.view<ViewSubmitAction>(CallbackId.reportIssue, async ({ ack, body, view }) => {
@@ -131,25 +91,18 @@ export function registerCheckinActions(app: App, deps: SlackDeps): void {
     await submitAnswer(deps, body.user.id, view.id, metadata, { answer: 'rollback', note: reason });
   });
 
-  app.action<BlockAction<ButtonAction>>(
-    { action_id: releaseRoutePattern(ReleaseRoute.resolveIssue) },
-    async ({ ack, body, action, respond }) => {
-      await ack();
-      const tell = (text: string) => respond({ response_type: 'ephemeral', replace_original: false, text });
-      const teamId = body.team?.id;
-      const target = decodeReleaseAction(ReleaseRoute.resolveIssue, action.action_id);
-      if (!teamId || !target)
-        return void (await tell(describeUserError({ code: 'payload_invalid' })).catch(() => {}));
-      const context = { teamId, releaseId: target.releaseId, issueId: target.index, userId: body.user.id };
-      await runGuarded(deps.log, context, tell, async () => {
-        const release = await deps.store.getRelease(teamId, target.releaseId);
-        const issue = release?.issues.find((candidate) => candidate.id === target.index);
-        if (!release || !issue) return void (await tell(describeUserError({ code: 'item_unknown' })));
-        if (release.status !== 'active') return void (await tell(describeUserError(releaseClosed(release))));
-        if (issue.resolvedBy)
-          return void (await tell(describeUserError({ code: 'issue_resolved', by: issue.resolvedBy })));
-        await deps.outbound.openView(body.trigger_id, renderResolveIssueModal(release, issue.id, teamId));
-      });
+  onReleaseRouteButton(
+    app,
+    deps,
+    ReleaseRoute.resolveIssue,
+    async ({ teamId, releaseId, index, triggerId, tell }) => {
+      const release = await deps.store.getRelease(teamId, releaseId);
+      const issue = release?.issues.find((candidate) => candidate.id === index);
+      if (!release || !issue) return void (await tell(describeUserError({ code: 'item_unknown' })));
+      if (release.status !== 'active') return void (await tell(describeUserError(releaseClosed(release))));
+      if (issue.resolvedBy)
+        return void (await tell(describeUserError({ code: 'issue_resolved', by: issue.resolvedBy })));
+      await deps.outbound.openView(triggerId, renderResolveIssueModal(release, issue.id, teamId));
     },
   );
 

@@ -1,17 +1,11 @@
-import type { App, BlockAction, ButtonAction, ViewSubmitAction } from '@slack/bolt';
+import type { App, ViewSubmitAction } from '@slack/bolt';
 import { releaseClosed } from '../../domain/errors.js';
 import type { SlackDeps } from '../deps.js';
 import { runGuarded } from '../guard.js';
-import {
-  CallbackId,
-  decodeReleaseAction,
-  decodeReleaseIndexMetadata,
-  OwnerField,
-  ReleaseRoute,
-  releaseRoutePattern,
-} from '../ids.js';
+import { CallbackId, decodeReleaseIndexMetadata, OwnerField, ReleaseRoute } from '../ids.js';
 import { describeUserError } from '../user-errors.js';
 import { renderOwnersModal } from '../views/owners-modal.js';
+import { onReleaseRouteButton } from './release-button.js';
 
 // "Assign owners…" on a phase's checklist: a modal with a person picker per item. Reminders about an
 // item go to its owner; items without one go to whoever started the release.
@@ -19,23 +13,16 @@ import { renderOwnersModal } from '../views/owners-modal.js';
 const USER_ID = /^[UW][A-Z0-9]{2,20}$/;
 
 export function registerOwnerActions(app: App, deps: SlackDeps): void {
-  app.action<BlockAction<ButtonAction>>(
-    { action_id: releaseRoutePattern(ReleaseRoute.assignOwners) },
-    async ({ ack, body, action, respond }) => {
-      await ack();
-      const tell = (text: string) => respond({ response_type: 'ephemeral', replace_original: false, text });
-      const teamId = body.team?.id;
-      const target = decodeReleaseAction(ReleaseRoute.assignOwners, action.action_id);
-      if (!teamId || !target)
-        return void (await tell(describeUserError({ code: 'payload_invalid' })).catch(() => {}));
-      const context = { teamId, releaseId: target.releaseId, phaseIndex: target.index, userId: body.user.id };
-      await runGuarded(deps.log, context, tell, async () => {
-        const release = await deps.store.getRelease(teamId, target.releaseId);
-        if (!release?.template.phases[target.index])
-          return void (await tell(describeUserError({ code: 'item_unknown' })));
-        if (release.status !== 'active') return void (await tell(describeUserError(releaseClosed(release))));
-        await deps.outbound.openView(body.trigger_id, renderOwnersModal(release, target.index, teamId));
-      });
+  onReleaseRouteButton(
+    app,
+    deps,
+    ReleaseRoute.assignOwners,
+    async ({ teamId, releaseId, index, triggerId, tell }) => {
+      const release = await deps.store.getRelease(teamId, releaseId);
+      if (!release?.template.phases[index])
+        return void (await tell(describeUserError({ code: 'item_unknown' })));
+      if (release.status !== 'active') return void (await tell(describeUserError(releaseClosed(release))));
+      await deps.outbound.openView(triggerId, renderOwnersModal(release, index, teamId));
     },
   );
 

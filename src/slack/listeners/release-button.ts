@@ -1,10 +1,10 @@
 import type { App, BlockAction, ButtonAction } from '@slack/bolt';
 import type { SlackDeps } from '../deps.js';
 import { runGuarded } from '../guard.js';
-import { decodeReleaseValue } from '../ids.js';
+import { decodeReleaseAction, decodeReleaseValue, type ReleaseRoute, releaseRoutePattern } from '../ids.js';
 import { describeUserError } from '../user-errors.js';
 
-// The buttons on a release's header carry the release id as their value. Each is acknowledged at
+// The buttons on a release's messages carry the release id, as their value or in their action_id. Each is acknowledged at
 // once, its ids are checked, and its work runs guarded: a Redis outage or a bug answers the person
 // instead of leaving the click unanswered.
 
@@ -24,24 +24,61 @@ export function onReleaseButton(
   actionId: string,
   handle: (click: ReleaseButtonClick) => Promise<void>,
 ): void {
-  app.action<BlockAction<ButtonAction>>(actionId, async ({ ack, body, action, respond }) => {
+  listen(
+    app,
+    deps,
+    actionId,
+    (action) => {
+      const releaseId = decodeReleaseValue(action.value);
+      return releaseId ? { releaseId } : undefined;
+    },
+    handle,
+  );
+}
+
+/**
+ * The same for buttons whose action_id carries the release and a number (a phase, a check-in, an
+ * issue) and maybe a last part: "<route>|<releaseId>|<number>[|<extra>]".
+ */
+export function onReleaseRouteButton(
+  app: App,
+  deps: SlackDeps,
+  route: ReleaseRoute,
+  handle: (click: ReleaseButtonClick & { index: number; extra?: string }) => Promise<void>,
+): void {
+  listen<{ releaseId: string; index: number; extra?: string }>(
+    app,
+    deps,
+    releaseRoutePattern(route),
+    (action) => decodeReleaseAction(route, action.action_id),
+    handle,
+  );
+}
+
+function listen<Target extends { releaseId: string }>(
+  app: App,
+  deps: SlackDeps,
+  actionId: string | RegExp,
+  decode: (action: ButtonAction) => Target | undefined,
+  handle: (click: ReleaseButtonClick & Target) => Promise<void>,
+): void {
+  app.action<BlockAction<ButtonAction>>({ action_id: actionId }, async ({ ack, body, action, respond }) => {
     await ack();
     const tell = (text: string) => respond({ response_type: 'ephemeral', replace_original: false, text });
     const teamId = body.team?.id;
-    const releaseId = decodeReleaseValue(action.value);
-    if (!teamId || !releaseId) {
+    const target = decode(action);
+    if (!teamId || !target) {
       return void (await tell(describeUserError({ code: 'payload_invalid' })).catch(() => {}));
     }
     const click = {
+      ...target,
       teamId,
-      releaseId,
       userId: body.user.id,
       triggerId: body.trigger_id,
       actionTs: action.action_ts,
       tell,
     };
-    await runGuarded(deps.log, { teamId, releaseId, userId: click.userId, actionId }, tell, () =>
-      handle(click),
-    );
+    const context = { teamId, releaseId: target.releaseId, userId: click.userId, actionId: action.action_id };
+    await runGuarded(deps.log, context, tell, () => handle(click));
   });
 }
