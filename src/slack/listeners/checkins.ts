@@ -11,6 +11,7 @@ import { checkPermission } from '../access.js';
 import type { SlackDeps } from '../deps.js';
 import { runGuarded } from '../guard.js';
 import { CallbackId, CheckinField, decodeReleaseIndexMetadata, ReleaseRoute } from '../ids.js';
+import { modalChoice, modalText } from '../modal-input.js';
 import { describeUserError } from '../user-errors.js';
 import { renderIssueModal, renderResolveIssueModal, renderRollbackModal } from '../views/checkin-messages.js';
 import { onReleaseRouteButton } from './release-button.js';
@@ -58,9 +59,10 @@ export function registerCheckinActions(app: App, deps: SlackDeps): void {
 
   app.view<ViewSubmitAction>(CallbackId.reportIssue, async ({ ack, body, view }) => {
     const metadata = decodeReleaseIndexMetadata(view.private_metadata);
-    const what = (view.state.values[CheckinField.whatBlock]?.[CheckinField.whatAction]?.value ?? '').trim();
-    const severity = view.state.values[CheckinField.severityBlock]?.[CheckinField.severityAction]
-      ?.selected_option?.value as IssueSeverity | undefined;
+    const what = modalText(view, CheckinField.whatBlock, CheckinField.whatAction);
+    const severity = modalChoice(view, CheckinField.severityBlock, CheckinField.severityAction) as
+      | IssueSeverity
+      | undefined;
     const errors: Record<string, string> = {};
     if (what.length < MIN_TEXT || what.length > MAX_TEXT)
       errors[CheckinField.whatBlock] = `Describe the issue in ${MIN_TEXT} to ${MAX_TEXT} characters.`;
@@ -78,9 +80,7 @@ export function registerCheckinActions(app: App, deps: SlackDeps): void {
 
   app.view<ViewSubmitAction>(CallbackId.rollBack, async ({ ack, body, view }) => {
     const metadata = decodeReleaseIndexMetadata(view.private_metadata);
-    const reason = (
-      view.state.values[CheckinField.reasonBlock]?.[CheckinField.reasonAction]?.value ?? ''
-    ).trim();
+    const reason = modalText(view, CheckinField.reasonBlock, CheckinField.reasonAction);
     if (!metadata || reason.length < MIN_TEXT || reason.length > MAX_TEXT) {
       const text = metadata
         ? `Write why in ${MIN_TEXT} to ${MAX_TEXT} characters.`
@@ -108,9 +108,7 @@ export function registerCheckinActions(app: App, deps: SlackDeps): void {
 
   app.view<ViewSubmitAction>(CallbackId.resolveIssue, async ({ ack, body, view }) => {
     const metadata = decodeReleaseIndexMetadata(view.private_metadata);
-    const resolution = (
-      view.state.values[CheckinField.resolutionBlock]?.[CheckinField.resolutionAction]?.value ?? ''
-    ).trim();
+    const resolution = modalText(view, CheckinField.resolutionBlock, CheckinField.resolutionAction);
     if (!metadata || resolution.length < MIN_TEXT || resolution.length > MAX_TEXT) {
       const text = metadata
         ? `Write how it was resolved in ${MIN_TEXT} to ${MAX_TEXT} characters.`

@@ -4,6 +4,7 @@ import { checkPermission } from '../access.js';
 import type { SlackDeps } from '../deps.js';
 import { runGuarded } from '../guard.js';
 import { ActionId, CallbackId, FreezeField } from '../ids.js';
+import { modalText } from '../modal-input.js';
 import { decodeFrozenStart, encodeFrozenStart, startRelease } from '../start-release.js';
 import { describeUserError } from '../user-errors.js';
 import { renderFreezeOverrideModal } from '../views/command-replies.js';
@@ -43,9 +44,7 @@ export function registerFreezeActions(app: App, deps: SlackDeps): void {
 
   app.view<ViewSubmitAction>(CallbackId.overrideFreeze, async ({ ack, body, view }) => {
     const start = decodeFrozenStart(view.private_metadata);
-    const reason = (
-      view.state.values[FreezeField.reasonBlock]?.[FreezeField.reasonAction]?.value ?? ''
-    ).trim();
+    const reason = modalText(view, FreezeField.reasonBlock, FreezeField.reasonAction);
     if (!start || reason.length < MIN_REASON || reason.length > MAX_REASON) {
       const text = start
         ? `Write why in ${MIN_REASON} to ${MAX_REASON} characters.`

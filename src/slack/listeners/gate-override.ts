@@ -5,6 +5,7 @@ import { checkPermission } from '../access.js';
 import type { SlackDeps } from '../deps.js';
 import { runGuarded } from '../guard.js';
 import { ActionId, CallbackId, decodeGateOverrideMetadata, GateOverrideField } from '../ids.js';
+import { modalChoice, modalText } from '../modal-input.js';
 import { describeUserError } from '../user-errors.js';
 import { renderGateOverrideModal } from '../views/command-replies.js';
 import { onReleaseButton } from './release-button.js';
@@ -35,12 +36,8 @@ export function registerGateOverride(app: App, deps: SlackDeps): void {
 
   app.view(CallbackId.gateOverride, async ({ ack, body, view }) => {
     const metadata = decodeGateOverrideMetadata(view.private_metadata);
-    const phaseValue =
-      view.state.values[GateOverrideField.phaseBlock]?.[GateOverrideField.phaseAction]?.selected_option
-        ?.value;
-    const reason = (
-      view.state.values[GateOverrideField.reasonBlock]?.[GateOverrideField.reasonAction]?.value ?? ''
-    ).trim();
+    const phaseValue = modalChoice(view, GateOverrideField.phaseBlock, GateOverrideField.phaseAction);
+    const reason = modalText(view, GateOverrideField.reasonBlock, GateOverrideField.reasonAction);
     const phaseIndex = Number(phaseValue);
     if (reason.length < MIN_REASON_LENGTH || reason.length > MAX_REASON_LENGTH) {
       await ack({

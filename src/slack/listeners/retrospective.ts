@@ -3,6 +3,7 @@ import { deliverOnce } from '../../jobs/delivery.js';
 import type { SlackDeps } from '../deps.js';
 import { runGuarded } from '../guard.js';
 import { decodeReleaseIndexMetadata } from '../ids.js';
+import { modalText } from '../modal-input.js';
 import { describeUserError } from '../user-errors.js';
 import {
   RETRO_ACTION_ID,
@@ -27,7 +28,7 @@ export function registerRetrospective(app: App, deps: SlackDeps): void {
 
   app.view<ViewSubmitAction>(RETRO_CALLBACK_ID, async ({ ack, body, view }) => {
     const metadata = decodeReleaseIndexMetadata(view.private_metadata);
-    const read = (block: string, action: string) => (view.state.values[block]?.[action]?.value ?? '').trim();
+    const read = (block: string, action: string) => modalText(view, block, action);
     const retro = {
       wentWell: read(RetroField.wentWellBlock, RetroField.wentWellAction),
       wentWrong: read(RetroField.wentWrongBlock, RetroField.wentWrongAction),

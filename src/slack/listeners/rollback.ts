@@ -5,6 +5,7 @@ import { checkPermission } from '../access.js';
 import type { SlackDeps } from '../deps.js';
 import { runGuarded } from '../guard.js';
 import { ActionId, CallbackId, CheckinField, decodeReleaseIndexMetadata } from '../ids.js';
+import { modalText } from '../modal-input.js';
 import { describeUserError } from '../user-errors.js';
 import { renderRollbackModal } from '../views/checkin-messages.js';
 import { onReleaseButton } from './release-button.js';
@@ -57,9 +58,7 @@ export function registerRollbackActions(app: App, deps: SlackDeps): void {
 
   app.view<ViewSubmitAction>(CallbackId.rollBackRelease, async ({ ack, body, view }) => {
     const metadata = decodeReleaseIndexMetadata(view.private_metadata);
-    const reason = (
-      view.state.values[CheckinField.reasonBlock]?.[CheckinField.reasonAction]?.value ?? ''
-    ).trim();
+    const reason = modalText(view, CheckinField.reasonBlock, CheckinField.reasonAction);
     if (!metadata || reason.length < MIN_REASON || reason.length > MAX_REASON) {
       const text = metadata
         ? `Write why in ${MIN_REASON} to ${MAX_REASON} characters.`

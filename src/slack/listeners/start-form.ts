@@ -5,6 +5,7 @@ import { parseWindow } from '../../domain/time.js';
 import type { SlackDeps } from '../deps.js';
 import { runGuarded } from '../guard.js';
 import { CallbackId, StartField } from '../ids.js';
+import { modalChoice, modalText } from '../modal-input.js';
 import { encodeFrozenStart, FROZEN_NOTES_LENGTH, startRelease } from '../start-release.js';
 import { describeUserError } from '../user-errors.js';
 import { renderFreezeRefusal } from '../views/command-replies.js';
@@ -22,7 +23,7 @@ const CHANNEL_ID = /^[CG][A-Z0-9]{2,}$/;
 export function registerStartForm(app: App, deps: SlackDeps): void {
   app.view<ViewSubmitAction>(CallbackId.startRelease, async ({ ack, body, view }) => {
     const values = view.state.values;
-    const read = (block: string, action: string) => (values[block]?.[action]?.value ?? '').trim();
+    const read = (block: string, action: string) => modalText(view, block, action);
     let context: z.infer<typeof FormContext> | undefined;
     try {
       const parsed = FormContext.safeParse(JSON.parse(view.private_metadata));
@@ -31,9 +32,8 @@ export function registerStartForm(app: App, deps: SlackDeps): void {
       context = undefined;
     }
     const versionText = read(StartField.versionBlock, StartField.versionAction);
-    const env = values[StartField.envBlock]?.[StartField.envAction]?.selected_option?.value ?? '';
-    const templateId =
-      values[StartField.templateBlock]?.[StartField.templateAction]?.selected_option?.value ?? '';
+    const env = modalChoice(view, StartField.envBlock, StartField.envAction) ?? '';
+    const templateId = modalChoice(view, StartField.templateBlock, StartField.templateAction) ?? '';
     const windowText = read(StartField.windowBlock, StartField.windowAction);
     const notes = read(StartField.notesBlock, StartField.notesAction);
     const downtime = read(StartField.downtimeBlock, StartField.downtimeAction);

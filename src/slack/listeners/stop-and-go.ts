@@ -8,6 +8,7 @@ import { checkPermission } from '../access.js';
 import type { SlackDeps } from '../deps.js';
 import { runGuarded } from '../guard.js';
 import { ActionId, CallbackId, decodeReleaseIndexMetadata, RedFlagField } from '../ids.js';
+import { modalChoice, modalText } from '../modal-input.js';
 import { describeUserError } from '../user-errors.js';
 import { renderNoteModal, renderRedFlagModal } from '../views/command-replies.js';
 import { onReleaseButton } from './release-button.js';
@@ -113,10 +114,8 @@ export function registerStopAndGoActions(app: App, deps: SlackDeps): void {
   for (const [callbackId, permission] of modalSubmits) {
     app.view<ViewSubmitAction>(callbackId, async ({ ack, body, view }) => {
       const metadata = decodeReleaseIndexMetadata(view.private_metadata);
-      const note = (view.state.values[RedFlagField.noteBlock]?.[RedFlagField.noteAction]?.value ?? '').trim();
-      const conditionValue =
-        view.state.values[RedFlagField.conditionBlock]?.[RedFlagField.conditionAction]?.selected_option
-          ?.value;
+      const note = modalText(view, RedFlagField.noteBlock, RedFlagField.noteAction);
+      const conditionValue = modalChoice(view, RedFlagField.conditionBlock, RedFlagField.conditionAction);
       const errors: Record<string, string> = {};
       if (!metadata) errors[RedFlagField.noteBlock] = describeUserError({ code: 'payload_invalid' });
       else if (note.length < MIN_NOTE || note.length > MAX_NOTE)
