@@ -95,14 +95,6 @@ export async function startShipcheck(
     log.child({ component: 'outbound' }),
     metrics,
   );
-  const notify = async (responseUrl: string, text: string) => {
-    const response = await fetch(responseUrl, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ response_type: 'ephemeral', replace_original: false, text }),
-    });
-    if (!response.ok) throw new Error(`response_url answered ${response.status}`);
-  };
   const scheduler = new Scheduler(queueConnection, config.redis.prefix, store, config);
   const roles = new RoleDirectory(config.access, outbound, log.child({ component: 'roles' }));
   let worker: Worker | undefined;
@@ -115,7 +107,7 @@ export async function startShipcheck(
     worker = createSyncWorker(
       workerConnection,
       config.redis.prefix,
-      { store, outbound, log, notify, scheduler },
+      { store, outbound, log, scheduler },
       log,
       metrics,
     );

@@ -16,8 +16,6 @@ export interface SyncDeps {
   store: ReleaseStore;
   outbound: SlackOutbound;
   log: Logger;
-  /** Tells the person who ran a command what went wrong, through the command's response_url. */
-  notify: (responseUrl: string, text: string) => Promise<void>;
   /** Plans check-ins a deploy left unplanned; absent where no scheduling is wanted (benchmarks of the sync alone). */
   scheduler?: Pick<Scheduler, 'scheduleCheckins' | 'announce' | 'schedule'>;
 }
@@ -193,7 +191,7 @@ async function abandonUnpostableRelease(
       slackError === 'not_in_channel'
         ? `Invite me first with \`/invite @shipcheck\` in <#${channel}>, then run the command again.`
         : 'Check that the channel exists, is not archived and that I am a member, then run the command again.';
-    await deps.notify(
+    await deps.outbound.replyToCommand(
       data.responseUrl,
       `I could not post the release in <#${channel}> (${slackError}), so I cancelled it. ${hint}`,
     );

@@ -261,6 +261,20 @@ export class SlackOutbound {
   }
 
   /** The users in a Slack user group (usergroups.users.list). */
+  /**
+   * Tells the person who ran a slash command something later, through the command's response_url:
+   * an ephemeral reply that needs no channel membership and no Web API token.
+   */
+  async replyToCommand(responseUrl: string, text: string): Promise<void> {
+    const response = await fetch(responseUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ response_type: 'ephemeral', replace_original: false, text }),
+      signal: AbortSignal.timeout(this.options.requestTimeoutMs ?? 10_000),
+    });
+    if (!response.ok) throw new Error(`response_url answered ${response.status}`);
+  }
+
   async listUserGroupMembers(groupId: string): Promise<string[]> {
     const result = await this.call('usergroups.users.list', { usergroup: groupId }, undefined, undefined, 3);
     return ((result.users as unknown[] | undefined) ?? []).filter(
