@@ -6,6 +6,7 @@ import { ChecklistError, loadTemplates } from './config/checklists.js';
 import { type Config, ConfigError, loadConfig } from './config/env.js';
 import { createOperationalRoutes, type ReadinessCheck } from './http/health.js';
 import { HttpServer } from './http/server.js';
+import { createHomeRefreshWorker, HomeRefreshQueue } from './jobs/home-refresh.js';
 import { createRetentionWorker, RetentionSchedule } from './jobs/retention.js';
 import { createScheduleWorker } from './jobs/schedule-worker.js';
 import { Scheduler } from './jobs/scheduler.js';
@@ -90,6 +91,7 @@ export async function startShipcheck(
       apiUrl: config.slack.apiUrl,
       postIntervalMs: config.slack.postIntervalMs,
       updateIntervalMs: config.slack.updateIntervalMs,
+      homeIntervalMs: config.slack.homeIntervalMs,
     },
     store,
     log.child({ component: 'outbound' }),
@@ -100,6 +102,8 @@ export async function startShipcheck(
   let worker: Worker | undefined;
   let scheduleWorker: Worker | undefined;
   let retentionWorker: Worker | undefined;
+  let homeWorker: Worker | undefined;
+  const homeRefresh = runsWorker ? new HomeRefreshQueue(queueConnection, config.redis.prefix) : undefined;
   const retention = runsWorker
     ? new RetentionSchedule(queueConnection, config.redis.prefix, redis, store.keys.retentionLock())
     : undefined;
@@ -107,7 +111,7 @@ export async function startShipcheck(
     worker = createSyncWorker(
       workerConnection,
       config.redis.prefix,
-      { store, outbound, log, scheduler },
+      { store, outbound, log, scheduler, home: homeRefresh },
       log,
       metrics,
     );
@@ -121,6 +125,12 @@ export async function startShipcheck(
       workerConnection,
       config.redis.prefix,
       { store, log: log.child({ component: 'retention' }), retentionDays: config.retentionDays },
+      metrics,
+    );
+    homeWorker = createHomeRefreshWorker(
+      workerConnection,
+      config.redis.prefix,
+      { store, roles, outbound, log: log.child({ component: 'home' }) },
       metrics,
     );
     await retention?.ensureScheduled();
@@ -191,12 +201,12 @@ export async function startShipcheck(
       await within(flushed, left() - 3000);
     }
     // A reminder still running at the deadline returns to the queue; the delayed ones wait in Redis.
-    for (const running of [worker, scheduleWorker, retentionWorker]) {
+    for (const running of [worker, scheduleWorker, retentionWorker, homeWorker]) {
       if (running && !(await within(running.close(), left() - 1000))) await running.close(true);
     }
     await within(serverClosed, left());
     await metricsServer?.close(Math.max(0, left()));
-    await Promise.all([syncQueue.close(), scheduler.close(), retention?.close()]);
+    await Promise.all([syncQueue.close(), scheduler.close(), retention?.close(), homeRefresh?.close()]);
     await Promise.allSettled([redis.quit(), queueConnection.quit(), workerConnection?.quit()]);
     log.info({ overDeadline: left() < 0 }, 'shipcheck stopped');
   };

@@ -153,6 +153,16 @@ const EnvSchema = z.object({
       .max(60_000)
       .default(1200),
   ),
+  // views.publish is Tier 4 (about 100 a minute per workspace): Home refreshes keep to 60, leaving
+  // room for the Home drawn when someone opens it.
+  SLACK_HOME_INTERVAL_MS: optionalText.pipe(
+    z.coerce
+      .number<string | undefined>({ error: 'must be a number of milliseconds' })
+      .int()
+      .min(0)
+      .max(60_000)
+      .default(1000),
+  ),
 });
 
 export interface Config {
@@ -164,6 +174,7 @@ export interface Config {
     mode: 'http' | 'socket';
     postIntervalMs: number;
     updateIntervalMs: number;
+    homeIntervalMs: number;
   };
   redis: { url: string; prefix: string };
   /** web answers Slack, worker runs the job queues, all does both. */
@@ -260,6 +271,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       mode: parsed.SLACK_APP_TOKEN ? 'socket' : 'http',
       postIntervalMs: parsed.SLACK_POST_INTERVAL_MS,
       updateIntervalMs: parsed.SLACK_UPDATE_INTERVAL_MS,
+      homeIntervalMs: parsed.SLACK_HOME_INTERVAL_MS,
     },
     redis: { url: parsed.REDIS_URL, prefix: parsed.REDIS_PREFIX },
     role: parsed.SHIPCHECK_ROLE,

@@ -6,6 +6,7 @@ import { checkinMessageKey, fingerprintMessage } from '../slack/views/fingerprin
 import { planReleaseMessages } from '../slack/views/release-messages.js';
 import type { FollowUp, MessageRef, ReleaseMessages, ReleaseStore } from '../store/release-store.js';
 import { deliverOnce } from './delivery.js';
+import type { HomeRefreshQueue } from './home-refresh.js';
 import type { Scheduler } from './scheduler.js';
 import type { SyncJobData } from './sync-queue.js';
 
@@ -18,6 +19,8 @@ export interface SyncDeps {
   log: Logger;
   /** Plans check-ins a deploy left unplanned; absent where no scheduling is wanted (benchmarks of the sync alone). */
   scheduler?: Pick<Scheduler, 'scheduleCheckins' | 'announce' | 'schedule'>;
+  /** Redraws the workspace's open Home tabs; absent where nobody looks at them (benchmarks of the sync alone). */
+  home?: Pick<HomeRefreshQueue, 'request'>;
 }
 
 /**
@@ -72,6 +75,7 @@ export async function syncRelease(deps: SyncDeps, data: SyncJobData): Promise<vo
         CHANNEL_UNUSABLE_ERRORS.has(err.slackError)
       ) {
         await abandonUnpostableRelease(deps, data, channel, err.slackError);
+        await deps.home?.request(data.teamId);
         return;
       }
       throw err;
@@ -97,6 +101,8 @@ export async function syncRelease(deps: SyncDeps, data: SyncJobData): Promise<vo
   await queueFollowUps(deps, release, messages, headerTs !== undefined);
   // A reconciler for the timed side too: a check-in lost between a deploy and its scheduling is planned here.
   await deps.scheduler?.scheduleCheckins(release);
+  // Whatever changed here may change what someone's Home tab shows.
+  await deps.home?.request(data.teamId);
 }
 
 /**

@@ -33,6 +33,8 @@ export interface OutboundOptions {
   apiUrl: string | undefined;
   postIntervalMs: number;
   updateIntervalMs: number;
+  /** Spacing of Home refreshes in one workspace; 1000 when not given. */
+  homeIntervalMs?: number;
   /** Attempts per call before the error goes to the caller (BullMQ then retries the job). */
   maxAttempts?: number;
   /** Longest Retry-After the client sleeps through inside one call. */
@@ -282,9 +284,20 @@ export class SlackOutbound {
     );
   }
 
-  /** Shows a person their App Home tab (views.publish). */
+  /** Shows a person their App Home tab (views.publish), at once: they are looking at it. */
   async publishHome(userId: string, view: View): Promise<void> {
     await this.call('views.publish', { user_id: userId, view }, undefined, undefined, 2);
+  }
+
+  /** Redraws a Home tab nobody asked for, spaced per workspace so refreshes never crowd out the rest. */
+  async refreshHome(teamId: string, userId: string, view: View): Promise<void> {
+    await this.call(
+      'views.publish',
+      { user_id: userId, view },
+      { pacerKey: this.store.keys.homePacer(teamId), intervalMs: this.options.homeIntervalMs ?? 1000 },
+      teamId,
+      3,
+    );
   }
 
   /** Opens a modal. A trigger id expires after 3 seconds, so this tries once. */

@@ -53,6 +53,12 @@ export function createKeys(prefix: string) {
     postPacer: (channelId: string) => `${prefix}:pace:post:${channelId}`,
     /** String: the earliest time the next chat.update in a workspace may go. */
     updatePacer: (teamId: string) => `${prefix}:pace:update:${teamId}`,
+    /** String: the earliest time the next views.publish of a Home refresh in a workspace may go. */
+    homePacer: (teamId: string) => `${prefix}:pace:home:${teamId}`,
+    /** Sorted set: people who opened the Home tab, by when they last did. */
+    homeViewers: (teamId: string) => `${team(teamId)}:home:viewers`,
+    /** Hash: user id → fingerprint of the Home tab last published for them. */
+    homeRendered: (teamId: string) => `${team(teamId)}:home:rendered`,
   };
 }
 

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../support/app-harness.js';
 import { postSigned, SLACK_APP_ID, SLACK_TEAM } from '../support/slack-requests.js';
-import { waitForHeader, waitForPhase } from './helpers.js';
+import { current, waitForHeader, waitForItem, waitForPhase } from './helpers.js';
 
 // The App Home tab: drawn for the person who opens it, once per event (Slack redelivers).
 
@@ -91,5 +91,55 @@ describe('the App Home tab', () => {
     expect(JSON.stringify(leads.view.blocks)).toContain('Smoke test passes');
     expect(bobs.updates).toBe(0);
     expect(app.standIn.callsTo('views.publish')).toHaveLength(2);
+  });
+
+  it('is redrawn for the people looking when a click changes what it shows, a burst at a time', async () => {
+    const app = await startTestApp({ env: { CHECKLISTS_DIR: checklistsDir, ROLES: 'qa=U0BOB' } });
+    apps.push(app);
+    await app.command('start v1.1 staging home', { user_id: 'U0LEAD' });
+    const header = await waitForHeader(app, 'v1.1 → staging');
+    const phase = await waitForPhase(app, header, 'Check');
+    const url = `${app.baseUrl}/slack/events`;
+    for (const [user, eventId] of [
+      ['U0BOB', 'Ev101'],
+      ['U0LEAD', 'Ev102'],
+    ] as const) {
+      await postSigned(url, homeOpened(user, eventId), {
+        signingSecret: app.signingSecret,
+        contentType: 'application/json',
+      });
+    }
+    const homeOf = (user: string) =>
+      app.standIn.views.find((view) => view.method === 'views.publish' && view.user_id === user);
+    await app.standIn.waitFor(() => homeOf('U0BOB') && homeOf('U0LEAD'), 5000, 'both homes drawn');
+    const publishesBefore = app.standIn.callsTo('views.publish').length;
+
+    // Bob ticks and unticks his QA item five times in a row, ending ticked: each tab is redrawn
+    // for the final state, a few times at most rather than once per click.
+    for (let round = 0; round < 5; round++) {
+      const response = await app.interact(
+        app.tickPayload(current(app, phase), 'qa-ok', round % 2 === 0, 'U0BOB'),
+      );
+      expect(response.status).toBe(200);
+      await waitForItem(app, phase, 'qa-ok', round % 2 === 0);
+    }
+    const shows = (user: string, text: string) => JSON.stringify(homeOf(user)?.view.blocks).includes(text);
+    await app.standIn.waitFor(
+      () => shows('U0BOB', 'Nothing is waiting on you.') && shows('U0LEAD', '1/2 required done'),
+      10_000,
+      'both homes redrawn with the tick',
+    );
+    expect(shows('U0LEAD', 'Smoke test passes')).toBe(true);
+    expect(shows('U0BOB', '1/2 required done')).toBe(true);
+    // Nobody who never opened their Home gets one drawn.
+    expect(app.standIn.views.filter((view) => view.method === 'views.publish')).toHaveLength(2);
+    // Give a kept follow-up time to run, then count.
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    const refreshes = app.standIn.callsTo('views.publish').slice(publishesBefore);
+    for (const user of ['U0BOB', 'U0LEAD']) {
+      const mine = refreshes.filter((call) => call.args.user_id === user);
+      expect(mine.length).toBeGreaterThanOrEqual(1);
+      expect(mine.length).toBeLessThanOrEqual(3);
+    }
   });
 });

@@ -72,6 +72,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     // Fast pacing keeps the suite quick; the pacing itself has tests of its own.
     SLACK_POST_INTERVAL_MS: '20',
     SLACK_UPDATE_INTERVAL_MS: '20',
+    SLACK_HOME_INTERVAL_MS: '20',
     ...options.env,
   });
   const logLines = options.logLines;

@@ -81,6 +81,7 @@ export class ProcessCluster {
         PORT: String(port),
         SLACK_POST_INTERVAL_MS: '20',
         SLACK_UPDATE_INTERVAL_MS: '20',
+        SLACK_HOME_INTERVAL_MS: '20',
         LOG_LEVEL: 'info',
         ...this.baseEnv,
         ...env,
