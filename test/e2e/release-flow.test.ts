@@ -102,7 +102,8 @@ describe('/deploy start', () => {
 
   it('refuses a second active release of the same version and environment, with a link to it', async () => {
     await app.command('start v3.0 staging minimal');
-    await headerOf('v3.0 → staging');
+    // The header's permalink is saved before the first phase is posted; the refusal links to it.
+    await waitForPhase(app, await headerOf('v3.0 → staging'), 'Before the deploy');
     const repeated = await app.command('start v3.0 staging');
     const reply = await waitForReply(app, repeated.responseTag, /already being deployed/);
     expect(reply).toContain('https://example.slack.com/archives/');
