@@ -123,6 +123,10 @@ export class SlackOutbound {
       },
       { pacerKey: this.store.keys.postPacer(args.channel), intervalMs: this.options.postIntervalMs },
       teamId,
+      this.maxAttempts,
+      // A post with a delivery marker must not be sent again blindly after a 5xx or a timeout: Slack
+      // may have posted it. deliverOnce's next attempt looks for the marker first.
+      !args.metadata,
     );
     return { ts: String(result.ts), channel: String(result.channel ?? args.channel) };
   }
@@ -315,6 +319,8 @@ export class SlackOutbound {
     pacing: { pacerKey: string; intervalMs: number } | undefined,
     teamId?: string,
     attempts = this.maxAttempts,
+    /** Whether a failure that may have been applied (5xx, timeout) is retried here; a 429 always is. */
+    retryUnknownOutcome = true,
   ): Promise<Record<string, unknown>> {
     let pauseMs = 0;
     for (let attempt = 1; ; attempt++) {
@@ -336,6 +342,7 @@ export class SlackOutbound {
           throw new SlackPlatformError(method, (error as WebAPIPlatformError).data.error);
         }
         if (attempt >= attempts) throw error;
+        if (!retryUnknownOutcome && error.code !== ErrorCode.RateLimitedError) throw error;
         if (error.code === ErrorCode.RateLimitedError) {
           // Everyone waiting on the same pacer waits too: the limit is Slack's, not this call's.
           pauseMs = Math.min(error.retryAfter * 1000, this.maxRetryAfterMs);

@@ -184,6 +184,41 @@ describe('Slack stand-in with the real WebClient', () => {
     expect(standIn.messages()).toHaveLength(1);
   });
 
+  it('misbehaves in turn for a while, then answers normally again', async () => {
+    standIn.misbehaveFor(
+      'chat.postMessage',
+      [{ kind: 'server_error', status: 500 }, undefined, { kind: 'rate_limited', retryAfterSec: 1 }],
+      300,
+    );
+    for (let call = 0; call < 4; call++) {
+      await client.chat.postMessage({ channel: 'C0DEPLOY', text: 'x' }).catch(() => undefined);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await client.chat.postMessage({ channel: 'C0DEPLOY', text: 'x' });
+    expect(standIn.calls.map((c) => c.answered)).toEqual([500, 200, 429, 500, 200]);
+    expect(standIn.messages()).toHaveLength(2);
+  });
+
+  it('can do the work and still answer 5xx, as a lost answer looks to the app', async () => {
+    standIn.misbehave('chat.postMessage', { kind: 'server_error_after_applying', status: 502 }, 1);
+    const error = (await client.chat
+      .postMessage({ channel: 'C0DEPLOY', text: 'posted anyway' })
+      .catch((e) => e)) as WebAPIHTTPError;
+    expect(error.statusCode).toBe(502);
+    expect(standIn.messages().map((message) => message.text)).toEqual(['posted anyway']);
+  });
+
+  it('limits one channel and leaves the others alone', async () => {
+    standIn.misbehave('chat.postMessage', { kind: 'rate_limited', retryAfterSec: 1 }, 1, {
+      channel: 'C0BUSY',
+    });
+    await expect(client.chat.postMessage({ channel: 'C0BUSY', text: 'x' })).rejects.toMatchObject({
+      code: ErrorCode.RateLimitedError,
+    });
+    await client.chat.postMessage({ channel: 'C0DEPLOY', text: 'x' });
+    expect(standIn.calls.map((c) => c.answered)).toEqual([429, 200]);
+  });
+
   it('answers slowly but correctly', async () => {
     standIn.misbehave('chat.postMessage', { kind: 'slow', delayMs: 150 });
     const started = performance.now();

@@ -26,6 +26,8 @@ export type SlackArgs = Record<string, unknown>;
 export type Misbehaviour =
   | { kind: 'rate_limited'; retryAfterSec: number }
   | { kind: 'server_error'; status?: number }
+  /** Slack did the work (posted, updated), but its answer is lost: a 5xx from a proxy, a dropped reply. */
+  | { kind: 'server_error_after_applying'; status?: number }
   | { kind: 'slow'; delayMs: number }
   | { kind: 'error'; error: string };
 
@@ -128,8 +130,14 @@ type ApiResult = Record<string, unknown> & { ok: boolean; error?: string };
 
 interface Rule {
   method: string;
-  behaviour: Misbehaviour;
+  /** Taken in turn, one per matching call; `undefined` answers that call normally. */
+  behaviours: (Misbehaviour | undefined)[];
   remaining: number;
+  /** Epoch ms after which the rule no longer applies; none for rules counted by calls only. */
+  until?: number;
+  /** Only calls about this conversation (their `channel` argument). */
+  channel?: string;
+  taken: number;
 }
 
 const fail = (error: string): ApiResult => ({ ok: false, error });
@@ -325,11 +333,47 @@ export class SlackStandIn {
 
   /**
    * Makes the next `times` calls to `method` ('*' for any) misbehave. The first registered rule
-   * that matches and still has calls left applies.
+   * that matches and still has calls left applies. With `channel`, only calls about that
+   * conversation count, as Slack limits posts per channel.
    */
-  misbehave(method: string, behaviour: Misbehaviour, times = Number.POSITIVE_INFINITY): void {
+  misbehave(
+    method: string,
+    behaviour: Misbehaviour,
+    times = Number.POSITIVE_INFINITY,
+    options: { channel?: string } = {},
+  ): void {
     if (!(times > 0)) throw new Error(`misbehave(${method}): times must be positive, got ${times}`);
-    this.rules.push({ method, behaviour, remaining: times });
+    this.rules.push({
+      method,
+      behaviours: [behaviour],
+      remaining: times,
+      ...(options.channel === undefined ? {} : { channel: options.channel }),
+      taken: 0,
+    });
+  }
+
+  /**
+   * For the next `durationMs`, calls to `method` ('*' for any) misbehave in turn as `pattern` says,
+   * one entry per call, round and round: Slack having a bad spell rather than a bad call. An
+   * `undefined` entry lets that call through. Rules registered earlier still come first. `channel`
+   * as for misbehave().
+   */
+  misbehaveFor(
+    method: string,
+    pattern: (Misbehaviour | undefined)[],
+    durationMs: number,
+    options: { channel?: string } = {},
+  ): void {
+    if (pattern.length === 0) throw new Error(`misbehaveFor(${method}): the pattern is empty`);
+    if (!(durationMs > 0)) throw new Error(`misbehaveFor(${method}): duration must be positive`);
+    this.rules.push({
+      method,
+      behaviours: [...pattern],
+      remaining: Number.POSITIVE_INFINITY,
+      until: Date.now() + durationMs,
+      ...(options.channel === undefined ? {} : { channel: options.channel }),
+      taken: 0,
+    });
   }
 
   clearMisbehaviour(): void {
@@ -449,7 +493,7 @@ export class SlackStandIn {
     const call: SlackCall = { method, args, at: Date.now(), token, answered: 200 };
     this.calls.push(call);
 
-    const behaviour = this.takeRule(method);
+    const behaviour = this.takeRule(method, asString(args.channel));
     if (behaviour) call.misbehaviour = behaviour.kind;
     switch (behaviour?.kind) {
       case 'rate_limited':
@@ -457,8 +501,11 @@ export class SlackStandIn {
         call.error = 'ratelimited';
         sendJson(res, 429, fail('ratelimited'), { 'retry-after': String(behaviour.retryAfterSec) });
         return;
-      case 'server_error': {
+      case 'server_error':
+      case 'server_error_after_applying': {
         const status = behaviour.status ?? 500;
+        if (behaviour.kind === 'server_error_after_applying' && !invalidJson)
+          this.dispatch(method, args, call);
         call.answered = status;
         send(res, status, `${status} ${STATUS_CODES[status] ?? 'Server Error'}`, {
           'content-type': 'text/plain',
@@ -481,11 +528,19 @@ export class SlackStandIn {
     sendJson(res, 200, result);
   }
 
-  private takeRule(method: string): Misbehaviour | undefined {
-    const rule = this.rules.find((r) => r.remaining > 0 && (r.method === '*' || r.method === method));
+  private takeRule(method: string, channel: string | undefined): Misbehaviour | undefined {
+    const now = Date.now();
+    const rule = this.rules.find(
+      (r) =>
+        r.remaining > 0 &&
+        (r.until === undefined || now < r.until) &&
+        (r.method === '*' || r.method === method) &&
+        (r.channel === undefined || r.channel === channel),
+    );
     if (!rule) return undefined;
     rule.remaining -= 1;
-    return rule.behaviour;
+    rule.taken += 1;
+    return rule.behaviours[(rule.taken - 1) % rule.behaviours.length];
   }
 
   private delay(ms: number): Promise<void> {
