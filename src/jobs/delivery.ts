@@ -5,7 +5,8 @@ import type { ReleaseStore } from '../store/release-store.js';
 // Posting a message exactly once, across retries, several instances and a worker killed mid-post.
 // Slack's chat.postMessage has no idempotency key, so a post is bracketed by Redis and marked in Slack:
 //   1. a delivery already recorded is done;
-//   2. a short lease keeps two live instances from posting it at the same time;
+//   2. a short lease, renewed while the attempt runs, keeps two live instances from posting it at the
+//      same time, and lets another take over soon after the holder died;
 //   3. the first attempt notes when it began; a later attempt (the earlier one died somewhere around
 //      the post) first looks in Slack for a message carrying the delivery's key in its metadata;
 //   4. the post carries that key; the ts, what the message means for the release and its audit
@@ -44,13 +45,15 @@ export interface Delivery {
 export interface DeliveryDeps {
   store: ReleaseStore;
   outbound: SlackOutbound;
-  /** Longest time one attempt may take to post; another instance waits this long before taking over. */
+  /** How long a hold outlives its last renewal: how soon another instance takes over from a dead one. */
   leaseMs?: number;
 }
 
 /** Time a clock may be off between this instance and Slack, when reading messages since an attempt. */
 const CLOCK_SKEW_MS = 5 * 60_000;
-const DEFAULT_LEASE_MS = 120_000;
+const DEFAULT_LEASE_MS = 15_000;
+/** Renewals per lease period: two can be missed (a long GC pause, a slow Redis) before the hold lapses. */
+const RENEWALS_PER_LEASE = 3;
 const holder = randomUUID();
 
 /** Posts the delivery's message unless it exists already. Resolves with its ts and whether this call posted it. */
@@ -61,10 +64,16 @@ export async function deliverOnce(
 ): Promise<{ ts: string; posted: boolean }> {
   const { store, outbound } = deps;
   const { teamId, key } = delivery;
-  const attempt = await store.beginDelivery(teamId, key, holder, deps.leaseMs ?? DEFAULT_LEASE_MS, now);
+  const leaseMs = deps.leaseMs ?? DEFAULT_LEASE_MS;
+  const attempt = await store.beginDelivery(teamId, key, holder, leaseMs, now);
   if (attempt.state === 'done') return { ts: attempt.ts, posted: false };
   if (attempt.state === 'busy')
     throw new RetryLaterError(attempt.retryInMs, `delivery ${key} is being posted elsewhere`);
+  // The post may wait long (pacing, Retry-After): the hold lasts as long as this attempt is alive.
+  const renewal = setInterval(() => {
+    store.renewDeliveryLease(teamId, key, holder, leaseMs).catch(() => undefined);
+  }, leaseMs / RENEWALS_PER_LEASE);
+  renewal.unref();
   try {
     const metadata = { event_type: DELIVERY_EVENT_TYPE, event_payload: { key } };
     if (attempt.earlierAttempt !== undefined) {
@@ -88,6 +97,8 @@ export async function deliverOnce(
     // The next attempt may start at once; it looks in Slack first, since this one may have posted.
     await store.dropDeliveryLease(teamId, key, holder).catch(() => undefined);
     throw err;
+  } finally {
+    clearInterval(renewal);
   }
 }
 

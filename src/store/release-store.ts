@@ -920,6 +920,16 @@ export class ReleaseStore {
     return (await this.redis.get(this.keys.deliveryDone(teamId, deliveryKey))) ?? undefined;
   }
 
+  /** Extends the caller's lease on a delivery; resolves false if it is no longer theirs. */
+  async renewDeliveryLease(
+    teamId: string,
+    deliveryKey: string,
+    holder: string,
+    leaseMs: number,
+  ): Promise<boolean> {
+    return (await this.redis.renewLease(this.keys.deliveryLease(teamId, deliveryKey), holder, leaseMs)) === 1;
+  }
+
   async dropDeliveryLease(teamId: string, deliveryKey: string, holder: string): Promise<void> {
     await this.redis.dropLease(this.keys.deliveryLease(teamId, deliveryKey), holder);
   }

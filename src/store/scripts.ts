@@ -26,6 +26,7 @@ export const SCRIPT_FILES = {
   snoozeReminder: 'snooze-reminder-3',
   commitDelivery: 'commit-delivery-5',
   dropLease: 'drop-lease-1',
+  renewLease: 'renew-lease-1',
   beginDelivery: 'begin-delivery-3',
   appendEvent: 'append-event-2',
   startRollback: 'start-rollback-5',

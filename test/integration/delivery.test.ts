@@ -277,6 +277,29 @@ describe('deliverOnce', () => {
     expect(standIn.callsTo('chat.postMessage')).toHaveLength(1);
   });
 
+  it('keeps its hold while a slow post runs, past the lease period', async () => {
+    const key = nextKey();
+    standIn.misbehave('chat.postMessage', { kind: 'slow', delayMs: 700 }, 1);
+    const attempt = deliverOnce({ store, outbound, leaseMs: 300 }, delivery(key));
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    // Another instance, past the first lease period, still finds the delivery held.
+    expect(await store.beginDelivery(TEAM, key, 'another-instance', 300, Date.now())).toMatchObject({
+      state: 'busy',
+    });
+    expect((await attempt).posted).toBe(true);
+    expect(standIn.callsTo('chat.postMessage')).toHaveLength(1);
+  });
+
+  it('renews only a lease it holds, and one not renewed lapses after its period', async () => {
+    const key = nextKey();
+    await store.beginDelivery(TEAM, key, 'holder-a', 200, Date.now());
+    expect(await store.renewDeliveryLease(TEAM, key, 'holder-b', 60_000)).toBe(false);
+    expect(await redis.pttl(store.keys.deliveryLease(TEAM, key))).toBeLessThanOrEqual(200);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    expect(await store.renewDeliveryLease(TEAM, key, 'holder-a', 60_000)).toBe(false);
+    expect(await store.beginDelivery(TEAM, key, 'holder-b', 200, Date.now())).toMatchObject({ state: 'go' });
+  });
+
   it('does not drop a lease it does not hold', async () => {
     const key = nextKey();
     await store.beginDelivery(TEAM, key, 'holder-a', 30_000, Date.now());

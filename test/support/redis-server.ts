@@ -14,6 +14,8 @@ export interface RedisServerOptions {
 
 export class TestRedisServer {
   private process: ChildProcess | undefined;
+  /** Resolves when the current process has exited; set while one runs. */
+  private exited: Promise<void> | undefined;
 
   private constructor(
     readonly port: number,
@@ -27,7 +29,11 @@ export class TestRedisServer {
       await mkdtemp(path.join(tmpdir(), 'shipcheck-redis-')),
       options,
     );
-    await server.run();
+    // A server that never answered is still stopped and its folder removed.
+    await server.run().catch(async (err: unknown) => {
+      await server.stop();
+      throw err;
+    });
     return server;
   }
 
@@ -35,11 +41,25 @@ export class TestRedisServer {
     return `redis://127.0.0.1:${this.port}`;
   }
 
-  /** Starts the server (again, after kill()) on the same port and data folder. */
+  /** Whether the server process runs (it may still be loading its data). */
+  get running(): boolean {
+    return this.exited !== undefined;
+  }
+
+  /** Starts the server (again, after kill()) on the same port and data folder; no-op while it runs. */
   async run(): Promise<void> {
+    if (this.running) return;
     const args = ['--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir, '--save', ''];
     args.push('--appendonly', this.options.appendOnly ? 'yes' : 'no', '--appendfsync', 'everysec');
-    this.process = spawn('redis-server', args, { stdio: 'ignore' });
+    const child = spawn('redis-server', args, { stdio: 'ignore' });
+    this.process = child;
+    // A killed process has a signalCode and no exitCode, so 'exit' is the one reliable sign it is gone.
+    this.exited = new Promise((resolve) =>
+      child.once('exit', () => {
+        if (this.process === child) this.exited = undefined;
+        resolve();
+      }),
+    );
     const deadline = Date.now() + 5000;
     for (;;) {
       const probe = new Redis(this.url, {
@@ -58,17 +78,17 @@ export class TestRedisServer {
         );
       probe.disconnect();
       if (answered) return;
-      if (Date.now() > deadline) throw new Error(`redis-server on port ${this.port} did not start`);
+      if (!this.running || Date.now() > deadline)
+        throw new Error(`redis-server on port ${this.port} did not start`);
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
   }
 
   /** SIGKILL: the server stops at once, as a crash would. */
   async kill(): Promise<void> {
-    const running = this.process;
-    if (!running || running.exitCode !== null) return;
-    const exited = new Promise((resolve) => running.once('exit', resolve));
-    running.kill('SIGKILL');
+    const exited = this.exited;
+    if (!exited) return;
+    this.process?.kill('SIGKILL');
     await exited;
   }
 
