@@ -60,6 +60,11 @@ export class HttpServer {
   private handle(req: IncomingMessage, res: ServerResponse): void {
     const path = (req.url ?? '/').split('?')[0]!;
     if (this.slack && path === SLACK_EVENTS_PATH) {
+      // Bolt's listener throws for any method it does not route: uncaught here, that would end the process.
+      if (req.method !== 'POST') {
+        res.writeHead(405, { allow: 'POST', 'content-type': 'text/plain' }).end('method not allowed\n');
+        return;
+      }
       const slack = this.slack;
       res.once('finish', () => slack.onResponseSent(req));
       slack.listener(req, res);

@@ -15,6 +15,7 @@ import { registerRetrospective } from './listeners/retrospective.js';
 import { registerRollbackActions } from './listeners/rollback.js';
 import { registerStartForm } from './listeners/start-form.js';
 import { registerStopAndGoActions } from './listeners/stop-and-go.js';
+import { createProcessEventErrorHandler, refuseNonObjectBodies } from './request-guard.js';
 
 export interface SlackAppHooks {
   observeAck(kind: string, seconds: number): void;
@@ -95,6 +96,7 @@ export function createSlackApp(deps: SlackDeps, hooks: SlackAppHooks): SlackAppH
         endpoints: '/slack/events',
         logger,
         processBeforeResponse: false,
+        processEventErrorHandler: createProcessEventErrorHandler(deps.log),
         customPropertiesExtractor: (req) => {
           const timing = { kind: kindFromHttpRequest(req), receivedAt: performance.now() };
           httpTimings.set(req, timing);
@@ -147,7 +149,10 @@ export function createSlackApp(deps: SlackDeps, hooks: SlackAppHooks): SlackAppH
 
   return {
     app,
-    requestListener: receiver instanceof HTTPReceiver ? receiver.requestListener : undefined,
+    requestListener:
+      receiver instanceof HTTPReceiver
+        ? refuseNonObjectBodies(receiver.requestListener, config.slack.signingSecret!, deps.log)
+        : undefined,
     onResponseSent(req) {
       const timing = httpTimings.get(req);
       // Requests refused before dispatch (a bad signature) have no timing: they were never acked.

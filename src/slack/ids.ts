@@ -157,6 +157,17 @@ export const GateOverrideField = {
   reasonAction: 'reason.input',
 } as const;
 
+/**
+ * The person behind an interaction. Slack always sends `user.id`; a payload without a readable one is
+ * refused, so no refusal or change is ever recorded against nobody.
+ */
+const UserRef = z.object({ id: z.string().min(1).max(255) });
+
+export function decodeUserId(user: unknown): string | undefined {
+  const parsed = UserRef.safeParse(user);
+  return parsed.success ? parsed.data.id : undefined;
+}
+
 const ReleaseId = z.string().regex(/^r[0-9]{1,12}$/);
 const ItemId = z.string().regex(/^[a-z0-9][a-z0-9-]{0,47}$/);
 // Built once: zod compiles a schema on first use, and this one runs on every click.

@@ -3,7 +3,7 @@ import { findActiveFreeze } from '../../domain/freeze.js';
 import { checkPermission } from '../access.js';
 import type { SlackDeps } from '../deps.js';
 import { runGuarded } from '../guard.js';
-import { ActionId, CallbackId, FreezeField } from '../ids.js';
+import { ActionId, CallbackId, decodeUserId, FreezeField } from '../ids.js';
 import { modalText } from '../modal-input.js';
 import { decodeFrozenStart, encodeFrozenStart, startRelease } from '../start-release.js';
 import { describeUserError } from '../user-errors.js';
@@ -21,17 +21,19 @@ export function registerFreezeActions(app: App, deps: SlackDeps): void {
     const tell = (text: string) => respond({ response_type: 'ephemeral', replace_original: false, text });
     const start = decodeFrozenStart(action.value);
     const teamId = body.team?.id;
+    const userId = decodeUserId(body.user);
     if (
       !teamId ||
+      !userId ||
       !start ||
       !deps.config.environments.includes(start.env) ||
       !deps.templates.has(start.templateId)
     ) {
       return void (await tell(describeUserError({ code: 'payload_invalid' })).catch(() => {}));
     }
-    await runGuarded(deps.log, { teamId, userId: body.user.id, env: start.env }, tell, async () => {
+    await runGuarded(deps.log, { teamId, userId, env: start.env }, tell, async () => {
       // Refused up front, before anyone writes a reason for nothing.
-      const denied = await checkPermission(deps, 'freeze_override', body.user.id);
+      const denied = await checkPermission(deps, 'freeze_override', userId);
       if (denied) return void (await tell(describeUserError(denied)));
       const freeze = findActiveFreeze(deps.config.freezeWindows, start.env, start.windowAt ?? Date.now());
       if (!freeze) return void (await tell(`${start.env} is not frozen any more; run the start again.`));

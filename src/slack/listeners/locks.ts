@@ -1,7 +1,7 @@
 import type { App, BlockAction, ButtonAction } from '@slack/bolt';
 import type { SlackDeps } from '../deps.js';
 import { runGuarded } from '../guard.js';
-import { ActionId } from '../ids.js';
+import { ActionId, decodeUserId } from '../ids.js';
 import { describeUserError } from '../user-errors.js';
 
 // "Tell me when it's free" under a refusal because another release holds the environment: the
@@ -12,12 +12,12 @@ export function registerLockActions(app: App, deps: SlackDeps): void {
     await ack();
     const tell = (text: string) => respond({ response_type: 'ephemeral', replace_original: false, text });
     const teamId = body.team?.id;
+    const userId = decodeUserId(body.user);
     const env = action.value ?? '';
     // The value comes back from Slack; only a configured environment is taken from it.
-    if (!teamId || !deps.config.environments.includes(env)) {
+    if (!teamId || !userId || !deps.config.environments.includes(env)) {
       return void (await tell(describeUserError({ code: 'payload_invalid' })).catch(() => {}));
     }
-    const userId = body.user.id;
     await runGuarded(deps.log, { teamId, env, userId }, tell, async () => {
       const added = await deps.store.addLockWaiter(teamId, env, userId);
       deps.log.info({ teamId, env, userId, added }, 'waiting for an environment');

@@ -1,7 +1,13 @@
 import type { App, BlockAction, ButtonAction } from '@slack/bolt';
 import type { SlackDeps } from '../deps.js';
 import { runGuarded } from '../guard.js';
-import { decodeReleaseAction, decodeReleaseValue, type ReleaseRoute, releaseRoutePattern } from '../ids.js';
+import {
+  decodeReleaseAction,
+  decodeReleaseValue,
+  decodeUserId,
+  type ReleaseRoute,
+  releaseRoutePattern,
+} from '../ids.js';
 import { describeUserError } from '../user-errors.js';
 
 // The buttons on a release's messages carry the release id, as their value or in their action_id. Each is acknowledged at
@@ -66,14 +72,15 @@ function listen<Target extends { releaseId: string }>(
     await ack();
     const tell = (text: string) => respond({ response_type: 'ephemeral', replace_original: false, text });
     const teamId = body.team?.id;
+    const userId = decodeUserId(body.user);
     const target = decode(action);
-    if (!teamId || !target) {
+    if (!teamId || !userId || !target) {
       return void (await tell(describeUserError({ code: 'payload_invalid' })).catch(() => {}));
     }
     const click = {
       ...target,
       teamId,
-      userId: body.user.id,
+      userId,
       triggerId: body.trigger_id,
       actionTs: action.action_ts,
       tell,

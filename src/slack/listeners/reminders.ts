@@ -9,6 +9,7 @@ import {
   ActionId,
   decodeItemDoneActionId,
   decodeReleaseAction,
+  decodeUserId,
   ITEM_DONE_PATTERN,
   ReleaseRoute,
   releaseRoutePattern,
@@ -34,10 +35,10 @@ export function registerReminderActions(app: App, deps: SlackDeps): void {
       await ack();
       const tell = (text: string) => respond({ response_type: 'ephemeral', replace_original: false, text });
       const teamId = body.team?.id;
+      const userId = decodeUserId(body.user);
       const target = decodeItemDoneActionId(action.action_id);
-      if (!teamId || !target)
+      if (!teamId || !userId || !target)
         return void (await tell(describeUserError({ code: 'payload_invalid' })).catch(() => {}));
-      const userId = body.user.id;
       const context = { teamId, ...target, userId };
       await runGuarded(deps.log, context, tell, async () => {
         const refusal = await refuseItemChange(deps, teamId, target.releaseId, target.itemId, userId, true);
@@ -78,9 +79,9 @@ export function registerReminderActions(app: App, deps: SlackDeps): void {
       const snoozeMs = target?.extra
         ? SNOOZE_CHOICES[target.extra as keyof typeof SNOOZE_CHOICES]
         : undefined;
-      if (!teamId || !target || snoozeMs === undefined)
+      const userId = decodeUserId(body.user);
+      if (!teamId || !userId || !target || snoozeMs === undefined)
         return void (await tell(describeUserError({ code: 'payload_invalid' })).catch(() => {}));
-      const userId = body.user.id;
       const phaseIndex = target.index;
       const context = { teamId, releaseId: target.releaseId, phaseIndex, userId };
       await runGuarded(deps.log, context, tell, async () => {

@@ -22,7 +22,7 @@ const CHANNEL_ID = /^[CG][A-Z0-9]{2,}$/;
 
 export function registerStartForm(app: App, deps: SlackDeps): void {
   app.view<ViewSubmitAction>(CallbackId.startRelease, async ({ ack, body, view }) => {
-    const values = view.state.values;
+    const values = view.state?.values ?? {};
     const read = (block: string, action: string) => modalText(view, block, action);
     let context: z.infer<typeof FormContext> | undefined;
     try {
