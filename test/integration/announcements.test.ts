@@ -149,25 +149,35 @@ describe('runAnnouncement', () => {
     expect(await store.readAudit(TEAM, releaseId)).toEqual(before);
   });
 
-  it('rides out a 5xx inside the Slack client', async () => {
-    standIn.misbehave('chat.postMessage', { kind: 'server_error' }, 1);
+  it('leaves a post that got a 5xx to the next run, which looks in Slack before posting again', async () => {
+    // Slack may have posted it: the client does not send it again blindly.
+    standIn.misbehave('chat.postMessage', { kind: 'server_error' }, 1, { channel: STAKE_1 });
+    await expect(runAnnouncement(deps(), job('started'))).rejects.toThrow();
+    expect(standIn.messages(STAKE_1)).toHaveLength(0);
+    expect(standIn.messages(STAKE_2)).toHaveLength(1);
+
     await runAnnouncement(deps(), job('started'));
+    expect(standIn.callsTo('conversations.history')).toHaveLength(1);
     expect(standIn.messages(STAKE_1)).toHaveLength(1);
     expect(standIn.messages(STAKE_2)).toHaveLength(1);
   });
 
-  it('fails after trying every channel when one post keeps failing; the retry posts only what is missing', async () => {
-    const impatient = makeOutbound(2);
-    // Both attempts of the first channel's post answer 500; the second channel's post goes through.
-    standIn.misbehave('chat.postMessage', { kind: 'server_error' }, 2);
-    await expect(runAnnouncement(deps(impatient), job('deployed'))).rejects.toThrow();
-    expect(standIn.messages(STAKE_1)).toHaveLength(0);
-    expect(standIn.messages(STAKE_2)).toHaveLength(1);
+  it('finds a post whose answer was lost instead of posting it twice', async () => {
+    standIn.misbehave('chat.postMessage', { kind: 'server_error_after_applying' }, 1, { channel: STAKE_1 });
+    await expect(runAnnouncement(deps(), job('deployed'))).rejects.toThrow();
+    expect(standIn.messages(STAKE_1)).toHaveLength(1);
 
-    await runAnnouncement(deps(impatient), job('deployed'));
+    await runAnnouncement(deps(), job('deployed'));
     expect(standIn.messages(STAKE_1)).toHaveLength(1);
     expect(standIn.messages(STAKE_2)).toHaveLength(1);
     expect(standIn.messages(STAKE_1)[0]!.text).toBe('v2.3 is live in production');
+  });
+
+  it('retries a rate-limited post inside the Slack client', async () => {
+    standIn.misbehave('chat.postMessage', { kind: 'rate_limited', retryAfterSec: 0 }, 1);
+    await runAnnouncement(deps(), job('started'));
+    expect(standIn.messages(STAKE_1)).toHaveLength(1);
+    expect(standIn.messages(STAKE_2)).toHaveLength(1);
   });
 
   it('rethrows a Slack error that a retry may fix, after the other channels were tried', async () => {
