@@ -1,8 +1,10 @@
 import { App, HTTPReceiver, LogLevel } from '@slack/bolt';
+import { CallbackId, StartField } from '../src/slack/ids.js';
 
 // The floor for the benchmark: a Bolt app on the same receiver settings as shipcheck (HTTP mode,
-// signature verification on, ack before processing) that does nothing but ack every action.
-// Started by bench/run.ts in a child process; configured through the environment.
+// signature verification on, ack before processing) that does nothing but ack, each request kind
+// the way shipcheck acks it in the bench. Started by bench/run.ts in a child process; configured
+// through the environment.
 
 function required(name: string): string {
   const value = process.env[name];
@@ -29,6 +31,25 @@ const app = new App({
 });
 
 app.action(/.*/, async ({ ack }) => {
+  await ack();
+});
+
+app.command(/.*/, async ({ ack }) => {
+  await ack();
+});
+
+// The bench submits the start form with an invalid version, which shipcheck answers in the ack with
+// the form's errors; every other modal it submits is acked empty.
+app.view(/.*/, async ({ ack, view }) => {
+  if (view.callback_id === CallbackId.startRelease) {
+    await ack({
+      response_action: 'errors',
+      errors: {
+        [StartField.versionBlock]: 'Not a version: use letters, digits, dots and dashes, like v2.3.',
+      },
+    });
+    return;
+  }
   await ack();
 });
 

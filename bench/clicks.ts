@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import { viewItem } from '../test/support/app-harness.js';
 import {
@@ -8,18 +9,32 @@ import {
 } from '../test/support/slack-requests.js';
 import type { StoredMessage } from '../test/support/slack-stand-in.js';
 
-// Checkbox clicks as Slack sends them (signed block_actions, the whole message included), and a
+// Requests as Slack sends them (signed, form-encoded, a click carrying the whole message), and a
 // keep-alive HTTP client that sends them from N concurrent clickers and times each full response.
 
 const USER_SLOT = '__BENCHUSER__';
 const ACTION_TS_SLOT = '__BENCHACTIONTS__';
-const SLOT_PATTERN = new RegExp(`(${USER_SLOT}|${ACTION_TS_SLOT})`);
+const TRIGGER_SLOT = '__BENCHTRIGGER__';
+const SLOT_PATTERN = new RegExp(`(${USER_SLOT}|${ACTION_TS_SLOT}|${TRIGGER_SLOT})`);
 
 /**
- * A click's form body with holes for the user and the action_ts, so that thousands of distinct clicks
- * cost a string join each. Even entries are literal text, odd entries name a hole.
+ * Put these in a payload where each request needs its own value: the user, the action_ts, the
+ * trigger_id. They are letters and underscores, which form encoding leaves as they are.
  */
-export type ClickTemplate = string[];
+export const SLOTS = { userId: USER_SLOT, actionTs: ACTION_TS_SLOT, triggerId: TRIGGER_SLOT } as const;
+/** A payload's `user` whose id and names are filled in per request. */
+export const SLOT_USER = { id: USER_SLOT, username: USER_SLOT, name: USER_SLOT } as const;
+
+/**
+ * A request's form body with holes for the user, the action_ts and the trigger_id, so that thousands
+ * of distinct requests cost a string join each. Even entries are literal text, odd entries name a hole.
+ */
+export type BodyTemplate = string[];
+
+/** Cuts an encoded body (with SLOTS in it) into a template. */
+export function bodyTemplate(encodedBody: string): BodyTemplate {
+  return encodedBody.split(SLOT_PATTERN);
+}
 
 interface RenderedBlock {
   block_id?: string;
@@ -48,7 +63,7 @@ export function releaseIdOf(parts: StoredMessage[]): string {
 }
 
 /** The form body of a click on `itemId` (ticking when `selected`), from the message that shows it. */
-export function clickTemplate(parts: StoredMessage[], itemId: string, selected: boolean): ClickTemplate {
+export function clickTemplate(parts: StoredMessage[], itemId: string, selected: boolean): BodyTemplate {
   const message = parts.find((part) => viewItem(part, itemId)?.clickable);
   const checkbox = message && findCheckbox(message, itemId);
   if (!message || !checkbox) throw new Error(`item ${itemId} has no checkbox in the phase messages`);
@@ -56,7 +71,8 @@ export function clickTemplate(parts: StoredMessage[], itemId: string, selected: 
   const selected_options = selected ? [option] : [];
   const payload = createBlockActions({
     message: message as unknown as SlackMessage,
-    user: { id: USER_SLOT, username: USER_SLOT, name: USER_SLOT },
+    user: SLOT_USER,
+    triggerId: TRIGGER_SLOT,
     actions: [
       {
         type: 'checkboxes',
@@ -70,27 +86,30 @@ export function clickTemplate(parts: StoredMessage[], itemId: string, selected: 
       [checkbox.blockId]: { [checkbox.actionId]: { type: 'checkboxes', selected_options } },
     },
   });
-  // Both holes are letters and underscores, which form encoding leaves as they are.
-  return encodeInteraction(payload).split(SLOT_PATTERN);
+  return bodyTemplate(encodeInteraction(payload));
 }
 
 let actionCounter = 0;
 const actionBaseMicros = Date.now() * 1000;
+const triggerBase = String(Date.now()).padStart(13, '0');
+const triggerHex = randomBytes(16).toString('hex');
 
-/** Like Slack's action_ts, and unique per click: the app uses it to recognise a retried click. */
+/** Like Slack's action_ts, and unique per request: the app uses it to recognise a retried click. */
 function nextActionTs(): string {
   actionCounter += 1;
   const micros = actionBaseMicros + actionCounter;
   return `${Math.floor(micros / 1e6)}.${String(micros % 1e6).padStart(6, '0')}`;
 }
 
-export function renderClick(template: ClickTemplate, userId: string): string {
+export function renderBody(template: BodyTemplate, userId: string): string {
   const actionTs = nextActionTs();
+  // Shaped like Slack's (13 digits, 11 digits, 32 hex) and unique per request.
+  const triggerId = `${triggerBase}.${String(actionCounter).padStart(11, '0')}.${triggerHex}`;
   let body = '';
   for (let index = 0; index < template.length; index++) {
     const piece = template[index]!;
     if (index % 2 === 0) body += piece;
-    else body += piece === USER_SLOT ? userId : actionTs;
+    else body += piece === USER_SLOT ? userId : piece === ACTION_TS_SLOT ? actionTs : triggerId;
   }
   return body;
 }
@@ -151,37 +170,50 @@ export class SignedPoster {
   }
 }
 
-/** Which click the k-th request of a run is. */
-export type ClickPicker = (k: number, clicker: number) => { template: ClickTemplate; userId: string };
+/** Which request the k-th of a run is, and who sends it. */
+export type RequestPicker = (k: number, clicker: number) => { template: BodyTemplate; userId: string };
+
+/** A run ends after this many requests, or once this long has passed (requests in flight still count). */
+export type LoadLimit = { requests: number } | { durationMs: number };
 
 export interface LoadResult {
   latencies: number[];
   wallMs: number;
   failures: string[];
+  /** The latencies of each poster's requests, in the order the posters were given. */
+  byPoster: number[][];
 }
 
 /**
- * Sends `total` clicks from `clickers` concurrent clickers, each waiting for its answer before the next
- * click. Bounded by count, and every request by its own timeout.
+ * Sends requests from `clickers` concurrent clickers, each waiting for its answer before the next.
+ * The k-th request goes to poster k mod posters.length (round-robin over instances). Bounded by count
+ * or time, and every request by its own timeout.
  */
 export async function runLoad(
-  poster: SignedPoster,
-  pick: ClickPicker,
+  posters: SignedPoster[],
+  pick: RequestPicker,
   clickers: number,
-  total: number,
+  limit: LoadLimit,
 ): Promise<LoadResult> {
   const latencies: number[] = [];
   const failures: string[] = [];
+  const byPoster = posters.map((): number[] => []);
   let issued = 0;
   const started = performance.now();
+  const more =
+    'requests' in limit
+      ? () => issued < limit.requests
+      : () => performance.now() - started < limit.durationMs;
   const clicker = async (index: number) => {
-    while (issued < total) {
+    while (more()) {
       const k = issued++;
       const { template, userId } = pick(k, index);
-      const body = renderClick(template, userId);
+      const body = renderBody(template, userId);
+      const target = k % posters.length;
       try {
-        const outcome = await poster.post(body);
+        const outcome = await posters[target]!.post(body);
         latencies.push(outcome.ms);
+        byPoster[target]!.push(outcome.ms);
         if (outcome.status !== 200) failures.push(`HTTP ${outcome.status}`);
       } catch (error) {
         failures.push(String(error));
@@ -189,7 +221,7 @@ export async function runLoad(
     }
   };
   await Promise.all(Array.from({ length: clickers }, (_unused, index) => clicker(index)));
-  return { latencies, wallMs: performance.now() - started, failures };
+  return { latencies, wallMs: performance.now() - started, failures, byPoster };
 }
 
 export interface LatencySummary {
@@ -207,7 +239,7 @@ function percentile(sorted: number[], fraction: number): number {
   return sorted[index]!;
 }
 
-export function summarize(result: LoadResult): LatencySummary {
+export function summarize(result: Pick<LoadResult, 'latencies' | 'wallMs' | 'failures'>): LatencySummary {
   const sorted = [...result.latencies].sort((a, b) => a - b);
   return {
     requests: result.latencies.length + result.failures.filter((f) => !f.startsWith('HTTP')).length,

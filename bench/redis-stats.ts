@@ -39,6 +39,14 @@ export function topCommands(counts: CommandCounts, limit: number): [string, numb
   return [...counts.entries()].sort((a, b) => b[1] - a[1]).slice(0, limit);
 }
 
+/** CPU time (user + system) the Redis server has used since it started, in ms. */
+export async function redisCpuMs(redis: Redis): Promise<number> {
+  const info = await redis.info('cpu');
+  const user = Number(/used_cpu_user:([\d.]+)/.exec(info)?.[1] ?? Number.NaN);
+  const system = Number(/used_cpu_sys:([\d.]+)/.exec(info)?.[1] ?? Number.NaN);
+  return (user + system) * 1000;
+}
+
 export interface MonitoredCommand {
   at: number;
   source: string;

@@ -6,8 +6,8 @@ import {
   SLACK_TEAM,
 } from '../test/support/slack-requests.js';
 import type { SlackCall, SlackStandIn } from '../test/support/slack-stand-in.js';
-import { readCommandStats, subtractCounts, topCommands, totalOf } from './redis-stats.js';
-import { cpuTimeMs } from './servers.js';
+import { readCommandStats, redisCpuMs, subtractCounts, topCommands, totalOf } from './redis-stats.js';
+import { cpuTimeMs, type ProcessMemory, processMemory } from './servers.js';
 
 // The reminder-lateness benchmark: 1,000 releases started through signed `/deploy start … at <window>`
 // commands, every one with the same window, 10 phases due T+0, T+5s … T+45s: 10,000 delayed BullMQ
@@ -23,6 +23,8 @@ export const REMIND_ITEMS_PER_PHASE = 3;
 export const REMIND_INTERVAL = '1h';
 export const REMIND_QUIET_HOURS = '00:00-00:00';
 const DEFAULT_RELEASES = 1000;
+/** With --quick: enough releases to exercise every step. */
+const QUICK_RELEASES = 20;
 const CREATE_CONCURRENCY = 20;
 /** How long after the last due moment the bench waits for reminders that have not arrived. */
 const LATE_TIMEOUT_MS = 5 * 60_000;
@@ -40,10 +42,10 @@ const pad4 = (value: number) => String(value).padStart(4, '0');
 const phaseName = (phaseIndex: number) => `Phase ${String(phaseIndex + 1).padStart(2, '0')}`;
 const phaseOffsetMs = (phaseIndex: number) => phaseIndex * REMIND_SPACING_S * 1000;
 
-/** How many releases to start: BENCH_REMINDER_RELEASES (1–1000) for a quicker smoke run, else 1,000. */
-export function reminderReleaseCount(): number {
+/** How many releases to start: BENCH_REMINDER_RELEASES (1–1000) when set, else 20 with --quick, else 1,000. */
+export function reminderReleaseCount(quick = false): number {
   const raw = process.env.BENCH_REMINDER_RELEASES;
-  if (raw === undefined || raw.trim() === '') return DEFAULT_RELEASES;
+  if (raw === undefined || raw.trim() === '') return quick ? QUICK_RELEASES : DEFAULT_RELEASES;
   const count = Number(raw);
   if (!Number.isInteger(count) || count < 1 || count > DEFAULT_RELEASES) {
     throw new Error(`BENCH_REMINDER_RELEASES must be a whole number from 1 to ${DEFAULT_RELEASES}`);
@@ -89,8 +91,10 @@ export interface ReminderContext {
   signingSecret: string;
   shipUrl: string;
   metricsUrl: string;
-  /** Every shipcheck process that runs the job queues: their CPU adds up. */
+  /** Every shipcheck process that runs the job queues: their CPU adds up. The first one took the commands. */
   shipPids: (number | undefined)[];
+  /** How many releases to start (reminderReleaseCount). */
+  releases: number;
   progress: (line: string) => void;
 }
 
@@ -176,6 +180,15 @@ export interface ReminderResult {
   memBefore: MemorySnapshot;
   memCreated: MemorySnapshot;
   memAfter: MemorySnapshot | undefined;
+  /** RSS of the shipcheck process that took the commands (the first of shipPids). */
+  rss: {
+    /** At the start of this part, before any release of it. */
+    before: ProcessMemory | undefined;
+    /** Once every release was created and posted, just before the window. */
+    created: ProcessMemory | undefined;
+    /** After every reminder fired and its job finished. */
+    after: ProcessMemory | undefined;
+  };
   notes: string[];
 }
 
@@ -258,13 +271,6 @@ function totalBytes(snapshot: MemorySnapshot): number {
   let total = 0;
   for (const group of snapshot.groups.values()) total += group.bytes;
   return total;
-}
-
-async function redisCpuMs(redis: Redis): Promise<number> {
-  const info = await redis.info('cpu');
-  const user = Number(/used_cpu_user:([\d.]+)/.exec(info)?.[1] ?? Number.NaN);
-  const system = Number(/used_cpu_sys:([\d.]+)/.exec(info)?.[1] ?? Number.NaN);
-  return (user + system) * 1000;
 }
 
 /** The quantile of a Prometheus histogram, interpolated inside its bucket as histogram_quantile() does. */
@@ -365,7 +371,7 @@ function shipCpuMs(pids: (number | undefined)[]): number | undefined {
 
 export async function runReminderBench(ctx: ReminderContext): Promise<ReminderResult> {
   const { standIn, redis, prefix, progress } = ctx;
-  const releases = reminderReleaseCount();
+  const { releases } = ctx;
   const expected = releases * REMIND_PHASES;
   const notes: string[] = [];
   const channels = Array.from({ length: releases }, (_unused, index) => `C0B${pad4(index + 1)}`);
@@ -373,6 +379,7 @@ export async function runReminderBench(ctx: ReminderContext): Promise<ReminderRe
   const queueKey = (name: string) => `${prefix}:{jobs}:schedule:${name}`;
 
   const memBefore = await memorySnapshot(redis, prefix);
+  const rssBefore = processMemory(ctx.shipPids[0]);
   // Every release gets the same window: the first whole minute after the creation is expected to end.
   const plannedMs = CREATE_BASE_MS + releases * CREATE_PER_RELEASE_MS + WINDOW_MARGIN_MS;
   const windowAt = Math.ceil((Date.now() + plannedMs) / 60_000) * 60_000;
@@ -468,6 +475,7 @@ export async function runReminderBench(ctx: ReminderContext): Promise<ReminderRe
   const delayedJobs = await redis.zcard(queueKey('delayed'));
   const auditBefore = await auditTotal(redis, prefix, knownIds);
   const memCreated = await memorySnapshot(redis, prefix);
+  const rssCreated = processMemory(ctx.shipPids[0]);
   progress(
     `reminders: ${delayedJobs} delayed jobs, ${memCreated.keys - memBefore.keys} new keys; scanned in ${memCreated.scanMs.toFixed(0)} ms`,
   );
@@ -623,6 +631,7 @@ export async function runReminderBench(ctx: ReminderContext): Promise<ReminderRe
     notes.push(`could not read /metrics: ${String(error)}`);
   }
   const memAfter = await memorySnapshot(redis, prefix);
+  const rssAfter = processMemory(ctx.shipPids[0]);
 
   return {
     releases,
@@ -681,6 +690,7 @@ export async function runReminderBench(ctx: ReminderContext): Promise<ReminderRe
     memBefore,
     memCreated,
     memAfter,
+    rss: { before: rssBefore, created: rssCreated, after: rssAfter },
     notes,
   };
 }
@@ -692,13 +702,27 @@ const fixed = (value: number, digits = 0) =>
 const kib = (bytes: number, digits = 1) => fixed(bytes / 1024, digits);
 const thousands = (value: number) => value.toLocaleString('en-US');
 
-export function reminderTargetLine(result: ReminderResult | undefined): string {
-  if (!result || result.lateness.count === 0)
-    return '- reminder p99 lateness under 1 s: MISSED (no reminder arrived)';
+/** Whether reminder p99 lateness was under 1 s, with the figures. */
+export function reminderTarget(result: ReminderResult | undefined): { met: boolean; detail: string } {
+  if (!result || result.lateness.count === 0) return { met: false, detail: 'no reminder arrived' };
   // A reminder is its thread post and its owner's DM: both count.
   const all = result.arrived === result.expected && result.dmArrived === result.expected;
   const met = all && result.lateness.p99 < 1000 && result.dmLateness.p99 < 1000;
-  return `- reminder p99 lateness under 1 s: ${met ? 'met' : 'MISSED'} (thread ${fixed(result.lateness.p99)} ms, DM ${fixed(result.dmLateness.p99)} ms${all ? '' : `; only ${result.arrived} and ${result.dmArrived} of ${result.expected} arrived`})`;
+  return {
+    met,
+    detail: `p99 ${fixed(result.lateness.p99)} ms (thread posts), ${fixed(result.dmLateness.p99)} ms (owner DMs); p50 ${fixed(result.lateness.p50)} ms; ${thousands(result.expected)} reminders across ${thousands(result.releases)} releases${all ? '' : `; only ${result.arrived} and ${result.dmArrived} of ${result.expected} arrived`}`,
+  };
+}
+
+/**
+ * Redis memory per release, two ways: MEMORY USAGE of the keys under the bench's prefix (only this run's
+ * keys), and INFO used_memory (server-wide, so other clients of this Redis move it).
+ */
+export function redisBytesPerRelease(result: ReminderResult): { keys: number; usedMemory: number } {
+  return {
+    keys: (totalBytes(result.memCreated) - totalBytes(result.memBefore)) / result.releases,
+    usedMemory: (result.memCreated.usedMemory - result.memBefore.usedMemory) / result.releases,
+  };
 }
 
 export function reminderSection(result: ReminderResult): string[] {
@@ -762,12 +786,12 @@ export function reminderSection(result: ReminderResult): string[] {
   const created = r.memCreated.usedMemory - r.memBefore.usedMemory;
   const keysCreated = r.memCreated.keys - r.memBefore.keys;
   out(
-    `- **Redis memory per release: ${kib(perRelease(created))} KiB** (INFO used_memory ${(r.memBefore.usedMemory / 2 ** 20).toFixed(1)} MiB before, ${(r.memCreated.usedMemory / 2 ** 20).toFixed(1)} MiB after creating ${thousands(r.releases)} releases with their ${thousands(r.delayedJobs)} jobs and audit trails, ÷ ${thousands(r.releases)}); ${fixed(keysCreated / r.releases, 1)} keys per release; MEMORY USAGE of those keys: ${kib(perRelease(totalBytes(r.memCreated) - totalBytes(r.memBefore)))} KiB per release`,
+    `- **Redis memory per release: ${kib(perRelease(totalBytes(r.memCreated) - totalBytes(r.memBefore)))} KiB** (MEMORY USAGE of every key under the bench's prefix after creating ${thousands(r.releases)} releases with their ${thousands(r.delayedJobs)} jobs and audit trails − before, ÷ ${thousands(r.releases)}); ${fixed(keysCreated / r.releases, 1)} keys per release; INFO used_memory ${(r.memBefore.usedMemory / 2 ** 20).toFixed(1)} MiB before, ${(r.memCreated.usedMemory / 2 ** 20).toFixed(1)} MiB after: ${kib(perRelease(created))} KiB per release (server-wide, so other clients of this Redis move it)`,
   );
   if (r.memAfter) {
     const after = r.memAfter.usedMemory - r.memCreated.usedMemory;
     out(
-      `- after the reminders fired: +${kib(perRelease(after))} KiB per release (used_memory ${(r.memAfter.usedMemory / 2 ** 20).toFixed(1)} MiB; ${fixed((r.memAfter.keys - r.memCreated.keys) / r.releases, 1)} more keys per release): ${thousands(r.completedAfter)} completed jobs kept for 7 days, ${thousands(r.delayedAfter)} next reminders delayed by ${REMIND_INTERVAL}, audit trails ${thousands(r.auditBefore)} → ${thousands(r.auditAfter)} events (+${fixed((r.auditAfter - r.auditBefore) / r.releases, 1)} per release), one claim marker per reminder`,
+      `- after the reminders fired: ${after >= 0 ? '+' : ''}${kib(perRelease(after))} KiB per release (used_memory ${(r.memAfter.usedMemory / 2 ** 20).toFixed(1)} MiB; ${fixed((r.memAfter.keys - r.memCreated.keys) / r.releases, 1)} more keys per release): ${thousands(r.completedAfter)} completed jobs kept for 7 days, ${thousands(r.delayedAfter)} next reminders delayed by ${REMIND_INTERVAL}, audit trails ${thousands(r.auditBefore)} → ${thousands(r.auditAfter)} events (+${fixed((r.auditAfter - r.auditBefore) / r.releases, 1)} per release), one claim marker per reminder`,
     );
   }
   out();

@@ -149,3 +149,23 @@ export function cpuTimeMs(pid: number | undefined): number | undefined {
     return undefined;
   }
 }
+
+export interface ProcessMemory {
+  /** VmRSS: resident set size now, KiB. */
+  rssKiB: number;
+  /** VmHWM: the most the process has had resident so far, KiB. */
+  peakKiB: number;
+}
+
+/** RSS of a process from /proc/<pid>/status; undefined where /proc is unavailable. */
+export function processMemory(pid: number | undefined): ProcessMemory | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const field = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)?.[1]);
+    const memory = { rssKiB: field('VmRSS'), peakKiB: field('VmHWM') };
+    return Number.isFinite(memory.rssKiB) ? memory : undefined;
+  } catch {
+    return undefined;
+  }
+}
