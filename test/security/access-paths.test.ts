@@ -13,6 +13,7 @@ import {
 import type { RecordedView, StoredMessage } from '../support/slack-stand-in.js';
 import {
   expectNoSecretsLeaked,
+  productionFrozenNow,
   readAudit,
   readReleaseState,
   type SecurityApp,
@@ -87,16 +88,6 @@ const QA = 'U0QA';
 const OPS = 'U0OPS';
 /** Holds no role. */
 const MALLORY = 'U0MALLORY';
-const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
-
-function productionFrozenNow(): string {
-  const at = (offsetMs: number) => {
-    const date = new Date(Date.now() + offsetMs);
-    const time = `${String(date.getUTCHours()).padStart(2, '0')}:${String(date.getUTCMinutes()).padStart(2, '0')}`;
-    return `${DAYS[date.getUTCDay()]} ${time}`;
-  };
-  return `production: ${at(-3600_000)} - ${at(3600_000)} UTC`;
-}
 
 let checklistsDir: string;
 let app: SecurityApp;

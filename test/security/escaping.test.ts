@@ -11,6 +11,7 @@ import {
   expectNoSecretsLeaked,
   MARKUP,
   MARKUP_ESCAPED,
+  productionFrozenNow,
   type SecurityApp,
   shownTexts,
   startSecurityApp,
@@ -54,7 +55,6 @@ const LEAD = 'U0LEAD';
 const ALICE = 'U0ALICE';
 const DEPLOY = 'C0DEPLOY';
 const STAKEHOLDERS = 'C0STAKE';
-const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
 
 /** What a person types: a label, so that each text can be found, then the markup. */
 const typed = (label: string) => `${label}: ${MARKUP}`;
@@ -62,14 +62,6 @@ const typed = (label: string) => `${label}: ${MARKUP}`;
 const shown = (label: string) => `${label}: ${MARKUP_ESCAPED}`;
 
 /** A weekly freeze of production from an hour ago to an hour from now (UTC). */
-function productionFrozenNow(): string {
-  const at = (offsetMs: number) => {
-    const date = new Date(Date.now() + offsetMs);
-    const time = `${String(date.getUTCHours()).padStart(2, '0')}:${String(date.getUTCMinutes()).padStart(2, '0')}`;
-    return `${DAYS[date.getUTCDay()]} ${time}`;
-  };
-  return `production: ${at(-3600_000)} - ${at(3600_000)} UTC`;
-}
 
 let checklistsDir: string;
 let app: SecurityApp;

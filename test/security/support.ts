@@ -307,3 +307,15 @@ export function whereShown(standIn: SlackStandIn, escaped: string = MARKUP_ESCAP
     .filter(({ text, format }) => format === 'mrkdwn' && text.includes(escaped))
     .map(({ where }) => where);
 }
+
+const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
+
+/** FREEZE_WINDOWS freezing production from an hour ago to an hour from now, as a weekly window. */
+export function productionFrozenNow(): string {
+  const at = (offsetMs: number) => {
+    const date = new Date(Date.now() + offsetMs);
+    const time = `${String(date.getUTCHours()).padStart(2, '0')}:${String(date.getUTCMinutes()).padStart(2, '0')}`;
+    return `${DAYS[date.getUTCDay()]} ${time}`;
+  };
+  return `production: ${at(-3600_000)} - ${at(3600_000)} UTC`;
+}
