@@ -16,6 +16,7 @@ import { registerRollbackActions } from './listeners/rollback.js';
 import { registerStartForm } from './listeners/start-form.js';
 import { registerStopAndGoActions } from './listeners/stop-and-go.js';
 import { createProcessEventErrorHandler, refuseNonObjectBodies } from './request-guard.js';
+import { createListenerRouter } from './router.js';
 
 export interface SlackAppHooks {
   observeAck(kind: string, seconds: number): void;
@@ -130,19 +131,21 @@ export function createSlackApp(deps: SlackDeps, hooks: SlackAppHooks): SlackAppH
     await work;
   });
 
-  registerDeployCommand(app, deps);
-  registerItemActions(app, deps);
-  registerGateOverride(app, deps);
-  registerReminderActions(app, deps);
-  registerCheckinActions(app, deps);
-  registerOwnerActions(app, deps);
-  registerLockActions(app, deps);
-  registerFreezeActions(app, deps);
-  registerRollbackActions(app, deps);
-  registerStopAndGoActions(app, deps);
-  registerStartForm(app, deps);
-  registerRetrospective(app, deps);
-  registerHome(app, deps);
+  // Listeners register with the router: Bolt then runs one action and one view listener per request.
+  const listeners = createListenerRouter(app);
+  registerDeployCommand(listeners, deps);
+  registerItemActions(listeners, deps);
+  registerGateOverride(listeners, deps);
+  registerReminderActions(listeners, deps);
+  registerCheckinActions(listeners, deps);
+  registerOwnerActions(listeners, deps);
+  registerLockActions(listeners, deps);
+  registerFreezeActions(listeners, deps);
+  registerRollbackActions(listeners, deps);
+  registerStopAndGoActions(listeners, deps);
+  registerStartForm(listeners, deps);
+  registerRetrospective(listeners, deps);
+  registerHome(listeners, deps);
   app.error(async (error) => {
     deps.log.error({ err: error, code: (error as { code?: string }).code }, 'unhandled bolt error');
   });

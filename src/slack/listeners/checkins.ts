@@ -1,4 +1,4 @@
-import type { App, ViewSubmitAction } from '@slack/bolt';
+import type { ViewSubmitAction } from '@slack/bolt';
 import { releaseClosed, type UserError } from '../../domain/errors.js';
 import {
   type CheckInAnswerKind,
@@ -12,6 +12,7 @@ import type { SlackDeps } from '../deps.js';
 import { runGuarded } from '../guard.js';
 import { CallbackId, CheckinField, decodeReleaseIndexMetadata, ReleaseRoute } from '../ids.js';
 import { modalChoice, modalText } from '../modal-input.js';
+import type { ListenerApp } from '../router.js';
 import { describeUserError } from '../user-errors.js';
 import { renderIssueModal, renderResolveIssueModal, renderRollbackModal } from '../views/checkin-messages.js';
 import { onReleaseRouteButton } from './release-button.js';
@@ -25,7 +26,7 @@ const MAX_TEXT = 500;
 
 type Tell = (text: string) => Promise<unknown>;
 
-export function registerCheckinActions(app: App, deps: SlackDeps): void {
+export function registerCheckinActions(app: ListenerApp, deps: SlackDeps): void {
   onReleaseRouteButton(app, deps, ReleaseRoute.checkinHealthy, async (click) => {
     await answer(deps, click.tell, {
       teamId: click.teamId,

@@ -1,4 +1,4 @@
-import type { App, RespondFn, SlashCommand } from '@slack/bolt';
+import type { RespondFn, SlashCommand } from '@slack/bolt';
 import { verifyAuditChain } from '../../domain/audit-chain.js';
 import { type DeployCommand, parseDeployCommand } from '../../domain/commands.js';
 import { fail, ok, type Result, releaseClosed, type UserError } from '../../domain/errors.js';
@@ -11,6 +11,7 @@ import { checkPermission } from '../access.js';
 import type { SlackDeps } from '../deps.js';
 import { runGuarded } from '../guard.js';
 import { formatSlackDate, mentionChannel } from '../mrkdwn.js';
+import type { ListenerApp } from '../router.js';
 import { encodeFrozenStart, startRelease } from '../start-release.js';
 import { describeUserError } from '../user-errors.js';
 import {
@@ -34,7 +35,7 @@ const DAY_MS = 24 * 3600_000;
 const STATS_LOOKBACK_MS = 60 * DAY_MS;
 const DEFAULT_TEMPLATE = 'standard';
 
-export function registerDeployCommand(app: App, deps: SlackDeps): void {
+export function registerDeployCommand(app: ListenerApp, deps: SlackDeps): void {
   app.command('/deploy', async ({ command, ack, respond, context }) => {
     const parsed = parseDeployCommand(command.text ?? '', {
       environments: deps.config.environments,

@@ -1,10 +1,11 @@
-import type { App, BlockAction, ButtonAction, ViewSubmitAction } from '@slack/bolt';
+import type { BlockAction, ButtonAction, ViewSubmitAction } from '@slack/bolt';
 import { findActiveFreeze } from '../../domain/freeze.js';
 import { checkPermission } from '../access.js';
 import type { SlackDeps } from '../deps.js';
 import { runGuarded } from '../guard.js';
 import { ActionId, CallbackId, decodeUserId, FreezeField } from '../ids.js';
 import { modalText } from '../modal-input.js';
+import type { ListenerApp } from '../router.js';
 import { decodeFrozenStart, encodeFrozenStart, startRelease } from '../start-release.js';
 import { describeUserError } from '../user-errors.js';
 import { renderFreezeOverrideModal } from '../views/command-replies.js';
@@ -15,7 +16,7 @@ import { renderFreezeOverrideModal } from '../views/command-replies.js';
 const MIN_REASON = 5;
 const MAX_REASON = 500;
 
-export function registerFreezeActions(app: App, deps: SlackDeps): void {
+export function registerFreezeActions(app: ListenerApp, deps: SlackDeps): void {
   app.action<BlockAction<ButtonAction>>(ActionId.overrideFreeze, async ({ ack, body, action, respond }) => {
     await ack();
     const tell = (text: string) => respond({ response_type: 'ephemeral', replace_original: false, text });

@@ -1,4 +1,3 @@
-import type { App } from '@slack/bolt';
 import { releaseClosed } from '../../domain/errors.js';
 import { findBlockingPhase } from '../../domain/release.js';
 import { checkPermission } from '../access.js';
@@ -6,6 +5,7 @@ import type { SlackDeps } from '../deps.js';
 import { runGuarded } from '../guard.js';
 import { ActionId, CallbackId, decodeGateOverrideMetadata, GateOverrideField } from '../ids.js';
 import { modalChoice, modalText } from '../modal-input.js';
+import type { ListenerApp } from '../router.js';
 import { describeUserError } from '../user-errors.js';
 import { renderGateOverrideModal } from '../views/command-replies.js';
 import { onReleaseButton } from './release-button.js';
@@ -13,7 +13,7 @@ import { onReleaseButton } from './release-button.js';
 const MIN_REASON_LENGTH = 5;
 const MAX_REASON_LENGTH = 500;
 
-export function registerGateOverride(app: App, deps: SlackDeps): void {
+export function registerGateOverride(app: ListenerApp, deps: SlackDeps): void {
   // The header's "Override a gate…" button opens a modal asking which phase and why.
   onReleaseButton(
     app,

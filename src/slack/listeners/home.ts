@@ -1,13 +1,13 @@
-import type { App } from '@slack/bolt';
 import type { SlackDeps } from '../deps.js';
 import { drawHome, loadHomeContext } from '../home.js';
+import type { ListenerApp } from '../router.js';
 
 // The App Home tab is drawn when its person opens it: what waits on them, the releases in flight
 // and recently finished, and the last 30 days' figures. Opening it also makes them a viewer whose
 // tab the home-refresh job redraws when something on it changes. Events are acknowledged by Bolt at
 // once; a redelivered event (Slack retries for 5 minutes) is drawn once.
 
-export function registerHome(app: App, deps: SlackDeps): void {
+export function registerHome(app: ListenerApp, deps: SlackDeps): void {
   app.event('app_home_opened', async ({ event, body }) => {
     if (event.tab !== 'home') return;
     const teamId = (body as { team_id?: string }).team_id;

@@ -1,4 +1,4 @@
-import type { App, BlockAction, CheckboxesAction } from '@slack/bolt';
+import type { BlockAction, CheckboxesAction } from '@slack/bolt';
 import { z } from 'zod';
 import { hasAccessRules } from '../../domain/access.js';
 import { releaseClosed, type UserError } from '../../domain/errors.js';
@@ -9,6 +9,7 @@ import { checkItemChange } from '../access.js';
 import type { SlackDeps } from '../deps.js';
 import { runGuarded } from '../guard.js';
 import { decodeItemActionId, ITEM_ACTION_PATTERN } from '../ids.js';
+import type { ListenerApp } from '../router.js';
 import { describeUserError } from '../user-errors.js';
 import { renderLockRefusal } from '../views/command-replies.js';
 
@@ -147,7 +148,7 @@ export async function afterItemChange(
   }
 }
 
-export function registerItemActions(app: App, deps: SlackDeps): void {
+export function registerItemActions(app: ListenerApp, deps: SlackDeps): void {
   app.action<BlockAction<CheckboxesAction>>(
     { action_id: ITEM_ACTION_PATTERN },
     async ({ ack, body, action, respond }) => {

@@ -1,13 +1,14 @@
-import type { App, BlockAction, ButtonAction } from '@slack/bolt';
+import type { BlockAction, ButtonAction } from '@slack/bolt';
 import type { SlackDeps } from '../deps.js';
 import { runGuarded } from '../guard.js';
 import { ActionId, decodeUserId } from '../ids.js';
+import type { ListenerApp } from '../router.js';
 import { describeUserError } from '../user-errors.js';
 
 // "Tell me when it's free" under a refusal because another release holds the environment: the
 // person is told by DM once the holder completes, is rolled back or is cancelled.
 
-export function registerLockActions(app: App, deps: SlackDeps): void {
+export function registerLockActions(app: ListenerApp, deps: SlackDeps): void {
   app.action<BlockAction<ButtonAction>>(ActionId.notifyWhenFree, async ({ ack, body, action, respond }) => {
     await ack();
     const tell = (text: string) => respond({ response_type: 'ephemeral', replace_original: false, text });

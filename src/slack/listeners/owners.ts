@@ -1,8 +1,9 @@
-import type { App, ViewSubmitAction } from '@slack/bolt';
+import type { ViewSubmitAction } from '@slack/bolt';
 import { releaseClosed } from '../../domain/errors.js';
 import type { SlackDeps } from '../deps.js';
 import { runGuarded } from '../guard.js';
 import { CallbackId, decodeReleaseIndexMetadata, OwnerField, ReleaseRoute } from '../ids.js';
+import type { ListenerApp } from '../router.js';
 import { describeUserError } from '../user-errors.js';
 import { renderOwnersModal } from '../views/owners-modal.js';
 import { onReleaseRouteButton } from './release-button.js';
@@ -12,7 +13,7 @@ import { onReleaseRouteButton } from './release-button.js';
 
 const USER_ID = /^[UW][A-Z0-9]{2,20}$/;
 
-export function registerOwnerActions(app: App, deps: SlackDeps): void {
+export function registerOwnerActions(app: ListenerApp, deps: SlackDeps): void {
   onReleaseRouteButton(
     app,
     deps,

@@ -1,4 +1,4 @@
-import type { App, BlockAction, ButtonAction } from '@slack/bolt';
+import type { BlockAction, ButtonAction } from '@slack/bolt';
 import type { SlackDeps } from '../deps.js';
 import { runGuarded } from '../guard.js';
 import {
@@ -8,6 +8,7 @@ import {
   type ReleaseRoute,
   releaseRoutePattern,
 } from '../ids.js';
+import type { ListenerApp } from '../router.js';
 import { describeUserError } from '../user-errors.js';
 
 // The buttons on a release's messages carry the release id, as their value or in their action_id. Each is acknowledged at
@@ -25,7 +26,7 @@ export interface ReleaseButtonClick {
 }
 
 export function onReleaseButton(
-  app: App,
+  app: ListenerApp,
   deps: SlackDeps,
   actionId: string,
   handle: (click: ReleaseButtonClick) => Promise<void>,
@@ -47,7 +48,7 @@ export function onReleaseButton(
  * issue) and maybe a last part: "<route>|<releaseId>|<number>[|<extra>]".
  */
 export function onReleaseRouteButton(
-  app: App,
+  app: ListenerApp,
   deps: SlackDeps,
   route: ReleaseRoute,
   handle: (click: ReleaseButtonClick & { index: number; extra?: string }) => Promise<void>,
@@ -62,7 +63,7 @@ export function onReleaseRouteButton(
 }
 
 function listen<Target extends { releaseId: string }>(
-  app: App,
+  app: ListenerApp,
   deps: SlackDeps,
   actionId: string | RegExp,
   decode: (action: ButtonAction) => Target | undefined,

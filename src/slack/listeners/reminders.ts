@@ -1,4 +1,4 @@
-import type { App, BlockAction, ButtonAction } from '@slack/bolt';
+import type { BlockAction, ButtonAction } from '@slack/bolt';
 import { releaseClosed } from '../../domain/errors.js';
 import type { Release } from '../../domain/release.js';
 import { findItem } from '../../domain/template.js';
@@ -14,6 +14,7 @@ import {
   ReleaseRoute,
   releaseRoutePattern,
 } from '../ids.js';
+import type { ListenerApp } from '../router.js';
 import { describeUserError } from '../user-errors.js';
 import { renderOwnerReminder, SNOOZE_CHOICES } from '../views/reminder-message.js';
 import { afterItemChange, describeRefusedClick, refuseItemChange } from './item-actions.js';
@@ -23,7 +24,7 @@ import { afterItemChange, describeRefusedClick, refuseItemChange } from './item-
 
 type Container = { channel_id?: string; message_ts?: string };
 
-export function registerReminderActions(app: App, deps: SlackDeps): void {
+export function registerReminderActions(app: ListenerApp, deps: SlackDeps): void {
   // Link buttons send a click too; Slack wants it acknowledged.
   app.action(ActionId.openLink, async ({ ack }) => {
     await ack();

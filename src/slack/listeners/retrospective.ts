@@ -1,9 +1,10 @@
-import type { App, ViewSubmitAction } from '@slack/bolt';
+import type { ViewSubmitAction } from '@slack/bolt';
 import { deliverOnce } from '../../jobs/delivery.js';
 import type { SlackDeps } from '../deps.js';
 import { runGuarded } from '../guard.js';
 import { decodeReleaseIndexMetadata } from '../ids.js';
 import { modalText } from '../modal-input.js';
+import type { ListenerApp } from '../router.js';
 import { describeUserError } from '../user-errors.js';
 import {
   RETRO_ACTION_ID,
@@ -19,7 +20,7 @@ import { onReleaseButton } from './release-button.js';
 
 const MAX_TEXT = 2000;
 
-export function registerRetrospective(app: App, deps: SlackDeps): void {
+export function registerRetrospective(app: ListenerApp, deps: SlackDeps): void {
   onReleaseButton(app, deps, RETRO_ACTION_ID, async ({ teamId, releaseId, triggerId, tell }) => {
     const release = await deps.store.getRelease(teamId, releaseId);
     if (!release) return void (await tell(describeUserError({ code: 'item_unknown' })));

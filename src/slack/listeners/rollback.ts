@@ -1,4 +1,4 @@
-import type { App, ViewSubmitAction } from '@slack/bolt';
+import type { ViewSubmitAction } from '@slack/bolt';
 import { releaseClosed } from '../../domain/errors.js';
 import type { Release } from '../../domain/release.js';
 import { checkPermission } from '../access.js';
@@ -6,6 +6,7 @@ import type { SlackDeps } from '../deps.js';
 import { runGuarded } from '../guard.js';
 import { ActionId, CallbackId, CheckinField, decodeReleaseIndexMetadata } from '../ids.js';
 import { modalText } from '../modal-input.js';
+import type { ListenerApp } from '../router.js';
 import { describeUserError } from '../user-errors.js';
 import { renderRollbackModal } from '../views/checkin-messages.js';
 import { onReleaseButton } from './release-button.js';
@@ -44,7 +45,7 @@ export async function afterRollback(deps: SlackDeps, teamId: string, releaseId: 
   await deps.scheduler.announce(release, release.status === 'rolled_back' ? 'rolled_back' : 'rolling_back');
 }
 
-export function registerRollbackActions(app: App, deps: SlackDeps): void {
+export function registerRollbackActions(app: ListenerApp, deps: SlackDeps): void {
   onReleaseButton(
     app,
     deps,

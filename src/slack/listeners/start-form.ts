@@ -1,4 +1,4 @@
-import type { App, ViewSubmitAction } from '@slack/bolt';
+import type { ViewSubmitAction } from '@slack/bolt';
 import { z } from 'zod';
 import { validateVersion } from '../../domain/commands.js';
 import { parseWindow } from '../../domain/time.js';
@@ -6,6 +6,7 @@ import type { SlackDeps } from '../deps.js';
 import { runGuarded } from '../guard.js';
 import { CallbackId, StartField } from '../ids.js';
 import { modalChoice, modalText } from '../modal-input.js';
+import type { ListenerApp } from '../router.js';
 import { encodeFrozenStart, FROZEN_NOTES_LENGTH, startRelease } from '../start-release.js';
 import { describeUserError } from '../user-errors.js';
 import { renderFreezeRefusal } from '../views/command-replies.js';
@@ -20,7 +21,7 @@ const FormContext = z.object({
 });
 const CHANNEL_ID = /^[CG][A-Z0-9]{2,}$/;
 
-export function registerStartForm(app: App, deps: SlackDeps): void {
+export function registerStartForm(app: ListenerApp, deps: SlackDeps): void {
   app.view<ViewSubmitAction>(CallbackId.startRelease, async ({ ack, body, view }) => {
     const values = view.state?.values ?? {};
     const read = (block: string, action: string) => modalText(view, block, action);

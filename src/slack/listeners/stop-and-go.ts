@@ -1,4 +1,4 @@
-import type { App, ViewSubmitAction } from '@slack/bolt';
+import type { ViewSubmitAction } from '@slack/bolt';
 import type { Permission } from '../../domain/access.js';
 import { releaseClosed } from '../../domain/errors.js';
 import { DEFAULT_RED_FLAGS, type Release } from '../../domain/release.js';
@@ -9,6 +9,7 @@ import type { SlackDeps } from '../deps.js';
 import { runGuarded } from '../guard.js';
 import { ActionId, CallbackId, decodeReleaseIndexMetadata, RedFlagField } from '../ids.js';
 import { modalChoice, modalText } from '../modal-input.js';
+import type { ListenerApp } from '../router.js';
 import { describeUserError } from '../user-errors.js';
 import { renderNoteModal, renderRedFlagModal } from '../views/command-replies.js';
 import { onReleaseButton } from './release-button.js';
@@ -57,7 +58,7 @@ async function refuse(tell: Tell, release: Release, result: ChangeResult): Promi
   }
 }
 
-export function registerStopAndGoActions(app: App, deps: SlackDeps): void {
+export function registerStopAndGoActions(app: ListenerApp, deps: SlackDeps): void {
   // Header buttons that open a modal, each behind its permission.
   const modalButtons: [
     string,

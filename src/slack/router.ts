@@ -1,0 +1,55 @@
+import type { AllMiddlewareArgs, App, SlackActionMiddlewareArgs, SlackViewMiddlewareArgs } from '@slack/bolt';
+
+// Bolt runs the matching middleware of every registered listener for every request, and shipcheck
+// has some thirty action and view listeners: on a click that was most of the CPU it spent beyond a
+// bare Bolt app. Listeners register here instead; Bolt sees one action and one view listener, which
+// pass each request to the listeners whose action_id or callback_id it matches, as Bolt would.
+
+type Constraint = string | RegExp;
+type ActionArgs = SlackActionMiddlewareArgs & AllMiddlewareArgs;
+type ViewArgs = SlackViewMiddlewareArgs & AllMiddlewareArgs;
+
+interface Route<Args> {
+  constraint: Constraint;
+  listener: (args: Args) => Promise<void>;
+}
+
+/** The part of Bolt's App that listeners register with. */
+export type ListenerApp = Pick<App, 'action' | 'view' | 'command' | 'event'>;
+
+function matches(constraint: Constraint, id: string | undefined): boolean {
+  if (id === undefined) return false;
+  return typeof constraint === 'string' ? constraint === id : id.match(constraint) !== null;
+}
+
+/** Runs every route that matches, together, as Bolt runs its listeners; none that matches is left unacked. */
+async function dispatch<Args>(routes: readonly Route<Args>[], id: string | undefined, args: Args) {
+  const matching = routes.filter((route) => matches(route.constraint, id));
+  await Promise.all(matching.map((route) => route.listener(args)));
+}
+
+export function createListenerRouter(app: App): ListenerApp {
+  const actions: Route<ActionArgs>[] = [];
+  const views: Route<ViewArgs>[] = [];
+  app.action(/^/, (args) => dispatch(actions, (args.action as { action_id?: string }).action_id, args));
+  app.view(/^/, (args) => dispatch(views, args.view.callback_id, args));
+
+  const action = (
+    constraint: Constraint | { action_id: Constraint },
+    listener: Route<ActionArgs>['listener'],
+  ) => {
+    const actionId =
+      typeof constraint === 'object' && !(constraint instanceof RegExp) ? constraint.action_id : constraint;
+    actions.push({ constraint: actionId, listener });
+  };
+  const view = (constraint: Constraint, listener: Route<ViewArgs>['listener']) => {
+    views.push({ constraint, listener });
+  };
+  return {
+    // Bolt's overloads are generic over the payload; the routes keep each listener's own typing.
+    action: action as unknown as App['action'],
+    view: view as unknown as App['view'],
+    command: app.command.bind(app),
+    event: app.event.bind(app),
+  };
+}

@@ -1,0 +1,75 @@
+import type { App } from '@slack/bolt';
+import { describe, expect, it } from 'vitest';
+import { createListenerRouter } from '../../src/slack/router.js';
+
+// The listener router: Bolt sees one action and one view listener, and each request reaches exactly
+// the listeners whose constraint matches, as it would if they were registered with Bolt.
+
+type Catchall = (args: unknown) => Promise<void>;
+
+function fakeApp() {
+  const registered: { action?: Catchall; view?: Catchall; actionCount: number; viewCount: number } = {
+    actionCount: 0,
+    viewCount: 0,
+  };
+  const app = {
+    action: (_constraint: unknown, listener: Catchall) => {
+      registered.action = listener;
+      registered.actionCount++;
+    },
+    view: (_constraint: unknown, listener: Catchall) => {
+      registered.view = listener;
+      registered.viewCount++;
+    },
+    command: () => undefined,
+    event: () => undefined,
+  };
+  return { app: app as unknown as App, registered };
+}
+
+describe('createListenerRouter', () => {
+  it('passes a click to the listeners whose action_id constraint matches, and to no other', async () => {
+    const { app, registered } = fakeApp();
+    const router = createListenerRouter(app);
+    const calls: string[] = [];
+    router.action('deploy.go', async () => void calls.push('exact'));
+    router.action({ action_id: /^item\|/ }, async () => void calls.push('pattern'));
+    router.action(/^item\|r1\|/, async () => void calls.push('second pattern'));
+    router.action('deploy.go.later', async () => void calls.push('other'));
+
+    await registered.action!({ action: { action_id: 'item|r1|smoke' } });
+    expect(calls.sort()).toEqual(['pattern', 'second pattern']);
+    calls.length = 0;
+    await registered.action!({ action: { action_id: 'deploy.go' } });
+    expect(calls).toEqual(['exact']);
+    calls.length = 0;
+    await registered.action!({ action: { action_id: 'retired.button' } });
+    await registered.action!({ action: {} });
+    expect(calls).toEqual([]);
+    expect(registered.actionCount).toBe(1);
+  });
+
+  it('passes a modal submission by callback_id, with the request’s own arguments', async () => {
+    const { app, registered } = fakeApp();
+    const router = createListenerRouter(app);
+    const seen: unknown[] = [];
+    router.view('start-release', async (args) => void seen.push(args));
+    router.view(/^owners/, async () => void seen.push('owners'));
+
+    const args = { view: { callback_id: 'start-release' } };
+    await registered.view!(args);
+    expect(seen).toEqual([args]);
+    await registered.view!({ view: { callback_id: 'unknown' } });
+    expect(seen).toHaveLength(1);
+    expect(registered.viewCount).toBe(1);
+  });
+
+  it('lets a listener’s failure reach Bolt', async () => {
+    const { app, registered } = fakeApp();
+    const router = createListenerRouter(app);
+    router.action('boom', async () => {
+      throw new Error('listener failed');
+    });
+    await expect(registered.action!({ action: { action_id: 'boom' } })).rejects.toThrow('listener failed');
+  });
+});
