@@ -12,6 +12,17 @@ const optionalText = z
   .transform((value) => (value === '' ? undefined : value))
   .optional();
 
+/** Spacing of one kind of Slack call, in milliseconds (at most a minute). */
+const slackIntervalMs = (defaultMs: number) =>
+  optionalText.pipe(
+    z.coerce
+      .number<string | undefined>({ error: 'must be a number of milliseconds' })
+      .int()
+      .min(0)
+      .max(60_000)
+      .default(defaultMs),
+  );
+
 const EnvSchema = z.object({
   SLACK_BOT_TOKEN: z
     .string({ error: 'required: the bot token (xoxb-…) from "OAuth & Permissions"' })
@@ -136,33 +147,12 @@ const EnvSchema = z.object({
     z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   ),
   // Slack allows about one message per second per channel.
-  SLACK_POST_INTERVAL_MS: optionalText.pipe(
-    z.coerce
-      .number<string | undefined>({ error: 'must be a number of milliseconds' })
-      .int()
-      .min(0)
-      .max(60_000)
-      .default(1000),
-  ),
+  SLACK_POST_INTERVAL_MS: slackIntervalMs(1000),
   // chat.update is Tier 3 (about 50 a minute per workspace): coalesced updates are spaced this far apart.
-  SLACK_UPDATE_INTERVAL_MS: optionalText.pipe(
-    z.coerce
-      .number<string | undefined>({ error: 'must be a number of milliseconds' })
-      .int()
-      .min(0)
-      .max(60_000)
-      .default(1200),
-  ),
+  SLACK_UPDATE_INTERVAL_MS: slackIntervalMs(1200),
   // views.publish is Tier 4 (about 100 a minute per workspace): Home refreshes keep to 60, leaving
   // room for the Home drawn when someone opens it.
-  SLACK_HOME_INTERVAL_MS: optionalText.pipe(
-    z.coerce
-      .number<string | undefined>({ error: 'must be a number of milliseconds' })
-      .int()
-      .min(0)
-      .max(60_000)
-      .default(1000),
-  ),
+  SLACK_HOME_INTERVAL_MS: slackIntervalMs(1000),
 });
 
 export interface Config {
