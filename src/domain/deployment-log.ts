@@ -182,29 +182,7 @@ export interface DeploymentLogFreezeOverride {
 }
 
 /** One audit event: every field the event carries, with its times as ISO strings. */
-export interface DeploymentLogEvent {
-  id: string;
-  at: string;
-  type: AuditEventType;
-  user: string;
-  from: string;
-  to: string;
-  itemId?: string;
-  phaseIndex?: number;
-  reason?: string;
-  version?: string;
-  env?: string;
-  templateId?: string;
-  windowAt?: string;
-  windowZone?: string;
-  recipient?: string;
-  checkinIndex?: number;
-  issueId?: number;
-  severity?: string;
-  action?: string;
-  checkins?: number;
-  blockingPhaseIndex?: number;
-}
+export type DeploymentLogEvent = Omit<AuditEvent, 'at' | 'windowAt'> & { at: string; windowAt?: string };
 
 // ---------------------------------------------------------------------------------------------------
 // Text helpers

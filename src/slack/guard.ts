@@ -1,4 +1,7 @@
+import type { Release } from '../domain/release.js';
 import type { Logger } from '../log.js';
+import type { ReleaseStore } from '../store/release-store.js';
+import type { SlackOutbound } from './outbound.js';
 import { createErrorId, describeUnexpectedError, describeUserError } from './user-errors.js';
 
 // The funnel for errors after a request was acknowledged: Redis being away becomes a clear "try again";
@@ -34,4 +37,28 @@ export async function runGuarded(
       log.warn({ ...context, err: tellErr }, 'could not tell the user'),
     );
   }
+}
+
+/**
+ * The work after a modal submission about a release was acked. A modal has no response_url, so the
+ * submitter is told what went wrong in an ephemeral message in the release's channel; a release that
+ * is gone meanwhile leaves nothing to do.
+ */
+export async function runForSubmittedRelease(
+  deps: { store: Pick<ReleaseStore, 'getRelease'>; outbound: Pick<SlackOutbound, 'postEphemeral'> },
+  log: Logger,
+  context: { teamId: string; releaseId: string; userId: string } & Record<string, unknown>,
+  work: (release: Release, tell: (text: string) => Promise<void>) => Promise<void>,
+): Promise<void> {
+  const { teamId, releaseId, userId } = context;
+  let channelId: string | undefined;
+  const tell = async (text: string) => {
+    if (channelId) await deps.outbound.postEphemeral({ channel: channelId, user: userId, text });
+  };
+  await runGuarded(log, context, tell, async () => {
+    const release = await deps.store.getRelease(teamId, releaseId);
+    if (!release) return;
+    channelId = release.channelId;
+    await work(release, tell);
+  });
 }

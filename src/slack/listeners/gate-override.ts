@@ -2,7 +2,7 @@ import { releaseClosed } from '../../domain/errors.js';
 import { findBlockingPhase } from '../../domain/release.js';
 import { checkPermission } from '../access.js';
 import type { SlackDeps } from '../deps.js';
-import { runGuarded } from '../guard.js';
+import { runForSubmittedRelease } from '../guard.js';
 import { ActionId, CallbackId, decodeGateOverrideMetadata, GateOverrideField } from '../ids.js';
 import { modalChoice, modalText } from '../modal-input.js';
 import type { ListenerApp } from '../router.js';
@@ -59,45 +59,43 @@ export function registerGateOverride(app: ListenerApp, deps: SlackDeps): void {
     const { teamId, releaseId } = metadata;
     const userId = body.user.id;
     const log = deps.log.child({ teamId, releaseId, userId, phaseIndex });
-    let channelId: string | undefined;
-    const tell = async (text: string) => {
-      if (channelId) await deps.outbound.postEphemeral({ channel: channelId, user: userId, text });
-    };
-    await runGuarded(log, {}, tell, async () => {
-      const release = await deps.store.getRelease(teamId, releaseId);
-      if (!release) return;
-      channelId = release.channelId;
-      // Checked again: the modal may have been opened before the rules (or the roles) changed.
-      const denied = await checkPermission(deps, 'override', userId, release);
-      if (denied) return void (await tell(describeUserError(denied)));
-      const result = await deps.store.overrideGate({
-        teamId,
-        releaseId,
-        phaseIndex,
-        userId,
-        reason,
-        requestId: view.id,
-      });
-      const phaseName = release.template.phases[phaseIndex]?.name ?? `phase ${phaseIndex + 1}`;
-      switch (result.kind) {
-        case 'applied':
-          log.info({ completed: result.completed }, 'gate overridden');
-          await deps.syncQueue.requestSync({ teamId, releaseId });
-          if (result.completed) {
-            await deps.scheduler.cancelRelease(teamId, releaseId);
-            await deps.scheduler.announce(release, 'completed');
-          }
-          return;
-        case 'not_locked':
-          return void (await tell(describeUserError({ code: 'gate_not_locked', phaseName })));
-        case 'closed':
-          return void (await tell(describeUserError(releaseClosed(release, result.status))));
-        case 'replayed':
-          return;
-        default:
-          log.warn({ result: result.kind }, 'gate override refused');
-          await tell(describeUserError({ code: 'payload_invalid' }));
-      }
-    });
+    await runForSubmittedRelease(
+      deps,
+      deps.log,
+      { teamId, releaseId, userId, phaseIndex },
+      async (release, tell) => {
+        // Checked again: the modal may have been opened before the rules (or the roles) changed.
+        const denied = await checkPermission(deps, 'override', userId, release);
+        if (denied) return void (await tell(describeUserError(denied)));
+        const result = await deps.store.overrideGate({
+          teamId,
+          releaseId,
+          phaseIndex,
+          userId,
+          reason,
+          requestId: view.id,
+        });
+        const phaseName = release.template.phases[phaseIndex]?.name ?? `phase ${phaseIndex + 1}`;
+        switch (result.kind) {
+          case 'applied':
+            log.info({ completed: result.completed }, 'gate overridden');
+            await deps.syncQueue.requestSync({ teamId, releaseId });
+            if (result.completed) {
+              await deps.scheduler.cancelRelease(teamId, releaseId);
+              await deps.scheduler.announce(release, 'completed');
+            }
+            return;
+          case 'not_locked':
+            return void (await tell(describeUserError({ code: 'gate_not_locked', phaseName })));
+          case 'closed':
+            return void (await tell(describeUserError(releaseClosed(release, result.status))));
+          case 'replayed':
+            return;
+          default:
+            log.warn({ result: result.kind }, 'gate override refused');
+            await tell(describeUserError({ code: 'payload_invalid' }));
+        }
+      },
+    );
   });
 }

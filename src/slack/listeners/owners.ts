@@ -1,7 +1,7 @@
 import type { ViewSubmitAction } from '@slack/bolt';
 import { releaseClosed } from '../../domain/errors.js';
 import type { SlackDeps } from '../deps.js';
-import { runGuarded } from '../guard.js';
+import { runForSubmittedRelease } from '../guard.js';
 import { CallbackId, decodeReleaseIndexMetadata, OwnerField, ReleaseRoute } from '../ids.js';
 import type { ListenerApp } from '../router.js';
 import { describeUserError } from '../user-errors.js';
@@ -34,15 +34,9 @@ export function registerOwnerActions(app: ListenerApp, deps: SlackDeps): void {
     const { teamId, releaseId, index: phaseIndex } = metadata;
     const userId = body.user.id;
     const context = { teamId, releaseId, phaseIndex, userId };
-    let channelId: string | undefined;
-    const tell = async (text: string) => {
-      if (channelId) await deps.outbound.postEphemeral({ channel: channelId, user: userId, text });
-    };
-    await runGuarded(deps.log, context, tell, async () => {
-      const release = await deps.store.getRelease(teamId, releaseId);
-      const phase = release?.template.phases[phaseIndex];
-      if (!release || !phase) return;
-      channelId = release.channelId;
+    await runForSubmittedRelease(deps, deps.log, context, async (release, tell) => {
+      const phase = release.template.phases[phaseIndex];
+      if (!phase) return;
       // Only what changed since the modal opened is written, and only for items of this phase.
       const owners: { itemId: string; ownerId: string | undefined }[] = [];
       for (const item of phase.items) {

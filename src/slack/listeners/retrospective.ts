@@ -1,7 +1,7 @@
 import type { ViewSubmitAction } from '@slack/bolt';
 import { deliverOnce } from '../../jobs/delivery.js';
 import type { SlackDeps } from '../deps.js';
-import { runGuarded } from '../guard.js';
+import { runForSubmittedRelease } from '../guard.js';
 import { decodeReleaseIndexMetadata } from '../ids.js';
 import { modalText } from '../modal-input.js';
 import type { ListenerApp } from '../router.js';
@@ -50,14 +50,7 @@ export function registerRetrospective(app: ListenerApp, deps: SlackDeps): void {
     await ack();
     const { teamId, releaseId } = metadata!;
     const userId = body.user.id;
-    let channelId: string | undefined;
-    const tell = async (text: string) => {
-      if (channelId) await deps.outbound.postEphemeral({ channel: channelId, user: userId, text });
-    };
-    await runGuarded(deps.log, { teamId, releaseId, userId }, tell, async () => {
-      const release = await deps.store.getRelease(teamId, releaseId);
-      if (!release) return;
-      channelId = release.channelId;
+    await runForSubmittedRelease(deps, deps.log, { teamId, releaseId, userId }, async (release, tell) => {
       const result = await deps.store.saveRetro({ teamId, releaseId, userId, retro, requestId: view.id });
       if (result.kind !== 'applied') return;
       const saved = await deps.store.getRelease(teamId, releaseId);

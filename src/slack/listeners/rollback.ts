@@ -3,7 +3,7 @@ import { releaseClosed } from '../../domain/errors.js';
 import type { Release } from '../../domain/release.js';
 import { checkPermission } from '../access.js';
 import type { SlackDeps } from '../deps.js';
-import { runGuarded } from '../guard.js';
+import { runForSubmittedRelease } from '../guard.js';
 import { ActionId, CallbackId, CheckinField, decodeReleaseIndexMetadata } from '../ids.js';
 import { modalText } from '../modal-input.js';
 import type { ListenerApp } from '../router.js';
@@ -69,14 +69,7 @@ export function registerRollbackActions(app: ListenerApp, deps: SlackDeps): void
     await ack();
     const { teamId, releaseId } = metadata;
     const userId = body.user.id;
-    let channelId: string | undefined;
-    const tell = async (text: string) => {
-      if (channelId) await deps.outbound.postEphemeral({ channel: channelId, user: userId, text });
-    };
-    await runGuarded(deps.log, { teamId, releaseId, userId }, tell, async () => {
-      const release = await deps.store.getRelease(teamId, releaseId);
-      if (!release) return;
-      channelId = release.channelId;
+    await runForSubmittedRelease(deps, deps.log, { teamId, releaseId, userId }, async (release, tell) => {
       // Checked again: the rules (or the roles) may have changed while the modal was open.
       const denied = await checkPermission(deps, 'rollback', userId, release);
       if (denied) return void (await tell(describeUserError(denied)));

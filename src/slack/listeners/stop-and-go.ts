@@ -6,7 +6,7 @@ import { goPhaseIndex } from '../../domain/template.js';
 import type { ChangeResult } from '../../store/release-store.js';
 import { checkPermission } from '../access.js';
 import type { SlackDeps } from '../deps.js';
-import { runGuarded } from '../guard.js';
+import { runForSubmittedRelease } from '../guard.js';
 import { ActionId, CallbackId, decodeReleaseIndexMetadata, RedFlagField } from '../ids.js';
 import { modalChoice, modalText } from '../modal-input.js';
 import type { ListenerApp } from '../router.js';
@@ -127,48 +127,46 @@ export function registerStopAndGoActions(app: ListenerApp, deps: SlackDeps): voi
       await ack();
       const { teamId, releaseId } = metadata!;
       const userId = body.user.id;
-      let channelId: string | undefined;
-      const tell = async (text: string) => {
-        if (channelId) await deps.outbound.postEphemeral({ channel: channelId, user: userId, text });
-      };
-      await runGuarded(deps.log, { teamId, releaseId, userId, callbackId }, tell, async () => {
-        const release = await deps.store.getRelease(teamId, releaseId);
-        if (!release) return;
-        channelId = release.channelId;
-        // Checked again: the rules may have changed while the modal was open.
-        const denied = await checkPermission(deps, permission, userId, release);
-        if (denied) return void (await tell(describeUserError(denied)));
-        const requestId = view.id;
-        let result: ChangeResult;
-        if (callbackId === CallbackId.raiseRedFlag) {
-          const condition = conditionsOf(release)[Number(conditionValue)];
-          if (condition === undefined)
-            return void (await tell(describeUserError({ code: 'payload_invalid' })));
-          result = await deps.store.raiseRedFlag({ teamId, releaseId, userId, condition, note, requestId });
-        } else if (callbackId === CallbackId.clearRedFlag) {
-          result = await deps.store.clearRedFlag({ teamId, releaseId, userId, note, requestId });
-        } else {
-          result = await deps.store.decideGo({
-            teamId,
-            releaseId,
-            userId,
-            decision: 'no_go',
-            reason: note,
-            requestId,
-          });
-        }
-        if (result.kind !== 'applied') return void (await refuse(tell, release, result));
-        deps.log.info({ teamId, releaseId, userId, callbackId }, 'release stopped or started again');
-        await deps.syncQueue.requestSync({ teamId, releaseId });
-        const after = (await deps.store.getRelease(teamId, releaseId)) ?? release;
-        if (callbackId === CallbackId.noGo) {
-          await deps.scheduler.cancelRelease(teamId, releaseId);
-          await deps.scheduler.announce(after, 'cancelled');
-        } else {
-          const event = callbackId === CallbackId.raiseRedFlag ? 'red_flag' : 'red_flag_cleared';
-          await deps.scheduler.announce(after, event, result.redFlagNumber ?? 0);
-        }
-      });
+      await runForSubmittedRelease(
+        deps,
+        deps.log,
+        { teamId, releaseId, userId, callbackId },
+        async (release, tell) => {
+          // Checked again: the rules may have changed while the modal was open.
+          const denied = await checkPermission(deps, permission, userId, release);
+          if (denied) return void (await tell(describeUserError(denied)));
+          const requestId = view.id;
+          let result: ChangeResult;
+          if (callbackId === CallbackId.raiseRedFlag) {
+            const condition = conditionsOf(release)[Number(conditionValue)];
+            if (condition === undefined)
+              return void (await tell(describeUserError({ code: 'payload_invalid' })));
+            result = await deps.store.raiseRedFlag({ teamId, releaseId, userId, condition, note, requestId });
+          } else if (callbackId === CallbackId.clearRedFlag) {
+            result = await deps.store.clearRedFlag({ teamId, releaseId, userId, note, requestId });
+          } else {
+            result = await deps.store.decideGo({
+              teamId,
+              releaseId,
+              userId,
+              decision: 'no_go',
+              reason: note,
+              requestId,
+            });
+          }
+          if (result.kind !== 'applied') return void (await refuse(tell, release, result));
+          deps.log.info({ teamId, releaseId, userId, callbackId }, 'release stopped or started again');
+          await deps.syncQueue.requestSync({ teamId, releaseId });
+          const after = (await deps.store.getRelease(teamId, releaseId)) ?? release;
+          if (callbackId === CallbackId.noGo) {
+            await deps.scheduler.cancelRelease(teamId, releaseId);
+            await deps.scheduler.announce(after, 'cancelled');
+          } else {
+            const event = callbackId === CallbackId.raiseRedFlag ? 'red_flag' : 'red_flag_cleared';
+            await deps.scheduler.announce(after, event, result.redFlagNumber ?? 0);
+          }
+        },
+      );
     });
   }
 }
