@@ -207,7 +207,12 @@ export async function startShipcheck(
     await within(serverClosed, left());
     await metricsServer?.close(Math.max(0, left()));
     await Promise.all([syncQueue.close(), scheduler.close(), retention?.close(), homeRefresh?.close()]);
-    await Promise.allSettled([redis.quit(), queueConnection.quit(), workerConnection?.quit()]);
+    await Promise.allSettled([
+      redis.quit(),
+      queueConnection.quit(),
+      workerConnection?.quit(),
+      within(outbound.close(), Math.max(0, left())),
+    ]);
     log.info({ overDeadline: left() < 0 }, 'shipcheck stopped');
   };
   return {

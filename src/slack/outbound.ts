@@ -1,23 +1,20 @@
 import type { KnownBlock, View } from '@slack/types';
-import { ErrorCode, type WebAPICallError, type WebAPIPlatformError, WebClient } from '@slack/web-api';
 import type { Logger } from '../log.js';
 import type { Metrics, SlackCallOutcome } from '../metrics.js';
 import type { ReleaseStore } from '../store/release-store.js';
+import {
+  isSlackCallFailure,
+  SlackHttpError,
+  SlackPlatformError,
+  SlackRateLimitedError,
+  SlackWebApi,
+} from './web-api.js';
+
+export { SlackPlatformError } from './web-api.js';
 
 // The one place that calls the Slack Web API. It paces chat.postMessage per channel and chat.update per
 // workspace through pacers in Redis, so several instances share one budget; it waits out a 429's
-// Retry-After and retries 5xx and network failures with backoff. The WebClient's own retries are off:
-// stacking its 30-minute retry policy under ours would hide failures.
-
-export class SlackPlatformError extends Error {
-  constructor(
-    readonly method: string,
-    readonly slackError: string,
-  ) {
-    super(`Slack ${method} failed: ${slackError}`);
-    this.name = 'SlackPlatformError';
-  }
-}
+// Retry-After and retries 5xx and network failures with backoff. The HTTP call itself is SlackWebApi's.
 
 /** Errors after which posting to the channel cannot work until a person acts (invite the bot, unarchive). */
 export const CHANNEL_UNUSABLE_ERRORS = new Set([
@@ -65,27 +62,16 @@ const MAX_LOOKUP_PAGES = 10;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function outcomeOf(error: unknown): SlackCallOutcome {
-  if (!isWebApiError(error)) return 'network_error';
-  switch (error.code) {
-    case ErrorCode.PlatformError:
-      return 'platform_error';
-    case ErrorCode.RateLimitedError:
-      return 'rate_limited';
-    case ErrorCode.HTTPError:
-      return 'http_error';
-    default:
-      return 'network_error';
-  }
-}
-
-function isWebApiError(error: unknown): error is WebAPICallError {
-  return typeof error === 'object' && error !== null && 'code' in error;
+  if (error instanceof SlackPlatformError) return 'platform_error';
+  if (error instanceof SlackRateLimitedError) return 'rate_limited';
+  if (error instanceof SlackHttpError) return 'http_error';
+  return 'network_error';
 }
 
 const TIME_ZONE_CACHE_MS = 10 * 60_000;
 
 export class SlackOutbound {
-  readonly client: WebClient;
+  readonly api: SlackWebApi;
   private readonly timeZones = new Map<string, { zone: string | undefined; until: number }>();
   private readonly maxAttempts: number;
   private readonly maxRetryAfterMs: number;
@@ -96,11 +82,10 @@ export class SlackOutbound {
     private readonly log: Logger,
     private readonly metrics?: Pick<Metrics, 'slackCalls' | 'slackRateLimitWait'>,
   ) {
-    this.client = new WebClient(options.token, {
-      ...(options.apiUrl ? { slackApiUrl: options.apiUrl } : {}),
-      retryConfig: { retries: 0 },
-      rejectRateLimitedCalls: true,
-      timeout: options.requestTimeoutMs ?? 10_000,
+    this.api = new SlackWebApi({
+      token: options.token,
+      ...(options.apiUrl ? { apiUrl: options.apiUrl } : {}),
+      timeoutMs: options.requestTimeoutMs ?? 10_000,
     });
     this.maxAttempts = options.maxAttempts ?? 6;
     this.maxRetryAfterMs = options.maxRetryAfterMs ?? 120_000;
@@ -309,6 +294,11 @@ export class SlackOutbound {
     await this.call('views.open', { trigger_id: triggerId, view }, undefined, undefined, 1);
   }
 
+  /** Closes the connections to Slack once the calls in flight are answered. */
+  async close(): Promise<void> {
+    await this.api.close();
+  }
+
   private count(method: string, outcome: SlackCallOutcome): void {
     this.metrics?.slackCalls.inc({ method, outcome });
   }
@@ -332,20 +322,17 @@ export class SlackOutbound {
       }
       pauseMs = 0;
       try {
-        const result = (await this.client.apiCall(method, args)) as unknown as Record<string, unknown>;
+        const result = await this.api.call(method, args);
         this.count(method, 'ok');
         return result;
       } catch (error) {
         this.count(method, outcomeOf(error));
-        if (!isWebApiError(error)) throw error;
-        if (error.code === ErrorCode.PlatformError) {
-          throw new SlackPlatformError(method, (error as WebAPIPlatformError).data.error);
-        }
+        if (!isSlackCallFailure(error) || error instanceof SlackPlatformError) throw error;
         if (attempt >= attempts) throw error;
-        if (!retryUnknownOutcome && error.code !== ErrorCode.RateLimitedError) throw error;
-        if (error.code === ErrorCode.RateLimitedError) {
+        if (!retryUnknownOutcome && !(error instanceof SlackRateLimitedError)) throw error;
+        if (error instanceof SlackRateLimitedError) {
           // Everyone waiting on the same pacer waits too: the limit is Slack's, not this call's.
-          pauseMs = Math.min(error.retryAfter * 1000, this.maxRetryAfterMs);
+          pauseMs = Math.min(error.retryAfterMs, this.maxRetryAfterMs);
           this.metrics?.slackRateLimitWait.inc({ method }, pauseMs / 1000);
           this.log.warn({ method, teamId, retryAfterMs: pauseMs, attempt }, 'slack rate limited');
         } else {
