@@ -9,7 +9,7 @@ import {
 } from '../slack/views/checkin-messages.js';
 import { checkinMessageKey, fingerprintMessage } from '../slack/views/fingerprint.js';
 import type { ReleaseStore } from '../store/release-store.js';
-import { deliverOnce, directMessageChannel } from './delivery.js';
+import { deliverOnce, directMessageTarget } from './delivery.js';
 import type { CheckinJob, Scheduler } from './scheduler.js';
 import type { SyncQueue } from './sync-queue.js';
 
@@ -127,7 +127,7 @@ export async function runCheckinEscalation(
       teamId: job.teamId,
       releaseId: job.releaseId,
       key: `checkin-${job.releaseId}-k${checkin.index}-escalate-dm`,
-      channel: await directMessageChannel(deps, job.teamId, owner),
+      channel: await directMessageTarget(deps, job.teamId, owner),
       message: renderCheckinDirect(release, checkin.index, permalink),
     });
   } catch (err) {

@@ -32,7 +32,10 @@ export interface Delivery {
   releaseId: string;
   /** Unique for the message's meaning, e.g. "checkin-r12-k0"; goes into the message's metadata. */
   key: string;
-  /** A conversation id (C…, G… or D…), never a user id: the lookup reads the conversation. */
+  /**
+   * A conversation id (C…, G… or D…), or a user id for the person's DM with the app (see
+   * directMessageTarget); the conversation is opened only when a lookup needs its id.
+   */
   channel: string;
   threadTs?: string;
   message: MessageContent;
@@ -76,21 +79,29 @@ export async function deliverOnce(
   renewal.unref();
   try {
     const metadata = { event_type: DELIVERY_EVENT_TYPE, event_payload: { key } };
+    let channel = delivery.channel;
     if (attempt.earlierAttempt !== undefined) {
+      // The lookup reads a conversation, so a person's DM needs its id now.
+      if (isUserId(channel)) channel = await directMessageChannel(deps, teamId, channel);
       const found = await outbound.findMessageByMetadata({
-        channel: delivery.channel,
+        channel,
         ...(delivery.threadTs ? { threadTs: delivery.threadTs } : {}),
         oldestMs: attempt.earlierAttempt - CLOCK_SKEW_MS,
         metadata,
       });
       if (found) return { ts: await commit(store, delivery, found), posted: false };
     }
-    const { ts } = await outbound.postMessage(teamId, {
-      channel: delivery.channel,
+    const posted = await outbound.postMessage(teamId, {
+      channel,
       ...(delivery.threadTs ? { threadTs: delivery.threadTs } : {}),
       ...delivery.message,
       metadata,
     });
+    const { ts } = posted;
+    // Slack answers a post to a user id with the DM's id: remembered, so a later lookup needs no open.
+    if (isUserId(channel) && posted.channel !== channel) {
+      await store.saveDirectMessageChannel(teamId, channel, posted.channel);
+    }
     const first = await commit(store, delivery, ts);
     return { ts: first, posted: first === ts };
   } catch (err) {
@@ -114,8 +125,24 @@ function commit(store: ReleaseStore, delivery: Delivery, ts: string): Promise<st
   });
 }
 
+const isUserId = (channel: string) => /^[UW][A-Z0-9]+$/.test(channel);
+
+/**
+ * Where to post a person's direct message: their DM conversation with the app when its id is known,
+ * else their user id, which chat.postMessage accepts and answers with the DM's id. The first message
+ * to each person then costs no conversations.open, a Tier 3 method (about 50 a minute): the first
+ * reminders of many owners at once would otherwise queue behind it.
+ */
+export async function directMessageTarget(
+  deps: Pick<DeliveryDeps, 'store'>,
+  teamId: string,
+  userId: string,
+): Promise<string> {
+  return (await deps.store.getDirectMessageChannel(teamId, userId)) ?? userId;
+}
+
 /** The user's direct-message conversation with the app, opened once and remembered. */
-export async function directMessageChannel(
+async function directMessageChannel(
   deps: Pick<DeliveryDeps, 'store' | 'outbound'>,
   teamId: string,
   userId: string,

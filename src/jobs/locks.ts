@@ -2,7 +2,7 @@ import type { Logger } from '../log.js';
 import { formatSlackDate, mentionChannel } from '../slack/mrkdwn.js';
 import { type SlackOutbound, SlackPlatformError } from '../slack/outbound.js';
 import type { ReleaseStore } from '../store/release-store.js';
-import { deliverOnce, directMessageChannel } from './delivery.js';
+import { deliverOnce, directMessageTarget } from './delivery.js';
 import type { LockFreedJob } from './scheduler.js';
 
 // When a release that held an environment ends, everyone who asked to be told gets one DM. Each
@@ -36,7 +36,7 @@ export async function runLockFreed(deps: LockDeps, job: LockFreedJob): Promise<v
         teamId: job.teamId,
         releaseId: job.releaseId,
         key: `lockfree-${job.releaseId}-${userId}`,
-        channel: await directMessageChannel(deps, job.teamId, userId),
+        channel: await directMessageTarget(deps, job.teamId, userId),
         message: { text, blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }] },
       });
     } catch (err) {

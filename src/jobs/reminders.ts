@@ -9,7 +9,7 @@ import { RoleCheckFailed, type RoleDirectory } from '../slack/access.js';
 import { type SlackOutbound, SlackPlatformError } from '../slack/outbound.js';
 import { renderOwnerReminder, renderThreadReminder } from '../slack/views/reminder-message.js';
 import type { ReleaseStore } from '../store/release-store.js';
-import { deliverOnce, directMessageChannel } from './delivery.js';
+import { deliverOnce, directMessageTarget } from './delivery.js';
 import type { OwnerReminderJob, PhaseReminderJob, Scheduler } from './scheduler.js';
 
 // Phase reminders. When a phase is due with required items open, each owner of open items is
@@ -187,7 +187,7 @@ async function remind(
   // Each owner's DM goes to a conversation of its own, so they are posted side by side.
   const sent = await Promise.allSettled(
     recipients.map(async (owner) => {
-      const channel = await directMessageChannel(deps, release.teamId, owner);
+      const channel = await directMessageTarget(deps, release.teamId, owner);
       await deliverOnce(deps, {
         teamId: release.teamId,
         releaseId: release.id,

@@ -6,7 +6,7 @@ import {
   DELIVERY_EVENT_TYPE,
   type Delivery,
   deliverOnce,
-  directMessageChannel,
+  directMessageTarget,
   RetryLaterError,
 } from '../../src/jobs/delivery.js';
 import { SlackOutbound } from '../../src/slack/outbound.js';
@@ -310,18 +310,46 @@ describe('deliverOnce', () => {
   });
 });
 
-describe('directMessageChannel', () => {
-  it('opens the DM once and then uses the remembered id', async () => {
-    const first = await directMessageChannel({ store, outbound }, TEAM, 'U0BOB');
-    const second = await directMessageChannel({ store, outbound }, TEAM, 'U0BOB');
-    expect(first).toBe('D0BOB');
-    expect(second).toBe('D0BOB');
-    expect(standIn.callsTo('conversations.open')).toHaveLength(1);
-    expect(standIn.callsTo('conversations.open')[0]!.args).toMatchObject({ users: 'U0BOB' });
+describe('direct messages', () => {
+  it('posts the first one to the user id, learns the DM id from the answer, and opens nothing', async () => {
+    expect(await directMessageTarget({ store }, TEAM, 'U0BOB')).toBe('U0BOB');
+    const first = await deliverOnce({ store, outbound }, delivery(nextKey('dm'), { channel: 'U0BOB' }));
+    expect(first.posted).toBe(true);
+    expect(standIn.callsTo('chat.postMessage')[0]!.args).toMatchObject({ channel: 'U0BOB' });
+    expect(standIn.message('D0BOB', first.ts)).toBeDefined();
     expect(await store.getDirectMessageChannel(TEAM, 'U0BOB')).toBe('D0BOB');
 
-    // A delivery to it lands in the DM conversation.
-    const { ts } = await deliverOnce({ store, outbound }, delivery(nextKey('dm'), { channel: first }));
-    expect(standIn.message('D0BOB', ts)).toBeDefined();
+    // The next one goes to the remembered conversation.
+    const target = await directMessageTarget({ store }, TEAM, 'U0BOB');
+    expect(target).toBe('D0BOB');
+    const second = await deliverOnce({ store, outbound }, delivery(nextKey('dm'), { channel: target }));
+    expect(standIn.callsTo('chat.postMessage')[1]!.args).toMatchObject({ channel: 'D0BOB' });
+    expect(standIn.messages('D0BOB').map((message) => message.ts)).toEqual([first.ts, second.ts]);
+    expect(standIn.callsTo('conversations.open')).toHaveLength(0);
+  });
+
+  it('opens the DM to look for a message a dead worker may have posted to the user id', async () => {
+    const key = nextKey('dm');
+    await deadWorkerBegan(key);
+    const { ts: orphan } = await outbound.postMessage(TEAM, {
+      channel: 'U0CAROL',
+      text: 'Your open items',
+      blocks: [],
+      metadata: metadataFor(key),
+    });
+    const postsBefore = standIn.callsTo('chat.postMessage').length;
+
+    const result = await deliverOnce(
+      { store, outbound },
+      delivery(key, { channel: 'U0CAROL' }),
+      ATTEMPT_AT + 60_000,
+    );
+    expect(result).toEqual({ ts: orphan, posted: false });
+    expect(standIn.callsTo('conversations.open').map((call) => call.args)).toEqual([
+      expect.objectContaining({ users: 'U0CAROL' }),
+    ]);
+    expect(standIn.callsTo('conversations.history')[0]!.args).toMatchObject({ channel: 'D0CAROL' });
+    expect(standIn.callsTo('chat.postMessage')).toHaveLength(postsBefore);
+    expect(await store.getDirectMessageChannel(TEAM, 'U0CAROL')).toBe('D0CAROL');
   });
 });
