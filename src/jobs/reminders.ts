@@ -149,7 +149,7 @@ function ownerReminder(
   return { kind: 'owner-reminder', teamId, releaseId, phaseIndex, windowAt, userId, at };
 }
 
-/** Posts the thread message naming the owners (with an audit event per owner), then each owner's DM. */
+/** Posts the thread message naming the owners (with an audit event per owner) and each owner's DM. */
 async function remind(
   deps: ReminderDeps,
   release: Release,
@@ -168,7 +168,9 @@ async function remind(
     ? phaseDueAt(release.window.at, release.template.phases[phaseIndex]?.due)
     : undefined;
   const recipients = [...owners.keys()];
-  await deliverOnce(deps, {
+  // The thread message and each owner's DM go to conversations of their own, so they are posted side
+  // by side: the DMs do not wait for the thread's post and its record.
+  const thread = deliverOnce(deps, {
     teamId: release.teamId,
     releaseId: release.id,
     key: deliveryKey,
@@ -184,9 +186,9 @@ async function remind(
       recipient,
     })),
   });
-  // Each owner's DM goes to a conversation of its own, so they are posted side by side.
-  const sent = await Promise.allSettled(
-    recipients.map(async (owner) => {
+  const [threadSent, ...dmsSent] = await Promise.allSettled([
+    thread,
+    ...recipients.map(async (owner) => {
       const channel = await directMessageTarget(deps, release.teamId, owner);
       await deliverOnce(deps, {
         teamId: release.teamId,
@@ -196,8 +198,10 @@ async function remind(
         message: renderOwnerReminder(release, phaseIndex, owner, dueAt, messages.permalink, now),
       });
     }),
-  );
-  sent.forEach((outcome, index) => {
+  ]);
+  // A failed thread post fails the job; its retry posts only what is missing.
+  if (threadSent.status === 'rejected') throw threadSent.reason;
+  dmsSent.forEach((outcome, index) => {
     if (outcome.status === 'fulfilled') return;
     const err = outcome.reason;
     if (!(err instanceof SlackPlatformError && UNREACHABLE_USER_ERRORS.has(err.slackError))) throw err;

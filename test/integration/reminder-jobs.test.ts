@@ -157,6 +157,30 @@ describe('a reminder round at 23:00 in Berlin', () => {
     expect(sent.map((event) => event.recipient).sort()).toEqual([BERLIN_OWNER, NEW_YORK_OWNER]);
   });
 
+  it('still sends the DMs when the thread post fails, and the retry posts only the thread', async () => {
+    const now = Date.UTC(2026, 5, 10, 12);
+    const job = await releaseDueAt(now - HOUR);
+    standIn.misbehave('chat.postMessage', { kind: 'error', error: 'not_in_channel' }, 1, {
+      channel: CHANNEL,
+    });
+    await expect(runPhaseReminder(deps(), job, now)).rejects.toMatchObject({ slackError: 'not_in_channel' });
+    expect(standIn.messages(CHANNEL).filter((message) => message.thread_ts)).toHaveLength(0);
+    expect(standIn.messages(`D${BERLIN_OWNER.slice(1)}`)).toHaveLength(1);
+    expect(standIn.messages(`D${NEW_YORK_OWNER.slice(1)}`)).toHaveLength(1);
+    // No round is planned by a failed one: its retry plans it.
+    expect(await scheduler.queue.getJob(scheduledJobId({ ...job, seq: 1 }))).toBeUndefined();
+
+    await runPhaseReminder(deps(), job, now);
+    expect(standIn.messages(CHANNEL).filter((message) => message.thread_ts)).toHaveLength(1);
+    expect(standIn.messages(`D${BERLIN_OWNER.slice(1)}`)).toHaveLength(1);
+    expect(standIn.messages(`D${NEW_YORK_OWNER.slice(1)}`)).toHaveLength(1);
+    const sent = (await store.readAudit(TEAM, job.releaseId)).filter(
+      (event) => event.type === 'reminder_sent',
+    );
+    expect(sent).toHaveLength(2);
+    expect(await scheduler.queue.getJob(scheduledJobId({ ...job, seq: 1 }))).toBeDefined();
+  });
+
   it('leaves a snoozed owner out and plans their reminder for the snooze’s end', async () => {
     const now = Date.UTC(2026, 5, 10, 12);
     const job = await releaseDueAt(now - HOUR);
