@@ -11,8 +11,10 @@ import { cpuTimeMs, type ProcessMemory, processMemory } from './servers.js';
 
 // The reminder-lateness benchmark: 1,000 releases started through signed `/deploy start … at <window>`
 // commands, every one with the same window, 10 phases due T+0, T+5s … T+45s: 10,000 delayed BullMQ
-// jobs, 1,000 of them due at the same instant every 5 s. Lateness is when the Slack stand-in received
-// each reminder post minus the moment it was due. See bench/README.md.
+// jobs. It runs twice: `steady`, where the releases use five templates whose phases are due 0–4 s
+// later, so 200 reminders fall due every second for 50 s; and `burst`, one template, so 1,000 fall due
+// at the same instant every 5 s. Lateness is when the Slack stand-in received each reminder post minus
+// the moment it was due. See bench/README.md.
 
 const TEAM_ID = SLACK_TEAM.id;
 export const REMIND_TEMPLATE_ID = 'bench-remind';
@@ -22,6 +24,29 @@ export const REMIND_SPACING_S = 5;
 export const REMIND_ITEMS_PER_PHASE = 3;
 export const REMIND_INTERVAL = '1h';
 export const REMIND_QUIET_HOURS = '00:00-00:00';
+/** In the steady run, release n uses the template whose phases are due (n mod this) seconds later. */
+export const STEADY_SHIFTS = 5;
+
+/** How the reminders fall due: 200 every second (steady), or 1,000 at one instant every 5 s (burst). */
+export type ReminderMode = 'steady' | 'burst';
+export const REMINDER_MODES: readonly ReminderMode[] = ['steady', 'burst'];
+
+/** The template whose phases are due `shiftS` seconds after those of the plain one. */
+export function remindTemplateId(shiftS: number): string {
+  return shiftS === 0 ? REMIND_TEMPLATE_ID : `${REMIND_TEMPLATE_ID}-plus${shiftS}s`;
+}
+
+/** Names of one run's releases, channels and owners, apart from the other run's. */
+function namesFor(mode: ReminderMode) {
+  const letter = mode === 'burst' ? 'B' : 'S';
+  return {
+    release: (index: number) => `r${letter.toLowerCase()}-${pad4(index + 1)}`,
+    channel: (index: number) => `C0${letter}${pad4(index + 1)}`,
+    owner: (index: number) => `U0R${letter}${pad4(index + 1)}`,
+    /** A DM goes to the owner's user id first, then to the DM id the answer named (U0RB0001: D0RB0001). */
+    dmPattern: new RegExp(`^[UD]0R${letter}(\\d{4})$`),
+  };
+}
 const DEFAULT_RELEASES = 1000;
 /** With --quick: enough releases to exercise every step. */
 const QUICK_RELEASES = 20;
@@ -59,15 +84,15 @@ export function reminderBudgetMs(releases: number): number {
   return create + phaseOffsetMs(REMIND_PHASES - 1) + LATE_TIMEOUT_MS + SETTLE_TIMEOUT_MS + 60_000;
 }
 
-export function remindTemplateYaml(): string {
+export function remindTemplateYaml(shiftS = 0): string {
   const lines = [
-    `# Written by bench/run.ts: ${REMIND_PHASES} phases of ${REMIND_ITEMS_PER_PHASE} required items, due ${REMIND_SPACING_S} s apart.`,
-    `id: ${REMIND_TEMPLATE_ID}`,
-    'name: Reminder bench',
+    `# Written by bench/run.ts: ${REMIND_PHASES} phases of ${REMIND_ITEMS_PER_PHASE} required items, due ${REMIND_SPACING_S} s apart from T+${shiftS}s.`,
+    `id: ${remindTemplateId(shiftS)}`,
+    `name: Reminder bench${shiftS === 0 ? '' : ` (+${shiftS} s)`}`,
     'phases:',
   ];
   for (let phase = 0; phase < REMIND_PHASES; phase++) {
-    const offset = phase * REMIND_SPACING_S;
+    const offset = shiftS + phase * REMIND_SPACING_S;
     lines.push(
       `  - id: p${phase + 1}`,
       `    name: ${phaseName(phase)}`,
@@ -95,6 +120,7 @@ export interface ReminderContext {
   shipPids: (number | undefined)[];
   /** How many releases to start (reminderReleaseCount). */
   releases: number;
+  mode: ReminderMode;
   progress: (line: string) => void;
 }
 
@@ -129,6 +155,7 @@ export interface BurstRow {
 }
 
 export interface ReminderResult {
+  mode: ReminderMode;
   releases: number;
   /** shipcheck processes running the job queues (the main one and any extra workers). */
   processes: number;
@@ -371,10 +398,13 @@ function shipCpuMs(pids: (number | undefined)[]): number | undefined {
 
 export async function runReminderBench(ctx: ReminderContext): Promise<ReminderResult> {
   const { standIn, redis, prefix, progress } = ctx;
-  const { releases } = ctx;
+  const { releases, mode } = ctx;
+  const names = namesFor(mode);
   const expected = releases * REMIND_PHASES;
   const notes: string[] = [];
-  const channels = Array.from({ length: releases }, (_unused, index) => `C0B${pad4(index + 1)}`);
+  const channels = Array.from({ length: releases }, (_unused, index) => names.channel(index));
+  const shiftS = (index: number) => (mode === 'steady' ? index % STEADY_SHIFTS : 0);
+  const maxShiftS = mode === 'steady' ? Math.min(releases, STEADY_SHIFTS) - 1 : 0;
   const channelIndex = new Map(channels.map((channel, index) => [channel, index]));
   const queueKey = (name: string) => `${prefix}:{jobs}:schedule:${name}`;
 
@@ -384,9 +414,11 @@ export async function runReminderBench(ctx: ReminderContext): Promise<ReminderRe
   const plannedMs = CREATE_BASE_MS + releases * CREATE_PER_RELEASE_MS + WINDOW_MARGIN_MS;
   const windowAt = Math.ceil((Date.now() + plannedMs) / 60_000) * 60_000;
   const windowText = windowTextFor(windowAt);
-  const lastDue = windowAt + phaseOffsetMs(REMIND_PHASES - 1);
+  const lastDue = windowAt + maxShiftS * 1000 + phaseOffsetMs(REMIND_PHASES - 1);
+  const dueAt = (index: number, phaseIndex: number) =>
+    windowAt + shiftS(index) * 1000 + phaseOffsetMs(phaseIndex);
   progress(
-    `reminders: starting ${releases} releases (${CREATE_CONCURRENCY} at a time), window ${new Date(windowAt).toISOString()}, ${Math.round((windowAt - Date.now()) / 1000)} s from now`,
+    `reminders (${mode}): starting ${releases} releases (${CREATE_CONCURRENCY} at a time), window ${new Date(windowAt).toISOString()}, ${Math.round((windowAt - Date.now()) / 1000)} s from now`,
   );
 
   // 1. The releases, through signed slash commands.
@@ -399,10 +431,10 @@ export async function runReminderBench(ctx: ReminderContext): Promise<ReminderRe
     while (next < releases) {
       const index = next++;
       const fields = createSlashCommand({
-        text: `start rb-${pad4(index + 1)} staging ${REMIND_TEMPLATE_ID} ${windowText}`,
+        text: `start ${names.release(index)} staging ${remindTemplateId(shiftS(index))} ${windowText}`,
         channel_id: channels[index]!,
-        user_id: `U0RB${pad4(index + 1)}`,
-        response_url: standIn.responseUrl(`rb-${pad4(index + 1)}`),
+        user_id: names.owner(index),
+        response_url: standIn.responseUrl(names.release(index)),
       });
       try {
         const answer = await postSigned(ctx.shipUrl, encodeSlashCommand(fields), {
@@ -412,10 +444,10 @@ export async function runReminderBench(ctx: ReminderContext): Promise<ReminderRe
         acks.push(answer.ms);
         // A refusal Bolt can answer at once (a bad window) comes in the ack's own body.
         if (answer.status !== 200 || answer.body !== '') {
-          createFailures.push(`rb-${pad4(index + 1)}: ${answer.status} ${answer.body.slice(0, 200)}`);
+          createFailures.push(`${names.release(index)}: ${answer.status} ${answer.body.slice(0, 200)}`);
         }
       } catch (error) {
-        createFailures.push(`rb-${pad4(index + 1)}: ${String(error)}`);
+        createFailures.push(`${names.release(index)}: ${String(error)}`);
       }
     }
   };
@@ -453,13 +485,13 @@ export async function runReminderBench(ctx: ReminderContext): Promise<ReminderRe
     `reminders: ${hasHeader.size} headers posted${readyBeforeWindow ? ` after ${(postedMs / 1000).toFixed(1)} s` : ' (not all)'}; ${Math.round((windowAt - Date.now()) / 1000)} s to the window`,
   );
   const refusals = standIn.responses
-    .filter((response) => response.tag.startsWith('rb-'))
+    .filter((response) => response.tag.startsWith(names.release(0).slice(0, 3)))
     .map((response) => `${response.tag}: ${JSON.stringify(response.body).slice(0, 200)}`);
 
   // Where each release is: its id (from the active index), its header ts (from the stand-in).
   const active = await redis.hgetall(`${prefix}:{${TEAM_ID}}:active`);
   const releaseIds: (string | undefined)[] = channels.map(
-    (_channel, index) => active[`staging|rb-${pad4(index + 1)}`],
+    (_channel, index) => active[`staging|${names.release(index)}`],
   );
   const knownIds = releaseIds.filter((id): id is string => id !== undefined);
   const windowPipeline = redis.pipeline();
@@ -490,13 +522,13 @@ export async function runReminderBench(ctx: ReminderContext): Promise<ReminderRe
   const clientBefore = process.cpuUsage();
   const firingStart = performance.now();
   progress(
-    `reminders: waiting for ${expected} reminders (due from the window to +${phaseOffsetMs(REMIND_PHASES - 1) / 1000} s)`,
+    `reminders (${mode}): waiting for ${expected} reminders (due from the window to +${(lastDue - windowAt) / 1000} s)`,
   );
 
   const arrivals = new Map<number, number>(); // release × phases + phase → arrival (ms since epoch)
   const lateByPhase: number[][] = Array.from({ length: REMIND_PHASES }, () => []);
   const lateness: number[] = [];
-  // Each reminder also goes to its owner by DM (U0RBnnnn's DM is D0RBnnnn).
+  // Each reminder also goes to its owner by DM.
   const dmArrivals = new Map<number, number>();
   const dmLateness: number[] = [];
   let dmDuplicates = 0;
@@ -518,7 +550,8 @@ export async function runReminderBench(ctx: ReminderContext): Promise<ReminderRe
       }
       const text = String(call.args.text ?? '');
       const dm = /^Your open items: .* of Phase (\d+) in /.exec(text);
-      const dmOwner = /^D0RB(\d{4})$/.exec(String(call.args.channel));
+      // The first DM to a person goes to their user id, later ones to the DM the answer named.
+      const dmOwner = names.dmPattern.exec(String(call.args.channel));
       if (call.method === 'chat.postMessage' && dm && dmOwner) {
         const slot = (Number(dmOwner[1]) - 1) * REMIND_PHASES + Number(dm[1]) - 1;
         if (dmArrivals.has(slot)) {
@@ -526,7 +559,7 @@ export async function runReminderBench(ctx: ReminderContext): Promise<ReminderRe
           continue;
         }
         dmArrivals.set(slot, call.at);
-        dmLateness.push(call.at - (windowAt + phaseOffsetMs(Number(dm[1]) - 1)));
+        dmLateness.push(call.at - dueAt(Number(dmOwner[1]) - 1, Number(dm[1]) - 1));
         continue;
       }
       if (call.method !== 'chat.postMessage' || !text.startsWith('Reminder: ')) {
@@ -555,19 +588,19 @@ export async function runReminderBench(ctx: ReminderContext): Promise<ReminderRe
         continue;
       }
       arrivals.set(slot, call.at);
-      const late = call.at - (windowAt + phaseOffsetMs(phaseIndex));
+      const late = call.at - dueAt(index, phaseIndex);
       lateness.push(late);
       lateByPhase[phaseIndex]!.push(late);
     }
     if (Date.now() - lastReport >= 5000) {
       lastReport = Date.now();
-      progress(`reminders: ${arrivals.size}/${expected} arrived`);
+      progress(`reminders (${mode}): ${arrivals.size}/${expected} arrived`);
     }
     const cpuNow = shipCpuMs(ctx.shipPids);
     if (cpuNow !== undefined) cpuSamples.push([Date.now(), cpuNow]);
     if (arrivals.size < expected || dmArrivals.size < expected) await sleep(50);
   }
-  progress(`reminders: ${arrivals.size}/${expected} arrived; waiting for the jobs to finish`);
+  progress(`reminders (${mode}): ${arrivals.size}/${expected} arrived; waiting for the jobs to finish`);
 
   // The jobs go on after their post: an audit event, then the next reminder (1 h later).
   const settleDeadline = Date.now() + SETTLE_TIMEOUT_MS;
@@ -613,7 +646,7 @@ export async function runReminderBench(ctx: ReminderContext): Promise<ReminderRe
     if (!processedOn) return;
     jobsRead += 1;
     const slot = slots[position]!;
-    const due = windowAt + phaseOffsetMs(slot % REMIND_PHASES);
+    const due = dueAt(Math.floor(slot / REMIND_PHASES), slot % REMIND_PHASES);
     dequeue.push(Number(processedOn) - due);
     const arrived = arrivals.get(slot);
     if (arrived !== undefined) {
@@ -634,6 +667,7 @@ export async function runReminderBench(ctx: ReminderContext): Promise<ReminderRe
   const rssAfter = processMemory(ctx.shipPids[0]);
 
   return {
+    mode,
     releases,
     expected,
     windowAt,
@@ -658,12 +692,14 @@ export async function runReminderBench(ctx: ReminderContext): Promise<ReminderRe
     bursts: lateByPhase.map((values, phaseIndex) => {
       const lateness = distribution(values);
       const due = windowAt + phaseOffsetMs(phaseIndex);
+      // From the phase's first due moment to its last arrival (its five due seconds, when steady).
+      const spanMs = maxShiftS * 1000 + lateness.max;
       return {
         phaseIndex,
         offsetS: phaseOffsetMs(phaseIndex) / 1000,
         arrived: values.length,
         lateness,
-        shipCpuShare: cpuShareBetween(cpuSamples, due, due + lateness.max),
+        shipCpuShare: cpuShareBetween(cpuSamples, due, due + spanMs),
       };
     }),
     dequeue: distribution(dequeue),
@@ -710,7 +746,7 @@ export function reminderTarget(result: ReminderResult | undefined): { met: boole
   const met = all && result.lateness.p99 < 1000 && result.dmLateness.p99 < 1000;
   return {
     met,
-    detail: `p99 ${fixed(result.lateness.p99)} ms (thread posts), ${fixed(result.dmLateness.p99)} ms (owner DMs); p50 ${fixed(result.lateness.p50)} ms; ${thousands(result.expected)} reminders across ${thousands(result.releases)} releases${all ? '' : `; only ${result.arrived} and ${result.dmArrived} of ${result.expected} arrived`}`,
+    detail: `${result.mode === 'steady' ? `steady, ${thousands(Math.ceil(result.releases / STEADY_SHIFTS))} due every second` : `burst, ${thousands(result.releases)} due at one instant every ${REMIND_SPACING_S} s`}: p99 ${fixed(result.lateness.p99)} ms (thread posts), ${fixed(result.dmLateness.p99)} ms (owner DMs); p50 ${fixed(result.lateness.p50)} ms; ${thousands(result.expected)} reminders across ${thousands(result.releases)} releases${all ? '' : `; only ${result.arrived} and ${result.dmArrived} of ${result.expected} arrived`}`,
   };
 }
 
@@ -732,36 +768,49 @@ export function reminderSection(result: ReminderResult): string[] {
   const perRelease = (bytes: number) => bytes / r.releases;
   const dist = (d: Distribution) =>
     `p50 ${fixed(d.p50)} ms, p99 ${fixed(d.p99)} ms, max ${fixed(d.max)} ms (min ${fixed(d.min)} ms, n ${d.count})`;
+  const runNames = namesFor(r.mode);
+  const steady = r.mode === 'steady';
+  const perSecond = Math.ceil(r.releases / STEADY_SHIFTS);
   out(
-    `### Reminder lateness (${thousands(r.expected)} reminders, ${thousands(r.releases)} releases, one minute)`,
+    `### Reminder lateness, ${r.mode} (${thousands(r.expected)} reminders, ${thousands(r.releases)} releases, ${steady ? `${thousands(perSecond)} due every second` : `${thousands(r.releases)} due at one instant every ${REMIND_SPACING_S} s`})`,
   );
   out();
+  const lastOffsetS = phaseOffsetMs(REMIND_PHASES - 1) / 1000;
   out(
-    `- setup: ${thousands(r.releases)} releases started by signed \`/deploy start rb-NNNN staging ${REMIND_TEMPLATE_ID} ${r.windowText}\` commands, ${CREATE_CONCURRENCY} at a time; template \`${REMIND_TEMPLATE_ID}\`: ${REMIND_PHASES} phases of ${REMIND_ITEMS_PER_PHASE} required items, due T+0, T+${REMIND_SPACING_S}s … T+${phaseOffsetMs(REMIND_PHASES - 1) / 1000}s. Every release has the same window, so ${thousands(r.releases)} reminders fall due at the same instant every ${REMIND_SPACING_S} s, all ${thousands(r.expected)} within ${phaseOffsetMs(REMIND_PHASES - 1) / 1000} s`,
+    steady
+      ? `- setup: ${thousands(r.releases)} releases started by signed \`/deploy start rs-NNNN staging <template> ${r.windowText}\` commands, ${CREATE_CONCURRENCY} at a time; release n uses template \`${remindTemplateId(0)}\` (n mod ${STEADY_SHIFTS} = 0) or \`${remindTemplateId(1)}\` … \`${remindTemplateId(STEADY_SHIFTS - 1)}\`: ${REMIND_PHASES} phases of ${REMIND_ITEMS_PER_PHASE} required items, due T+k, T+k+${REMIND_SPACING_S}s … T+k+${lastOffsetS}s for k = 0…${STEADY_SHIFTS - 1}. Every release has the same window, so ${thousands(perSecond)} reminders fall due every second for ${lastOffsetS + STEADY_SHIFTS} s`
+      : `- setup: ${thousands(r.releases)} releases started by signed \`/deploy start rb-NNNN staging ${REMIND_TEMPLATE_ID} ${r.windowText}\` commands, ${CREATE_CONCURRENCY} at a time; template \`${REMIND_TEMPLATE_ID}\`: ${REMIND_PHASES} phases of ${REMIND_ITEMS_PER_PHASE} required items, due T+0, T+${REMIND_SPACING_S}s … T+${lastOffsetS}s. Every release has the same window, so ${thousands(r.releases)} reminders fall due at the same instant every ${REMIND_SPACING_S} s, all ${thousands(r.expected)} within ${lastOffsetS} s`,
   );
   out(
     `- shipcheck: ${r.processes === 1 ? 'one process (SHIPCHECK_ROLE=all)' : `${r.processes} processes on one Redis: one with SHIPCHECK_ROLE=all and ${r.processes - 1} with SHIPCHECK_ROLE=worker (\`--workers ${r.processes - 1}\`)`}; each reminder is a thread post naming its owner and a DM to the owner, each posted exactly once (lease, metadata marker, record with its audit event)`,
   );
   out(
-    `- each release in its own channel (C0B0001…C0B${pad4(r.releases)}) with its own owner (U0RB0001…), so the per-channel post pacing (SLACK_POST_INTERVAL_MS 1000) never holds a reminder back: a channel gets one every ${REMIND_SPACING_S} s; REMINDER_INTERVAL ${REMIND_INTERVAL} (each reminder fires once in the run), QUIET_HOURS ${REMIND_QUIET_HOURS}`,
+    `- each release in its own channel (${runNames.channel(0)}…${runNames.channel(r.releases - 1)}) with its own owner (${runNames.owner(0)}…), so the per-channel post pacing (SLACK_POST_INTERVAL_MS 1000) never holds a reminder back: a channel gets one every ${REMIND_SPACING_S} s; REMINDER_INTERVAL ${REMIND_INTERVAL} (each reminder fires once in the run), QUIET_HOURS ${REMIND_QUIET_HOURS}`,
   );
   out(
     `- creation: ${thousands(r.releases)} commands answered in ${fixed(r.createMs / 1000, 1)} s (ack p50 ${fixed(r.createAcks.p50, 1)} ms, p99 ${fixed(r.createAcks.p99, 1)} ms, ${r.createFailures.length} failed, ${r.refusals.length} refused); ${r.readyBeforeWindow ? `every header and first phase message posted after ${fixed(r.postedMs / 1000, 1)} s` : `only ${r.headersPosted} headers posted before the window`}; ${thousands(r.delayedJobs)} delayed reminder jobs; ${r.windowMismatches} releases without the intended window`,
   );
   out(
-    `- **lateness** (the stand-in received the reminder post − window − phase offset): **p50 ${fixed(r.lateness.p50)} ms, p99 ${fixed(r.lateness.p99)} ms, max ${fixed(r.lateness.max)} ms**; fired ${thousands(r.arrived)} of ${thousands(r.expected)}${r.duplicates > 0 ? `, ${r.duplicates} duplicates` : ', no duplicates'}${r.unknownReminders > 0 ? `, ${r.unknownReminders} unrecognised` : ''}`,
+    `- **lateness** (the stand-in received the reminder post − its due moment: window + phase offset): **p50 ${fixed(r.lateness.p50)} ms, p99 ${fixed(r.lateness.p99)} ms, max ${fixed(r.lateness.max)} ms**; fired ${thousands(r.arrived)} of ${thousands(r.expected)}${r.duplicates > 0 ? `, ${r.duplicates} duplicates` : ', no duplicates'}${r.unknownReminders > 0 ? `, ${r.unknownReminders} unrecognised` : ''}`,
   );
   out(
     `- **owner DMs** (each reminder also goes to its owner by direct message; arrival − due): **p50 ${fixed(r.dmLateness.p50)} ms, p99 ${fixed(r.dmLateness.p99)} ms, max ${fixed(r.dmLateness.max)} ms**; ${thousands(r.dmArrived)} of ${thousands(r.expected)} arrived${r.dmDuplicates > 0 ? `, ${r.dmDuplicates} duplicates` : ', no duplicates'}`,
   );
   out();
-  out(
-    '| phase | due | reminders | p50 ms | p99 ms | max ms (last one of the burst) | reminders/s (burst ÷ max) | shipcheck CPU while draining |',
-  );
-  out('|---|---:|---:|---:|---:|---:|---:|---:|');
-  for (const burst of r.bursts) {
+  if (steady) {
+    out('| phase | due | reminders | p50 ms | p99 ms | max ms | shipcheck CPU while they fire |');
+    out('|---|---:|---:|---:|---:|---:|---:|');
+  } else {
     out(
-      `| ${phaseName(burst.phaseIndex)} | T+${burst.offsetS}s | ${burst.arrived} | ${fixed(burst.lateness.p50)} | ${fixed(burst.lateness.p99)} | ${fixed(burst.lateness.max)} | ${fixed((burst.arrived / burst.lateness.max) * 1000)} | ${fixed(burst.shipCpuShare * 100)}% |`,
+      '| phase | due | reminders | p50 ms | p99 ms | max ms (last one of the burst) | reminders/s (burst ÷ max) | shipcheck CPU while draining |',
+    );
+    out('|---|---:|---:|---:|---:|---:|---:|---:|');
+  }
+  for (const burst of r.bursts) {
+    const due = steady ? `T+${burst.offsetS}…${burst.offsetS + STEADY_SHIFTS - 1}s` : `T+${burst.offsetS}s`;
+    const rate = steady ? '' : ` ${fixed((burst.arrived / burst.lateness.max) * 1000)} |`;
+    out(
+      `| ${phaseName(burst.phaseIndex)} | ${due} | ${burst.arrived} | ${fixed(burst.lateness.p50)} | ${fixed(burst.lateness.p99)} | ${fixed(burst.lateness.max)} |${rate} ${fixed(burst.shipCpuShare * 100)}% |`,
     );
   }
   out();
