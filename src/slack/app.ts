@@ -15,6 +15,7 @@ import { registerRetrospective } from './listeners/retrospective.js';
 import { registerRollbackActions } from './listeners/rollback.js';
 import { registerStartForm } from './listeners/start-form.js';
 import { registerStopAndGoActions } from './listeners/stop-and-go.js';
+import { unmatchedRequests } from './listeners/unmatched.js';
 import { createProcessEventErrorHandler, refuseNonObjectBodies } from './request-guard.js';
 import { createListenerRouter } from './router.js';
 
@@ -132,7 +133,7 @@ export function createSlackApp(deps: SlackDeps, hooks: SlackAppHooks): SlackAppH
   });
 
   // Listeners register with the router: Bolt then runs one action and one view listener per request.
-  const listeners = createListenerRouter(app);
+  const listeners = createListenerRouter(app, unmatchedRequests(deps.log));
   registerDeployCommand(listeners, deps);
   registerItemActions(listeners, deps);
   registerGateOverride(listeners, deps);

@@ -6,8 +6,8 @@ import type { AllMiddlewareArgs, App, SlackActionMiddlewareArgs, SlackViewMiddle
 // pass each request to the listeners whose action_id or callback_id it matches, as Bolt would.
 
 type Constraint = string | RegExp;
-type ActionArgs = SlackActionMiddlewareArgs & AllMiddlewareArgs;
-type ViewArgs = SlackViewMiddlewareArgs & AllMiddlewareArgs;
+export type ActionArgs = SlackActionMiddlewareArgs & AllMiddlewareArgs;
+export type ViewArgs = SlackViewMiddlewareArgs & AllMiddlewareArgs;
 
 interface Route<Args> {
   constraint: Constraint;
@@ -23,16 +23,38 @@ function matches(constraint: Constraint, id: string | undefined): boolean {
 }
 
 /** Runs every route that matches, together, as Bolt runs its listeners; none that matches is left unacked. */
-async function dispatch<Args>(routes: readonly Route<Args>[], id: string | undefined, args: Args) {
+async function dispatch<Args>(
+  routes: readonly Route<Args>[],
+  id: string | undefined,
+  args: Args,
+  unmatched: (args: Args) => Promise<void>,
+) {
   const matching = routes.filter((route) => matches(route.constraint, id));
+  if (matching.length === 0) return unmatched(args);
   await Promise.all(matching.map((route) => route.listener(args)));
 }
 
-export function createListenerRouter(app: App): ListenerApp {
+/**
+ * What happens to a request no listener matches: a button of a message an older version posted, or a
+ * forged id. It must still be acked at once, or Slack shows the person an error after 3 s.
+ */
+export interface UnmatchedHandlers {
+  action: (args: ActionArgs) => Promise<void>;
+  view: (args: ViewArgs) => Promise<void>;
+}
+
+const ackOnly: UnmatchedHandlers = {
+  action: async ({ ack }) => ack(),
+  view: async ({ ack }) => ack(),
+};
+
+export function createListenerRouter(app: App, unmatched: UnmatchedHandlers = ackOnly): ListenerApp {
   const actions: Route<ActionArgs>[] = [];
   const views: Route<ViewArgs>[] = [];
-  app.action(/^/, (args) => dispatch(actions, (args.action as { action_id?: string }).action_id, args));
-  app.view(/^/, (args) => dispatch(views, args.view.callback_id, args));
+  app.action(/^/, (args) =>
+    dispatch(actions, (args.action as { action_id?: string }).action_id, args, unmatched.action),
+  );
+  app.view(/^/, (args) => dispatch(views, args.view.callback_id, args, unmatched.view));
 
   const action = (
     constraint: Constraint | { action_id: Constraint },

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { RETIRED_BUTTON_TEXT } from '../../src/slack/listeners/unmatched.js';
 import { startTestApp, type TestApp } from '../support/app-harness.js';
 import { clickButton, type createBlockActions } from '../support/slack-requests.js';
 import { current, requiredItemIds, waitForHeader, waitForPhase } from './helpers.js';
@@ -66,6 +67,39 @@ it('refuses a click whose action id is forged or unreadable, changing nothing', 
     'four refusals',
   );
   const audit = await app.command('audit v1.1 staging');
+  await app.standIn.waitFor(
+    () =>
+      app.standIn
+        .responsesTo(audit.responseTag)
+        .some((response) => /1 event\b/.test(JSON.stringify(response.body))),
+    5000,
+    'audit shows only the start',
+  );
+});
+
+it('acks a button no listener knows at once, says it is retired, and changes nothing', async () => {
+  await app.command('start v1.2 staging minimal');
+  const header = await waitForHeader(app, 'v1.2 → staging');
+  const genuine = clickButton(current(app, header) as never, { actionId: 'gate.override.open' });
+  const responseUrl = app.standIn.responseUrl('retired');
+  const viewsOpened = app.standIn.callsTo('views.open').length;
+  // As Slack sends a click on a message posted by an older version, whose button ids have changed.
+  const retired = {
+    ...genuine,
+    response_url: responseUrl,
+    actions: [{ ...genuine.actions[0]!, action_id: 'release.retired-button' }],
+  };
+  const answer = await app.interact(retired);
+  expect(answer.status).toBe(200);
+  expect(answer.ms).toBeLessThan(1000);
+  const told = await app.standIn.waitFor(
+    () => app.standIn.responsesTo('retired')[0],
+    5000,
+    'the retired-button answer',
+  );
+  expect(told.body).toMatchObject({ response_type: 'ephemeral', text: RETIRED_BUTTON_TEXT });
+  expect(app.standIn.callsTo('views.open')).toHaveLength(viewsOpened);
+  const audit = await app.command('audit v1.2 staging');
   await app.standIn.waitFor(
     () =>
       app.standIn

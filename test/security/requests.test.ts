@@ -1,5 +1,6 @@
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RETIRED_BUTTON_TEXT } from '../../src/slack/listeners/unmatched.js';
 import { describeUserError } from '../../src/slack/user-errors.js';
 import { current, waitForHeader, waitForItem, waitForPhase, waitForReply } from '../e2e/helpers.js';
 import {
@@ -343,7 +344,7 @@ describe('malformed payloads, properly signed', () => {
     await expectNothingHappened(before, callsBefore, []);
   });
 
-  it('answers 404 to a payload no listener takes, once Bolt gives up waiting for an ack', async () => {
+  it('answers 404 to a payload of a kind no listener takes, once Bolt gives up waiting for an ack', async () => {
     const before = await waitUntilSettled(app);
     const callsBefore = app.standIn.calls.length;
     const genuine = app.tickPayload(current(app, phase), 'migrations-ready', true, 'U0ALICE');
@@ -358,16 +359,6 @@ describe('malformed payloads, properly signed', () => {
       'block_actions with no actions': { ...genuine, actions: [] },
       'block_actions whose actions is a string': { ...genuine, actions: 'item.set|r1|migrations-ready' },
       'an action without an action_id': { ...genuine, actions: [{ ...action, action_id: undefined }] },
-      'an action_id no listener matches': {
-        ...genuine,
-        actions: [{ ...action, action_id: 'item.delete|r1' }],
-      },
-      'a view_submission of an unknown callback': {
-        type: 'view_submission',
-        user: { id: 'U0ALICE' },
-        team: { id: 'T0001' },
-        view: { id: 'V0X', callback_id: 'no.such.modal', state: { values: {} } },
-      },
     };
     // Each waits Bolt's 3 s for an ack that never comes; sent together, they wait once.
     const statuses = Object.fromEntries(
@@ -377,6 +368,34 @@ describe('malformed payloads, properly signed', () => {
     );
     expect(statuses).toEqual(Object.fromEntries(Object.keys(payloads).map((name) => [name, 404])));
     await expectNothingHappened(before, callsBefore, []);
+  });
+
+  it('acks a click or a submission with an id no listener matches at once, changing nothing', async () => {
+    const before = await waitUntilSettled(app);
+    const callsBefore = app.standIn.calls.length;
+    const responseUrl = app.standIn.responseUrl('unmatched-click');
+    const genuine = app.tickPayload(current(app, phase), 'migrations-ready', true, 'U0ALICE', responseUrl);
+    const click = { ...genuine, actions: [{ ...genuine.actions[0]!, action_id: 'item.delete|r1' }] };
+    const submission = {
+      type: 'view_submission',
+      user: { id: 'U0ALICE' },
+      team: { id: 'T0001' },
+      view: { id: 'V0X', callback_id: 'no.such.modal', state: { values: {} } },
+    };
+    for (const payload of [click, submission]) {
+      const answer = await app.interact(payload);
+      expect(answer.status).toBe(200);
+      expect(answer.body).toBe('');
+    }
+    // The click came from a message: its clicker is told the button does nothing any more.
+    const told = await app.standIn.waitFor(
+      () => app.standIn.responsesTo('unmatched-click')[0],
+      5000,
+      'the answer to the unmatched click',
+    );
+    expect(told.body).toMatchObject({ response_type: 'ephemeral', text: RETIRED_BUTTON_TEXT });
+    await expectNothingHappened(before, callsBefore, []);
+    expect(app.standIn.responsesTo('unmatched-click')).toHaveLength(1);
   });
 
   it('refuses a click whose user has no readable id, recording nothing against nobody', async () => {

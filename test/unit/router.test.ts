@@ -43,8 +43,9 @@ describe('createListenerRouter', () => {
     await registered.action!({ action: { action_id: 'deploy.go' } });
     expect(calls).toEqual(['exact']);
     calls.length = 0;
-    await registered.action!({ action: { action_id: 'retired.button' } });
-    await registered.action!({ action: {} });
+    const ack = async () => undefined;
+    await registered.action!({ action: { action_id: 'retired.button' }, ack });
+    await registered.action!({ action: {}, ack });
     expect(calls).toEqual([]);
     expect(registered.actionCount).toBe(1);
   });
@@ -59,9 +60,31 @@ describe('createListenerRouter', () => {
     const args = { view: { callback_id: 'start-release' } };
     await registered.view!(args);
     expect(seen).toEqual([args]);
-    await registered.view!({ view: { callback_id: 'unknown' } });
+    await registered.view!({ view: { callback_id: 'unknown' }, ack: async () => undefined });
     expect(seen).toHaveLength(1);
     expect(registered.viewCount).toBe(1);
+  });
+
+  it('hands a request no route matches to the unmatched handler, and by default only acks it', async () => {
+    const { app, registered } = fakeApp();
+    const unmatched: string[] = [];
+    const router = createListenerRouter(app, {
+      action: async (args) => void unmatched.push(`action ${args.action.type}`),
+      view: async (args) => void unmatched.push(`view ${args.view.callback_id}`),
+    });
+    router.action('known', async () => void unmatched.push('routed'));
+    await registered.action!({ action: { action_id: 'retired.button', type: 'button' } });
+    await registered.view!({ view: { callback_id: 'retired-modal' } });
+    await registered.action!({ action: { action_id: 'known', type: 'button' } });
+    expect(unmatched).toEqual(['action button', 'view retired-modal', 'routed']);
+
+    const plain = fakeApp();
+    createListenerRouter(plain.app);
+    let acks = 0;
+    const ack = async () => void acks++;
+    await plain.registered.action!({ action: { action_id: 'retired.button' }, ack });
+    await plain.registered.view!({ view: { callback_id: 'retired-modal' }, ack });
+    expect(acks).toBe(2);
   });
 
   it('lets a listener’s failure reach Bolt', async () => {
