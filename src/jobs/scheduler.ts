@@ -184,6 +184,8 @@ export class Scheduler {
    */
   async announce(release: Release, event: AnnouncementEvent, occurrence = 0): Promise<void> {
     if (release.stakeholderChannels.length === 0) return;
+    // Its place among the release's announcements, which every channel hears in that order.
+    await this.store.noteAnnouncement(release.teamId, release.id, event, occurrence);
     await this.schedule(
       { kind: 'announce', teamId: release.teamId, releaseId: release.id, event, occurrence },
       Date.now(),

@@ -113,6 +113,15 @@ export interface ReleaseMessages {
   permalink: string | undefined;
   /** The follow-ups of the release's state already queued (src/jobs/sync-release.ts). */
   queued: ReadonlySet<FollowUp>;
+  /** Stakeholder announcements in the order their events happened (noteAnnouncement). */
+  announcements: NotedAnnouncement[];
+}
+
+export interface NotedAnnouncement {
+  event: string;
+  occurrence: number;
+  /** Place in the release's order of announcements; ascending, not necessarily consecutive. */
+  seq: number;
 }
 
 /** Jobs a release's state calls for once: see queueFollowUps in src/jobs/sync-release.ts. */
@@ -846,12 +855,33 @@ export class ReleaseStore {
           .filter((field) => field.startsWith('queued:'))
           .map((field) => field.slice('queued:'.length) as FollowUp),
       ),
+      announcements: [],
     };
     for (const [field, value] of Object.entries(fields)) {
       if (field.startsWith('msg:')) messages.refs[field.slice(4)] = JSON.parse(value) as MessageRef;
       else if (field.startsWith('nonce:')) messages.nonces[Number(field.slice(6))] = Number(value);
+      else if (field.startsWith('announce:')) {
+        const [event = '', occurrence = ''] = field.slice('announce:'.length).split('|');
+        messages.announcements.push({ event, occurrence: Number(occurrence), seq: Number(value) });
+      }
     }
+    messages.announcements.sort((a, b) => a.seq - b.seq);
     return messages;
+  }
+
+  /**
+   * Notes a stakeholder announcement in the release's order of announcements, once: noting the same
+   * event again keeps its first place. Two instances noting different events at once may leave a gap.
+   */
+  async noteAnnouncement(
+    teamId: string,
+    releaseId: string,
+    event: string,
+    occurrence: number,
+  ): Promise<void> {
+    const key = this.keys.releaseMessages(teamId, releaseId);
+    const seq = await this.redis.hincrby(key, 'announced', 1);
+    await this.redis.hsetnx(key, `announce:${event}|${occurrence}`, seq);
   }
 
   async saveMessageRef(

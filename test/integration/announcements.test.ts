@@ -2,9 +2,10 @@ import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { AnnouncementEvent, Template } from '../../src/domain/template.js';
+import { parseQuietHours } from '../../src/domain/time.js';
 import { type AnnouncementDeps, announcementKey, runAnnouncement } from '../../src/jobs/announcements.js';
 import { deliverOnce } from '../../src/jobs/delivery.js';
-import type { AnnounceJob } from '../../src/jobs/scheduler.js';
+import { type AnnounceJob, Scheduler, scheduledJobId } from '../../src/jobs/scheduler.js';
 import { SlackOutbound, SlackPlatformError } from '../../src/slack/outbound.js';
 import { ReleaseStore } from '../../src/store/release-store.js';
 import { createTestPrefix, deleteKeysWithPrefix, TEST_REDIS_URL } from '../support/redis.js';
@@ -141,6 +142,75 @@ describe('runAnnouncement', () => {
       'v2.3 is being deployed to production',
     ]);
     expect(standIn.messages(STAKE_2)).toHaveLength(2);
+  });
+
+  it('posts an earlier event first when its own job is late, and that job then posts nothing', async () => {
+    // One click deploys and completes the release: two jobs, in this order.
+    await store.noteAnnouncement(TEAM, releaseId, 'deployed', 0);
+    await store.noteAnnouncement(TEAM, releaseId, 'completed', 0);
+    await runAnnouncement(deps(), job('completed'));
+    for (const channel of [STAKE_1, STAKE_2]) {
+      expect(standIn.messages(channel).map((message) => message.text)).toEqual([
+        'v2.3 is live in production',
+        'v2.3 on production is complete',
+      ]);
+    }
+    await runAnnouncement(deps(), job('deployed'));
+    expect(standIn.callsTo('chat.postMessage')).toHaveLength(4);
+    expect(logged('announcement posted').filter((line) => line.posted === false)).toHaveLength(2);
+  });
+
+  it('holds the later events of a channel back while an earlier one fails there', async () => {
+    await store.noteAnnouncement(TEAM, releaseId, 'deployed', 0);
+    await store.noteAnnouncement(TEAM, releaseId, 'completed', 0);
+    standIn.misbehave('chat.postMessage', { kind: 'error', error: 'fatal_error' }, 1, { channel: STAKE_1 });
+    await expect(runAnnouncement(deps(), job('completed'))).rejects.toBeInstanceOf(SlackPlatformError);
+    expect(standIn.messages(STAKE_1)).toHaveLength(0);
+    expect(standIn.messages(STAKE_2)).toHaveLength(2);
+
+    await runAnnouncement(deps(), job('completed'));
+    expect(standIn.messages(STAKE_1).map((message) => message.text)).toEqual([
+      'v2.3 is live in production',
+      'v2.3 on production is complete',
+    ]);
+    expect(standIn.messages(STAKE_2)).toHaveLength(2);
+  });
+
+  it('keeps an event’s first place when it is noted again, and posts none of the later ones', async () => {
+    await store.noteAnnouncement(TEAM, releaseId, 'started', 0);
+    await store.noteAnnouncement(TEAM, releaseId, 'deployed', 0);
+    await store.noteAnnouncement(TEAM, releaseId, 'started', 0);
+    const { announcements } = await store.getMessages(TEAM, releaseId);
+    expect(announcements.map((noted) => noted.event)).toEqual(['started', 'deployed']);
+
+    await runAnnouncement(deps(), job('started'));
+    expect(standIn.messages(STAKE_1).map((message) => message.text)).toEqual([
+      'v2.3 is being deployed to production',
+    ]);
+  });
+
+  it('is noted in order by the scheduler as each event is announced', async () => {
+    const queueRedis = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: null });
+    const quietHours = parseQuietHours('20:00-08:00');
+    if (!quietHours.ok) throw new Error('fixture did not parse');
+    const scheduler = new Scheduler(queueRedis, prefix, store, {
+      reminders: { intervalMs: 3_600_000, quietHours: quietHours.value },
+    });
+    try {
+      const release = (await store.getRelease(TEAM, releaseId))!;
+      await scheduler.announce(release, 'started');
+      await scheduler.announce(release, 'deployed');
+      await scheduler.announce(release, 'started');
+      const { announcements } = await store.getMessages(TEAM, releaseId);
+      expect(announcements.map((noted) => `${noted.event}|${noted.occurrence}`)).toEqual([
+        'started|0',
+        'deployed|0',
+      ]);
+      expect(await scheduler.queue.getJob(scheduledJobId(job('deployed')))).toBeDefined();
+    } finally {
+      await scheduler.close();
+      await queueRedis.quit();
+    }
   });
 
   it('adds nothing to the audit trail', async () => {
