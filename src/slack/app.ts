@@ -26,7 +26,7 @@ export interface SlackAppHooks {
 }
 
 /** Shared with the middleware through Bolt's context, which every middleware sees as the same object. */
-interface RequestTiming {
+export interface RequestTiming {
   kind: string;
   receivedAt: number;
 }
@@ -59,6 +59,18 @@ function kindFromHttpRequest(req: IncomingMessage & { rawBody?: Buffer }): strin
   return req.rawBody?.subarray(0, 200).includes('command=') ? 'command' : 'interactive';
 }
 
+/** An envelope not acked within this long never will be (Slack gave up after 3 s): its timing goes. */
+const UNACKED_ENVELOPE_MS = 60_000;
+/** The map is swept only once it holds this many, so a steady flow of acks costs nothing extra. */
+const SWEEP_ABOVE = 1000;
+
+export function forgetUnackedEnvelopes(timings: Map<string, RequestTiming>, now: number): void {
+  if (timings.size < SWEEP_ABOVE) return;
+  for (const [envelopeId, timing] of timings) {
+    if (now - timing.receivedAt > UNACKED_ENVELOPE_MS) timings.delete(envelopeId);
+  }
+}
+
 const SOCKET_KINDS: Record<string, string> = {
   slash_commands: 'command',
   interactive: 'interactive',
@@ -88,7 +100,10 @@ export function createSlackApp(deps: SlackDeps, hooks: SlackAppHooks): SlackAppH
             kind: SOCKET_KINDS[envelope.type ?? ''] ?? 'other',
             receivedAt: performance.now(),
           };
-          if (envelope.envelope_id) socketTimings.set(envelope.envelope_id, timing);
+          if (envelope.envelope_id) {
+            forgetUnackedEnvelopes(socketTimings, timing.receivedAt);
+            socketTimings.set(envelope.envelope_id, timing);
+          }
           return { requestTiming: timing };
         },
       })
