@@ -241,8 +241,8 @@ describe('Slack misbehaves', () => {
       }
     }
 
-    // Each announcement in each stakeholder channel exactly once. (Their order is not promised: a
-    // rate-limited channel gets an earlier announcement on a later retry.)
+    // Each announcement in each stakeholder channel exactly once, in the order of the events, also in
+    // the channel whose posts were rate-limited.
     for (const channel of STAKEHOLDERS) {
       const said = announcementsIn(channel);
       expect(said, `announcements in ${channel}`).toHaveLength(ANNOUNCEMENTS.length);
@@ -252,6 +252,7 @@ describe('Slack misbehaves', () => {
           `${event} in ${channel}`,
         ).toHaveLength(1);
       }
+      expect(said.map(eventOf), `order in ${channel}`).toEqual(ANNOUNCEMENTS.map(([event]) => event));
     }
 
     const count = (predicate: (call: (typeof standIn.calls)[number]) => boolean) =>
