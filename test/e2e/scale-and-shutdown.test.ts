@@ -46,7 +46,11 @@ describe('scaling out', () => {
     }
     await answerCheckinsHealthy(cluster, header);
 
-    const headers = standIn.messages().filter((message) => headerText(message).includes('v1.0 → staging'));
+    // The release header is the one top-level message with the title; the retrospective draft that
+    // follows the release's end also names it, in the thread.
+    const headers = standIn
+      .messages()
+      .filter((message) => !message.thread_ts && headerText(message).includes('v1.0 → staging'));
     expect(headers).toHaveLength(1);
     const threadMessages = standIn.messages().filter((message) => message.thread_ts === header.ts);
     expect(threadMessages.filter((message) => message.text.startsWith('Check-in 1:'))).toHaveLength(1);
