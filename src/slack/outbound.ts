@@ -3,7 +3,7 @@ import type { Logger } from '../log.js';
 import type { Metrics, SlackCallOutcome } from '../metrics.js';
 import type { ReleaseStore } from '../store/release-store.js';
 import {
-  isSlackCallFailure,
+  SlackCallFailure,
   SlackHttpError,
   SlackPlatformError,
   SlackRateLimitedError,
@@ -71,7 +71,7 @@ function outcomeOf(error: unknown): SlackCallOutcome {
 const TIME_ZONE_CACHE_MS = 10 * 60_000;
 
 export class SlackOutbound {
-  readonly api: SlackWebApi;
+  private readonly api: SlackWebApi;
   private readonly timeZones = new Map<string, { zone: string | undefined; until: number }>();
   private readonly maxAttempts: number;
   private readonly maxRetryAfterMs: number;
@@ -327,7 +327,7 @@ export class SlackOutbound {
         return result;
       } catch (error) {
         this.count(method, outcomeOf(error));
-        if (!isSlackCallFailure(error) || error instanceof SlackPlatformError) throw error;
+        if (!(error instanceof SlackCallFailure) || error instanceof SlackPlatformError) throw error;
         if (attempt >= attempts) throw error;
         if (!retryUnknownOutcome && !(error instanceof SlackRateLimitedError)) throw error;
         if (error instanceof SlackRateLimitedError) {

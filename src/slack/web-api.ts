@@ -6,64 +6,54 @@ import { Agent, request } from 'undici';
 // log even when the log was off and went through fetch's web streams, together about 40% of a
 // reminder's CPU (docs/BENCHMARKS.md). undici.request is the HTTP client under Node's own fetch.
 
-/** Slack answered `ok: false`: the call reached Slack and was refused for a reason it names. */
-export class SlackPlatformError extends Error {
+/** A call to a Slack Web API method that did not succeed; the subclass says how. */
+export abstract class SlackCallFailure extends Error {
   constructor(
     readonly method: string,
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** Slack answered `ok: false`: the call reached Slack and was refused for a reason it names. */
+export class SlackPlatformError extends SlackCallFailure {
+  constructor(
+    method: string,
     readonly slackError: string,
   ) {
-    super(`Slack ${method} failed: ${slackError}`);
-    this.name = 'SlackPlatformError';
+    super(method, `Slack ${method} failed: ${slackError}`);
   }
 }
 
 /** HTTP 429: nothing was done; the same call may be sent again after `retryAfterMs`. */
-export class SlackRateLimitedError extends Error {
+export class SlackRateLimitedError extends SlackCallFailure {
   constructor(
-    readonly method: string,
+    method: string,
     readonly retryAfterMs: number,
   ) {
-    super(`Slack ${method} was rate limited; retry after ${retryAfterMs} ms`);
-    this.name = 'SlackRateLimitedError';
+    super(method, `Slack ${method} was rate limited; retry after ${retryAfterMs} ms`);
   }
 }
 
 /** Any other HTTP status: Slack may or may not have done the work. */
-export class SlackHttpError extends Error {
+export class SlackHttpError extends SlackCallFailure {
   constructor(
-    readonly method: string,
+    method: string,
     readonly status: number,
   ) {
-    super(`Slack ${method} answered HTTP ${status}`);
-    this.name = 'SlackHttpError';
+    super(method, `Slack ${method} answered HTTP ${status}`);
   }
 }
 
 /** No answer: refused connection, reset, timeout. Slack may or may not have done the work. */
-export class SlackNetworkError extends Error {
-  constructor(
-    readonly method: string,
-    cause: unknown,
-  ) {
+export class SlackNetworkError extends SlackCallFailure {
+  constructor(method: string, cause: unknown) {
     const reason = cause instanceof Error ? ((cause as NodeJS.ErrnoException).code ?? cause.name) : 'unknown';
-    super(`Slack ${method} got no answer (${reason})`, { cause });
-    this.name = 'SlackNetworkError';
+    super(method, `Slack ${method} got no answer (${reason})`, { cause });
   }
-}
-
-export type SlackCallFailure =
-  | SlackPlatformError
-  | SlackRateLimitedError
-  | SlackHttpError
-  | SlackNetworkError;
-
-export function isSlackCallFailure(error: unknown): error is SlackCallFailure {
-  return (
-    error instanceof SlackPlatformError ||
-    error instanceof SlackRateLimitedError ||
-    error instanceof SlackHttpError ||
-    error instanceof SlackNetworkError
-  );
 }
 
 export interface SlackWebApiOptions {

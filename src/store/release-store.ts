@@ -120,7 +120,7 @@ export interface ReleaseMessages {
 export interface NotedAnnouncement {
   event: string;
   occurrence: number;
-  /** Place in the release's order of announcements; ascending, not necessarily consecutive. */
+  /** Place in the release's order of announcements: 1, 2, … */
   seq: number;
 }
 
@@ -871,7 +871,7 @@ export class ReleaseStore {
 
   /**
    * Notes a stakeholder announcement in the release's order of announcements, once: noting the same
-   * event again keeps its first place. Two instances noting different events at once may leave a gap.
+   * event again keeps its first place.
    */
   async noteAnnouncement(
     teamId: string,
@@ -879,9 +879,10 @@ export class ReleaseStore {
     event: string,
     occurrence: number,
   ): Promise<void> {
-    const key = this.keys.releaseMessages(teamId, releaseId);
-    const seq = await this.redis.hincrby(key, 'announced', 1);
-    await this.redis.hsetnx(key, `announce:${event}|${occurrence}`, seq);
+    await this.redis.noteAnnouncement(
+      this.keys.releaseMessages(teamId, releaseId),
+      `announce:${event}|${occurrence}`,
+    );
   }
 
   async saveMessageRef(

@@ -34,6 +34,7 @@ export const SCRIPT_FILES = {
   clearRedFlag: 'clear-red-flag-5',
   decideGo: 'decide-go-5',
   saveRetro: 'save-retro-3',
+  noteAnnouncement: 'note-announcement-1',
 } as const;
 
 type ScriptName = keyof typeof SCRIPT_FILES;
