@@ -39,8 +39,10 @@ export function remindTemplateId(shiftS: number): string {
 /** Names of one run's releases, channels and owners, apart from the other run's. */
 function namesFor(mode: ReminderMode) {
   const letter = mode === 'burst' ? 'B' : 'S';
+  const releasePrefix = `r${letter.toLowerCase()}-`;
   return {
-    release: (index: number) => `r${letter.toLowerCase()}-${pad4(index + 1)}`,
+    releasePrefix,
+    release: (index: number) => `${releasePrefix}${pad4(index + 1)}`,
     channel: (index: number) => `C0${letter}${pad4(index + 1)}`,
     owner: (index: number) => `U0R${letter}${pad4(index + 1)}`,
     /** A DM goes to the owner's user id first, then to the DM id the answer named (U0RB0001: D0RB0001). */
@@ -485,7 +487,7 @@ export async function runReminderBench(ctx: ReminderContext): Promise<ReminderRe
     `reminders: ${hasHeader.size} headers posted${readyBeforeWindow ? ` after ${(postedMs / 1000).toFixed(1)} s` : ' (not all)'}; ${Math.round((windowAt - Date.now()) / 1000)} s to the window`,
   );
   const refusals = standIn.responses
-    .filter((response) => response.tag.startsWith(names.release(0).slice(0, 3)))
+    .filter((response) => response.tag.startsWith(names.releasePrefix))
     .map((response) => `${response.tag}: ${JSON.stringify(response.body).slice(0, 200)}`);
 
   // Where each release is: its id (from the active index), its header ts (from the stand-in).

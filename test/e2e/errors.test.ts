@@ -16,6 +16,19 @@ afterAll(async () => {
   await app?.stop();
 });
 
+/** Waits until `/deploy audit <release>` answers that its trail holds one event: the start. */
+async function waitForAuditOfOnlyTheStart(release: string) {
+  const audit = await app.command(`audit ${release}`);
+  await app.standIn.waitFor(
+    () =>
+      app.standIn
+        .responsesTo(audit.responseTag)
+        .some((response) => /1 event\b/.test(JSON.stringify(response.body))),
+    5000,
+    'audit shows only the start',
+  );
+}
+
 function ephemeralTexts(): string[] {
   return app.standIn.responses.map((response) => (response.body as { text?: string }).text ?? '');
 }
@@ -66,15 +79,7 @@ it('refuses a click whose action id is forged or unreadable, changing nothing', 
     5000,
     'four refusals',
   );
-  const audit = await app.command('audit v1.1 staging');
-  await app.standIn.waitFor(
-    () =>
-      app.standIn
-        .responsesTo(audit.responseTag)
-        .some((response) => /1 event\b/.test(JSON.stringify(response.body))),
-    5000,
-    'audit shows only the start',
-  );
+  await waitForAuditOfOnlyTheStart('v1.1 staging');
 });
 
 it('acks a button no listener knows at once, says it is retired, and changes nothing', async () => {
@@ -99,15 +104,7 @@ it('acks a button no listener knows at once, says it is retired, and changes not
   );
   expect(told.body).toMatchObject({ response_type: 'ephemeral', text: RETIRED_BUTTON_TEXT });
   expect(app.standIn.callsTo('views.open')).toHaveLength(viewsOpened);
-  const audit = await app.command('audit v1.2 staging');
-  await app.standIn.waitFor(
-    () =>
-      app.standIn
-        .responsesTo(audit.responseTag)
-        .some((response) => /1 event\b/.test(JSON.stringify(response.body))),
-    5000,
-    'audit shows only the start',
-  );
+  await waitForAuditOfOnlyTheStart('v1.2 staging');
 });
 
 it('rejects malformed bodies without crashing, and keeps serving', async () => {

@@ -108,6 +108,17 @@ function deps() {
   return { store, outbound, scheduler, config, log: pino({ level: 'silent' }) };
 }
 
+/** How many reminder messages Slack holds: in the release thread, and in each owner's DM. */
+function expectPosted(counts: { thread: number; berlinDms: number; newYorkDms: number }) {
+  expect(standIn.messages(CHANNEL).filter((message) => message.thread_ts)).toHaveLength(counts.thread);
+  expect(standIn.messages(`D${BERLIN_OWNER.slice(1)}`)).toHaveLength(counts.berlinDms);
+  expect(standIn.messages(`D${NEW_YORK_OWNER.slice(1)}`)).toHaveLength(counts.newYorkDms);
+}
+
+async function remindersSent(job: PhaseReminderJob) {
+  return (await store.readAudit(TEAM, job.releaseId)).filter((event) => event.type === 'reminder_sent');
+}
+
 async function ownerReminderAt(job: PhaseReminderJob, userId: string, at: number) {
   const id = scheduledJobId({ ...job, kind: 'owner-reminder', userId, at });
   return scheduler.queue.getJob(id);
@@ -148,12 +159,8 @@ describe('a reminder round at 23:00 in Berlin', () => {
     const job = await releaseDueAt(now - HOUR);
     await runPhaseReminder(deps(), job, now);
     await runPhaseReminder(deps(), job, now);
-    expect(standIn.messages(CHANNEL).filter((message) => message.thread_ts)).toHaveLength(1);
-    expect(standIn.messages(`D${BERLIN_OWNER.slice(1)}`)).toHaveLength(1);
-    expect(standIn.messages(`D${NEW_YORK_OWNER.slice(1)}`)).toHaveLength(1);
-    const sent = (await store.readAudit(TEAM, job.releaseId)).filter(
-      (event) => event.type === 'reminder_sent',
-    );
+    expectPosted({ thread: 1, berlinDms: 1, newYorkDms: 1 });
+    const sent = await remindersSent(job);
     expect(sent.map((event) => event.recipient).sort()).toEqual([BERLIN_OWNER, NEW_YORK_OWNER]);
   });
 
@@ -164,19 +171,13 @@ describe('a reminder round at 23:00 in Berlin', () => {
       channel: CHANNEL,
     });
     await expect(runPhaseReminder(deps(), job, now)).rejects.toMatchObject({ slackError: 'not_in_channel' });
-    expect(standIn.messages(CHANNEL).filter((message) => message.thread_ts)).toHaveLength(0);
-    expect(standIn.messages(`D${BERLIN_OWNER.slice(1)}`)).toHaveLength(1);
-    expect(standIn.messages(`D${NEW_YORK_OWNER.slice(1)}`)).toHaveLength(1);
+    expectPosted({ thread: 0, berlinDms: 1, newYorkDms: 1 });
     // No round is planned by a failed one: its retry plans it.
     expect(await scheduler.queue.getJob(scheduledJobId({ ...job, seq: 1 }))).toBeUndefined();
 
     await runPhaseReminder(deps(), job, now);
-    expect(standIn.messages(CHANNEL).filter((message) => message.thread_ts)).toHaveLength(1);
-    expect(standIn.messages(`D${BERLIN_OWNER.slice(1)}`)).toHaveLength(1);
-    expect(standIn.messages(`D${NEW_YORK_OWNER.slice(1)}`)).toHaveLength(1);
-    const sent = (await store.readAudit(TEAM, job.releaseId)).filter(
-      (event) => event.type === 'reminder_sent',
-    );
+    expectPosted({ thread: 1, berlinDms: 1, newYorkDms: 1 });
+    const sent = await remindersSent(job);
     expect(sent).toHaveLength(2);
     expect(await scheduler.queue.getJob(scheduledJobId({ ...job, seq: 1 }))).toBeDefined();
   });
