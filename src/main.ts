@@ -2,6 +2,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Worker } from 'bullmq';
 import { Redis } from 'ioredis';
+import { Relay } from './app/relay.js';
 import { ChecklistError, loadTemplates } from './config/checklists.js';
 import { type Config, ConfigError, loadConfig } from './config/env.js';
 import { createOperationalRoutes, type ReadinessCheck } from './http/health.js';
@@ -17,6 +18,7 @@ import { createMetrics } from './metrics.js';
 import { RoleDirectory } from './slack/access.js';
 import { createSlackApp, type SlackAppHandle } from './slack/app.js';
 import { SlackOutbound } from './slack/outbound.js';
+import { RelayStore } from './store/relay-store.js';
 import { ReleaseStore } from './store/release-store.js';
 
 export interface Shipcheck {
@@ -98,6 +100,20 @@ export async function startShipcheck(
     metrics,
   );
   const scheduler = new Scheduler(queueConnection, config.redis.prefix, store, config);
+  const relayStore = new RelayStore(redis, store.keys);
+  // Every instance relays: its own commits at once, and anyone's that were left behind on each sweep.
+  const relay = new Relay({
+    relayStore,
+    store,
+    scheduler,
+    syncQueue,
+    log: log.child({ component: 'relay' }),
+    settings: {
+      checkinEscalateAfterMs: config.checkins.escalateAfterMs,
+      sweepIntervalMs: config.relayIntervalMs,
+    },
+    metrics,
+  });
   const roles = new RoleDirectory(config.access, outbound, log.child({ component: 'roles' }));
   let worker: Worker | undefined;
   let scheduleWorker: Worker | undefined;
@@ -111,14 +127,14 @@ export async function startShipcheck(
     worker = createSyncWorker(
       workerConnection,
       config.redis.prefix,
-      { store, outbound, log, scheduler, home: homeRefresh },
+      { store, outbound, log, home: homeRefresh },
       log,
       metrics,
     );
     scheduleWorker = createScheduleWorker(
       workerConnection,
       config.redis.prefix,
-      { store, outbound, scheduler, syncQueue, config, log, roles },
+      { store, outbound, scheduler, config, log, roles, relay },
       metrics,
     );
     retentionWorker = createRetentionWorker(
@@ -141,7 +157,7 @@ export async function startShipcheck(
   let slack: SlackAppHandle | undefined;
   if (runsWeb) {
     slack = createSlackApp(
-      { config, log, store, syncQueue, scheduler, outbound, templates, roles },
+      { config, log, store, syncQueue, scheduler, outbound, templates, roles, relay, relayStore },
       {
         observeAck: (kind, seconds) => metrics.ackDuration.observe({ kind }, seconds),
         track: (work) => {
@@ -178,6 +194,7 @@ export async function startShipcheck(
   await server.listen(config.port);
   await metricsServer?.listen(config.metricsPort!);
   await slack?.start();
+  relay.start();
   log.info({ port: server.port, mode: config.slack.mode, role: config.role }, 'shipcheck started');
 
   let stopping: Promise<void> | undefined;
@@ -191,6 +208,8 @@ export async function startShipcheck(
     await within(slack?.stopIntake() ?? Promise.resolve(), left());
     // 2. Requests already acknowledged finish their work (the tick, the audit event, the enqueue).
     await within(Promise.allSettled([...requestsInFlight]), left() - 2000);
+    // Their follow-ups are queued; what is left unrelayed waits in Redis for the next instance.
+    await within(relay.stop(), left() - 2000);
     await within(syncQueue.settled(), left() - 2000);
     // 3. A worker flushes the message updates that are queued, then stops; a job still running when
     //    time is up returns to the queue for another worker (or this one's successor).

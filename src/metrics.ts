@@ -43,6 +43,12 @@ export function createMetrics(options: { countActiveReleases: () => Promise<numb
       labelNames: ['queue', 'outcome'] as const,
       registers: [registry],
     }),
+    relayLag: new Histogram({
+      name: 'shipcheck_relay_lag_seconds',
+      help: 'Time from an audit event being committed to its follow-ups being queued by the relay',
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers: [registry],
+    }),
     activeReleases: new Gauge({
       name: 'shipcheck_active_releases',
       help: 'Releases in progress across all workspaces (read from Redis at scrape time)',

@@ -153,6 +153,15 @@ const EnvSchema = z.object({
   // views.publish is Tier 4 (about 100 a minute per workspace): Home refreshes keep to 60, leaving
   // room for the Home drawn when someone opens it.
   SLACK_HOME_INTERVAL_MS: slackIntervalMs(1000),
+  // How often each instance looks for changes whose follow-ups nobody queued (an instance died).
+  RELAY_INTERVAL_MS: optionalText.pipe(
+    z.coerce
+      .number<string | undefined>({ error: 'must be a number of milliseconds' })
+      .int()
+      .min(100)
+      .max(60_000)
+      .default(1000),
+  ),
 });
 
 export interface Config {
@@ -189,6 +198,8 @@ export interface Config {
   checkins: { scheduleMs: number[]; escalateAfterMs: number };
   checklistsDir: string;
   logLevel: string;
+  /** How often the relay sweeps for unrelayed changes. */
+  relayIntervalMs: number;
 }
 
 export class ConfigError extends Error {
@@ -279,5 +290,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     environments: parsed.DEPLOY_ENVIRONMENTS,
     checklistsDir: parsed.CHECKLISTS_DIR,
     logLevel: parsed.LOG_LEVEL,
+    relayIntervalMs: parsed.RELAY_INTERVAL_MS,
   };
 }

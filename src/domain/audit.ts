@@ -66,4 +66,8 @@ export interface AuditEvent {
   checkins?: number;
   /** For an override: the phase whose open items were passed. */
   blockingPhaseIndex?: number;
+  /** For a tick that did its phase's last required item, or an untick that opened a done phase again. */
+  phaseState?: 'done' | 'reopened';
+  /** For red flag events: the flag's number in the release. */
+  redFlagNumber?: number;
 }

@@ -4,7 +4,7 @@ import type { Logger } from '../log.js';
 import { CHANNEL_UNUSABLE_ERRORS, type SlackOutbound, SlackPlatformError } from '../slack/outbound.js';
 import { renderAnnouncement } from '../slack/views/announcement-message.js';
 import type { ReleaseStore } from '../store/release-store.js';
-import { deliverOnce } from './delivery.js';
+import { deliverOnce, RetryLaterError, releaseThread } from './delivery.js';
 import type { AnnounceJob } from './scheduler.js';
 
 // Stakeholder announcements: one message per event in every stakeholder channel of the release. Each
@@ -19,6 +19,9 @@ export interface AnnouncementDeps {
   outbound: SlackOutbound;
   log: Logger;
 }
+
+/** How long after the header is posted an announcement waits for its link before going without. */
+const PERMALINK_WAIT_MS = 30_000;
 
 /** The delivery key of one announcement in one channel. */
 export function announcementKey(job: AnnounceJob, channel: string): string {
@@ -45,7 +48,17 @@ export async function runAnnouncement(
   if (channels.length === 0)
     return void log.info({ reason: 'no stakeholder channels' }, 'announcement dropped');
 
-  const { permalink, announcements } = await deps.store.getMessages(job.teamId, job.releaseId);
+  // Stakeholders are sent to the release thread, so they hear nothing before it exists; of a release
+  // whose thread never could be posted, they hear nothing at all.
+  const thread = await releaseThread(deps.store, job.teamId, job.releaseId);
+  if (thread === 'unpostable')
+    return void log.info({ reason: 'release never posted' }, 'announcement dropped');
+  const { permalink } = thread;
+  // The sync asks Slack for the header's link just after posting it; wait a moment for that, not longer.
+  if (!permalink && now - Number(thread.headerTs) * 1000 < PERMALINK_WAIT_MS) {
+    throw new RetryLaterError(500, 'the release thread has no link yet');
+  }
+  const { announcements } = await deps.store.getMessages(job.teamId, job.releaseId);
   // Every channel hears the release's announcements in the order their events happened: a job that
   // runs before an earlier one (a retry, a 429, two events of one click) posts that one first.
   const own = announcements.find((noted) => noted.event === job.event && noted.occurrence === job.occurrence);

@@ -1,3 +1,4 @@
+import type { Relay } from '../app/relay.js';
 import type { Config } from '../config/env.js';
 import type { CheckIn, Release } from '../domain/release.js';
 import type { Logger } from '../log.js';
@@ -9,9 +10,8 @@ import {
 } from '../slack/views/checkin-messages.js';
 import { checkinMessageKey, fingerprintMessage } from '../slack/views/fingerprint.js';
 import type { ReleaseStore } from '../store/release-store.js';
-import { deliverOnce, directMessageTarget } from './delivery.js';
-import type { CheckinJob, Scheduler } from './scheduler.js';
-import type { SyncQueue } from './sync-queue.js';
+import { deliverOnce, directMessageTarget, releaseThread } from './delivery.js';
+import type { CheckinJob } from './scheduler.js';
 
 // Post-deploy check-ins. Each posts "is it healthy?" in the release thread at its offset after the
 // deploy; one left unanswered for CHECKIN_ESCALATE_AFTER pings the release owner again, in the thread
@@ -20,10 +20,10 @@ import type { SyncQueue } from './sync-queue.js';
 export interface CheckinDeps {
   store: ReleaseStore;
   outbound: SlackOutbound;
-  scheduler: Scheduler;
-  syncQueue: Pick<SyncQueue, 'requestSync'>;
   config: Pick<Config, 'checkins'>;
   log: Logger;
+  /** Relays the events a job appended at once instead of at the next sweep. */
+  relay?: Pick<Relay, 'kick'>;
 }
 
 type Askable = { release: Release; checkin: CheckIn; headerTs: string } | { drop: string };
@@ -36,9 +36,9 @@ async function readAskable(deps: CheckinDeps, job: CheckinJob): Promise<Askable>
   if (release.monitoring?.state !== 'open') return { drop: 'monitoring window closed' };
   const checkin = release.checkins[job.checkinIndex];
   if (checkin?.index !== job.checkinIndex) return { drop: 'no such check-in' };
-  const headerTs = (await deps.store.getMessages(job.teamId, job.releaseId)).refs.header?.ts;
-  if (!headerTs) throw new Error('the release header is not posted yet');
-  return { release, checkin, headerTs };
+  const thread = await releaseThread(deps.store, job.teamId, job.releaseId);
+  if (thread === 'unpostable') return { drop: 'release never posted' };
+  return { release, checkin, headerTs: thread.headerTs };
 }
 
 export async function runCheckin(deps: CheckinDeps, job: CheckinJob, now = Date.now()): Promise<void> {
@@ -72,13 +72,9 @@ export async function runCheckin(deps: CheckinDeps, job: CheckinJob, now = Date.
       hash: fingerprintMessage(message),
     });
     log.info({ ts, posted }, 'check-in posted');
-    // The header shows the check-in waiting for an answer.
-    await deps.syncQueue.requestSync({ teamId: job.teamId, releaseId: job.releaseId });
+    // Its escalation and the header's update follow from the checkin_posted event.
+    deps.relay?.kick(job.teamId, job.releaseId);
   }
-  await deps.scheduler.schedule(
-    { kind: 'checkin-escalation', teamId: job.teamId, releaseId: job.releaseId, checkinIndex: checkin.index },
-    postedAt + deps.config.checkins.escalateAfterMs,
-  );
 }
 
 export async function runCheckinEscalation(
@@ -117,7 +113,7 @@ export async function runCheckinEscalation(
         },
       ],
     });
-    await deps.syncQueue.requestSync({ teamId: job.teamId, releaseId: job.releaseId });
+    deps.relay?.kick(job.teamId, job.releaseId);
   }
   try {
     const permalink = checkin.ts

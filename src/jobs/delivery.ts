@@ -16,6 +16,26 @@ import type { ReleaseStore } from '../store/release-store.js';
 
 export const DELIVERY_EVENT_TYPE = 'shipcheck_delivery';
 
+/**
+ * Where a job posts in a release's thread: the header's ts, or 'unpostable' when the header can never
+ * be posted (the release was abandoned). While the header is still on its way (the sync has not run
+ * yet, or Slack is failing), the job waits without spending an attempt.
+ */
+export async function releaseThread(
+  store: Pick<ReleaseStore, 'getMessages'>,
+  teamId: string,
+  releaseId: string,
+): Promise<{ headerTs: string; permalink: string | undefined } | 'unpostable'> {
+  const messages = await store.getMessages(teamId, releaseId);
+  const headerTs = messages.refs.header?.ts;
+  if (headerTs) return { headerTs, permalink: messages.permalink };
+  if (messages.unpostable) return 'unpostable';
+  throw new RetryLaterError(THREAD_WAIT_MS, 'the release header is not posted yet');
+}
+
+/** How long a job that needs the release thread waits before it looks again. */
+const THREAD_WAIT_MS = 2000;
+
 /** A job that must wait (another instance holds the delivery) rather than spend one of its attempts. */
 export class RetryLaterError extends Error {
   constructor(

@@ -2,7 +2,7 @@ import { buildDeploymentLog } from '../domain/deployment-log.js';
 import type { Logger } from '../log.js';
 import type { SlackOutbound } from '../slack/outbound.js';
 import type { ReleaseStore } from '../store/release-store.js';
-import { RetryLaterError } from './delivery.js';
+import { RetryLaterError, releaseThread } from './delivery.js';
 
 // The deployment log of a release, shared in its thread as two files: Markdown for people and JSON
 // for machines. Built from the stored record (the release and its audit trail) at the moment it is
@@ -62,6 +62,9 @@ export async function runFinalLog(
   now = Date.now(),
 ): Promise<void> {
   const key = `log-${releaseId}`;
+  if ((await releaseThread(deps.store, teamId, releaseId)) === 'unpostable') {
+    return void deps.log.info({ teamId, releaseId }, 'deployment log dropped: the release was never posted');
+  }
   const attempt = await deps.store.beginDelivery(teamId, key, `log-${process.pid}`, LOG_LEASE_MS, now);
   if (attempt.state === 'done') return;
   if (attempt.state === 'busy')

@@ -4,7 +4,7 @@ import type { Logger } from '../log.js';
 import type { SlackOutbound } from '../slack/outbound.js';
 import { renderRetroDraft, renderRetroPrompt } from '../slack/views/retrospective.js';
 import type { ReleaseStore } from '../store/release-store.js';
-import { deliverOnce } from './delivery.js';
+import { deliverOnce, releaseThread } from './delivery.js';
 import type { Scheduler } from './scheduler.js';
 
 // When a release completes or is rolled back, shipcheck drafts its retrospective from its own record
@@ -21,8 +21,9 @@ export interface RetroDeps {
 
 async function thread(deps: RetroDeps, teamId: string, releaseId: string) {
   const release = await deps.store.getRelease(teamId, releaseId);
-  const headerTs = (await deps.store.getMessages(teamId, releaseId)).refs.header?.ts;
-  return release && headerTs ? { release, headerTs } : undefined;
+  if (!release) return undefined;
+  const found = await releaseThread(deps.store, teamId, releaseId);
+  return found === 'unpostable' ? undefined : { release, headerTs: found.headerTs };
 }
 
 export async function runRetroDraft(deps: RetroDeps, teamId: string, releaseId: string, now = Date.now()) {

@@ -4,6 +4,7 @@ import { type CheckinDeps, runCheckin, runCheckinEscalation } from './checkins.j
 import { runFinalLog } from './deployment-log.js';
 import { createInstrumentedWorker, type JobMetrics } from './instrumented-worker.js';
 import { runLockFreed } from './locks.js';
+import { runNotice } from './notices.js';
 import { type ReminderDeps, runOwnerReminder, runPhaseReminder } from './reminders.js';
 import { type RetroDeps, runRetroDraft, runRetroPrompt } from './retrospective.js';
 import { SCHEDULE_QUEUE, ScheduledJobData, scheduledJobId } from './scheduler.js';
@@ -30,6 +31,8 @@ export async function runScheduledJob(deps: ScheduleDeps, data: ScheduledJobData
       return runRetroDraft(deps, data.teamId, data.releaseId);
     case 'retro-prompt':
       return runRetroPrompt(deps, data.teamId, data.releaseId);
+    case 'notice':
+      return runNotice(deps, data);
   }
 }
 

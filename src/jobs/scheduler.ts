@@ -44,6 +44,14 @@ export const ScheduledJobData = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('retro-draft'), ...Target }),
   z.object({ kind: z.literal('retro-prompt'), ...Target }),
   z.object({
+    kind: z.literal('notice'),
+    ...Target,
+    notice: z.enum(['cancelled']),
+    userId: z.string().min(1),
+    /** The audit event the notice confirms; one notice per event. */
+    eventId: z.string().regex(/^\d+-\d+$/),
+  }),
+  z.object({
     kind: z.literal('announce'),
     ...Target,
     event: z.enum(ANNOUNCEMENT_EVENTS),
@@ -57,6 +65,7 @@ export type OwnerReminderJob = Extract<ScheduledJobData, { kind: 'owner-reminder
 export type CheckinJob = Extract<ScheduledJobData, { kind: 'checkin' | 'checkin-escalation' }>;
 export type AnnounceJob = Extract<ScheduledJobData, { kind: 'announce' }>;
 export type LockFreedJob = Extract<ScheduledJobData, { kind: 'lock-freed' }>;
+export type NoticeJob = Extract<ScheduledJobData, { kind: 'notice' }>;
 
 /** Deterministic, and free of ':' (BullMQ reserves it in ids). */
 export function scheduledJobId(data: ScheduledJobData): string {
@@ -80,6 +89,8 @@ export function scheduledJobId(data: ScheduledJobData): string {
       return `retro-${release}-draft`;
     case 'retro-prompt':
       return `retro-${release}-prompt`;
+    case 'notice':
+      return `notice-${release}-${data.eventId}`;
   }
 }
 
@@ -87,7 +98,7 @@ const isReminderJobId = (jobId: string) => jobId.startsWith('remind-');
 /** Announcements are never cancelled with the release: the last of them tells that it ended. */
 /** What follows a release's end (announcements, lock notices, its log, its retrospective) outlives it. */
 const isCancellable = (jobId: string) =>
-  !['announce-', 'lockfree-', 'log-', 'retro-'].some((prefix) => jobId.startsWith(prefix));
+  !['announce-', 'lockfree-', 'log-', 'retro-', 'notice-'].some((prefix) => jobId.startsWith(prefix));
 
 export class Scheduler {
   readonly queue: Queue<ScheduledJobData>;
@@ -141,8 +152,14 @@ export class Scheduler {
   /**
    * Starts a new reminder series for a phase that was done and is open again (its old series ended
    * when it was done); the first reminder comes when the phase is due, or one interval from now.
+   * `series` (when it reopened) names the series' jobs, so planning it again adds nothing.
    */
-  async scheduleReopenedPhase(release: Release, phaseIndex: number, now = Date.now()): Promise<boolean> {
+  async scheduleReopenedPhase(
+    release: Release,
+    phaseIndex: number,
+    series: number,
+    now = Date.now(),
+  ): Promise<boolean> {
     if (!release.window || release.status !== 'active') return false;
     const first = planFirstReminders(release, now, this.config.reminders.intervalMs).find(
       (planned) => planned.phaseIndex === phaseIndex,
@@ -155,7 +172,7 @@ export class Scheduler {
         releaseId: release.id,
         phaseIndex,
         windowAt: release.window.at,
-        series: now,
+        series,
         seq: 0,
       },
       first.at,

@@ -1,13 +1,13 @@
+import { SHIPCHECK_USER } from '../domain/follow-ups.js';
 import type { Release } from '../domain/release.js';
 import type { Logger } from '../log.js';
 import { CHANNEL_UNUSABLE_ERRORS, type SlackOutbound, SlackPlatformError } from '../slack/outbound.js';
 import { renderCheckin } from '../slack/views/checkin-messages.js';
 import { checkinMessageKey, fingerprintMessage } from '../slack/views/fingerprint.js';
 import { planReleaseMessages } from '../slack/views/release-messages.js';
-import type { FollowUp, MessageRef, ReleaseMessages, ReleaseStore } from '../store/release-store.js';
+import type { MessageRef, ReleaseStore } from '../store/release-store.js';
 import { deliverOnce } from './delivery.js';
 import type { HomeRefreshQueue } from './home-refresh.js';
-import type { Scheduler } from './scheduler.js';
 import type { SyncJobData } from './sync-queue.js';
 
 /** Errors after which one message can no longer be updated, while the release's others still can. */
@@ -17,8 +17,6 @@ export interface SyncDeps {
   store: ReleaseStore;
   outbound: SlackOutbound;
   log: Logger;
-  /** Plans check-ins a deploy left unplanned; absent where no scheduling is wanted (benchmarks of the sync alone). */
-  scheduler?: Pick<Scheduler, 'scheduleCheckins' | 'announce' | 'schedule'>;
   /** Redraws the workspace's open Home tabs; absent where nobody looks at them (benchmarks of the sync alone). */
   home?: Pick<HomeRefreshQueue, 'request'>;
 }
@@ -98,57 +96,8 @@ export async function syncRelease(deps: SyncDeps, data: SyncJobData): Promise<vo
   }
   if (toUpdate.length > 0) log.debug({ updated: toUpdate.length, rev: release.rev }, 'messages updated');
   await syncCheckinMessages(deps, release, messages.refs);
-  await queueFollowUps(deps, release, messages, headerTs !== undefined);
-  // A reconciler for the timed side too: a check-in lost between a deploy and its scheduling is planned here.
-  await deps.scheduler?.scheduleCheckins(release);
   // Whatever changed here may change what someone's Home tab shows.
   await deps.home?.request(data.teamId);
-}
-
-/**
- * What a release's state calls for once: its start announced (once there is a thread to link to),
- * its environment's waiters told when it ends, its log shared and its retrospective drafted. Each is
- * marked only after its job is queued, so a worker that dies in between leaves it to the next sync;
- * the jobs' ids make a second queueing a no-op.
- */
-async function queueFollowUps(
-  deps: SyncDeps,
-  release: Release,
-  messages: ReleaseMessages,
-  threadExists: boolean,
-) {
-  const scheduler = deps.scheduler;
-  if (!scheduler) return;
-  const target = { teamId: release.teamId, releaseId: release.id };
-  // A release rolling back still holds its environment.
-  const ended = release.status !== 'active' && release.status !== 'rolling_back';
-  const followUps: { name: FollowUp; due: boolean; queue: () => Promise<void> }[] = [
-    {
-      name: 'start-announced',
-      due: threadExists && release.status === 'active',
-      queue: () => scheduler.announce(release, release.window ? 'scheduled' : 'started'),
-    },
-    {
-      name: 'lock-freed',
-      due: ended && release.lockedAt !== undefined,
-      queue: () => scheduler.schedule({ kind: 'lock-freed', ...target, env: release.env }, Date.now()),
-    },
-    {
-      name: 'retro-draft',
-      due: threadExists && (release.status === 'completed' || release.status === 'rolled_back'),
-      queue: () => scheduler.schedule({ kind: 'retro-draft', ...target }, Date.now()),
-    },
-    {
-      name: 'final-log',
-      due: threadExists && ended,
-      queue: () => scheduler.schedule({ kind: 'final-log', ...target }, Date.now()),
-    },
-  ];
-  for (const followUp of followUps) {
-    if (!followUp.due || messages.queued.has(followUp.name)) continue;
-    await followUp.queue();
-    await deps.store.markQueued(release.teamId, release.id, followUp.name);
-  }
 }
 
 /** Check-ins are posted by their jobs, at their time; here they are only kept up to date (answered, closed). */
@@ -173,7 +122,10 @@ async function syncCheckinMessages(deps: SyncDeps, release: Release, refs: Recor
   }
 }
 
-/** A release whose header Slack refuses to post would block its version forever; cancel it on the record. */
+/**
+ * A release whose header Slack refuses to post would block its version forever; cancel it on the
+ * record. What waits for its thread (announcements, the log) is dropped: nobody ever saw it start.
+ */
 async function abandonUnpostableRelease(
   deps: SyncDeps,
   data: SyncJobData,
@@ -181,10 +133,11 @@ async function abandonUnpostableRelease(
   slackError: string,
 ) {
   const reason = `shipcheck could not post in the channel (${slackError})`;
+  await deps.store.markUnpostable(data.teamId, data.releaseId, slackError);
   await deps.store.cancelRelease({
     teamId: data.teamId,
     releaseId: data.releaseId,
-    userId: 'shipcheck',
+    userId: SHIPCHECK_USER,
     reason,
     requestId: `unpostable-${data.releaseId}`,
   });
@@ -192,13 +145,14 @@ async function abandonUnpostableRelease(
     { teamId: data.teamId, releaseId: data.releaseId, channel, slackError },
     'release cancelled: channel unusable',
   );
-  if (data.responseUrl) {
+  const responseUrl = data.responseUrl ?? (await deps.store.startReplyUrl(data.teamId, data.releaseId));
+  if (responseUrl) {
     const hint =
       slackError === 'not_in_channel'
         ? `Invite me first with \`/invite @shipcheck\` in <#${channel}>, then run the command again.`
         : 'Check that the channel exists, is not archived and that I am a member, then run the command again.';
     await deps.outbound.replyToCommand(
-      data.responseUrl,
+      responseUrl,
       `I could not post the release in <#${channel}> (${slackError}), so I cancelled it. ${hint}`,
     );
   }

@@ -51,6 +51,8 @@ export async function startRelease(deps: SlackDeps, request: StartRequest): Prom
     if (refused) return { kind: 'refused', error: refused };
   }
 
+  // Before the release exists, so the relay's sweep knows the workspace.
+  await deps.relayStore.noteTeam(teamId);
   const result = await deps.store.startRelease({
     teamId,
     channelId: request.channelId,
@@ -75,6 +77,7 @@ export async function startRelease(deps: SlackDeps, request: StartRequest): Prom
         }
       : {}),
     requestId: request.requestId,
+    ...(request.responseUrl ? { replyUrl: request.responseUrl } : {}),
   });
   if (result.kind === 'exists') {
     const { permalink } = await deps.store.getMessages(teamId, result.releaseId);
@@ -83,17 +86,8 @@ export async function startRelease(deps: SlackDeps, request: StartRequest): Prom
       error: { code: 'release_exists', version: request.version, env, ...(permalink ? { permalink } : {}) },
     };
   }
-  await deps.syncQueue.requestSync({
-    teamId,
-    releaseId: result.releaseId,
-    ...(request.responseUrl ? { responseUrl: request.responseUrl } : {}),
-  });
-  // Idempotent: a replayed start plans the same job ids again, which adds nothing. Stakeholders hear
-  // of the start once its header is posted, so the announcement can link to the thread.
-  if (request.window) {
-    const started = await deps.store.getRelease(teamId, result.releaseId);
-    if (started) await deps.scheduler.scheduleRelease(started);
-  }
+  // A replayed start kicks the relay again, which finds nothing new (or finishes what a crash left).
+  deps.relay.committed({ intent: 'start', teamId, releaseId: result.releaseId });
   deps.log.info(
     {
       teamId,

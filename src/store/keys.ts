@@ -21,6 +21,16 @@ export function createKeys(prefix: string) {
     /** Set: ids of the release's pending scheduled jobs, so they can be removed when it changes. */
     releaseJobs: (teamId: string, releaseId: string) => `${release(teamId, releaseId)}:jobs`,
     activeReleases: (teamId: string) => `${team(teamId)}:active`,
+    /**
+     * Sorted set: ids of the workspace's releases with audit events whose follow-ups are not queued
+     * yet, scored by the oldest such event's time. Written by the scripts that append events
+     * (includes/release.lua derives the name from the meta key); emptied by the relay.
+     */
+    unrelayed: (teamId: string) => `${team(teamId)}:relay`,
+    /** String with a short TTL: the instance relaying one release's events. */
+    relayLease: (teamId: string, releaseId: string) => `${release(teamId, releaseId)}:relaylease`,
+    /** Set: every workspace that ever started a release, for the relay's sweep. */
+    teams: () => `${prefix}:teams`,
     /** Hash: environment → JSON {releaseId, since, by, version} of the release deploying to it. */
     envLocks: (teamId: string) => `${team(teamId)}:locks`,
     /** Set: people to tell by DM when an environment's lock is freed. */

@@ -49,6 +49,8 @@ export interface StartReleaseInput {
   freezeOverride?: { reason: string; window: string; endsAt: number };
   /** Identifies the Slack request, so that a retry of it creates nothing new. */
   requestId: string;
+  /** Where to tell the starter if the release cannot be posted (a slash command's response_url). */
+  replyUrl?: string;
 }
 
 export type StartReleaseResult =
@@ -111,8 +113,8 @@ export interface ReleaseMessages {
   refs: Record<string, MessageRef>;
   nonces: Record<number, number>;
   permalink: string | undefined;
-  /** The follow-ups of the release's state already queued (src/jobs/sync-release.ts). */
-  queued: ReadonlySet<FollowUp>;
+  /** Set when the release's header can never be posted: the Slack error that said so. */
+  unpostable?: string;
   /** Stakeholder announcements in the order their events happened (noteAnnouncement). */
   announcements: NotedAnnouncement[];
 }
@@ -123,9 +125,6 @@ export interface NotedAnnouncement {
   /** Place in the release's order of announcements: 1, 2, … */
   seq: number;
 }
-
-/** Jobs a release's state calls for once: see queueFollowUps in src/jobs/sync-release.ts. */
-export type FollowUp = 'start-announced' | 'lock-freed' | 'retro-draft' | 'final-log';
 
 /** Maps a script's reply code to a result; one table for every script. `extras` reads what follows {1, rev, completed}. */
 function toChangeResult(reply: unknown, extras?: (rest: number[]) => AppliedExtras): ChangeResult {
@@ -303,7 +302,7 @@ function parseRelease(
   return release;
 }
 
-function parseAuditEntry(id: string, flat: string[]): AuditEvent {
+export function parseAuditEntry(id: string, flat: string[]): AuditEvent {
   const fields: Record<string, string> = {};
   for (let index = 0; index + 1 < flat.length; index += 2) fields[flat[index]!] = flat[index + 1]!;
   const type = fields.type as AuditEventType;
@@ -331,6 +330,8 @@ function parseAuditEntry(id: string, flat: string[]): AuditEvent {
   if (fields.severity) event.severity = fields.severity;
   if (fields.checkins !== undefined) event.checkins = Number(fields.checkins);
   if (fields.action) event.action = fields.action;
+  if (fields.phaseState === 'done' || fields.phaseState === 'reopened') event.phaseState = fields.phaseState;
+  if (fields.flag !== undefined) event.redFlagNumber = Number(fields.flag);
   if (type === 'rescheduled') event.windowAt = Number(fields.to);
   return event;
 }
@@ -382,6 +383,7 @@ export class ReleaseStore {
           }
         : {}),
       ...(input.notes ? { notes: input.notes } : {}),
+      ...(input.replyUrl ? { replyUrl: input.replyUrl } : {}),
       ...(input.downtime ? { downtime: input.downtime } : {}),
       ...(input.stakeholderChannels?.length ? { stakeholders: input.stakeholderChannels.join(',') } : {}),
       ...(input.freezeOverride
@@ -468,11 +470,21 @@ export class ReleaseStore {
     userId: string;
     reason: string;
     requestId: string;
+    /** Where the confirmation goes (a slash command's response_url); else it is an ephemeral. */
+    replyUrl?: string;
   }): Promise<ChangeResult> {
-    return this.runReleaseChange('cancelRelease', input, `cancel:${input.requestId}`, [
-      input.userId,
-      input.reason,
-    ]);
+    return this.runReleaseChange(
+      'cancelRelease',
+      input,
+      `cancel:${input.requestId}`,
+      [input.userId, input.reason],
+      [input.replyUrl ?? ''],
+    );
+  }
+
+  /** Where the cancellation's author asked from (a response_url), if they used a slash command. */
+  async cancelReplyUrl(teamId: string, releaseId: string): Promise<string | undefined> {
+    return (await this.redis.hget(this.keys.releaseMeta(teamId, releaseId), 'cancelReplyUrl')) ?? undefined;
   }
 
   async rescheduleRelease(input: {
@@ -850,11 +862,7 @@ export class ReleaseStore {
       refs: {},
       nonces: {},
       permalink: fields.permalink,
-      queued: new Set(
-        Object.keys(fields)
-          .filter((field) => field.startsWith('queued:'))
-          .map((field) => field.slice('queued:'.length) as FollowUp),
-      ),
+      ...(fields.unpostable ? { unpostable: fields.unpostable } : {}),
       announcements: [],
     };
     for (const [field, value] of Object.entries(fields)) {
@@ -898,8 +906,14 @@ export class ReleaseStore {
     );
   }
 
-  async markQueued(teamId: string, releaseId: string, followUp: FollowUp): Promise<void> {
-    await this.redis.hset(this.keys.releaseMessages(teamId, releaseId), `queued:${followUp}`, '1');
+  /** The response_url of the command that started the release, if it came from one. */
+  async startReplyUrl(teamId: string, releaseId: string): Promise<string | undefined> {
+    return (await this.redis.hget(this.keys.releaseMeta(teamId, releaseId), 'replyUrl')) ?? undefined;
+  }
+
+  /** Notes that the release's header can never be posted, so nothing waits for its thread any more. */
+  async markUnpostable(teamId: string, releaseId: string, slackError: string): Promise<void> {
+    await this.redis.hset(this.keys.releaseMessages(teamId, releaseId), 'unpostable', slackError);
   }
 
   async savePermalink(teamId: string, releaseId: string, permalink: string): Promise<void> {

@@ -35,6 +35,7 @@ export const SCRIPT_FILES = {
   decideGo: 'decide-go-5',
   saveRetro: 'save-retro-3',
   noteAnnouncement: 'note-announcement-1',
+  advanceRelay: 'advance-relay-3',
 } as const;
 
 type ScriptName = keyof typeof SCRIPT_FILES;

@@ -234,8 +234,8 @@ async function readState() {
   const state: Record<string, unknown> = {};
   for (const releaseId of ['r1', 'r2']) {
     const { meta, items } = await readReleaseState(app.prefix, releaseId);
-    // The head of the audit hash chain moves with the refusal's own event.
-    const { auditHead: _auditHead, ...fields } = meta;
+    // The head of the audit hash chain and the relay's cursor move with the refusal's own event.
+    const { auditHead: _auditHead, relayed: _relayed, ...fields } = meta;
     state[releaseId] = { fields, items };
   }
   const data = await snapshotData(app.prefix);

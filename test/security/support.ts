@@ -119,9 +119,13 @@ async function readKey(redis: Redis, key: string): Promise<unknown> {
   }
 }
 
+/** The relay's cursor: it moves with every event, a refusal's included. */
+const RELAY_CURSOR_FIELD = 'relayed';
+
 /**
  * Every key shipcheck keeps data in (releases, audit trails, locks, deliveries, applied requests), with
- * its content. BullMQ's own keys and the pacers change on their own and are left out.
+ * its content. BullMQ's own keys, the pacers and the relay's bookkeeping (which releases wait for it,
+ * how far it got, who holds one) change on their own and are left out.
  */
 export async function snapshotData(prefix: string): Promise<Record<string, unknown>> {
   return withRedis(async (redis) => {
@@ -137,11 +141,18 @@ export async function snapshotData(prefix: string): Promise<Record<string, unkno
         (key) =>
           !key.startsWith(`${prefix}:{jobs}:`) &&
           !key.startsWith(`${prefix}:pace:`) &&
-          !key.startsWith(`${prefix}:lock:`),
+          !key.startsWith(`${prefix}:lock:`) &&
+          !key.endsWith(':relay') &&
+          !key.endsWith(':relaylease'),
       )
       .sort();
     const snapshot: Record<string, unknown> = {};
-    for (const key of dataKeys) snapshot[key] = await readKey(redis, key);
+    for (const key of dataKeys) {
+      const content = (await readKey(redis, key)) as { type: string; value?: [string, string][] };
+      if (content.type === 'hash' && content.value)
+        content.value = content.value.filter(([field]) => field !== RELAY_CURSOR_FIELD);
+      snapshot[key] = content;
+    }
     return snapshot;
   });
 }

@@ -27,8 +27,10 @@ export interface ShipcheckProcess {
 export function spawnShipcheck(
   env: Record<string, string>,
   args: string[] = [],
+  /** Node's own options before the entry point, e.g. another `--import` to preload a test seam. */
+  nodeArgs: string[] = [],
 ): Omit<ShipcheckProcess, 'port' | 'baseUrl'> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', ...args], {
+  const child = spawn(process.execPath, ['--import', 'tsx', ...nodeArgs, 'src/main.ts', ...args], {
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -61,6 +63,8 @@ async function waitUntilLive(
 /** A group of shipcheck processes acting as one bot, and the Slack side of the conversation. */
 export class ProcessCluster {
   readonly processes: ShipcheckProcess[] = [];
+  /** Every process spawned, also one that died before it came up (its output says why). */
+  readonly spawned: Omit<ShipcheckProcess, 'port' | 'baseUrl'>[] = [];
   readonly prefix = createTestPrefix('proc');
   readonly signingSecret = randomBytes(16).toString('hex');
 
@@ -69,7 +73,11 @@ export class ProcessCluster {
     private readonly baseEnv: Record<string, string> = {},
   ) {}
 
-  async start(env: Record<string, string> = {}, args: string[] = []): Promise<ShipcheckProcess> {
+  async start(
+    env: Record<string, string> = {},
+    args: string[] = [],
+    nodeArgs: string[] = [],
+  ): Promise<ShipcheckProcess> {
     const port = await getFreePort();
     const run = spawnShipcheck(
       {
@@ -87,7 +95,9 @@ export class ProcessCluster {
         ...env,
       },
       args,
+      nodeArgs,
     );
+    this.spawned.push(run);
     const baseUrl = `http://127.0.0.1:${port}`;
     await waitUntilLive(baseUrl, run);
     const started = { ...run, port, baseUrl };
@@ -102,10 +112,17 @@ export class ProcessCluster {
     return first;
   }
 
+  /** Processes still running (a killed one refuses connections), in the order they were started. */
+  get live(): ShipcheckProcess[] {
+    return this.processes.filter((run) => run.child.exitCode === null && run.child.signalCode === null);
+  }
+
+  /** A slash command, sent to `via` (the first process unless given). */
   async command(
     text: string,
     overrides: Partial<SlashCommandFields> = {},
     options: Partial<PostSignedOptions> = {},
+    via: ShipcheckProcess = this.web,
   ): Promise<PostResult & { responseTag: string }> {
     const responseTag = randomBytes(4).toString('hex');
     const fields = createSlashCommand({
@@ -113,15 +130,20 @@ export class ProcessCluster {
       response_url: this.standIn.responseUrl(responseTag),
       ...overrides,
     });
-    const result = await postSlashCommand(`${this.web.baseUrl}/slack/events`, fields, {
+    const result = await postSlashCommand(`${via.baseUrl}/slack/events`, fields, {
       signingSecret: this.signingSecret,
       ...options,
     });
     return { ...result, responseTag };
   }
 
-  interact(payload: object, options: Partial<PostSignedOptions> = {}): Promise<PostResult> {
-    return postInteraction(`${this.web.baseUrl}/slack/events`, payload, {
+  /** A block_actions or view_submission payload, sent to `via` (the first process unless given). */
+  interact(
+    payload: object,
+    options: Partial<PostSignedOptions> = {},
+    via: ShipcheckProcess = this.web,
+  ): Promise<PostResult> {
+    return postInteraction(`${via.baseUrl}/slack/events`, payload, {
       signingSecret: this.signingSecret,
       ...options,
     });

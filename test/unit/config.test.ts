@@ -48,6 +48,7 @@ describe('loadConfig defaults', () => {
       retroPromptAfterMs: 24 * 3600 * 1000,
       checklistsDir: 'checklists',
       logLevel: 'info',
+      relayIntervalMs: 1000,
     };
 
     expect(loadConfig(MINIMAL_HTTP_ENV)).toEqual(expected);
@@ -100,6 +101,7 @@ describe('loadConfig defaults', () => {
       FREEZE_WINDOWS: 'prod: Fri 15:00 - Mon 08:00 Europe/Berlin',
       RETENTION_DAYS: '730',
       RETRO_PROMPT_AFTER: '4h',
+      RELAY_INTERVAL_MS: ' 250 ',
     });
 
     expect(config).toEqual({
@@ -142,6 +144,7 @@ describe('loadConfig defaults', () => {
       retroPromptAfterMs: 4 * 3600 * 1000,
       checklistsDir: '/etc/shipcheck',
       logLevel: 'debug',
+      relayIntervalMs: 250,
     });
   });
 

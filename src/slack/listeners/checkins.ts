@@ -138,7 +138,7 @@ export function registerCheckinActions(app: ListenerApp, deps: SlackDeps): void 
         { ...context, monitoringClosed: result.monitoringClosed, followUp: result.followUpCheckin },
         'issue resolved',
       );
-      await afterCheckinChange(deps, teamId, releaseId, result);
+      deps.relay.committed({ intent: 'resolve-issue', teamId, releaseId, completed: result.completed });
     });
   });
 }
@@ -206,34 +206,7 @@ async function answer(
     },
     'check-in answered',
   );
-  await afterCheckinChange(deps, teamId, releaseId, result);
-}
-
-async function afterCheckinChange(
-  deps: SlackDeps,
-  teamId: string,
-  releaseId: string,
-  result: Extract<ChangeResult, { kind: 'applied' }>,
-): Promise<void> {
-  await deps.syncQueue.requestSync({ teamId, releaseId });
-  const release = await deps.store.getRelease(teamId, releaseId);
-  if (!release) return;
-  if (result.issueId !== undefined) await deps.scheduler.announce(release, 'issue_found', result.issueId);
-  // Completed, or rolling back: nothing timed is left to do for the release.
-  if (release.status !== 'active') {
-    await deps.scheduler.cancelRelease(teamId, releaseId);
-    const event =
-      release.status === 'completed'
-        ? 'completed'
-        : release.status === 'rolled_back'
-          ? 'rolled_back'
-          : 'rolling_back';
-    await deps.scheduler.announce(release, event);
-    return;
-  }
-  // The window closed: check-ins and escalations still pending are moot; phase reminders go on.
-  if (result.monitoringClosed) await deps.scheduler.cancelCheckins(teamId, releaseId);
-  if (result.followUpCheckin !== undefined) await deps.scheduler.scheduleCheckins(release);
+  deps.relay.committed({ intent: 'answer-checkin', teamId, releaseId, completed: result.completed });
 }
 
 async function refuseChange(

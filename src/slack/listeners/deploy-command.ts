@@ -240,15 +240,13 @@ async function handleCommand(
         userId: command.user_id,
         reason: parsed.reason,
         requestId: command.trigger_id,
+        replyUrl: command.response_url,
       });
       if (result.kind === 'closed') return void (await refuse(releaseClosed(release, result.status)));
-      await deps.syncQueue.requestSync({ teamId, releaseId: release.id });
-      await deps.scheduler.cancelRelease(teamId, release.id);
-      if (result.kind === 'applied') await deps.scheduler.announce(release, 'cancelled');
       deps.log.info({ teamId, releaseId: release.id, result: result.kind }, 'release cancelled');
-      await reply({
-        text: `Cancelled ${releaseTitle(release)}. The reason is on the release and in its audit trail.`,
-      });
+      // The confirmation is a follow-up of the record (a notice), so it survives a crash right here.
+      if (result.kind === 'applied')
+        deps.relay.committed({ intent: 'cancel', teamId, releaseId: release.id });
       return;
     }
     case 'rollback': {
@@ -300,13 +298,8 @@ async function handleCommand(
         requestId: command.trigger_id,
       });
       if (result.kind === 'closed') return void (await refuse(releaseClosed(release, result.status)));
-      await deps.syncQueue.requestSync({ teamId, releaseId: release.id });
-      if (result.kind === 'applied') {
-        // The old series goes; a new one is planned from the new window.
-        await deps.scheduler.cancelReminders(teamId, release.id);
-        const moved = await deps.store.getRelease(teamId, release.id);
-        if (moved) await deps.scheduler.scheduleRelease(moved);
-      }
+      if (result.kind === 'applied')
+        deps.relay.committed({ intent: 'reschedule', teamId, releaseId: release.id });
       deps.log.info(
         { teamId, releaseId: release.id, result: result.kind, windowAt: window.value.at },
         'release rescheduled',

@@ -79,10 +79,6 @@ export function registerFreezeActions(app: ListenerApp, deps: SlackDeps): void {
         ...(start.stakeholders ? { stakeholderChannels: start.stakeholders } : {}),
       });
       if (outcome.kind === 'refused') return void (await tell(describeUserError(outcome.error)));
-      if (outcome.kind === 'started' && outcome.created) {
-        const release = await deps.store.getRelease(teamId, outcome.releaseId);
-        if (release) await deps.scheduler.announce(release, 'freeze_overridden');
-      }
     });
   });
 }

@@ -79,11 +79,7 @@ export function registerGateOverride(app: ListenerApp, deps: SlackDeps): void {
         switch (result.kind) {
           case 'applied':
             log.info({ completed: result.completed }, 'gate overridden');
-            await deps.syncQueue.requestSync({ teamId, releaseId });
-            if (result.completed) {
-              await deps.scheduler.cancelRelease(teamId, releaseId);
-              await deps.scheduler.announce(release, 'completed');
-            }
+            deps.relay.committed({ intent: 'override-gate', teamId, releaseId, completed: result.completed });
             return;
           case 'not_locked':
             return void (await tell(describeUserError({ code: 'gate_not_locked', phaseName })));

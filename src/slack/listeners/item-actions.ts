@@ -2,8 +2,8 @@ import type { BlockAction, CheckboxesAction } from '@slack/bolt';
 import { z } from 'zod';
 import { hasAccessRules } from '../../domain/access.js';
 import { releaseClosed, type UserError } from '../../domain/errors.js';
-import { isPhaseUnlocked, type Release } from '../../domain/release.js';
-import { deploymentPhaseIndex, findItem } from '../../domain/template.js';
+import type { Release } from '../../domain/release.js';
+import { findItem } from '../../domain/template.js';
 import type { ChangeResult } from '../../store/release-store.js';
 import { checkItemChange } from '../access.js';
 import type { SlackDeps } from '../deps.js';
@@ -110,42 +110,21 @@ export async function describeRefusedClick(
   return describeUserError(error);
 }
 
-/** What follows an applied tick: messages re-rendered, and the schedule moved on with the release. */
-export async function afterItemChange(
+/** An applied tick or untick; what follows from it comes from its audit event (src/app/relay.ts). */
+export function noteItemChange(
   deps: SlackDeps,
   teamId: string,
   releaseId: string,
-  itemId: string,
+  done: boolean,
   result: Extract<ChangeResult, { kind: 'applied' }>,
-): Promise<void> {
-  await deps.syncQueue.requestSync({ teamId, releaseId });
-  if (!result.completed && !result.phaseDone && !result.phaseReopened && !result.deployed) return;
-  const release = await deps.store.getRelease(teamId, releaseId);
-  if (!release) return;
-  if (result.deployed) await deps.scheduler.announce(release, 'deployed');
-  if (result.completed) {
-    // The last required item of the checklist, or of the rollback checklist.
-    await deps.scheduler.cancelRelease(teamId, releaseId);
-    await deps.scheduler.announce(release, release.status === 'rolled_back' ? 'rolled_back' : 'completed');
-    return;
-  }
-  const phaseIndex = findItem(release.template, itemId)?.phaseIndex;
-  // A done phase needs no reminders; one that opens again gets a new series.
-  if (phaseIndex !== undefined && result.phaseDone) {
-    await deps.scheduler.cancelPhaseReminders(teamId, releaseId, phaseIndex);
-    // A scheduled release "starts" for its stakeholders when its deployment phase opens.
-    const deployment = deploymentPhaseIndex(release.template);
-    if (release.window && deployment !== undefined && isPhaseUnlocked(release, deployment)) {
-      await deps.scheduler.announce(release, 'started');
-    }
-  }
-  if (phaseIndex !== undefined && result.phaseReopened) {
-    await deps.scheduler.scheduleReopenedPhase(release, phaseIndex);
-  }
-  if (result.deployed) {
-    const planned = await deps.scheduler.scheduleCheckins(release);
-    deps.log.info({ teamId, releaseId, checkins: planned }, 'release deployed; check-ins planned');
-  }
+): void {
+  deps.relay.committed({
+    intent: done ? 'tick' : 'untick',
+    teamId,
+    releaseId,
+    deployed: result.deployed === true,
+    completed: result.completed,
+  });
 }
 
 export function registerItemActions(app: ListenerApp, deps: SlackDeps): void {
@@ -188,7 +167,7 @@ export function registerItemActions(app: ListenerApp, deps: SlackDeps): void {
               { ...context, done, rev: result.rev, completed: result.completed },
               done ? 'item ticked' : 'item unticked',
             );
-            await afterItemChange(deps, team.id, target.releaseId, target.itemId, result);
+            noteItemChange(deps, team.id, target.releaseId, done, result);
             return;
           case 'unchanged':
           case 'replayed':

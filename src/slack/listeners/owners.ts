@@ -55,7 +55,7 @@ export function registerOwnerActions(app: ListenerApp, deps: SlackDeps): void {
       if (result.kind !== 'applied')
         return void deps.log.info({ ...context, result: result.kind }, 'owners not changed');
       deps.log.info({ ...context, changed: result.changed }, 'owners assigned');
-      await deps.syncQueue.requestSync({ teamId, releaseId });
+      deps.relay.committed({ intent: 'assign', teamId, releaseId });
     });
   });
 }

@@ -17,7 +17,7 @@ import {
 import type { ListenerApp } from '../router.js';
 import { describeUserError } from '../user-errors.js';
 import { renderOwnerReminder, SNOOZE_CHOICES } from '../views/reminder-message.js';
-import { afterItemChange, describeRefusedClick, refuseItemChange } from './item-actions.js';
+import { describeRefusedClick, noteItemChange, refuseItemChange } from './item-actions.js';
 
 // The buttons of a reminder DM: tick an item without leaving the DM, or snooze the reminders of that
 // phase. Both re-render the DM in place from the stored state, so it shows what is true now.
@@ -54,7 +54,7 @@ export function registerReminderActions(app: ListenerApp, deps: SlackDeps): void
         });
         if (result.kind === 'applied') {
           deps.log.info({ ...context, rev: result.rev, via: 'reminder' }, 'item ticked');
-          await afterItemChange(deps, teamId, target.releaseId, target.itemId, result);
+          noteItemChange(deps, teamId, target.releaseId, true, result);
         }
         // Read once after the change: it both words a refusal and redraws the DM.
         const release = await deps.store.getRelease(teamId, target.releaseId);
@@ -100,19 +100,8 @@ export function registerReminderActions(app: ListenerApp, deps: SlackDeps): void
         });
         if (result.kind === 'closed')
           return void (await tell(describeUserError(releaseClosed(release, result.status))));
-        if (result.kind === 'applied' && release.window) {
-          await deps.scheduler.schedule(
-            {
-              kind: 'owner-reminder',
-              teamId,
-              releaseId: release.id,
-              phaseIndex,
-              windowAt: release.window.at,
-              userId,
-              at: until,
-            },
-            until,
-          );
+        if (result.kind === 'applied') {
+          deps.relay.committed({ intent: 'snooze', teamId, releaseId: release.id });
           deps.log.info({ ...context, until }, 'reminders snoozed');
         }
         const snoozed = await deps.store.getRelease(teamId, release.id);

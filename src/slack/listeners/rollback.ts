@@ -36,15 +36,6 @@ export async function openRollbackConfirmation(
   );
 }
 
-/** What follows a rollback decision: messages, no more reminders or check-ins, and the stakeholders told. */
-export async function afterRollback(deps: SlackDeps, teamId: string, releaseId: string): Promise<void> {
-  await deps.syncQueue.requestSync({ teamId, releaseId });
-  await deps.scheduler.cancelRelease(teamId, releaseId);
-  const release = await deps.store.getRelease(teamId, releaseId);
-  if (!release) return;
-  await deps.scheduler.announce(release, release.status === 'rolled_back' ? 'rolled_back' : 'rolling_back');
-}
-
 export function registerRollbackActions(app: ListenerApp, deps: SlackDeps): void {
   onReleaseButton(
     app,
@@ -84,7 +75,7 @@ export function registerRollbackActions(app: ListenerApp, deps: SlackDeps): void
         return void (await tell(describeUserError(releaseClosed(release, result.status))));
       if (result.kind !== 'applied') return;
       deps.log.info({ teamId, releaseId, userId, rolledBack: result.completed }, 'rollback started');
-      await afterRollback(deps, teamId, releaseId);
+      deps.relay.committed({ intent: 'rollback', teamId, releaseId });
     });
   });
 }

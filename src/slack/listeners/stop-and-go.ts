@@ -103,7 +103,7 @@ export function registerStopAndGoActions(app: ListenerApp, deps: SlackDeps): voi
     });
     if (result.kind !== 'applied') return void (await refuse(tell, release, result));
     deps.log.info({ teamId, releaseId, userId }, 'go');
-    await deps.syncQueue.requestSync({ teamId, releaseId });
+    deps.relay.committed({ intent: 'go', teamId, releaseId });
   });
 
   // The modals behind the buttons above: each asks for a note (and a red flag for its condition).
@@ -156,15 +156,13 @@ export function registerStopAndGoActions(app: ListenerApp, deps: SlackDeps): voi
           }
           if (result.kind !== 'applied') return void (await refuse(tell, release, result));
           deps.log.info({ teamId, releaseId, userId, callbackId }, 'release stopped or started again');
-          await deps.syncQueue.requestSync({ teamId, releaseId });
-          const after = (await deps.store.getRelease(teamId, releaseId)) ?? release;
-          if (callbackId === CallbackId.noGo) {
-            await deps.scheduler.cancelRelease(teamId, releaseId);
-            await deps.scheduler.announce(after, 'cancelled');
-          } else {
-            const event = callbackId === CallbackId.raiseRedFlag ? 'red_flag' : 'red_flag_cleared';
-            await deps.scheduler.announce(after, event, result.redFlagNumber ?? 0);
-          }
+          const intent =
+            callbackId === CallbackId.raiseRedFlag
+              ? 'raise-red-flag'
+              : callbackId === CallbackId.clearRedFlag
+                ? 'clear-red-flag'
+                : 'no-go';
+          deps.relay.committed({ intent, teamId, releaseId });
         },
       );
     });

@@ -32,6 +32,13 @@ export interface Reply {
   blocks?: KnownBlock[];
 }
 
+/** Confirms a cancellation to the person who made it. */
+export function renderCancelledNotice(release: Release): Reply {
+  return {
+    text: `Cancelled ${escapeMrkdwn(releaseTitle(release))}. The reason is on the release and in its audit trail.`,
+  };
+}
+
 export function renderHelp(unknownSubcommand?: string): Reply {
   const intro = unknownSubcommand
     ? `I don't know \`/deploy ${escapeMrkdwn(unknownSubcommand.slice(0, 40))}\`. Here is what I can do:`

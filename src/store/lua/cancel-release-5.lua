@@ -6,6 +6,7 @@
   KEYS[4] applied-request marker   KEYS[5] environment locks hash
 
   ARGV[1] user id   ARGV[2] reason   ARGV[3] marker ttl (s)
+  ARGV[4] where to confirm the cancellation to its author (a response_url), or ""
 
   Output: {1, rev} cancelled | {-1} request already applied | {-2} no such release
           | {-3, status} release not active
@@ -19,6 +20,10 @@ redis.call('HSET', KEYS[1], 'status', 'cancelled', 'finishedAt', now, 'finishedB
   'cancelReason', ARGV[2])
 local rev = redis.call('HINCRBY', KEYS[1], 'rev', 1)
 releaseActiveSlot(KEYS[1], KEYS[3], KEYS[5])
+-- Kept beside the event, not in it: the URL is a capability and must stay out of the record.
+if ARGV[4] ~= '' then
+  redis.call('HSET', KEYS[1], 'cancelReplyUrl', ARGV[4])
+end
 appendAudit(KEYS[1], KEYS[2], {'type', 'cancelled', 'user', ARGV[1], 'at', now,
   'from', 'active', 'to', 'cancelled', 'reason', ARGV[2]})
 redis.call('SET', KEYS[4], '1', 'EX', tonumber(ARGV[3]))

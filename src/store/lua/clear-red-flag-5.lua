@@ -28,6 +28,6 @@ redis.call('HSET', KEYS[1], 'lastRedFlag', cjson.encode(flag))
 redis.call('HDEL', KEYS[1], 'redFlag')
 local rev = redis.call('HINCRBY', KEYS[1], 'rev', 1)
 appendAudit(KEYS[1], KEYS[2], {'type', 'red_flag_cleared', 'user', ARGV[1], 'at', now,
-  'from', 'stopped', 'to', 'running', 'reason', ARGV[2]})
+  'from', 'stopped', 'to', 'running', 'reason', ARGV[2], 'flag', flag.number})
 redis.call('SET', KEYS[4], '1', 'EX', tonumber(ARGV[3]))
 return {1, rev, 0, flag.number}

@@ -24,6 +24,6 @@ redis.call('HSET', KEYS[1], 'redFlag',
   cjson.encode({number = number, by = ARGV[1], at = now, condition = ARGV[2], note = ARGV[3]}))
 local rev = redis.call('HINCRBY', KEYS[1], 'rev', 1)
 appendAudit(KEYS[1], KEYS[2], {'type', 'red_flag_raised', 'user', ARGV[1], 'at', now,
-  'from', 'running', 'to', 'stopped', 'reason', ARGV[2] .. ': ' .. ARGV[3]})
+  'from', 'running', 'to', 'stopped', 'reason', ARGV[2] .. ': ' .. ARGV[3], 'flag', number})
 redis.call('SET', KEYS[4], '1', 'EX', tonumber(ARGV[4]))
 return {1, rev, 0, number}

@@ -82,24 +82,37 @@ if required then
   redis.call('HINCRBY', KEYS[1], 'open:' .. phaseIndex, wantDone and -1 or 1)
 end
 local rev = redis.call('HINCRBY', KEYS[1], 'rev', 1)
-appendAudit(KEYS[1], KEYS[4], {'type', wantDone and 'ticked' or 'unticked', 'user', ARGV[3],
-  'at', now, 'item', ARGV[1], 'phase', phaseIndex,
-  'from', wasDone and 'done' or 'open', 'to', wantDone and 'done' or 'open'})
+local openNow = tonumber(redis.call('HGET', KEYS[1], 'open:' .. phaseIndex) or '0')
 local completed = 0
 local deployed = 0
 local phaseDone = 0
 local reopened = 0
-if required and not wantDone and tonumber(redis.call('HGET', KEYS[1], 'open:' .. phaseIndex)) == 1 then
-  reopened = 1
+if required and not isRollbackItem then
+  if wantDone and openNow == 0 then
+    phaseDone = 1
+  elseif not wantDone and openNow == 1 then
+    reopened = 1
+  end
 end
+local event = {'type', wantDone and 'ticked' or 'unticked', 'user', ARGV[3],
+  'at', now, 'item', ARGV[1], 'phase', phaseIndex,
+  'from', wasDone and 'done' or 'open', 'to', wantDone and 'done' or 'open'}
+-- What the change did to its phase is part of the record: the relay plans or drops reminders by it.
+if phaseDone == 1 then
+  table.insert(event, 'phaseState')
+  table.insert(event, 'done')
+elseif reopened == 1 then
+  table.insert(event, 'phaseState')
+  table.insert(event, 'reopened')
+end
+appendAudit(KEYS[1], KEYS[4], event)
 if wantDone and isRollbackItem then
-  if required and tonumber(redis.call('HGET', KEYS[1], 'open:' .. phaseIndex)) == 0 then
+  if required and openNow == 0 then
     finishRollback(KEYS[1], KEYS[4], KEYS[5], KEYS[7], ARGV[3], now)
     completed = 1
   end
 elseif wantDone then
-  if required and tonumber(redis.call('HGET', KEYS[1], 'open:' .. phaseIndex)) == 0 then
-    phaseDone = 1
+  if phaseDone == 1 then
     deployed = markDeployedIfDone(KEYS[1], KEYS[4], phaseIndex, ARGV[3], now)
   end
   completed = completeIfDone(KEYS[1], KEYS[4], KEYS[5], KEYS[7], ARGV[3], now)

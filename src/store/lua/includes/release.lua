@@ -9,6 +9,16 @@ local function auditField(value)
   return tostring(value)
 end
 
+-- Notes that the release has audit events whose follow-ups are not queued yet (src/app/relay.ts).
+-- The set is the workspace's "<prefix>:{team}:relay", derived from the meta key
+-- "<prefix>:{team}:release:<id>": every script that appends an event would otherwise need one more
+-- declared key, and both share the {team} hash slot. The score is the time part of the oldest
+-- unrelayed event's id; the relay starts there for a release that has no cursor yet.
+local function markUnrelayed(metaKey, eventId)
+  local base, releaseId = string.match(metaKey, '^(.*):release:([^:]+)$')
+  redis.call('ZADD', base .. ':relay', 'NX', string.match(eventId, '^(%d+)'), releaseId)
+end
+
 -- Appends an audit event (a flat list of field, value pairs). Each event carries the hash of the
 -- one before it ("prev") and a hash over its own fields and that ("hash"); the release keeps the
 -- latest hash ("auditHead"). Editing, deleting or reordering stored events breaks the chain, which
@@ -30,7 +40,9 @@ local function appendAudit(metaKey, auditKey, list)
   table.insert(fields, 'hash')
   table.insert(fields, hash)
   redis.call('HSET', metaKey, 'auditHead', hash)
-  return redis.call('XADD', auditKey, '*', unpack(fields))
+  local id = redis.call('XADD', auditKey, '*', unpack(fields))
+  markUnrelayed(metaKey, id)
+  return id
 end
 
 -- Refuses a request that was applied already or a release that is missing or not active: the reply

@@ -1,0 +1,267 @@
+import { hostname } from 'node:os';
+import type { AuditEvent } from '../domain/audit.js';
+import { type FollowUp, type FollowUpSettings, planFollowUps } from '../domain/follow-ups.js';
+import type { Release } from '../domain/release.js';
+import { coalesceByKey } from '../jobs/coalesce.js';
+import type { Scheduler } from '../jobs/scheduler.js';
+import type { SyncQueue } from '../jobs/sync-queue.js';
+import type { Logger } from '../log.js';
+import type { Metrics } from '../metrics.js';
+import type { RelayStore } from '../store/relay-store.js';
+import type { ReleaseStore } from '../store/release-store.js';
+import { type CommittedChange, seams } from './seams.js';
+
+// The relay turns committed changes into their consequences. Every script that changes a release
+// appends its audit event and marks the release unrelayed, in one step; the relay reads the events
+// past the release's cursor, queues what follows from them (src/domain/follow-ups.ts) and only then
+// moves the cursor. A process that dies between the commit and its follow-ups leaves the release
+// marked, and any instance's next sweep finishes the work; every follow-up has a deterministic job
+// id, so an event relayed twice adds nothing.
+//
+// It runs in three ways: right after this process commits a change (no extra round trip on the
+// request path: the commit itself marked the release), at start-up, and every RELAY_INTERVAL_MS over
+// every workspace's unrelayed releases (changes other instances did not finish, and events that jobs
+// append).
+
+/** Events read per round; a release with more is relayed in several rounds under one lease. */
+const BATCH_SIZE = 200;
+const MAX_ROUNDS = 50;
+/** Longer than any batch takes; a relay that dies keeps others out only this long. */
+const LEASE_MS = 15_000;
+/** How often a kick tries again for a lease another instance holds, before leaving it to that one. */
+const LEASE_TRIES = 5;
+/** Releases relayed at once by a sweep. */
+const SWEEP_CONCURRENCY = 8;
+/** Releases read per workspace per sweep; the rest wait for the next one. */
+const SWEEP_LIMIT = 2000;
+
+export interface RelayDeps {
+  relayStore: RelayStore;
+  store: Pick<ReleaseStore, 'getRelease'>;
+  scheduler: Pick<
+    Scheduler,
+    | 'schedule'
+    | 'announce'
+    | 'scheduleRelease'
+    | 'scheduleReopenedPhase'
+    | 'scheduleCheckins'
+    | 'cancelRelease'
+    | 'cancelReminders'
+    | 'cancelCheckins'
+    | 'cancelPhaseReminders'
+  >;
+  syncQueue: Pick<SyncQueue, 'requestSync'>;
+  log: Logger;
+  settings: FollowUpSettings & { sweepIntervalMs: number };
+  metrics?: Pick<Metrics, 'relayLag'>;
+}
+
+interface Target {
+  teamId: string;
+  releaseId: string;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The commit time of an event, from its stream id ("<ms>-<seq>"). */
+function committedAt(event: AuditEvent): number {
+  return Number(event.id.slice(0, event.id.indexOf('-')));
+}
+
+export class Relay {
+  private readonly holder = `${hostname()}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+  private readonly inFlight = new Set<Promise<unknown>>();
+  private timer: NodeJS.Timeout | undefined;
+  private sweeping: Promise<void> | undefined;
+  private legacyTeamsScanned = false;
+  private stopped = false;
+
+  constructor(private readonly deps: RelayDeps) {}
+
+  /**
+   * Called by the application layer once a change is committed: its follow-ups start now, in the
+   * background. Nothing here can lose them; it only saves waiting for the next sweep.
+   */
+  committed(change: CommittedChange): void {
+    seams.afterCommit?.(change);
+    this.kick(change.teamId, change.releaseId);
+  }
+
+  /** Relays one release's new events soon (a job appended some, or a commit did). */
+  kick(teamId: string, releaseId: string): void {
+    if (this.stopped) return;
+    this.track(this.relayOnce({ teamId, releaseId }));
+  }
+
+  /** Sweeps at once, then every interval, until stopped. */
+  start(): void {
+    this.startSweep();
+    this.timer = setInterval(() => this.startSweep(), this.deps.settings.sweepIntervalMs);
+    this.timer.unref();
+  }
+
+  /** Stops sweeping and waits for the relays under way. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.timer);
+    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+  }
+
+  /** Relays every unrelayed release of every workspace once; resolves when all are done. */
+  async sweep(): Promise<void> {
+    const teams = await this.deps.relayStore.listTeams(!this.legacyTeamsScanned);
+    this.legacyTeamsScanned = true;
+    for (const teamId of teams) {
+      const pending = await this.deps.relayStore.unrelayed(teamId, SWEEP_LIMIT);
+      for (let index = 0; index < pending.length; index += SWEEP_CONCURRENCY) {
+        if (this.stopped) return;
+        await Promise.allSettled(
+          pending
+            .slice(index, index + SWEEP_CONCURRENCY)
+            .map(({ releaseId }) => this.relayOnce({ teamId, releaseId })),
+        );
+      }
+    }
+  }
+
+  private startSweep(): void {
+    if (this.sweeping || this.stopped) return;
+    this.sweeping = this.sweep()
+      .catch((err: unknown) => this.deps.log.warn({ err }, 'relay sweep failed; the next one retries'))
+      .finally(() => {
+        this.sweeping = undefined;
+      });
+    this.track(this.sweeping);
+  }
+
+  private track(work: Promise<unknown>): void {
+    this.inFlight.add(work);
+    const forget = () => this.inFlight.delete(work);
+    work.then(forget, forget);
+  }
+
+  /** One relay per release at a time in this process; a kick while it runs gets one more round. */
+  private readonly relayOnce = coalesceByKey<Target>(
+    (target) =>
+      this.relayRelease(target).catch((err: unknown) => {
+        // The release stays marked; the next sweep (or kick) picks it up where the cursor is.
+        this.deps.log.warn({ err, ...target }, 'relay failed; the next sweep retries');
+      }),
+    (target) => `${target.teamId}|${target.releaseId}`,
+  );
+
+  private async relayRelease({ teamId, releaseId }: Target): Promise<void> {
+    const { relayStore } = this.deps;
+    let leased = false;
+    for (let attempt = 1; attempt <= LEASE_TRIES && !leased; attempt++) {
+      leased = await relayStore.takeLease(teamId, releaseId, this.holder, LEASE_MS);
+      if (!leased && attempt < LEASE_TRIES) await sleep(20 * attempt);
+    }
+    // Whoever holds the lease reads past its own batch before letting go, so nothing is left behind.
+    if (!leased) return;
+    try {
+      for (let round = 0; round < MAX_ROUNDS; round++) {
+        const { events } = await relayStore.readUnrelayed(teamId, releaseId, BATCH_SIZE);
+        if (events.length > 0) {
+          const release = await this.deps.store.getRelease(teamId, releaseId);
+          if (release) await this.carryOut(release, events);
+        }
+        const more = await relayStore.advance(teamId, releaseId, events.at(-1)?.id);
+        const now = Date.now();
+        for (const event of events) this.deps.metrics?.relayLag.observe((now - committedAt(event)) / 1000);
+        if (!more) return;
+      }
+      this.deps.log.warn(
+        { teamId, releaseId },
+        'relay stopped after its round limit; the next sweep goes on',
+      );
+    } finally {
+      await relayStore.dropLease(teamId, releaseId, this.holder).catch(() => undefined);
+    }
+  }
+
+  private async carryOut(release: Release, events: AuditEvent[]): Promise<void> {
+    const followUps = planFollowUps(events, release, this.deps.settings);
+    for (const followUp of followUps) await this.queue(release, followUp);
+    this.deps.log.debug(
+      {
+        teamId: release.teamId,
+        releaseId: release.id,
+        events: events.length,
+        followUps: followUps.map((followUp) => followUp.kind),
+      },
+      'events relayed',
+    );
+  }
+
+  private async queue(release: Release, followUp: FollowUp): Promise<void> {
+    const { scheduler } = this.deps;
+    const target = { teamId: release.teamId, releaseId: release.id };
+    const now = Date.now();
+    switch (followUp.kind) {
+      case 'sync':
+        return this.deps.syncQueue.requestSync(target);
+      case 'announce':
+        return scheduler.announce(release, followUp.event, followUp.occurrence);
+      case 'plan-reminders':
+        await scheduler.scheduleRelease(release, now);
+        return;
+      case 'drop-reminders':
+        await scheduler.cancelReminders(release.teamId, release.id);
+        return;
+      case 'drop-phase-reminders':
+        await scheduler.cancelPhaseReminders(release.teamId, release.id, followUp.phaseIndex);
+        return;
+      case 'plan-reopened-phase':
+        await scheduler.scheduleReopenedPhase(release, followUp.phaseIndex, followUp.series, now);
+        return;
+      case 'plan-owner-reminder':
+        if (!release.window || release.status !== 'active') return;
+        return scheduler.schedule(
+          {
+            kind: 'owner-reminder',
+            ...target,
+            phaseIndex: followUp.phaseIndex,
+            windowAt: release.window.at,
+            userId: followUp.userId,
+            at: followUp.at,
+          },
+          followUp.at,
+        );
+      case 'plan-checkins': {
+        const planned = await scheduler.scheduleCheckins(release);
+        if (planned > 0) this.deps.log.info({ ...target, checkins: planned }, 'check-ins planned');
+        return;
+      }
+      case 'drop-checkins':
+        await scheduler.cancelCheckins(release.teamId, release.id);
+        return;
+      case 'plan-escalation':
+        if (release.status !== 'active') return;
+        return scheduler.schedule(
+          { kind: 'checkin-escalation', ...target, checkinIndex: followUp.checkinIndex },
+          followUp.at,
+        );
+      case 'drop-timed-jobs':
+        await scheduler.cancelRelease(release.teamId, release.id);
+        return;
+      case 'tell-lock-waiters':
+        return scheduler.schedule({ kind: 'lock-freed', ...target, env: release.env }, now);
+      case 'share-final-log':
+        return scheduler.schedule({ kind: 'final-log', ...target }, now);
+      case 'draft-retrospective':
+        return scheduler.schedule({ kind: 'retro-draft', ...target }, now);
+      case 'notice':
+        return scheduler.schedule(
+          {
+            kind: 'notice',
+            ...target,
+            notice: followUp.notice,
+            userId: followUp.userId,
+            eventId: followUp.eventId,
+          },
+          now,
+        );
+    }
+  }
+}

@@ -1,0 +1,171 @@
+import type { AuditEvent, AuditEventType } from './audit.js';
+import { findBlockingPhase, type Release, waitsForGo } from './release.js';
+import { type AnnouncementEvent, deploymentPhaseIndex } from './template.js';
+
+// What follows from each audit event: the one table the relay (src/app/relay.ts) reads to turn a
+// committed change into Slack messages, announcements and jobs. The release is its state when the
+// relay runs, which may be later than the event; every follow-up is safe to repeat (deterministic job
+// ids, a sync that renders the current state), so a replay after a crash adds nothing.
+
+export type FollowUp =
+  /** Bring the release's Slack messages in line with its state. */
+  | { kind: 'sync' }
+  /** Tell the stakeholder channels, once per event and occurrence. */
+  | { kind: 'announce'; event: AnnouncementEvent; occurrence: number }
+  /** Plan the first reminder of every phase for the current window. */
+  | { kind: 'plan-reminders' }
+  /** Drop every pending reminder (the window moved). */
+  | { kind: 'drop-reminders' }
+  | { kind: 'drop-phase-reminders'; phaseIndex: number }
+  /** A new reminder series for a phase that is open again; `series` makes its job ids. */
+  | { kind: 'plan-reopened-phase'; phaseIndex: number; series: number }
+  /** One person's reminder at the end of their snooze. */
+  | { kind: 'plan-owner-reminder'; phaseIndex: number; userId: string; at: number }
+  | { kind: 'plan-checkins' }
+  | { kind: 'drop-checkins' }
+  | { kind: 'plan-escalation'; checkinIndex: number; at: number }
+  /** Drop every pending timed job of the release: it ended or is rolling back. */
+  | { kind: 'drop-timed-jobs' }
+  /** DM everyone who asked to hear when the release's environment is free. */
+  | { kind: 'tell-lock-waiters' }
+  | { kind: 'share-final-log' }
+  | { kind: 'draft-retrospective' }
+  /** Confirm a change to the person who made it (an ephemeral message). */
+  | { kind: 'notice'; notice: 'cancelled'; userId: string; eventId: string };
+
+export interface FollowUpSettings {
+  checkinEscalateAfterMs: number;
+}
+
+/** The user id of changes shipcheck makes itself (an unpostable release cancelled, a job's record). */
+export const SHIPCHECK_USER = 'shipcheck';
+
+/**
+ * Whether the release's deployment phase is open to ticks as far as the checklist goes (its gate and
+ * the go call); a scheduled release "starts" for its stakeholders then. Status is left out on purpose:
+ * a relay that runs after the release moved on must still see that it started.
+ */
+function deploymentGateOpen(release: Release): boolean {
+  const deployment = deploymentPhaseIndex(release.template);
+  return (
+    deployment !== undefined &&
+    findBlockingPhase(release, deployment) === undefined &&
+    !waitsForGo(release, deployment)
+  );
+}
+
+function startedIfScheduled(release: Release): FollowUp[] {
+  return release.window && deploymentGateOpen(release)
+    ? [{ kind: 'announce', event: 'started', occurrence: 0 }]
+    : [];
+}
+
+/** What every end of a release calls for: nothing timed is left, and the environment is free. */
+function ended(release: Release, event: AnnouncementEvent): FollowUp[] {
+  return [
+    { kind: 'drop-timed-jobs' },
+    { kind: 'announce', event, occurrence: 0 },
+    ...(release.lockedAt !== undefined ? [{ kind: 'tell-lock-waiters' } as const] : []),
+    { kind: 'share-final-log' },
+  ];
+}
+
+type Rule = (event: AuditEvent, release: Release, settings: FollowUpSettings) => FollowUp[];
+
+const none: Rule = () => [];
+
+/** Every event type has a row, so a new type cannot be added without deciding what follows it. */
+const FOLLOW_UPS: Record<AuditEventType, Rule> = {
+  started: (event) => [
+    { kind: 'plan-reminders' },
+    { kind: 'announce', event: event.windowAt !== undefined ? 'scheduled' : 'started', occurrence: 0 },
+  ],
+  freeze_overridden: () => [{ kind: 'announce', event: 'freeze_overridden', occurrence: 0 }],
+  ticked: (event, release) =>
+    event.phaseState === 'done' && event.phaseIndex !== undefined
+      ? [{ kind: 'drop-phase-reminders', phaseIndex: event.phaseIndex }, ...startedIfScheduled(release)]
+      : [],
+  unticked: (event) =>
+    event.phaseState === 'reopened' && event.phaseIndex !== undefined
+      ? [{ kind: 'plan-reopened-phase', phaseIndex: event.phaseIndex, series: event.at }]
+      : [],
+  gate_overridden: (_event, release) => startedIfScheduled(release),
+  go_decided: (event, release) => (event.to === 'go' ? startedIfScheduled(release) : []),
+  rescheduled: () => [{ kind: 'drop-reminders' }, { kind: 'plan-reminders' }],
+  reminder_sent: none,
+  reminder_snoozed: (event) =>
+    event.phaseIndex !== undefined && Number.isFinite(Number(event.to))
+      ? [
+          {
+            kind: 'plan-owner-reminder',
+            phaseIndex: event.phaseIndex,
+            userId: event.user,
+            at: Number(event.to),
+          },
+        ]
+      : [],
+  assigned: none,
+  locked: none,
+  deployed: (_event, release) => [
+    ...(release.window ? [{ kind: 'announce', event: 'started', occurrence: 0 } as const] : []),
+    { kind: 'announce', event: 'deployed', occurrence: 0 },
+    { kind: 'plan-checkins' },
+  ],
+  checkin_posted: (event, release, settings) => {
+    if (event.checkinIndex === undefined) return [];
+    const postedAt = release.checkins[event.checkinIndex]?.postedAt ?? event.at;
+    return [
+      {
+        kind: 'plan-escalation',
+        checkinIndex: event.checkinIndex,
+        at: postedAt + settings.checkinEscalateAfterMs,
+      },
+    ];
+  },
+  checkin_answered: none,
+  checkin_escalated: none,
+  issue_found: (event) =>
+    event.issueId !== undefined
+      ? [{ kind: 'announce', event: 'issue_found', occurrence: event.issueId }]
+      : [],
+  // A resolution that planned a follow-up check-in names it.
+  issue_resolved: (event) => (event.checkinIndex !== undefined ? [{ kind: 'plan-checkins' }] : []),
+  monitoring_closed: () => [{ kind: 'drop-checkins' }],
+  rollback_started: () => [
+    { kind: 'drop-timed-jobs' },
+    { kind: 'announce', event: 'rolling_back', occurrence: 0 },
+  ],
+  rolled_back: (_event, release) => [...ended(release, 'rolled_back'), { kind: 'draft-retrospective' }],
+  completed: (_event, release) => [...ended(release, 'completed'), { kind: 'draft-retrospective' }],
+  cancelled: (event, release) => [
+    ...ended(release, 'cancelled'),
+    ...(event.user !== SHIPCHECK_USER
+      ? [{ kind: 'notice', notice: 'cancelled', userId: event.user, eventId: event.id } as const]
+      : []),
+  ],
+  red_flag_raised: (event) => [{ kind: 'announce', event: 'red_flag', occurrence: event.redFlagNumber ?? 0 }],
+  red_flag_cleared: (event) => [
+    { kind: 'announce', event: 'red_flag_cleared', occurrence: event.redFlagNumber ?? 0 },
+  ],
+  retro_saved: none,
+  // A refused attempt changed nothing.
+  refused: none,
+};
+
+/** Event types whose change shows in the release's messages; refusals and reminders leave them as they are. */
+const LEAVES_MESSAGES_AS_THEY_ARE: ReadonlySet<AuditEventType> = new Set(['refused', 'reminder_sent']);
+
+/**
+ * The follow-ups of a run of one release's events, in order, with the message sync asked for once,
+ * first: announcements link to the thread and several jobs post in it.
+ */
+export function planFollowUps(
+  events: readonly AuditEvent[],
+  release: Release,
+  settings: FollowUpSettings,
+): FollowUp[] {
+  const planned: FollowUp[] = [];
+  if (events.some((event) => !LEAVES_MESSAGES_AS_THEY_ARE.has(event.type))) planned.push({ kind: 'sync' });
+  for (const event of events) planned.push(...FOLLOW_UPS[event.type](event, release, settings));
+  return planned;
+}

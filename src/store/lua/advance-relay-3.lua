@@ -1,0 +1,34 @@
+--[[
+  Moves a release's relay cursor past the events whose follow-ups are queued, and takes the release
+  off the workspace's unrelayed set when no newer event came in meanwhile.
+
+  KEYS[1] release meta hash   KEYS[2] release audit stream   KEYS[3] the workspace's unrelayed set
+
+  ARGV[1] release id   ARGV[2] id of the last event relayed ("" when there was none to relay)
+
+  Output: 0 nothing left to relay | 1 newer events are waiting
+]]
+local function streamIdLess(a, b)
+  local aMs, aSeq = string.match(a, '^(%d+)-(%d+)$')
+  local bMs, bSeq = string.match(b, '^(%d+)-(%d+)$')
+  aMs, aSeq, bMs, bSeq = tonumber(aMs), tonumber(aSeq), tonumber(bMs), tonumber(bSeq)
+  return aMs < bMs or (aMs == bMs and aSeq < bSeq)
+end
+
+if redis.call('EXISTS', KEYS[1]) == 0 then
+  -- Removed (retention): nothing of it is left to relay.
+  redis.call('ZREM', KEYS[3], ARGV[1])
+  return 0
+end
+local cursor = redis.call('HGET', KEYS[1], 'relayed')
+-- A relay that lost its lease to a slower one must never move the cursor back.
+if ARGV[2] ~= '' and (not cursor or streamIdLess(cursor, ARGV[2])) then
+  redis.call('HSET', KEYS[1], 'relayed', ARGV[2])
+  cursor = ARGV[2]
+end
+local newest = redis.call('XREVRANGE', KEYS[2], '+', '-', 'COUNT', 1)[1]
+if newest == nil or (cursor and not streamIdLess(cursor, newest[1])) then
+  redis.call('ZREM', KEYS[3], ARGV[1])
+  return 0
+end
+return 1

@@ -1,0 +1,119 @@
+import type { Redis } from 'ioredis';
+import type { AuditEvent } from '../domain/audit.js';
+import type { Keys } from './keys.js';
+import { parseAuditEntry } from './release-store.js';
+import { defineScripts, type ScriptedRedis } from './scripts.js';
+
+// What the relay (src/app/relay.ts) keeps in Redis: which releases have events whose follow-ups are
+// not queued yet, how far each release's events have been relayed (the "relayed" field of its meta
+// hash), and who is relaying a release right now.
+
+export interface UnrelayedBatch {
+  /** Events past the release's cursor, oldest first. */
+  events: AuditEvent[];
+  /** False when the batch stopped at its size limit and more events wait behind it. */
+  complete: boolean;
+}
+
+export class RelayStore {
+  private readonly redis: ScriptedRedis;
+
+  constructor(
+    redis: Redis,
+    private readonly keys: Keys,
+  ) {
+    this.redis = defineScripts(redis);
+  }
+
+  /** Notes a workspace that has releases, for the relay's periodic sweep. */
+  async noteTeam(teamId: string): Promise<void> {
+    await this.redis.sadd(this.keys.teams(), teamId);
+  }
+
+  /**
+   * Every workspace with releases. The set is written before each start; a SCAN for releases made
+   * before it existed runs once per process, at the first sweep.
+   */
+  async listTeams(scanLegacy: boolean): Promise<string[]> {
+    const teams = new Set(await this.redis.smembers(this.keys.teams()));
+    if (!scanLegacy) return [...teams];
+    let cursor = '0';
+    const found: string[] = [];
+    do {
+      const [next, keys] = await this.redis.scan(
+        cursor,
+        'MATCH',
+        this.keys.allReleasesPattern(),
+        'COUNT',
+        500,
+      );
+      cursor = next;
+      for (const key of keys) {
+        const match = /:\{([^}]+)\}:releases$/.exec(key);
+        if (match && !teams.has(match[1]!)) found.push(match[1]!);
+      }
+    } while (cursor !== '0');
+    if (found.length > 0) await this.redis.sadd(this.keys.teams(), ...found);
+    return [...teams, ...found];
+  }
+
+  /** Releases of a workspace with unrelayed events, oldest first, with when the oldest was appended. */
+  async unrelayed(teamId: string, limit: number): Promise<{ releaseId: string; since: number }[]> {
+    const flat = await this.redis.zrange(this.keys.unrelayed(teamId), 0, limit - 1, 'WITHSCORES');
+    const pending: { releaseId: string; since: number }[] = [];
+    for (let index = 0; index + 1 < flat.length; index += 2) {
+      pending.push({ releaseId: flat[index]!, since: Number(flat[index + 1]) });
+    }
+    return pending;
+  }
+
+  /** Takes the right to relay one release for `leaseMs`; false while another instance holds it. */
+  async takeLease(teamId: string, releaseId: string, holder: string, leaseMs: number): Promise<boolean> {
+    return (
+      (await this.redis.set(this.keys.relayLease(teamId, releaseId), holder, 'PX', leaseMs, 'NX')) === 'OK'
+    );
+  }
+
+  async dropLease(teamId: string, releaseId: string, holder: string): Promise<void> {
+    await this.redis.dropLease(this.keys.relayLease(teamId, releaseId), holder);
+  }
+
+  /**
+   * The events past the release's cursor, at most `count`. A release without a cursor (its first
+   * relay, or one from before the relay existed) starts at its oldest unrelayed event's time.
+   */
+  async readUnrelayed(teamId: string, releaseId: string, count: number): Promise<UnrelayedBatch> {
+    const metaKey = this.keys.releaseMeta(teamId, releaseId);
+    const [cursor, since] = await Promise.all([
+      this.redis.hget(metaKey, 'relayed'),
+      this.redis.zscore(this.keys.unrelayed(teamId), releaseId),
+    ]);
+    const start = cursor ? `(${cursor}` : since !== null ? `${since}-0` : '-';
+    const entries = await this.redis.xrange(
+      this.keys.releaseAudit(teamId, releaseId),
+      start,
+      '+',
+      'COUNT',
+      count,
+    );
+    return {
+      events: entries.map(([id, fields]) => parseAuditEntry(id, fields)),
+      complete: entries.length < count,
+    };
+  }
+
+  /**
+   * Moves the cursor to `lastEventId` (when given) and takes the release off the unrelayed set
+   * unless newer events came in; resolves true when they did.
+   */
+  async advance(teamId: string, releaseId: string, lastEventId: string | undefined): Promise<boolean> {
+    const more = await this.redis.advanceRelay(
+      this.keys.releaseMeta(teamId, releaseId),
+      this.keys.releaseAudit(teamId, releaseId),
+      this.keys.unrelayed(teamId),
+      releaseId,
+      lastEventId ?? '',
+    );
+    return more === 1;
+  }
+}

@@ -1,0 +1,178 @@
+import { describe, expect, it } from 'vitest';
+import { AUDIT_EVENT_TYPES } from '../../src/domain/audit.js';
+import { type FollowUp, planFollowUps, SHIPCHECK_USER } from '../../src/domain/follow-ups.js';
+import type { Release } from '../../src/domain/release.js';
+import {
+  cancel,
+  complete,
+  makeAuditEvent,
+  makeRelease,
+  makeTemplate,
+  PHASE,
+  STARTER,
+  T0,
+  tickPhases,
+} from './factories.js';
+
+const SETTINGS = { checkinEscalateAfterMs: 2 * 3600_000 };
+const WINDOW = { at: T0 + 24 * 3600_000, zone: 'UTC' };
+// The tiny template with its Deploy phase marked as the deployment.
+const template = makeTemplate();
+const deployable = {
+  ...template,
+  phases: template.phases.map((phase, index) =>
+    index === PHASE.deploy ? { ...phase, deployment: true } : phase,
+  ),
+};
+
+const kinds = (followUps: FollowUp[]) => followUps.map((followUp) => followUp.kind);
+
+describe('planFollowUps', () => {
+  it('has a rule for every audit event type, and none of them throws on a bare event', () => {
+    const release = makeRelease();
+    for (const [index, type] of AUDIT_EVENT_TYPES.entries()) {
+      expect(() => planFollowUps([makeAuditEvent(type, index)], release, SETTINGS)).not.toThrow();
+    }
+  });
+
+  it('asks for one message sync per run of events, first, and none for refusals and reminders alone', () => {
+    const release = makeRelease();
+    const ticks = [
+      makeAuditEvent('ticked', 1, { itemId: 'p0-b', phaseIndex: 0 }),
+      makeAuditEvent('ticked', 2, { itemId: 'p0-opt', phaseIndex: 0 }),
+    ];
+    expect(planFollowUps(ticks, release, SETTINGS)).toEqual([{ kind: 'sync' }]);
+    const quiet = [makeAuditEvent('refused', 1), makeAuditEvent('reminder_sent', 2)];
+    expect(planFollowUps(quiet, release, SETTINGS)).toEqual([]);
+  });
+
+  it('plans reminders and announces a start, or a schedule when the release has a window', () => {
+    const started = makeAuditEvent('started', 0, { from: 'none', to: 'active' });
+    expect(planFollowUps([started], makeRelease(), SETTINGS)).toEqual([
+      { kind: 'sync' },
+      { kind: 'plan-reminders' },
+      { kind: 'announce', event: 'started', occurrence: 0 },
+    ]);
+    const scheduled = { ...started, windowAt: WINDOW.at, windowZone: 'UTC' };
+    expect(planFollowUps([scheduled], makeRelease({ window: WINDOW }), SETTINGS)).toContainEqual({
+      kind: 'announce',
+      event: 'scheduled',
+      occurrence: 0,
+    });
+  });
+
+  it('drops a done phase’s reminders, and announces a scheduled release once its deployment phase opens', () => {
+    const done = makeAuditEvent('ticked', 3, {
+      itemId: 'p0-b',
+      phaseIndex: PHASE.prepare,
+      phaseState: 'done',
+    });
+    const unscheduled = tickPhases(makeRelease({ template: deployable }), [PHASE.prepare]);
+    expect(planFollowUps([done], unscheduled, SETTINGS)).toEqual([
+      { kind: 'sync' },
+      { kind: 'drop-phase-reminders', phaseIndex: PHASE.prepare },
+    ]);
+    const scheduled = { ...unscheduled, window: WINDOW };
+    expect(planFollowUps([done], scheduled, SETTINGS)).toEqual([
+      { kind: 'sync' },
+      { kind: 'drop-phase-reminders', phaseIndex: PHASE.prepare },
+      { kind: 'announce', event: 'started', occurrence: 0 },
+    ]);
+    // Still gated (Prepare open): not started for the stakeholders yet.
+    const gated = makeRelease({ template: deployable, window: WINDOW });
+    expect(kinds(planFollowUps([done], gated, SETTINGS))).not.toContain('announce');
+  });
+
+  it('names a reopened phase’s new reminder series after the moment it reopened, so a replay plans the same jobs', () => {
+    const reopened = makeAuditEvent('unticked', 4, {
+      itemId: 'p0-b',
+      phaseIndex: PHASE.prepare,
+      phaseState: 'reopened',
+      from: 'done',
+      to: 'open',
+    });
+    const plan = planFollowUps([reopened], makeRelease(), SETTINGS);
+    expect(plan).toEqual([
+      { kind: 'sync' },
+      { kind: 'plan-reopened-phase', phaseIndex: PHASE.prepare, series: reopened.at },
+    ]);
+    expect(planFollowUps([reopened], makeRelease(), SETTINGS)).toEqual(plan);
+  });
+
+  it('announces a deploy (after the start, for a scheduled release) and plans its check-ins', () => {
+    const deployed = makeAuditEvent('deployed', 5, { from: 'pending', to: 'deployed', checkins: 2 });
+    expect(
+      planFollowUps([deployed], makeRelease({ template: deployable, window: WINDOW }), SETTINGS),
+    ).toEqual([
+      { kind: 'sync' },
+      { kind: 'announce', event: 'started', occurrence: 0 },
+      { kind: 'announce', event: 'deployed', occurrence: 0 },
+      { kind: 'plan-checkins' },
+    ]);
+  });
+
+  it('escalates a posted check-in one escalation interval after it was posted', () => {
+    const postedAt = T0 + 3600_000;
+    const release: Release = makeRelease({ checkins: [{ index: 0, dueAt: postedAt, postedAt }] });
+    const posted = makeAuditEvent('checkin_posted', 6, { checkinIndex: 0, from: 'planned', to: 'posted' });
+    expect(planFollowUps([posted], release, SETTINGS)).toContainEqual({
+      kind: 'plan-escalation',
+      checkinIndex: 0,
+      at: postedAt + SETTINGS.checkinEscalateAfterMs,
+    });
+  });
+
+  it('ends a completed release: no timed jobs, stakeholders told, waiters told, log shared, retrospective drafted', () => {
+    const release = complete({ ...makeRelease(), lockedAt: T0 + 1000 });
+    const completed = makeAuditEvent('completed', 7, { from: 'active', to: 'completed' });
+    expect(kinds(planFollowUps([completed], release, SETTINGS))).toEqual([
+      'sync',
+      'drop-timed-jobs',
+      'announce',
+      'tell-lock-waiters',
+      'share-final-log',
+      'draft-retrospective',
+    ]);
+  });
+
+  it('confirms a cancellation to the person who made it, but not to shipcheck itself, and tells no waiters when nothing was locked', () => {
+    const release = cancel(makeRelease(), 'Vendor outage');
+    const byPerson = makeAuditEvent('cancelled', 8, { user: STARTER, from: 'active', to: 'cancelled' });
+    expect(planFollowUps([byPerson], release, SETTINGS)).toEqual([
+      { kind: 'sync' },
+      { kind: 'drop-timed-jobs' },
+      { kind: 'announce', event: 'cancelled', occurrence: 0 },
+      { kind: 'share-final-log' },
+      { kind: 'notice', notice: 'cancelled', userId: STARTER, eventId: byPerson.id },
+    ]);
+    const byShipcheck = { ...byPerson, user: SHIPCHECK_USER };
+    expect(kinds(planFollowUps([byShipcheck], release, SETTINGS))).not.toContain('notice');
+  });
+
+  it('announces each red flag and each issue by its own number', () => {
+    const release = makeRelease();
+    const plan = planFollowUps(
+      [
+        makeAuditEvent('red_flag_raised', 1, { redFlagNumber: 2 }),
+        makeAuditEvent('red_flag_cleared', 2, { redFlagNumber: 2 }),
+        makeAuditEvent('issue_found', 3, { issueId: 4 }),
+      ],
+      release,
+      SETTINGS,
+    );
+    expect(plan.filter((followUp) => followUp.kind === 'announce')).toEqual([
+      { kind: 'announce', event: 'red_flag', occurrence: 2 },
+      { kind: 'announce', event: 'red_flag_cleared', occurrence: 2 },
+      { kind: 'announce', event: 'issue_found', occurrence: 4 },
+    ]);
+  });
+
+  it('replans the reminders of a moved window after dropping the old series', () => {
+    const moved = makeAuditEvent('rescheduled', 9, { windowAt: WINDOW.at });
+    expect(kinds(planFollowUps([moved], makeRelease({ window: WINDOW }), SETTINGS))).toEqual([
+      'sync',
+      'drop-reminders',
+      'plan-reminders',
+    ]);
+  });
+});
