@@ -29,7 +29,10 @@ export async function runNotice(deps: NoticeDeps, job: NoticeJob): Promise<void>
       return void deps.log.info({ ...context, notice: job.notice }, 'notice sent');
     } catch (err) {
       // A response_url lives 30 minutes; a notice that comes later goes to the channel instead.
-      deps.log.info({ ...context, err: { message: (err as Error).message } }, 'notice falls back to ephemeral');
+      deps.log.info(
+        { ...context, err: { message: (err as Error).message } },
+        'notice falls back to ephemeral',
+      );
     }
   }
   try {
