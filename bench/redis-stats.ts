@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Redis } from 'ioredis';
+import { readScript } from '../src/store/scripts.js';
 
 // Redis's view of the work: INFO commandstats deltas (server-wide) and a MONITOR capture that can be
 // narrowed to the connections that touched the benchmark's key prefix.
@@ -78,15 +78,12 @@ export async function startMonitor(redis: Redis, maxCommands = 200_000): Promise
 export async function knownScripts(repoRoot: string): Promise<Map<string, string>> {
   const names = new Map<string, string>();
   const sha1 = (text: string) => createHash('sha1').update(text).digest('hex');
-  // shipcheck: src/store/lua/<name>-<keys>.lua with `-- @include <name>` lines, as src/store/scripts.ts reads them.
+  // shipcheck: src/store/lua/<name>-<keys>.lua, expanded by src/store/scripts.ts itself (it builds
+  // some includes from TypeScript, so a copy of its rule here would name them wrongly).
   const luaDir = path.join(repoRoot, 'src', 'store', 'lua');
   for (const file of await readdir(luaDir).catch(() => [] as string[])) {
     if (!file.endsWith('.lua')) continue;
-    const source = (await readFile(path.join(luaDir, file), 'utf8')).replace(
-      /^-- @include (\S+)$/gm,
-      (_line, include: string) => readFileSync(path.join(luaDir, 'includes', `${include}.lua`), 'utf8'),
-    );
-    names.set(sha1(source), file);
+    names.set(sha1(readScript(file.slice(0, -'.lua'.length))), file);
   }
   const bullDir = path.join(repoRoot, 'node_modules', 'bullmq', 'dist', 'esm', 'scripts');
   for (const file of await readdir(bullDir).catch(() => [] as string[])) {

@@ -2,6 +2,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Worker } from 'bullmq';
 import { Redis } from 'ioredis';
+import { RoleDirectory } from './app/access.js';
 import { Relay } from './app/relay.js';
 import { ChecklistError, loadTemplates } from './config/checklists.js';
 import { type Config, ConfigError, loadConfig } from './config/env.js';
@@ -15,9 +16,9 @@ import { SyncQueue } from './jobs/sync-queue.js';
 import { createSyncWorker } from './jobs/sync-worker.js';
 import { createLogger, type Logger } from './log.js';
 import { createMetrics } from './metrics.js';
-import { RoleDirectory } from './slack/access.js';
 import { createSlackApp, type SlackAppHandle } from './slack/app.js';
 import { SlackOutbound } from './slack/outbound.js';
+import { Pacer } from './store/pacer.js';
 import { RelayStore } from './store/relay-store.js';
 import { ReleaseStore } from './store/release-store.js';
 
@@ -95,7 +96,7 @@ export async function startShipcheck(
       updateIntervalMs: config.slack.updateIntervalMs,
       homeIntervalMs: config.slack.homeIntervalMs,
     },
-    store,
+    new Pacer(redis, store.keys),
     log.child({ component: 'outbound' }),
     metrics,
   );
@@ -157,7 +158,7 @@ export async function startShipcheck(
   let slack: SlackAppHandle | undefined;
   if (runsWeb) {
     slack = createSlackApp(
-      { config, log, store, syncQueue, scheduler, outbound, templates, roles, relay, relayStore },
+      { config, log, store, syncQueue, outbound, templates, roles, relay, relayStore },
       {
         observeAck: (kind, seconds) => metrics.ackDuration.observe({ kind }, seconds),
         track: (work) => {

@@ -251,6 +251,8 @@ export class Relay {
         return scheduler.schedule({ kind: 'final-log', ...target }, now);
       case 'draft-retrospective':
         return scheduler.schedule({ kind: 'retro-draft', ...target }, now);
+      case 'share-retrospective':
+        return scheduler.schedule({ kind: 'retro-saved', ...target, eventId: followUp.eventId }, now);
       case 'notice':
         return scheduler.schedule(
           {

@@ -30,6 +30,8 @@ export type FollowUp =
   | { kind: 'tell-lock-waiters' }
   | { kind: 'share-final-log' }
   | { kind: 'draft-retrospective' }
+  /** Post the team's retrospective, as saved by this event, in the thread. */
+  | { kind: 'share-retrospective'; eventId: string }
   /** Confirm a change to the person who made it (an ephemeral message). */
   | { kind: 'notice'; notice: 'cancelled'; userId: string; eventId: string };
 
@@ -147,7 +149,7 @@ const FOLLOW_UPS: Record<AuditEventType, Rule> = {
   red_flag_cleared: (event) => [
     { kind: 'announce', event: 'red_flag_cleared', occurrence: event.redFlagNumber ?? 0 },
   ],
-  retro_saved: none,
+  retro_saved: (event) => [{ kind: 'share-retrospective', eventId: event.id }],
   // A refused attempt changed nothing.
   refused: none,
 };

@@ -1,7 +1,7 @@
 import { type ConnectionOptions, Queue, type Worker } from 'bullmq';
 import { z } from 'zod';
+import type { RoleDirectory } from '../app/access.js';
 import type { Logger } from '../log.js';
-import type { RoleDirectory } from '../slack/access.js';
 import { drawHome, loadHomeContext } from '../slack/home.js';
 import { type SlackOutbound, SlackPlatformError } from '../slack/outbound.js';
 import type { ReleaseStore } from '../store/release-store.js';

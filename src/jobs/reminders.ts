@@ -1,3 +1,4 @@
+import { RoleCheckFailed, type RoleDirectory } from '../app/access.js';
 import type { Config } from '../config/env.js';
 import type { RoleHolders } from '../domain/access.js';
 import { type Release, snoozedUntil } from '../domain/release.js';
@@ -5,7 +6,6 @@ import { groupOpenItemsByOwner } from '../domain/reminders.js';
 import type { TemplateItem } from '../domain/template.js';
 import { isQuietTime, nextAllowedTime, phaseDueAt } from '../domain/time.js';
 import type { Logger } from '../log.js';
-import { RoleCheckFailed, type RoleDirectory } from '../slack/access.js';
 import { type SlackOutbound, SlackPlatformError } from '../slack/outbound.js';
 import { renderOwnerReminder, renderThreadReminder } from '../slack/views/reminder-message.js';
 import type { ReleaseStore } from '../store/release-store.js';

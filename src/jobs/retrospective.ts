@@ -2,7 +2,7 @@ import type { Config } from '../config/env.js';
 import { draftRetrospective } from '../domain/retrospective.js';
 import type { Logger } from '../log.js';
 import type { SlackOutbound } from '../slack/outbound.js';
-import { renderRetroDraft, renderRetroPrompt } from '../slack/views/retrospective.js';
+import { renderRetroDraft, renderRetroPrompt, renderRetroSaved } from '../slack/views/retrospective.js';
 import type { ReleaseStore } from '../store/release-store.js';
 import { deliverOnce, releaseThread } from './delivery.js';
 import type { Scheduler } from './scheduler.js';
@@ -59,4 +59,19 @@ export async function runRetroPrompt(deps: RetroDeps, teamId: string, releaseId:
     threadTs: found.headerTs,
     message: renderRetroPrompt(found.release),
   });
+}
+
+/** Posts the team's retrospective in the thread, once per save. */
+export async function runRetroSaved(deps: RetroDeps, teamId: string, releaseId: string, eventId: string) {
+  const found = await thread(deps, teamId, releaseId);
+  if (!found?.release.retro) return;
+  await deliverOnce(deps, {
+    teamId,
+    releaseId,
+    key: `retro-${releaseId}-saved-${eventId}`,
+    channel: found.release.channelId,
+    threadTs: found.headerTs,
+    message: renderRetroSaved(found.release, found.release.retro),
+  });
+  deps.log.info({ teamId, releaseId }, 'retrospective shared');
 }

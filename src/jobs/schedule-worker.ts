@@ -6,7 +6,7 @@ import { createInstrumentedWorker, type JobMetrics } from './instrumented-worker
 import { runLockFreed } from './locks.js';
 import { runNotice } from './notices.js';
 import { type ReminderDeps, runOwnerReminder, runPhaseReminder } from './reminders.js';
-import { type RetroDeps, runRetroDraft, runRetroPrompt } from './retrospective.js';
+import { type RetroDeps, runRetroDraft, runRetroPrompt, runRetroSaved } from './retrospective.js';
 import { SCHEDULE_QUEUE, ScheduledJobData, scheduledJobId } from './scheduler.js';
 
 export type ScheduleDeps = ReminderDeps & CheckinDeps & RetroDeps;
@@ -31,6 +31,8 @@ export async function runScheduledJob(deps: ScheduleDeps, data: ScheduledJobData
       return runRetroDraft(deps, data.teamId, data.releaseId);
     case 'retro-prompt':
       return runRetroPrompt(deps, data.teamId, data.releaseId);
+    case 'retro-saved':
+      return runRetroSaved(deps, data.teamId, data.releaseId, data.eventId);
     case 'notice':
       return runNotice(deps, data);
   }

@@ -44,6 +44,12 @@ export const ScheduledJobData = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('retro-draft'), ...Target }),
   z.object({ kind: z.literal('retro-prompt'), ...Target }),
   z.object({
+    kind: z.literal('retro-saved'),
+    ...Target,
+    /** The retro_saved event; each save is posted once. */
+    eventId: z.string().regex(/^\d+-\d+$/),
+  }),
+  z.object({
     kind: z.literal('notice'),
     ...Target,
     notice: z.enum(['cancelled']),
@@ -89,6 +95,8 @@ export function scheduledJobId(data: ScheduledJobData): string {
       return `retro-${release}-draft`;
     case 'retro-prompt':
       return `retro-${release}-prompt`;
+    case 'retro-saved':
+      return `retro-${release}-saved-${data.eventId}`;
     case 'notice':
       return `notice-${release}-${data.eventId}`;
   }

@@ -1,9 +1,9 @@
 import type { HomeView } from '@slack/types';
+import { RoleCheckFailed, type RoleDirectory } from '../app/access.js';
 import type { RoleHolders } from '../domain/access.js';
 import type { Release } from '../domain/release.js';
 import { computeDeliveryStats, DEFAULT_STATS_DAYS, type DeliveryStats } from '../domain/stats.js';
 import type { ReleaseStore } from '../store/release-store.js';
-import { RoleCheckFailed, type RoleDirectory } from './access.js';
 import { fingerprint } from './views/fingerprint.js';
 import { renderHome } from './views/home.js';
 import { renderDeliveryStats } from './views/stats-message.js';

@@ -1,7 +1,7 @@
 import type { KnownBlock, View } from '@slack/types';
 import type { Logger } from '../log.js';
 import type { Metrics, SlackCallOutcome } from '../metrics.js';
-import type { ReleaseStore } from '../store/release-store.js';
+import type { Pacer } from '../store/pacer.js';
 import {
   SlackCallFailure,
   SlackHttpError,
@@ -78,7 +78,7 @@ export class SlackOutbound {
 
   constructor(
     private readonly options: OutboundOptions,
-    private readonly store: ReleaseStore,
+    private readonly pacer: Pick<Pacer, 'keys' | 'reserveSlot'>,
     private readonly log: Logger,
     private readonly metrics?: Pick<Metrics, 'slackCalls' | 'slackRateLimitWait'>,
   ) {
@@ -106,7 +106,7 @@ export class SlackOutbound {
         unfurl_links: false,
         unfurl_media: false,
       },
-      { pacerKey: this.store.keys.postPacer(args.channel), intervalMs: this.options.postIntervalMs },
+      { pacerKey: this.pacer.keys.postPacer(args.channel), intervalMs: this.options.postIntervalMs },
       teamId,
       this.maxAttempts,
       // A post with a delivery marker must not be sent again blindly after a 5xx or a timeout: Slack
@@ -174,7 +174,7 @@ export class SlackOutbound {
     await this.call(
       'chat.update',
       { channel: args.channel, ts: args.ts, text: args.text, blocks: args.blocks },
-      { pacerKey: this.store.keys.updatePacer(teamId), intervalMs: this.options.updateIntervalMs },
+      { pacerKey: this.pacer.keys.updatePacer(teamId), intervalMs: this.options.updateIntervalMs },
       teamId,
     );
   }
@@ -283,7 +283,7 @@ export class SlackOutbound {
     await this.call(
       'views.publish',
       { user_id: userId, view },
-      { pacerKey: this.store.keys.homePacer(teamId), intervalMs: this.options.homeIntervalMs ?? 1000 },
+      { pacerKey: this.pacer.keys.homePacer(teamId), intervalMs: this.options.homeIntervalMs ?? 1000 },
       teamId,
       3,
     );
@@ -315,7 +315,7 @@ export class SlackOutbound {
     let pauseMs = 0;
     for (let attempt = 1; ; attempt++) {
       if (pacing) {
-        const waitMs = await this.store.reserveSlot(pacing.pacerKey, pacing.intervalMs, pauseMs);
+        const waitMs = await this.pacer.reserveSlot(pacing.pacerKey, pacing.intervalMs, pauseMs);
         if (waitMs > 0) await sleep(waitMs);
       } else if (pauseMs > 0) {
         await sleep(pauseMs);

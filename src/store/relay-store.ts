@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis';
 import type { AuditEvent } from '../domain/audit.js';
 import type { Keys } from './keys.js';
 import { parseAuditEntry } from './release-store.js';
-import { defineScripts, type ScriptedRedis } from './scripts.js';
+import { defineScripts, SCRIPT_FILES, type ScriptedRedis } from './scripts.js';
 
 // What the relay (src/app/relay.ts) keeps in Redis: which releases have events whose follow-ups are
 // not queued yet, how far each release's events have been relayed (the "relayed" field of its meta
@@ -22,7 +22,7 @@ export class RelayStore {
     redis: Redis,
     private readonly keys: Keys,
   ) {
-    this.redis = defineScripts(redis);
+    this.redis = defineScripts(redis, SCRIPT_FILES);
   }
 
   /** Notes a workspace that has releases, for the relay's periodic sweep. */

@@ -24,7 +24,8 @@ import {
   type Template,
 } from '../domain/template.js';
 import { createKeys, type Keys } from './keys.js';
-import { defineScripts, type ScriptedRedis } from './scripts.js';
+import { decodeCreateReply, decodeReply, unhandledReply } from './reply-codes.js';
+import { defineScripts, SCRIPT_FILES, type ScriptedRedis } from './scripts.js';
 
 // Applied-request markers outlive any retry Slack or a job queue would make.
 const APPLIED_REQUEST_TTL_SEC = 3600;
@@ -101,6 +102,55 @@ export type ChangeResult =
   | { kind: 'go_decided'; by: string }
   | { kind: 'no_go_step' };
 
+/** What set-item.lua can answer: a switch over it needs no default. */
+export type SetItemResult = Extract<
+  ChangeResult,
+  {
+    kind:
+      | 'applied'
+      | 'unchanged'
+      | 'replayed'
+      | 'not_found'
+      | 'closed'
+      | 'locked'
+      | 'unknown_item'
+      | 'env_locked'
+      | 'red_flag'
+      | 'awaiting_go';
+  }
+>;
+const SET_ITEM_KINDS: ReadonlySet<ChangeResult['kind']> = new Set<SetItemResult['kind']>([
+  'applied',
+  'unchanged',
+  'replayed',
+  'not_found',
+  'closed',
+  'locked',
+  'unknown_item',
+  'env_locked',
+  'red_flag',
+  'awaiting_go',
+]);
+
+/** What snooze-reminder.lua can answer. */
+export type SnoozeResult = Extract<ChangeResult, { kind: 'applied' | 'replayed' | 'not_found' | 'closed' }>;
+const SNOOZE_KINDS: ReadonlySet<ChangeResult['kind']> = new Set<SnoozeResult['kind']>([
+  'applied',
+  'replayed',
+  'not_found',
+  'closed',
+]);
+
+/** Narrows a result to what its script can answer; anything else is a broken script, not a refusal. */
+function narrowResult<Narrowed extends ChangeResult>(
+  result: ChangeResult,
+  kinds: ReadonlySet<ChangeResult['kind']>,
+  script: string,
+): Narrowed {
+  if (!kinds.has(result.kind)) throw new Error(`${script} answered ${result.kind}, which it never should`);
+  return result as Narrowed;
+}
+
 type AppliedExtras = Omit<Extract<ChangeResult, { kind: 'applied' }>, 'kind' | 'rev' | 'completed'>;
 
 export interface MessageRef {
@@ -126,65 +176,68 @@ export interface NotedAnnouncement {
   seq: number;
 }
 
-/** Maps a script's reply code to a result; one table for every script. `extras` reads what follows {1, rev, completed}. */
+/**
+ * Maps a release script's reply to a result; one table for every script. `extras` reads what follows
+ * {APPLIED, rev, completed}. The code is decoded first, so an unknown one throws before the switch.
+ */
 function toChangeResult(reply: unknown, extras?: (rest: number[]) => AppliedExtras): ChangeResult {
-  const [code, first, second, ...rest] = reply as [
+  const name = decodeReply(reply);
+  const [, first, second, ...rest] = reply as [
     number,
     string | number | undefined,
     string | number | undefined,
     ...number[],
   ];
-  switch (code) {
-    case 1:
+  switch (name) {
+    case 'APPLIED':
       return {
         kind: 'applied',
         rev: Number(first),
         completed: second === 1,
         ...extras?.(rest.map(Number)),
       };
-    case 0:
+    case 'UNCHANGED':
       return { kind: 'unchanged' };
-    case -1:
+    case 'REPLAYED':
       return { kind: 'replayed' };
-    case -2:
+    case 'NOT_FOUND':
       return { kind: 'not_found' };
-    case -3:
+    case 'CLOSED':
       return { kind: 'closed', status: first as Exclude<ReleaseStatus, 'active'> };
-    case -4:
+    case 'LOCKED':
       return { kind: 'locked', blockingPhaseIndex: Number(first) };
-    case -5:
+    case 'UNKNOWN_ITEM':
       return { kind: 'unknown_item' };
-    case -6:
+    case 'NOT_LOCKED':
       return { kind: 'not_locked' };
-    case -7:
+    case 'UNKNOWN_PHASE':
       return { kind: 'unknown_phase' };
-    case -8:
+    case 'UNKNOWN_CHECKIN':
       return { kind: 'unknown_checkin' };
-    case -9:
+    case 'CHECKIN_ANSWERED':
       return { kind: 'checkin_answered', answer: first as CheckInAnswerKind, by: String(second) };
-    case -10:
+    case 'MONITORING_CLOSED':
       return { kind: 'monitoring_closed' };
-    case -11:
+    case 'UNKNOWN_ISSUE':
       return { kind: 'unknown_issue' };
-    case -12:
+    case 'ISSUE_RESOLVED':
       return { kind: 'issue_resolved', by: String(first) };
-    case -15:
+    case 'ENV_LOCKED':
       return { kind: 'env_locked', holderReleaseId: String(first) };
-    case -16:
+    case 'RED_FLAG':
       return { kind: 'red_flag', by: String(first) };
-    case -17:
+    case 'AWAITING_GO':
       return { kind: 'awaiting_go' };
-    case -18:
+    case 'RED_FLAG_UP':
       return { kind: 'red_flag_up', by: String(first) };
-    case -19:
+    case 'NO_RED_FLAG':
       return { kind: 'no_red_flag' };
-    case -20:
+    case 'GO_DECIDED':
       return { kind: 'go_decided', by: String(first) };
-    case -21:
+    case 'NO_GO_STEP':
       return { kind: 'no_go_step' };
-    default:
-      throw new Error(`unexpected script reply ${JSON.stringify(reply)}`);
   }
+  return unhandledReply(name);
 }
 
 // A release keeps its own copy of its template under its own key; the meta hash names it by a
@@ -347,7 +400,7 @@ export class ReleaseStore {
   private readonly redis: ScriptedRedis;
 
   constructor(redis: Redis, prefix: string) {
-    this.redis = defineScripts(redis);
+    this.redis = defineScripts(redis, SCRIPT_FILES);
     this.keys = createKeys(prefix);
   }
 
@@ -412,10 +465,17 @@ export class ReleaseStore {
       input.userId,
       templateJson,
     )) as [number, string];
-    const [code, id] = reply;
-    if (code === 1) return { kind: 'created', releaseId: id };
-    if (code === 2) return { kind: 'replayed', releaseId: id };
-    return { kind: 'exists', releaseId: id };
+    const name = decodeCreateReply(reply);
+    const [, id] = reply;
+    switch (name) {
+      case 'CREATED':
+        return { kind: 'created', releaseId: id };
+      case 'REPLAYED':
+        return { kind: 'replayed', releaseId: id };
+      case 'EXISTS':
+        return { kind: 'exists', releaseId: id };
+    }
+    return unhandledReply(name);
   }
 
   async setItem(input: {
@@ -425,9 +485,9 @@ export class ReleaseStore {
     done: boolean;
     userId: string;
     requestId: string;
-  }): Promise<ChangeResult> {
+  }): Promise<SetItemResult> {
     const { teamId, releaseId } = input;
-    return toChangeResult(
+    const result = toChangeResult(
       await this.redis.setItem(
         this.keys.releaseMeta(teamId, releaseId),
         this.keys.releaseIndex(teamId, releaseId),
@@ -447,6 +507,7 @@ export class ReleaseStore {
         phaseReopened: reopened === 1,
       }),
     );
+    return narrowResult<SetItemResult>(result, SET_ITEM_KINDS, 'set-item.lua');
   }
 
   async overrideGate(input: {
@@ -662,9 +723,9 @@ export class ReleaseStore {
     userId: string;
     until: number;
     requestId: string;
-  }): Promise<ChangeResult> {
+  }): Promise<SnoozeResult> {
     const { teamId, releaseId } = input;
-    return toChangeResult(
+    const result = toChangeResult(
       await this.redis.snoozeReminder(
         this.keys.releaseMeta(teamId, releaseId),
         this.keys.releaseAudit(teamId, releaseId),
@@ -675,6 +736,7 @@ export class ReleaseStore {
         APPLIED_REQUEST_TTL_SEC,
       ),
     );
+    return narrowResult<SnoozeResult>(result, SNOOZE_KINDS, 'snooze-reminder.lua');
   }
 
   /** Runs a script that takes a release's meta, audit, the active index and an applied-request marker. */
@@ -1128,10 +1190,5 @@ export class ReleaseStore {
     const taken = (await this.redis.smembers(key)).filter(matches);
     if (taken.length > 0) await this.redis.srem(key, ...taken);
     return taken;
-  }
-
-  /** Reserves a slot on a shared pacer; resolves with the wait in ms before the call may go. */
-  async reserveSlot(pacerKey: string, intervalMs: number, pauseMs = 0): Promise<number> {
-    return Number(await this.redis.reserveSlot(pacerKey, intervalMs, pauseMs));
   }
 }

@@ -1,25 +1,51 @@
 import { readFileSync } from 'node:fs';
 import type { Redis } from 'ioredis';
+import { CREATE_REPLY_CODES, REPLY_CODES } from './reply-codes.js';
 
 // Lua scripts are loaded once and run with EVALSHA through ioredis defineCommand. A file's name ends
-// with its key count (set-item-6.lua); `-- @include <name>` pulls in includes/<name>.lua.
+// with its key count (set-item-7.lua); `-- @include <name>` pulls in includes/<name>.lua, or one of
+// the includes built below, once per script however often it is asked for.
 
 const luaDir = new URL('./lua/', import.meta.url);
 
-function readScript(name: string): string {
-  const source = readFileSync(new URL(`${name}.lua`, luaDir), 'utf8');
-  return source.replace(/^-- @include (\S+)$/gm, (_line, include: string) =>
-    readFileSync(new URL(`includes/${include}.lua`, luaDir), 'utf8'),
-  );
+/** `local NAME = {KEY = 1, …}`; an unknown KEY raises instead of reading nil, which Redis would drop. */
+function luaTable(name: string, table: Readonly<Record<string, number>>): string {
+  const fields = Object.entries(table).map(([key, value]) => `${key} = ${value}`);
+  return [
+    '-- Built from src/store/reply-codes.ts.',
+    `local ${name} = {${fields.join(', ')}}`,
+    `setmetatable(${name}, {__index = function(_, key) error('no reply code ${name}.' .. tostring(key)) end})`,
+    '',
+  ].join('\n');
 }
 
+// The reply codes come from TypeScript, so the numbers are written in one place only.
+const BUILT_INCLUDES: Record<string, string> = {
+  reply: luaTable('REPLY', REPLY_CODES),
+  'create-reply': luaTable('CREATE_REPLY', CREATE_REPLY_CODES),
+};
+
+function expandIncludes(source: string, included: Set<string>): string {
+  return source.replace(/^-- @include (\S+)$/gm, (_line, include: string) => {
+    if (included.has(include)) return '';
+    included.add(include);
+    const body = BUILT_INCLUDES[include] ?? readFileSync(new URL(`includes/${include}.lua`, luaDir), 'utf8');
+    return expandIncludes(body, included);
+  });
+}
+
+/** A script's source as Redis runs it, includes expanded (`name` without .lua). */
+export function readScript(name: string): string {
+  return expandIncludes(readFileSync(new URL(`${name}.lua`, luaDir), 'utf8'), new Set());
+}
+
+/** The release store's scripts, by command name. */
 export const SCRIPT_FILES = {
   createRelease: 'create-release-8',
   setItem: 'set-item-7',
   overrideGate: 'override-gate-5',
   cancelRelease: 'cancel-release-5',
   rescheduleRelease: 'reschedule-release-5',
-  reserveSlot: 'reserve-slot-1',
   answerCheckin: 'answer-checkin-5',
   resolveIssue: 'resolve-issue-5',
   assignOwners: 'assign-owners-4',
@@ -38,19 +64,19 @@ export const SCRIPT_FILES = {
   advanceRelay: 'advance-relay-3',
 } as const;
 
-type ScriptName = keyof typeof SCRIPT_FILES;
+type ScriptFiles = Readonly<Record<string, string>>;
 type ScriptReply = (string | number)[] | number;
 
-export type ScriptedRedis = Redis & {
-  [name in ScriptName]: (...keysThenArgs: (string | number)[]) => Promise<ScriptReply>;
+export type ScriptedRedis<Files extends ScriptFiles = typeof SCRIPT_FILES> = Redis & {
+  [name in keyof Files]: (...keysThenArgs: (string | number)[]) => Promise<ScriptReply>;
 };
 
-/** Adds shipcheck's scripts to a connection (idempotent). */
-export function defineScripts(redis: Redis): ScriptedRedis {
-  for (const [name, file] of Object.entries(SCRIPT_FILES)) {
+/** Adds scripts to a connection, by command name (idempotent). */
+export function defineScripts<Files extends ScriptFiles>(redis: Redis, files: Files): ScriptedRedis<Files> {
+  for (const [name, file] of Object.entries(files)) {
     if (typeof (redis as unknown as Record<string, unknown>)[name] === 'function') continue;
     const numberOfKeys = Number(file.slice(file.lastIndexOf('-') + 1));
     redis.defineCommand(name, { numberOfKeys, lua: readScript(file) });
   }
-  return redis as ScriptedRedis;
+  return redis as ScriptedRedis<Files>;
 }

@@ -7,6 +7,7 @@ import { type AnnouncementDeps, announcementKey, runAnnouncement } from '../../s
 import { deliverOnce } from '../../src/jobs/delivery.js';
 import { type AnnounceJob, Scheduler, scheduledJobId } from '../../src/jobs/scheduler.js';
 import { SlackOutbound, SlackPlatformError } from '../../src/slack/outbound.js';
+import { Pacer } from '../../src/store/pacer.js';
 import { ReleaseStore } from '../../src/store/release-store.js';
 import { createTestPrefix, deleteKeysWithPrefix, TEST_REDIS_URL } from '../support/redis.js';
 import { SlackStandIn } from '../support/slack-stand-in.js';
@@ -90,7 +91,7 @@ function makeOutbound(maxAttempts?: number): SlackOutbound {
       updateIntervalMs: 0,
       ...(maxAttempts ? { maxAttempts } : {}),
     },
-    store,
+    new Pacer(redis, store.keys),
     pino({ level: 'silent' }),
   );
 }

@@ -10,6 +10,7 @@ import {
   RetryLaterError,
 } from '../../src/jobs/delivery.js';
 import { SlackOutbound } from '../../src/slack/outbound.js';
+import { Pacer } from '../../src/store/pacer.js';
 import { ReleaseStore } from '../../src/store/release-store.js';
 import { createTestPrefix, deleteKeysWithPrefix, TEST_REDIS_URL } from '../support/redis.js';
 import { SlackStandIn } from '../support/slack-stand-in.js';
@@ -56,7 +57,7 @@ beforeEach(async () => {
   store = new ReleaseStore(redis, prefix);
   outbound = new SlackOutbound(
     { token: 'xoxb-test-token', apiUrl: standIn.apiUrl, postIntervalMs: 0, updateIntervalMs: 0 },
-    store,
+    new Pacer(redis, store.keys),
     pino({ level: 'silent' }),
   );
   const started = await store.startRelease({

@@ -5,6 +5,7 @@ import type { Template } from '../../src/domain/template.js';
 import { HOME_VIEWER_IDLE_MS, type HomeRefreshDeps, refreshHomes } from '../../src/jobs/home-refresh.js';
 import { drawHome, loadHomeContext } from '../../src/slack/home.js';
 import { SlackOutbound } from '../../src/slack/outbound.js';
+import { Pacer } from '../../src/store/pacer.js';
 import { ReleaseStore } from '../../src/store/release-store.js';
 import { createTestPrefix, deleteKeysWithPrefix, TEST_REDIS_URL } from '../support/redis.js';
 import { SlackStandIn } from '../support/slack-stand-in.js';
@@ -57,7 +58,7 @@ beforeEach(async () => {
       updateIntervalMs: 0,
       homeIntervalMs: 0,
     },
-    store,
+    new Pacer(redis, store.keys),
     pino({ level: 'silent' }),
   );
   deps = {

@@ -432,24 +432,3 @@ describe('Lua gating agrees with the pure rule', () => {
     }
   });
 });
-
-describe('pacing', () => {
-  it('hands out one slot per interval across callers', async () => {
-    freshStore();
-    const key = store.keys.postPacer('C0PACE');
-    const waits = await Promise.all(Array.from({ length: 5 }, () => store.reserveSlot(key, 1000)));
-    const sorted = [...waits].sort((a, b) => a - b);
-    expect(sorted[0]).toBe(0);
-    for (let index = 1; index < sorted.length; index++) {
-      expect(sorted[index]! - sorted[index - 1]!).toBeGreaterThanOrEqual(990);
-      expect(sorted[index]! - sorted[index - 1]!).toBeLessThanOrEqual(1010);
-    }
-  });
-
-  it('pushes every later slot back by a pause such as a Retry-After', async () => {
-    freshStore();
-    const key = store.keys.updatePacer(TEAM);
-    expect(await store.reserveSlot(key, 100, 5000)).toBeGreaterThanOrEqual(4990);
-    expect(await store.reserveSlot(key, 100)).toBeGreaterThanOrEqual(5080);
-  });
-});

@@ -6,6 +6,7 @@ import { parseQuietHours } from '../../src/domain/time.js';
 import { runPhaseReminder } from '../../src/jobs/reminders.js';
 import { type PhaseReminderJob, Scheduler, scheduledJobId } from '../../src/jobs/scheduler.js';
 import { SlackOutbound } from '../../src/slack/outbound.js';
+import { Pacer } from '../../src/store/pacer.js';
 import { ReleaseStore } from '../../src/store/release-store.js';
 import { createTestPrefix, deleteKeysWithPrefix, TEST_REDIS_URL } from '../support/redis.js';
 import { SlackStandIn } from '../support/slack-stand-in.js';
@@ -61,7 +62,7 @@ beforeEach(() => {
   store = new ReleaseStore(redis, prefix);
   outbound = new SlackOutbound(
     { token: 'xoxb-test-token', apiUrl: standIn.apiUrl, postIntervalMs: 0, updateIntervalMs: 0 },
-    store,
+    new Pacer(redis, store.keys),
     pino({ level: 'silent' }),
   );
   scheduler = new Scheduler(queueRedis, prefix, store, config);

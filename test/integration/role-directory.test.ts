@@ -1,15 +1,15 @@
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { type AccessPolicy, DEFAULT_PERMISSIONS, type PermissionRules } from '../../src/domain/access.js';
-import type { Release } from '../../src/domain/release.js';
-import type { TemplateItem } from '../../src/domain/template.js';
 import {
   type AccessDeps,
   checkItemChange,
   checkPermission,
   RoleCheckFailed,
   RoleDirectory,
-} from '../../src/slack/access.js';
+} from '../../src/app/access.js';
+import { type AccessPolicy, DEFAULT_PERMISSIONS, type PermissionRules } from '../../src/domain/access.js';
+import type { Release } from '../../src/domain/release.js';
+import type { TemplateItem } from '../../src/domain/template.js';
 import { item, makeRelease, makeTemplate, STARTER } from '../unit/factories.js';
 
 // RoleDirectory and the access checks (src/slack/access.ts) with a fake Slack and a fake store: who

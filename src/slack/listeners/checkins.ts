@@ -1,4 +1,7 @@
 import type { ViewSubmitAction } from '@slack/bolt';
+import { checkPermission } from '../../app/access.js';
+import { answerCheckin } from '../../app/answer-checkin.js';
+import { resolveIssue } from '../../app/resolve-issue.js';
 import { releaseClosed, type UserError } from '../../domain/errors.js';
 import {
   type CheckInAnswerKind,
@@ -6,8 +9,6 @@ import {
   type IssueSeverity,
   type Release,
 } from '../../domain/release.js';
-import type { ChangeResult } from '../../store/release-store.js';
-import { checkPermission } from '../access.js';
 import type { SlackDeps } from '../deps.js';
 import { runGuarded } from '../guard.js';
 import { CallbackId, CheckinField, decodeReleaseIndexMetadata, ReleaseRoute } from '../ids.js';
@@ -18,8 +19,8 @@ import { renderIssueModal, renderResolveIssueModal, renderRollbackModal } from '
 import { onReleaseRouteButton } from './release-button.js';
 
 // Answers to post-deploy check-ins (Healthy, Issue found…, Roll back…) and resolving the issues they
-// report. Each answer is one script: the check-in's answer, any issue, the monitoring window and the
-// release's status change together with their audit events. Slack messages follow through the sync.
+// report: the buttons, the modals behind them, and what the person is told when an answer is refused.
+// The answers themselves are src/app/answer-checkin.ts and src/app/resolve-issue.ts.
 
 const MIN_TEXT = 3;
 const MAX_TEXT = 500;
@@ -28,7 +29,7 @@ type Tell = (text: string) => Promise<unknown>;
 
 export function registerCheckinActions(app: ListenerApp, deps: SlackDeps): void {
   onReleaseRouteButton(app, deps, ReleaseRoute.checkinHealthy, async (click) => {
-    await answer(deps, click.tell, {
+    const outcome = await answerCheckin(deps, {
       teamId: click.teamId,
       releaseId: click.releaseId,
       checkinIndex: click.index,
@@ -36,6 +37,7 @@ export function registerCheckinActions(app: ListenerApp, deps: SlackDeps): void 
       userId: click.userId,
       requestId: `${click.userId}-${click.actionTs}`,
     });
+    if (!outcome.ok) await click.tell(describeUserError(outcome.error));
   });
 
   // "Issue found…" and "Roll back…" ask for details in a modal first.
@@ -125,7 +127,7 @@ export function registerCheckinActions(app: ListenerApp, deps: SlackDeps): void 
     const context = { teamId, releaseId, issueId, userId };
     const tell = ephemeralInReleaseChannel(deps, teamId, releaseId, userId);
     await runGuarded(deps.log, context, tell, async () => {
-      const result = await deps.store.resolveIssue({
+      const outcome = await resolveIssue(deps, {
         teamId,
         releaseId,
         issueId,
@@ -133,12 +135,7 @@ export function registerCheckinActions(app: ListenerApp, deps: SlackDeps): void 
         resolution,
         requestId: view.id,
       });
-      if (result.kind !== 'applied') return void (await refuseChange(deps, tell, teamId, releaseId, result));
-      deps.log.info(
-        { ...context, monitoringClosed: result.monitoringClosed, followUp: result.followUpCheckin },
-        'issue resolved',
-      );
-      deps.relay.committed({ intent: 'resolve-issue', teamId, releaseId, completed: result.completed });
+      if (!outcome.ok) await tell(describeUserError(outcome.error));
     });
   });
 }
@@ -172,11 +169,7 @@ async function submitAnswer(
   const tell = ephemeralInReleaseChannel(deps, teamId, releaseId, userId);
   const context = { teamId, releaseId, checkinIndex: index, userId };
   await runGuarded(deps.log, context, tell, async () => {
-    if (details.answer === 'rollback') {
-      const denied = await checkPermission(deps, 'rollback', userId, { teamId, id: releaseId });
-      if (denied) return void (await tell(describeUserError(denied)));
-    }
-    await answer(deps, tell, {
+    const outcome = await answerCheckin(deps, {
       teamId,
       releaseId,
       checkinIndex: index,
@@ -184,46 +177,6 @@ async function submitAnswer(
       requestId: viewId,
       ...details,
     });
+    if (!outcome.ok) await tell(describeUserError(outcome.error));
   });
-}
-
-async function answer(
-  deps: SlackDeps,
-  tell: Tell,
-  input: Parameters<SlackDeps['store']['answerCheckin']>[0],
-): Promise<void> {
-  const { teamId, releaseId } = input;
-  const result = await deps.store.answerCheckin(input);
-  if (result.kind !== 'applied') return refuseChange(deps, tell, teamId, releaseId, result);
-  deps.log.info(
-    {
-      teamId,
-      releaseId,
-      checkinIndex: input.checkinIndex,
-      answer: input.answer,
-      monitoringClosed: result.monitoringClosed,
-      completed: result.completed,
-    },
-    'check-in answered',
-  );
-  deps.relay.committed({ intent: 'answer-checkin', teamId, releaseId, completed: result.completed });
-}
-
-async function refuseChange(
-  deps: SlackDeps,
-  tell: Tell,
-  teamId: string,
-  releaseId: string,
-  result: ChangeResult,
-): Promise<void> {
-  if (result.kind === 'replayed' || result.kind === 'unchanged') return;
-  const release = await deps.store.getRelease(teamId, releaseId);
-  let error: UserError = { code: 'item_unknown' };
-  if (result.kind === 'closed' && release) error = releaseClosed(release);
-  else if (result.kind === 'checkin_answered')
-    error = { code: 'checkin_answered', answer: result.answer, by: result.by };
-  else if (result.kind === 'monitoring_closed') error = { code: 'checkin_closed' };
-  else if (result.kind === 'issue_resolved') error = { code: 'issue_resolved', by: result.by };
-  deps.log.info({ teamId, releaseId, result: result.kind }, 'check-in change refused');
-  await tell(describeUserError(error));
 }

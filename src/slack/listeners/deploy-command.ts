@@ -1,18 +1,21 @@
 import type { RespondFn, SlashCommand } from '@slack/bolt';
+import { checkPermission } from '../../app/access.js';
+import { cancelRelease } from '../../app/cancel-release.js';
+import { findActiveRelease, findLatestRelease, releaseNotFound } from '../../app/find-release.js';
+import { rescheduleRelease } from '../../app/reschedule-release.js';
+import { startRelease } from '../../app/start-release.js';
 import { verifyAuditChain } from '../../domain/audit-chain.js';
 import { type DeployCommand, parseDeployCommand } from '../../domain/commands.js';
-import { fail, ok, type Result, releaseClosed, type UserError } from '../../domain/errors.js';
-import { findActiveFreeze } from '../../domain/freeze.js';
+import { fail, ok, type Result, type UserError } from '../../domain/errors.js';
 import type { DeployWindow, Release } from '../../domain/release.js';
 import { computeDeliveryStats, parseStatsArguments } from '../../domain/stats.js';
 import { parseWindow } from '../../domain/time.js';
 import { shareDeploymentLog } from '../../jobs/deployment-log.js';
-import { checkPermission } from '../access.js';
 import type { SlackDeps } from '../deps.js';
+import { encodeFrozenStart } from '../frozen-start.js';
 import { runGuarded } from '../guard.js';
 import { formatSlackDate, mentionChannel } from '../mrkdwn.js';
 import type { ListenerApp } from '../router.js';
-import { encodeFrozenStart, startRelease } from '../start-release.js';
 import { describeUserError } from '../user-errors.js';
 import {
   type Reply,
@@ -113,7 +116,7 @@ async function handleCommand(
         templateId,
         ...(window ? { window } : {}),
         requestId: command.trigger_id,
-        responseUrl: command.response_url,
+        replyUrl: command.response_url,
       });
       if (outcome.kind === 'refused') return void (await refuse(outcome.error));
       if (outcome.kind === 'frozen') {
@@ -140,8 +143,8 @@ async function handleCommand(
         await reply(renderReleaseList(active, [], await loadPermalinks(deps, teamId, active)));
         return;
       }
-      const release = await findLatest(deps, teamId, parsed.version, parsed.env);
-      if (!release) return void (await refuse(notFound(parsed.version, parsed.env)));
+      const release = await findLatestRelease(deps.store, teamId, parsed.version, parsed.env);
+      if (!release) return void (await refuse(releaseNotFound(parsed.version, parsed.env)));
       const { permalink } = await deps.store.getMessages(teamId, release.id);
       await reply(renderStatus(release, permalink));
       return;
@@ -157,8 +160,8 @@ async function handleCommand(
       return;
     }
     case 'log': {
-      const release = await findLatest(deps, teamId, parsed.version, parsed.env);
-      if (!release) return void (await refuse(notFound(parsed.version, parsed.env)));
+      const release = await findLatestRelease(deps.store, teamId, parsed.version, parsed.env);
+      if (!release) return void (await refuse(releaseNotFound(parsed.version, parsed.env)));
       const shared = await shareDeploymentLog(
         deps,
         teamId,
@@ -210,8 +213,8 @@ async function handleCommand(
       return;
     }
     case 'audit': {
-      const release = await findLatest(deps, teamId, parsed.version, parsed.env);
-      if (!release) return void (await refuse(notFound(parsed.version, parsed.env)));
+      const release = await findLatestRelease(deps.store, teamId, parsed.version, parsed.env);
+      if (!release) return void (await refuse(releaseNotFound(parsed.version, parsed.env)));
       if (parsed.verify) {
         const { entries, head } = await deps.store.readAuditChain(teamId, release.id);
         const verdict = verifyAuditChain(entries, head);
@@ -229,28 +232,22 @@ async function handleCommand(
       return;
     }
     case 'cancel': {
-      const found = await findActiveRelease(deps, teamId, parsed.version, parsed.env);
+      const found = await findActiveRelease(deps.store, teamId, parsed.version, parsed.env);
       if (!found.ok) return void (await refuse(found.error));
-      const release = found.value;
-      const denied = await checkPermission(deps, 'cancel', command.user_id, release);
-      if (denied) return void (await refuse(denied));
-      const result = await deps.store.cancelRelease({
+      // Its confirmation is a notice derived from the record, so it survives a crash right after the commit.
+      const outcome = await cancelRelease(deps, {
         teamId,
-        releaseId: release.id,
+        releaseId: found.value.id,
         userId: command.user_id,
         reason: parsed.reason,
         requestId: command.trigger_id,
         replyUrl: command.response_url,
       });
-      if (result.kind === 'closed') return void (await refuse(releaseClosed(release, result.status)));
-      deps.log.info({ teamId, releaseId: release.id, result: result.kind }, 'release cancelled');
-      // The confirmation is a follow-up of the record (a notice), so it survives a crash right here.
-      if (result.kind === 'applied')
-        deps.relay.committed({ intent: 'cancel', teamId, releaseId: release.id });
+      if (!outcome.ok) await refuse(outcome.error);
       return;
     }
     case 'rollback': {
-      const found = await findActiveRelease(deps, teamId, parsed.version, parsed.env);
+      const found = await findActiveRelease(deps.store, teamId, parsed.version, parsed.env);
       if (!found.ok) return void (await refuse(found.error));
       // A confirmation first: it shows the template's rollback criteria, with the reason filled in.
       await openRollbackConfirmation(
@@ -264,76 +261,24 @@ async function handleCommand(
       return;
     }
     case 'reschedule': {
-      const found = await findActiveRelease(deps, teamId, parsed.version, parsed.env);
+      const found = await findActiveRelease(deps.store, teamId, parsed.version, parsed.env);
       if (!found.ok) return void (await refuse(found.error));
-      const release = found.value;
-      const denied = await checkPermission(deps, 'reschedule', command.user_id, release);
-      if (denied) return void (await refuse(denied));
-      if (release.deployment) {
-        const { version, env } = release;
-        return void (await refuse({
-          code: 'release_deployed',
-          version,
-          env,
-          deployedAt: release.deployment.at,
-        }));
-      }
       const window = await readWindow(deps, parsed.windowText, command.user_id);
       if (!window.ok) return void (await refuse(window.error));
-      // A window cannot be moved into a freeze; starting anew with an override is the way in.
-      const freeze = findActiveFreeze(deps.config.freezeWindows, release.env, window.value.at);
-      if (freeze) {
-        return void (await refuse({
-          code: 'frozen',
-          env: release.env,
-          window: freeze.window.text,
-          endsAt: freeze.endsAt,
-        }));
-      }
-      const result = await deps.store.rescheduleRelease({
+      const outcome = await rescheduleRelease(deps, {
         teamId,
-        releaseId: release.id,
+        releaseId: found.value.id,
         userId: command.user_id,
         window: window.value,
         requestId: command.trigger_id,
       });
-      if (result.kind === 'closed') return void (await refuse(releaseClosed(release, result.status)));
-      if (result.kind === 'applied')
-        deps.relay.committed({ intent: 'reschedule', teamId, releaseId: release.id });
-      deps.log.info(
-        { teamId, releaseId: release.id, result: result.kind, windowAt: window.value.at },
-        'release rescheduled',
-      );
+      if (!outcome.ok) return void (await refuse(outcome.error));
       await reply({
-        text: `${releaseTitle(release)} is now planned for ${formatSlackDate(window.value.at, '{date_long_pretty} {time}')} (${window.value.zone}).`,
+        text: `${releaseTitle(found.value)} is now planned for ${formatSlackDate(window.value.at, '{date_long_pretty} {time}')} (${window.value.zone}).`,
       });
       return;
     }
   }
-}
-
-/**
- * The one active release of a version (in an environment, when given). A version that exists only as
- * finished releases is refused as closed, one active in several environments as ambiguous.
- */
-async function findActiveRelease(
-  deps: SlackDeps,
-  teamId: string,
-  version: string,
-  env: string | undefined,
-): Promise<Result<Release>> {
-  const releases = (await deps.store.findByVersion(teamId, version)).filter(
-    (release) => !env || release.env === env,
-  );
-  const active = releases.filter((release) => release.status === 'active');
-  if (active.length === 1) return ok(active[0]!);
-  if (active.length > 1)
-    return fail({ code: 'release_ambiguous', version, envs: active.map((release) => release.env) });
-  const latest = releases[0];
-  if (latest && latest.status !== 'active') {
-    return fail(releaseClosed(latest));
-  }
-  return fail(notFound(version, env));
 }
 
 /** Reads a window in the user's own Slack time zone (UTC when Slack does not say). */
@@ -354,16 +299,6 @@ async function readWindow(deps: SlackDeps, text: string, userId: string): Promis
 
 function pickDefault(available: readonly string[], preferred: string): string {
   return available.includes(preferred) ? preferred : available[0]!;
-}
-
-function notFound(version: string, env: string | undefined): UserError {
-  return { code: 'release_not_found', version, ...(env ? { env } : {}) };
-}
-
-/** The newest release of a version (in an environment, when given), active or not. */
-async function findLatest(deps: SlackDeps, teamId: string, version: string, env: string | undefined) {
-  const releases = await deps.store.findByVersion(teamId, version);
-  return releases.find((release) => !env || release.env === env);
 }
 
 async function loadPermalinks(

@@ -1,12 +1,13 @@
 import type { BlockAction, ButtonAction, ViewSubmitAction } from '@slack/bolt';
+import { checkPermission } from '../../app/access.js';
+import { startRelease } from '../../app/start-release.js';
 import { findActiveFreeze } from '../../domain/freeze.js';
-import { checkPermission } from '../access.js';
 import type { SlackDeps } from '../deps.js';
+import { decodeFrozenStart, encodeFrozenStart } from '../frozen-start.js';
 import { runGuarded } from '../guard.js';
 import { ActionId, CallbackId, decodeUserId, FreezeField } from '../ids.js';
 import { modalText } from '../modal-input.js';
 import type { ListenerApp } from '../router.js';
-import { decodeFrozenStart, encodeFrozenStart, startRelease } from '../start-release.js';
 import { describeUserError } from '../user-errors.js';
 import { renderFreezeOverrideModal } from '../views/command-replies.js';
 

@@ -1,6 +1,7 @@
+import { checkPermission } from '../../app/access.js';
+import { overrideGate } from '../../app/override-gate.js';
 import { releaseClosed } from '../../domain/errors.js';
 import { findBlockingPhase } from '../../domain/release.js';
-import { checkPermission } from '../access.js';
 import type { SlackDeps } from '../deps.js';
 import { runForSubmittedRelease } from '../guard.js';
 import { ActionId, CallbackId, decodeGateOverrideMetadata, GateOverrideField } from '../ids.js';
@@ -58,16 +59,13 @@ export function registerGateOverride(app: ListenerApp, deps: SlackDeps): void {
     await ack();
     const { teamId, releaseId } = metadata;
     const userId = body.user.id;
-    const log = deps.log.child({ teamId, releaseId, userId, phaseIndex });
     await runForSubmittedRelease(
       deps,
       deps.log,
       { teamId, releaseId, userId, phaseIndex },
-      async (release, tell) => {
-        // Checked again: the modal may have been opened before the rules (or the roles) changed.
-        const denied = await checkPermission(deps, 'override', userId, release);
-        if (denied) return void (await tell(describeUserError(denied)));
-        const result = await deps.store.overrideGate({
+      async (_release, tell) => {
+        // The permission is checked again: the modal may have been opened before the rules changed.
+        const outcome = await overrideGate(deps, {
           teamId,
           releaseId,
           phaseIndex,
@@ -75,22 +73,7 @@ export function registerGateOverride(app: ListenerApp, deps: SlackDeps): void {
           reason,
           requestId: view.id,
         });
-        const phaseName = release.template.phases[phaseIndex]?.name ?? `phase ${phaseIndex + 1}`;
-        switch (result.kind) {
-          case 'applied':
-            log.info({ completed: result.completed }, 'gate overridden');
-            deps.relay.committed({ intent: 'override-gate', teamId, releaseId, completed: result.completed });
-            return;
-          case 'not_locked':
-            return void (await tell(describeUserError({ code: 'gate_not_locked', phaseName })));
-          case 'closed':
-            return void (await tell(describeUserError(releaseClosed(release, result.status))));
-          case 'replayed':
-            return;
-          default:
-            log.warn({ result: result.kind }, 'gate override refused');
-            await tell(describeUserError({ code: 'payload_invalid' }));
-        }
+        if (!outcome.ok) await tell(describeUserError(outcome.error));
       },
     );
   });

@@ -1,4 +1,5 @@
 import type { ViewSubmitAction } from '@slack/bolt';
+import { assignOwners } from '../../app/assign-owners.js';
 import { releaseClosed } from '../../domain/errors.js';
 import type { SlackDeps } from '../deps.js';
 import { runForSubmittedRelease } from '../guard.js';
@@ -49,13 +50,8 @@ export function registerOwnerActions(app: ListenerApp, deps: SlackDeps): void {
         if (chosen !== release.owners[item.id]) owners.push({ itemId: item.id, ownerId: chosen });
       }
       if (owners.length === 0) return;
-      const result = await deps.store.assignOwners({ teamId, releaseId, userId, owners, requestId: view.id });
-      if (result.kind === 'closed')
-        return void (await tell(describeUserError(releaseClosed(release, result.status))));
-      if (result.kind !== 'applied')
-        return void deps.log.info({ ...context, result: result.kind }, 'owners not changed');
-      deps.log.info({ ...context, changed: result.changed }, 'owners assigned');
-      deps.relay.committed({ intent: 'assign', teamId, releaseId });
+      const outcome = await assignOwners(deps, { teamId, releaseId, userId, owners, requestId: view.id });
+      if (!outcome.ok) await tell(describeUserError(outcome.error));
     });
   });
 }

@@ -1,5 +1,7 @@
 import type { BlockAction, ButtonAction } from '@slack/bolt';
-import { releaseClosed } from '../../domain/errors.js';
+import { setItem } from '../../app/set-item.js';
+import { snoozeReminders } from '../../app/snooze-reminders.js';
+import type { UserErrorCode } from '../../domain/errors.js';
 import type { Release } from '../../domain/release.js';
 import { findItem } from '../../domain/template.js';
 import { phaseDueAt } from '../../domain/time.js';
@@ -17,12 +19,17 @@ import {
 import type { ListenerApp } from '../router.js';
 import { describeUserError } from '../user-errors.js';
 import { renderOwnerReminder, SNOOZE_CHOICES } from '../views/reminder-message.js';
-import { describeRefusedClick, noteItemChange, refuseItemChange } from './item-actions.js';
 
 // The buttons of a reminder DM: tick an item without leaving the DM, or snooze the reminders of that
 // phase. Both re-render the DM in place from the stored state, so it shows what is true now.
 
 type Container = { channel_id?: string; message_ts?: string };
+
+const ACCESS_REFUSALS: ReadonlySet<UserErrorCode> = new Set([
+  'not_permitted',
+  'own_release',
+  'role_check_failed',
+]);
 
 export function registerReminderActions(app: ListenerApp, deps: SlackDeps): void {
   // Link buttons send a click too; Slack wants it acknowledged.
@@ -42,9 +49,7 @@ export function registerReminderActions(app: ListenerApp, deps: SlackDeps): void
         return void (await tell(describeUserError({ code: 'payload_invalid' })).catch(() => {}));
       const context = { teamId, ...target, userId };
       await runGuarded(deps.log, context, tell, async () => {
-        const refusal = await refuseItemChange(deps, teamId, target.releaseId, target.itemId, userId, true);
-        if (refusal) return void (await tell(describeUserError(refusal)));
-        const result = await deps.store.setItem({
+        const outcome = await setItem(deps, {
           teamId,
           releaseId: target.releaseId,
           itemId: target.itemId,
@@ -52,16 +57,11 @@ export function registerReminderActions(app: ListenerApp, deps: SlackDeps): void
           userId,
           requestId: `${userId}-${action.action_ts}-${target.releaseId}-${target.itemId}`,
         });
-        if (result.kind === 'applied') {
-          deps.log.info({ ...context, rev: result.rev, via: 'reminder' }, 'item ticked');
-          noteItemChange(deps, teamId, target.releaseId, true, result);
-        }
-        // Read once after the change: it both words a refusal and redraws the DM.
+        if (!outcome.ok) await tell(describeUserError(outcome.error));
+        // An access refusal changed nothing, and its button may not even be this DM's own (a forged
+        // action id): the DM stays as it is. Otherwise it is redrawn from what is stored now.
+        if (!outcome.ok && ACCESS_REFUSALS.has(outcome.error.code)) return;
         const release = await deps.store.getRelease(teamId, target.releaseId);
-        if (result.kind !== 'applied' && result.kind !== 'unchanged' && result.kind !== 'replayed') {
-          deps.log.info({ ...context, result: result.kind }, 'click refused');
-          await tell(await describeRefusedClick(deps, release, target.itemId, result));
-        }
         const phaseIndex = release ? findItem(release.template, target.itemId)?.phaseIndex : undefined;
         if (release && phaseIndex !== undefined) {
           await refreshReminder(deps, body.container as Container, release, phaseIndex, userId);
@@ -86,25 +86,16 @@ export function registerReminderActions(app: ListenerApp, deps: SlackDeps): void
       const phaseIndex = target.index;
       const context = { teamId, releaseId: target.releaseId, phaseIndex, userId };
       await runGuarded(deps.log, context, tell, async () => {
-        const release = await deps.store.getRelease(teamId, target.releaseId);
-        if (!release?.template.phases[phaseIndex])
-          return void (await tell(describeUserError({ code: 'item_unknown' })));
-        const until = Date.now() + snoozeMs;
-        const result = await deps.store.snoozeReminders({
+        const outcome = await snoozeReminders(deps, {
           teamId,
-          releaseId: release.id,
+          releaseId: target.releaseId,
           phaseIndex,
           userId,
-          until,
+          snoozeMs,
           requestId: `${userId}-${action.action_ts}`,
         });
-        if (result.kind === 'closed')
-          return void (await tell(describeUserError(releaseClosed(release, result.status))));
-        if (result.kind === 'applied') {
-          deps.relay.committed({ intent: 'snooze', teamId, releaseId: release.id });
-          deps.log.info({ ...context, until }, 'reminders snoozed');
-        }
-        const snoozed = await deps.store.getRelease(teamId, release.id);
+        if (!outcome.ok) return void (await tell(describeUserError(outcome.error)));
+        const snoozed = await deps.store.getRelease(teamId, target.releaseId);
         if (snoozed) await refreshReminder(deps, body.container as Container, snoozed, phaseIndex, userId);
       });
     },

@@ -1,22 +1,16 @@
 import type { ViewSubmitAction } from '@slack/bolt';
-import { deliverOnce } from '../../jobs/delivery.js';
+import { saveRetrospective } from '../../app/save-retrospective.js';
 import type { SlackDeps } from '../deps.js';
 import { runForSubmittedRelease } from '../guard.js';
 import { decodeReleaseIndexMetadata } from '../ids.js';
 import { modalText } from '../modal-input.js';
 import type { ListenerApp } from '../router.js';
 import { describeUserError } from '../user-errors.js';
-import {
-  RETRO_ACTION_ID,
-  RETRO_CALLBACK_ID,
-  RetroField,
-  renderRetroModal,
-  renderRetroSaved,
-} from '../views/retrospective.js';
+import { RETRO_ACTION_ID, RETRO_CALLBACK_ID, RetroField, renderRetroModal } from '../views/retrospective.js';
 import { onReleaseButton } from './release-button.js';
 
 // The team's part of the retrospective: what went well, what went wrong, the follow-ups. Saved into
-// the release's record (and so its log and audit trail), and posted in the thread.
+// the release's record (and so its log and audit trail); the relay posts it in the thread.
 
 const MAX_TEXT = 2000;
 
@@ -50,21 +44,9 @@ export function registerRetrospective(app: ListenerApp, deps: SlackDeps): void {
     await ack();
     const { teamId, releaseId } = metadata!;
     const userId = body.user.id;
-    await runForSubmittedRelease(deps, deps.log, { teamId, releaseId, userId }, async (release, tell) => {
-      const result = await deps.store.saveRetro({ teamId, releaseId, userId, retro, requestId: view.id });
-      if (result.kind !== 'applied') return;
-      const saved = await deps.store.getRelease(teamId, releaseId);
-      const headerTs = (await deps.store.getMessages(teamId, releaseId)).refs.header?.ts;
-      if (!saved?.retro || !headerTs) return;
-      await deliverOnce(deps, {
-        teamId,
-        releaseId,
-        key: `retro-${releaseId}-saved-${view.id}`,
-        channel: release.channelId,
-        threadTs: headerTs,
-        message: renderRetroSaved(saved, saved.retro),
-      });
-      deps.log.info({ teamId, releaseId, userId }, 'retrospective saved');
+    await runForSubmittedRelease(deps, deps.log, { teamId, releaseId, userId }, async (_release, tell) => {
+      const outcome = await saveRetrospective(deps, { teamId, releaseId, userId, retro, requestId: view.id });
+      if (!outcome.ok) await tell(describeUserError(outcome.error));
     });
   });
 }

@@ -1,7 +1,8 @@
 import type { ViewSubmitAction } from '@slack/bolt';
+import { checkPermission } from '../../app/access.js';
+import { rollBack } from '../../app/roll-back.js';
 import { releaseClosed } from '../../domain/errors.js';
 import type { Release } from '../../domain/release.js';
-import { checkPermission } from '../access.js';
 import type { SlackDeps } from '../deps.js';
 import { runForSubmittedRelease } from '../guard.js';
 import { ActionId, CallbackId, CheckinField, decodeReleaseIndexMetadata } from '../ids.js';
@@ -60,22 +61,10 @@ export function registerRollbackActions(app: ListenerApp, deps: SlackDeps): void
     await ack();
     const { teamId, releaseId } = metadata;
     const userId = body.user.id;
-    await runForSubmittedRelease(deps, deps.log, { teamId, releaseId, userId }, async (release, tell) => {
-      // Checked again: the rules (or the roles) may have changed while the modal was open.
-      const denied = await checkPermission(deps, 'rollback', userId, release);
-      if (denied) return void (await tell(describeUserError(denied)));
-      const result = await deps.store.startRollback({
-        teamId,
-        releaseId,
-        userId,
-        reason,
-        requestId: view.id,
-      });
-      if (result.kind === 'closed')
-        return void (await tell(describeUserError(releaseClosed(release, result.status))));
-      if (result.kind !== 'applied') return;
-      deps.log.info({ teamId, releaseId, userId, rolledBack: result.completed }, 'rollback started');
-      deps.relay.committed({ intent: 'rollback', teamId, releaseId });
+    await runForSubmittedRelease(deps, deps.log, { teamId, releaseId, userId }, async (_release, tell) => {
+      // The permission is checked again: the rules (or the roles) may have changed while the modal was open.
+      const outcome = await rollBack(deps, { teamId, releaseId, userId, reason, requestId: view.id });
+      if (!outcome.ok) await tell(describeUserError(outcome.error));
     });
   });
 }

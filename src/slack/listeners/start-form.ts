@@ -1,13 +1,14 @@
 import type { ViewSubmitAction } from '@slack/bolt';
 import { z } from 'zod';
+import { startRelease } from '../../app/start-release.js';
 import { validateVersion } from '../../domain/commands.js';
 import { parseWindow } from '../../domain/time.js';
 import type { SlackDeps } from '../deps.js';
+import { encodeFrozenStart, FROZEN_NOTES_LENGTH } from '../frozen-start.js';
 import { runGuarded } from '../guard.js';
 import { CallbackId, StartField } from '../ids.js';
 import { modalChoice, modalText } from '../modal-input.js';
 import type { ListenerApp } from '../router.js';
-import { encodeFrozenStart, FROZEN_NOTES_LENGTH, startRelease } from '../start-release.js';
 import { describeUserError } from '../user-errors.js';
 import { renderFreezeRefusal } from '../views/command-replies.js';
 

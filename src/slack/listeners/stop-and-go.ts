@@ -1,10 +1,10 @@
 import type { ViewSubmitAction } from '@slack/bolt';
+import { checkPermission } from '../../app/access.js';
+import { decideGo } from '../../app/decide-go.js';
+import { clearRedFlag, raiseRedFlag, redFlagConditions } from '../../app/red-flags.js';
 import type { Permission } from '../../domain/access.js';
 import { releaseClosed } from '../../domain/errors.js';
-import { DEFAULT_RED_FLAGS, type Release } from '../../domain/release.js';
-import { goPhaseIndex } from '../../domain/template.js';
-import type { ChangeResult } from '../../store/release-store.js';
-import { checkPermission } from '../access.js';
+import type { Release } from '../../domain/release.js';
 import type { SlackDeps } from '../deps.js';
 import { runForSubmittedRelease } from '../guard.js';
 import { ActionId, CallbackId, decodeReleaseIndexMetadata, RedFlagField } from '../ids.js';
@@ -14,9 +14,9 @@ import { describeUserError } from '../user-errors.js';
 import { renderNoteModal, renderRedFlagModal } from '../views/command-replies.js';
 import { onReleaseButton } from './release-button.js';
 
-// Stopping and going: a red flag halts a release until someone entitled clears it with a note, and
-// the release manager's go/no-go call opens the deployment phase or cancels the release. Each is one
-// script, audited; stakeholders hear of red flags and of a no-go (as a cancellation).
+// Stopping and going, from the release header: a red flag halts a release until someone entitled
+// clears it with a note (src/app/red-flags.ts), and the release manager's go/no-go call opens the
+// deployment phase or cancels the release (src/app/decide-go.ts).
 
 const MIN_NOTE = 3;
 const MAX_NOTE = 500;
@@ -31,33 +31,6 @@ async function activeRelease(deps: SlackDeps, teamId: string, releaseId: string,
   return release;
 }
 
-function conditionsOf(release: Release): readonly string[] {
-  return release.template.redflags ?? DEFAULT_RED_FLAGS;
-}
-
-/** Answers a change the store refused, in words. */
-async function refuse(tell: Tell, release: Release, result: ChangeResult): Promise<void> {
-  if (result.kind === 'replayed' || result.kind === 'applied') return;
-  switch (result.kind) {
-    case 'closed':
-      return void (await tell(describeUserError(releaseClosed(release, result.status))));
-    case 'red_flag':
-      return void (await tell(describeUserError({ code: 'red_flag_stop', by: result.by })));
-    case 'red_flag_up':
-      return void (await tell(describeUserError({ code: 'red_flag_up', by: result.by })));
-    case 'no_red_flag':
-      return void (await tell(describeUserError({ code: 'no_red_flag' })));
-    case 'go_decided':
-      return void (await tell(describeUserError({ code: 'go_decided', by: result.by })));
-    case 'locked': {
-      const goPhase = release.template.phases[goPhaseIndex(release.template) ?? 0];
-      return void (await tell(describeUserError({ code: 'go_not_ready', phaseName: goPhase?.name ?? '' })));
-    }
-    default:
-      return void (await tell(describeUserError({ code: 'payload_invalid' })));
-  }
-}
-
 export function registerStopAndGoActions(app: ListenerApp, deps: SlackDeps): void {
   // Header buttons that open a modal, each behind its permission.
   const modalButtons: [
@@ -68,7 +41,7 @@ export function registerStopAndGoActions(app: ListenerApp, deps: SlackDeps): voi
     [
       ActionId.openRedFlag,
       'red_flag',
-      (release, teamId) => renderRedFlagModal(release, teamId, conditionsOf(release)),
+      (release, teamId) => renderRedFlagModal(release, teamId, redFlagConditions(release)),
     ],
     [
       ActionId.openClearRedFlag,
@@ -89,11 +62,7 @@ export function registerStopAndGoActions(app: ListenerApp, deps: SlackDeps): voi
 
   // Go: the button carries a confirmation; the call itself needs no more input.
   onReleaseButton(app, deps, ActionId.decideGo, async ({ teamId, releaseId, userId, actionTs, tell }) => {
-    const release = await activeRelease(deps, teamId, releaseId, tell);
-    if (!release) return;
-    const denied = await checkPermission(deps, 'go', userId, release);
-    if (denied) return void (await tell(describeUserError(denied)));
-    const result = await deps.store.decideGo({
+    const outcome = await decideGo(deps, {
       teamId,
       releaseId,
       userId,
@@ -101,18 +70,11 @@ export function registerStopAndGoActions(app: ListenerApp, deps: SlackDeps): voi
       reason: '',
       requestId: `${userId}-${actionTs}`,
     });
-    if (result.kind !== 'applied') return void (await refuse(tell, release, result));
-    deps.log.info({ teamId, releaseId, userId }, 'go');
-    deps.relay.committed({ intent: 'go', teamId, releaseId });
+    if (!outcome.ok) await tell(describeUserError(outcome.error));
   });
 
   // The modals behind the buttons above: each asks for a note (and a red flag for its condition).
-  const modalSubmits: [string, Permission][] = [
-    [CallbackId.raiseRedFlag, 'red_flag'],
-    [CallbackId.clearRedFlag, 'red_flag_resolve'],
-    [CallbackId.noGo, 'go'],
-  ];
-  for (const [callbackId, permission] of modalSubmits) {
+  for (const callbackId of [CallbackId.raiseRedFlag, CallbackId.clearRedFlag, CallbackId.noGo]) {
     app.view<ViewSubmitAction>(callbackId, async ({ ack, body, view }) => {
       const metadata = decodeReleaseIndexMetadata(view.private_metadata);
       const note = modalText(view, RedFlagField.noteBlock, RedFlagField.noteAction);
@@ -131,38 +93,16 @@ export function registerStopAndGoActions(app: ListenerApp, deps: SlackDeps): voi
         deps,
         deps.log,
         { teamId, releaseId, userId, callbackId },
-        async (release, tell) => {
-          // Checked again: the rules may have changed while the modal was open.
-          const denied = await checkPermission(deps, permission, userId, release);
-          if (denied) return void (await tell(describeUserError(denied)));
-          const requestId = view.id;
-          let result: ChangeResult;
-          if (callbackId === CallbackId.raiseRedFlag) {
-            const condition = conditionsOf(release)[Number(conditionValue)];
-            if (condition === undefined)
-              return void (await tell(describeUserError({ code: 'payload_invalid' })));
-            result = await deps.store.raiseRedFlag({ teamId, releaseId, userId, condition, note, requestId });
-          } else if (callbackId === CallbackId.clearRedFlag) {
-            result = await deps.store.clearRedFlag({ teamId, releaseId, userId, note, requestId });
-          } else {
-            result = await deps.store.decideGo({
-              teamId,
-              releaseId,
-              userId,
-              decision: 'no_go',
-              reason: note,
-              requestId,
-            });
-          }
-          if (result.kind !== 'applied') return void (await refuse(tell, release, result));
-          deps.log.info({ teamId, releaseId, userId, callbackId }, 'release stopped or started again');
-          const intent =
+        async (_release, tell) => {
+          // The permission is checked again: the rules may have changed while the modal was open.
+          const request = { teamId, releaseId, userId, note, requestId: view.id };
+          const outcome =
             callbackId === CallbackId.raiseRedFlag
-              ? 'raise-red-flag'
+              ? await raiseRedFlag(deps, { ...request, conditionIndex: Number(conditionValue) })
               : callbackId === CallbackId.clearRedFlag
-                ? 'clear-red-flag'
-                : 'no-go';
-          deps.relay.committed({ intent, teamId, releaseId });
+                ? await clearRedFlag(deps, request)
+                : await decideGo(deps, { ...request, decision: 'no_go', reason: note });
+          if (!outcome.ok) await tell(describeUserError(outcome.error));
         },
       );
     });

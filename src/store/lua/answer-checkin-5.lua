@@ -1,3 +1,4 @@
+-- @include reply
 -- @include release
 --[[
   Records the answer to a posted post-deploy check-in, once. "healthy" on the latest check-in, with no
@@ -11,10 +12,12 @@
   ARGV[1] check-in index   ARGV[2] healthy|issue|rollback   ARGV[3] user id   ARGV[4] marker ttl (s)
   ARGV[5] what was found, or the rollback reason   ARGV[6] severity (issue)
 
-  Output: {1, rev, completed 0|1, monitoring closed 0|1, issue id or 0} applied
-          | {-1} request already applied | {-2} no such release | {-3, status} release not active
-          | {-8} no such check-in posted | {-9, answer, user} answered already
-          | {-10} the monitoring window is closed
+  Output: {REPLY.APPLIED, rev, completed 0|1, monitoring closed 0|1, issue id or 0}
+          | {REPLY.REPLAYED} request already applied | {REPLY.NOT_FOUND} no such release
+          | {REPLY.CLOSED, status} release not active
+          | {REPLY.UNKNOWN_CHECKIN} no such check-in posted
+          | {REPLY.CHECKIN_ANSWERED, answer, user} answered already
+          | {REPLY.MONITORING_CLOSED} the monitoring window is closed
 ]]
 local refusal = refuseUnlessActive(KEYS[1], KEYS[4])
 if refusal then
@@ -23,13 +26,13 @@ end
 local index = ARGV[1]
 local checkin = readJsonField(KEYS[1], 'checkin:' .. index)
 if not checkin or not checkin.postedAt then
-  return {-8}
+  return {REPLY.UNKNOWN_CHECKIN}
 end
 if checkin.answer then
-  return {-9, checkin.answer.kind, checkin.answer.by}
+  return {REPLY.CHECKIN_ANSWERED, checkin.answer.kind, checkin.answer.by}
 end
 if redis.call('HGET', KEYS[1], 'monitoring') ~= 'open' then
-  return {-10}
+  return {REPLY.MONITORING_CLOSED}
 end
 
 local now = nowMs()
@@ -66,4 +69,4 @@ elseif kind == 'rollback' then
   completed = startRollback(KEYS[1], KEYS[2], KEYS[3], KEYS[5], user, ARGV[5], now)
 end
 redis.call('SET', KEYS[4], '1', 'EX', tonumber(ARGV[4]))
-return {1, rev, completed, closed, issueId}
+return {REPLY.APPLIED, rev, completed, closed, issueId}

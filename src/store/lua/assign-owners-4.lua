@@ -1,3 +1,4 @@
+-- @include reply
 -- @include release
 --[[
   Sets who owns items of an active release (reminders go to them), each change with its audit event.
@@ -8,10 +9,11 @@
   ARGV[1] user id (who assigns)   ARGV[2] marker ttl (s)
   ARGV[3] JSON array of [item id, owner user id or ""] pairs; "" clears the owner
 
-  Output: {1, rev, 0, changed count} applied (rev unchanged when nothing changed; the 0 stands
+  Output: {REPLY.APPLIED, rev, 0, changed count} (rev unchanged when nothing changed; the 0 stands
           where other scripts say whether the release completed)
-          | {-1} request already applied | {-2} no such release | {-3, status} release not active
-          | {-5} no such item
+          | {REPLY.REPLAYED} request already applied | {REPLY.NOT_FOUND} no such release
+          | {REPLY.CLOSED, status} release not active
+          | {REPLY.UNKNOWN_ITEM} no such item
 ]]
 local refusal = refuseUnlessActive(KEYS[1], KEYS[4])
 if refusal then
@@ -20,7 +22,7 @@ end
 local changes = cjson.decode(ARGV[3])
 for _, change in ipairs(changes) do
   if redis.call('HEXISTS', KEYS[2], change[1]) == 0 then
-    return {-5}
+    return {REPLY.UNKNOWN_ITEM}
   end
 end
 local now = nowMs()
@@ -48,4 +50,4 @@ else
   rev = tonumber(redis.call('HGET', KEYS[1], 'rev'))
 end
 redis.call('SET', KEYS[4], '1', 'EX', tonumber(ARGV[2]))
-return {1, rev, 0, changed}
+return {REPLY.APPLIED, rev, 0, changed}

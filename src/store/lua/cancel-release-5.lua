@@ -1,3 +1,4 @@
+-- @include reply
 -- @include release
 --[[
   Cancels an active release with a reason and frees its version and environment.
@@ -8,8 +9,9 @@
   ARGV[1] user id   ARGV[2] reason   ARGV[3] marker ttl (s)
   ARGV[4] where to confirm the cancellation to its author (a response_url), or ""
 
-  Output: {1, rev} cancelled | {-1} request already applied | {-2} no such release
-          | {-3, status} release not active
+  Output: {REPLY.APPLIED, rev} cancelled
+          | {REPLY.REPLAYED} request already applied | {REPLY.NOT_FOUND} no such release
+          | {REPLY.CLOSED, status} release not active
 ]]
 local refusal = refuseUnlessActive(KEYS[1], KEYS[4])
 if refusal then
@@ -27,4 +29,4 @@ end
 appendAudit(KEYS[1], KEYS[2], {'type', 'cancelled', 'user', ARGV[1], 'at', now,
   'from', 'active', 'to', 'cancelled', 'reason', ARGV[2]})
 redis.call('SET', KEYS[4], '1', 'EX', tonumber(ARGV[3]))
-return {1, rev}
+return {REPLY.APPLIED, rev}

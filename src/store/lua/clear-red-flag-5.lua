@@ -1,3 +1,4 @@
+-- @include reply
 -- @include release
 --[[
   Clears a release's red flag with a note on what was done: ticks go on.
@@ -7,8 +8,10 @@
 
   ARGV[1] user id   ARGV[2] note   ARGV[3] marker ttl (s)
 
-  Output: {1, rev, 0, flag number} applied | {-1} request already applied | {-2} no such release
-          | {-3, status} release not active | {-19} no red flag is up
+  Output: {REPLY.APPLIED, rev, 0, flag number}
+          | {REPLY.REPLAYED} request already applied | {REPLY.NOT_FOUND} no such release
+          | {REPLY.CLOSED, status} release not active
+          | {REPLY.NO_RED_FLAG} no red flag is up
 ]]
 local refusal = refuseUnlessActive(KEYS[1], KEYS[4])
 if refusal then
@@ -16,7 +19,7 @@ if refusal then
 end
 local raised = redis.call('HGET', KEYS[1], 'redFlag')
 if not raised then
-  return {-19}
+  return {REPLY.NO_RED_FLAG}
 end
 local now = nowMs()
 local flag = cjson.decode(raised)
@@ -30,4 +33,4 @@ local rev = redis.call('HINCRBY', KEYS[1], 'rev', 1)
 appendAudit(KEYS[1], KEYS[2], {'type', 'red_flag_cleared', 'user', ARGV[1], 'at', now,
   'from', 'stopped', 'to', 'running', 'reason', ARGV[2], 'flag', flag.number})
 redis.call('SET', KEYS[4], '1', 'EX', tonumber(ARGV[3]))
-return {1, rev, 0, flag.number}
+return {REPLY.APPLIED, rev, 0, flag.number}

@@ -1,3 +1,4 @@
+-- @include create-reply
 -- @include release
 --[[
   Creates a release, unless the same request was applied already or the same version is active
@@ -13,16 +14,18 @@
   ARGV[6] JSON array: open required items per phase
   ARGV[7] user id                ARGV[8] the template as JSON
 
-  Output: {1, id, startedAt} created | {2, existing id} request already applied
-          | {-1, existing id} an active release of this version and environment exists
+  Output (CREATE_REPLY, not REPLY: the same numbers mean other things here):
+          {CREATE_REPLY.CREATED, id, startedAt}
+          | {CREATE_REPLY.REPLAYED, existing id} request already applied
+          | {CREATE_REPLY.EXISTS, existing id} an active release of this version and environment exists
 ]]
 local replayedId = redis.call('GET', KEYS[7])
 if replayedId then
-  return {2, replayedId}
+  return {CREATE_REPLY.REPLAYED, replayedId}
 end
 local existingId = redis.call('HGET', KEYS[4], ARGV[2])
 if existingId then
-  return {-1, existingId}
+  return {CREATE_REPLY.EXISTS, existingId}
 end
 
 local now = nowMs()
@@ -66,4 +69,4 @@ if meta.freezeReason then
     'window', meta.freezeEndsAt})
 end
 redis.call('SET', KEYS[7], releaseId, 'EX', tonumber(ARGV[3]))
-return {1, releaseId, now}
+return {CREATE_REPLY.CREATED, releaseId, now}

@@ -1,3 +1,4 @@
+-- @include reply
 -- @include release
 --[[
   The go/no-go call before the deployment phase. Go opens the deployment phase (once the phases
@@ -8,10 +9,12 @@
 
   ARGV[1] user id   ARGV[2] go|no_go   ARGV[3] reason (no-go)   ARGV[4] marker ttl (s)
 
-  Output: {1, rev} applied | {-1} request already applied | {-2} no such release
-          | {-3, status} release not active | {-20, who decided} decided already
-          | {-21} no go/no-go in this release | {-16, who raised it} a red flag is up
-          | {-4, blocking phase index} the phases before the deployment are not done
+  Output: {REPLY.APPLIED, rev}
+          | {REPLY.REPLAYED} request already applied | {REPLY.NOT_FOUND} no such release
+          | {REPLY.CLOSED, status} release not active
+          | {REPLY.GO_DECIDED, who decided} decided already
+          | {REPLY.NO_GO_STEP} no go/no-go in this release | {REPLY.RED_FLAG, who raised it} a red flag is up
+          | {REPLY.LOCKED, blocking phase index} the phases before the deployment are not done
 ]]
 local refusal = refuseUnlessActive(KEYS[1], KEYS[4])
 if refusal then
@@ -19,20 +22,20 @@ if refusal then
 end
 local goPhase = redis.call('HGET', KEYS[1], 'goPhase')
 if not goPhase then
-  return {-21}
+  return {REPLY.NO_GO_STEP}
 end
 if redis.call('HEXISTS', KEYS[1], 'goAt') == 1 then
-  return {-20, redis.call('HGET', KEYS[1], 'goBy')}
+  return {REPLY.GO_DECIDED, redis.call('HGET', KEYS[1], 'goBy')}
 end
 local redFlag = redis.call('HGET', KEYS[1], 'redFlag')
 if redFlag then
-  return {-16, cjson.decode(redFlag).by}
+  return {REPLY.RED_FLAG, cjson.decode(redFlag).by}
 end
 local now = nowMs()
 if ARGV[2] == 'go' then
   local blocking = findBlockingPhase(KEYS[1], tonumber(goPhase))
   if blocking ~= nil then
-    return {-4, blocking}
+    return {REPLY.LOCKED, blocking}
   end
   redis.call('HSET', KEYS[1], 'goAt', now, 'goBy', ARGV[1])
   appendAudit(KEYS[1], KEYS[2], {'type', 'go_decided', 'user', ARGV[1], 'at', now,
@@ -49,4 +52,4 @@ else
 end
 local rev = redis.call('HINCRBY', KEYS[1], 'rev', 1)
 redis.call('SET', KEYS[4], '1', 'EX', tonumber(ARGV[4]))
-return {1, rev}
+return {REPLY.APPLIED, rev}

@@ -1,3 +1,4 @@
+-- @include reply
 -- @include release
 --[[
   Unlocks a locked phase with a written reason: the phases before it stop gating it and the phases
@@ -8,9 +9,11 @@
 
   ARGV[1] phase index   ARGV[2] user id   ARGV[3] reason   ARGV[4] marker ttl (s)
 
-  Output: {1, rev, completed 0|1} applied | {-1} request already applied | {-2} no such release
-          | {-3, status} release not active | {-6} the phase is not locked | {-7} no such phase
-          | {-16, who raised it} a red flag stops the release
+  Output: {REPLY.APPLIED, rev, completed 0|1}
+          | {REPLY.REPLAYED} request already applied | {REPLY.NOT_FOUND} no such release
+          | {REPLY.CLOSED, status} release not active
+          | {REPLY.NOT_LOCKED} the phase is not locked | {REPLY.UNKNOWN_PHASE} no such phase
+          | {REPLY.RED_FLAG, who raised it} a red flag stops the release
 ]]
 local refusal = refuseUnlessActive(KEYS[1], KEYS[4])
 if refusal then
@@ -18,16 +21,16 @@ if refusal then
 end
 local redFlag = redis.call('HGET', KEYS[1], 'redFlag')
 if redFlag then
-  return {-16, cjson.decode(redFlag).by}
+  return {REPLY.RED_FLAG, cjson.decode(redFlag).by}
 end
 local phaseIndex = tonumber(ARGV[1])
 local phaseCount = tonumber(redis.call('HGET', KEYS[1], 'phases'))
 if phaseIndex == nil or phaseIndex < 1 or phaseIndex >= phaseCount then
-  return {-7}
+  return {REPLY.UNKNOWN_PHASE}
 end
 local blocking = findBlockingPhase(KEYS[1], phaseIndex)
 if blocking == nil then
-  return {-6}
+  return {REPLY.NOT_LOCKED}
 end
 
 local now = nowMs()
@@ -37,4 +40,4 @@ appendAudit(KEYS[1], KEYS[2], {'type', 'gate_overridden', 'user', ARGV[2], 'at',
   'phase', phaseIndex, 'from', 'locked', 'to', 'open', 'reason', ARGV[3], 'blocking', blocking})
 local completed = completeIfDone(KEYS[1], KEYS[2], KEYS[3], KEYS[5], ARGV[2], now)
 redis.call('SET', KEYS[4], '1', 'EX', tonumber(ARGV[4]))
-return {1, rev, completed}
+return {REPLY.APPLIED, rev, completed}

@@ -1,3 +1,4 @@
+-- @include reply
 -- @include release
 --[[
   Raises a red flag on an active release: it stops every tick until someone clears it.
@@ -7,8 +8,10 @@
 
   ARGV[1] user id   ARGV[2] stop condition   ARGV[3] note   ARGV[4] marker ttl (s)
 
-  Output: {1, rev, 0, flag number} applied | {-1} request already applied | {-2} no such release
-          | {-3, status} release not active | {-18, who raised it} a red flag is up already
+  Output: {REPLY.APPLIED, rev, 0, flag number}
+          | {REPLY.REPLAYED} request already applied | {REPLY.NOT_FOUND} no such release
+          | {REPLY.CLOSED, status} release not active
+          | {REPLY.RED_FLAG_UP, who raised it} a red flag is up already
 ]]
 local refusal = refuseUnlessActive(KEYS[1], KEYS[4])
 if refusal then
@@ -16,7 +19,7 @@ if refusal then
 end
 local current = redis.call('HGET', KEYS[1], 'redFlag')
 if current then
-  return {-18, cjson.decode(current).by}
+  return {REPLY.RED_FLAG_UP, cjson.decode(current).by}
 end
 local now = nowMs()
 local number = redis.call('HINCRBY', KEYS[1], 'redFlags', 1)
@@ -26,4 +29,4 @@ local rev = redis.call('HINCRBY', KEYS[1], 'rev', 1)
 appendAudit(KEYS[1], KEYS[2], {'type', 'red_flag_raised', 'user', ARGV[1], 'at', now,
   'from', 'running', 'to', 'stopped', 'reason', ARGV[2] .. ': ' .. ARGV[3], 'flag', number})
 redis.call('SET', KEYS[4], '1', 'EX', tonumber(ARGV[4]))
-return {1, rev, 0, number}
+return {REPLY.APPLIED, rev, 0, number}

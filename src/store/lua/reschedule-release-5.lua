@@ -1,3 +1,4 @@
+-- @include reply
 -- @include release
 --[[
   Moves an active release's deploy window, on the record.
@@ -7,8 +8,9 @@
 
   ARGV[1] user id   ARGV[2] new window (epoch ms)   ARGV[3] the window's zone   ARGV[4] marker ttl (s)
 
-  Output: {1, rev} moved | {0} already at that window | {-1} request already applied
-          | {-2} no such release | {-3, status} release not active
+  Output: {REPLY.APPLIED, rev} moved | {REPLY.UNCHANGED} already at that window
+          | {REPLY.REPLAYED} request already applied | {REPLY.NOT_FOUND} no such release
+          | {REPLY.CLOSED, status} release not active
 ]]
 local refusal = refuseUnlessActive(KEYS[1], KEYS[4])
 if refusal then
@@ -17,7 +19,7 @@ end
 local previous = redis.call('HGET', KEYS[1], 'windowAt')
 if previous == ARGV[2] and redis.call('HGET', KEYS[1], 'windowZone') == ARGV[3] then
   redis.call('SET', KEYS[4], '1', 'EX', tonumber(ARGV[4]))
-  return {0}
+  return {REPLY.UNCHANGED}
 end
 local now = nowMs()
 redis.call('HSET', KEYS[1], 'windowAt', ARGV[2], 'windowZone', ARGV[3])
@@ -25,4 +27,4 @@ local rev = redis.call('HINCRBY', KEYS[1], 'rev', 1)
 appendAudit(KEYS[1], KEYS[2], {'type', 'rescheduled', 'user', ARGV[1], 'at', now,
   'from', previous or 'none', 'to', ARGV[2], 'zone', ARGV[3]})
 redis.call('SET', KEYS[4], '1', 'EX', tonumber(ARGV[4]))
-return {1, rev}
+return {REPLY.APPLIED, rev}

@@ -1,3 +1,4 @@
+-- @include reply
 -- @include release
 --[[
   Resolves an issue found at a check-in, with a note. With no issue left open, the monitoring window
@@ -9,9 +10,10 @@
 
   ARGV[1] issue id   ARGV[2] user id   ARGV[3] resolution note   ARGV[4] marker ttl (s)
 
-  Output: {1, rev, completed 0|1, monitoring closed 0|1, follow-up check-in index or -1} applied
-          | {-1} request already applied | {-2} no such release | {-3, status} release not active
-          | {-11} no such issue | {-12, user} resolved already
+  Output: {REPLY.APPLIED, rev, completed 0|1, monitoring closed 0|1, follow-up check-in index or -1}
+          | {REPLY.REPLAYED} request already applied | {REPLY.NOT_FOUND} no such release
+          | {REPLY.CLOSED, status} release not active
+          | {REPLY.UNKNOWN_ISSUE} no such issue | {REPLY.ISSUE_RESOLVED, user} resolved already
 ]]
 local refusal = refuseUnlessActive(KEYS[1], KEYS[4])
 if refusal then
@@ -20,10 +22,10 @@ end
 local issueId = ARGV[1]
 local issue = readJsonField(KEYS[1], 'issue:' .. issueId)
 if not issue then
-  return {-11}
+  return {REPLY.UNKNOWN_ISSUE}
 end
 if issue.resolvedAt then
-  return {-12, issue.resolvedBy}
+  return {REPLY.ISSUE_RESOLVED, issue.resolvedBy}
 end
 
 local now = nowMs()
@@ -62,4 +64,4 @@ if closed == 1 then
   completed = closeMonitoring(KEYS[1], KEYS[2], KEYS[3], KEYS[5], user, now)
 end
 redis.call('SET', KEYS[4], '1', 'EX', tonumber(ARGV[4]))
-return {1, rev, completed, closed, followUp}
+return {REPLY.APPLIED, rev, completed, closed, followUp}

@@ -1,3 +1,4 @@
+-- @include reply
 -- @include release
 --[[
   Saves (or revises) a finished release's retrospective: what went well, what went wrong, the
@@ -7,13 +8,14 @@
 
   ARGV[1] user id   ARGV[2] JSON {wentWell, wentWrong, followUps}   ARGV[3] marker ttl (s)
 
-  Output: {1, rev} applied | {-1} request already applied | {-2} no such release
+  Output: {REPLY.APPLIED, rev} | {REPLY.REPLAYED} request already applied
+          | {REPLY.NOT_FOUND} no such release
 ]]
 if redis.call('EXISTS', KEYS[3]) == 1 then
-  return {-1}
+  return {REPLY.REPLAYED}
 end
 if not redis.call('HGET', KEYS[1], 'status') then
-  return {-2}
+  return {REPLY.NOT_FOUND}
 end
 local now = nowMs()
 local retro = cjson.decode(ARGV[2])
@@ -24,4 +26,4 @@ redis.call('HSET', KEYS[1], 'retro', cjson.encode(retro))
 local rev = redis.call('HINCRBY', KEYS[1], 'rev', 1)
 appendAudit(KEYS[1], KEYS[2], {'type', 'retro_saved', 'user', ARGV[1], 'at', now, 'from', previous, 'to', 'saved'})
 redis.call('SET', KEYS[3], '1', 'EX', tonumber(ARGV[3]))
-return {1, rev}
+return {REPLY.APPLIED, rev}

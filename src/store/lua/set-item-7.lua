@@ -1,3 +1,4 @@
+-- @include reply
 -- @include release
 --[[
   Sets one item to done or not done and appends the audit event, together. Setting (not toggling)
@@ -10,22 +11,25 @@
 
   ARGV[1] item id   ARGV[2] "1" done / "0" not done   ARGV[3] user id   ARGV[4] marker ttl (s)
 
-  Output: {1, rev, completed 0|1 (or, for a rollback item, rolled back), deployed 0|1,
-          phase done 0|1, phase reopened 0|1} applied | {0} already in that state | {-1} request already applied
-          | {-2} no such release | {-3, status} release not active | {-4, blocking phase index} locked
-          | {-5} no such item | {-15, holder release id} the environment is held by another release
-          | {-16, who raised it} a red flag stops the release | {-17} waiting for the go decision
+  Output: {REPLY.APPLIED, rev, completed 0|1 (or, for a rollback item, rolled back), deployed 0|1,
+          phase done 0|1, phase reopened 0|1} | {REPLY.UNCHANGED} already in that state
+          | {REPLY.REPLAYED} request already applied | {REPLY.NOT_FOUND} no such release
+          | {REPLY.CLOSED, status} release not active
+          | {REPLY.LOCKED, blocking phase index} locked | {REPLY.UNKNOWN_ITEM} no such item
+          | {REPLY.ENV_LOCKED, holder release id} the environment is held by another release
+          | {REPLY.RED_FLAG, who raised it} a red flag stops the release
+          | {REPLY.AWAITING_GO} waiting for the go decision
 ]]
 if redis.call('EXISTS', KEYS[6]) == 1 then
-  return {-1}
+  return {REPLY.REPLAYED}
 end
 local status = redis.call('HGET', KEYS[1], 'status')
 if not status then
-  return {-2}
+  return {REPLY.NOT_FOUND}
 end
 local location = redis.call('HGET', KEYS[2], ARGV[1])
 if not location then
-  return {-5}
+  return {REPLY.UNKNOWN_ITEM}
 end
 local separator = string.find(location, '|', 1, true)
 local phaseIndex = tonumber(string.sub(location, 1, separator - 1))
@@ -36,25 +40,25 @@ local required = string.sub(location, separator + 1) == '1'
 local isRollbackItem = phaseIndex == tonumber(redis.call('HGET', KEYS[1], 'rollbackPhase') or '-1')
 if isRollbackItem then
   if status ~= 'rolling_back' then
-    return {-3, status}
+    return {REPLY.CLOSED, status}
   end
 else
   if status ~= 'active' then
-    return {-3, status}
+    return {REPLY.CLOSED, status}
   end
   local blocking = findBlockingPhase(KEYS[1], phaseIndex)
   if blocking ~= nil then
-    return {-4, blocking}
+    return {REPLY.LOCKED, blocking}
   end
   -- A red flag stops every tick until it is cleared.
   local redFlag = redis.call('HGET', KEYS[1], 'redFlag')
   if redFlag then
-    return {-16, cjson.decode(redFlag).by}
+    return {REPLY.RED_FLAG, cjson.decode(redFlag).by}
   end
   -- The deployment phase (and what follows it) waits for the go decision, where the template asks for one.
   local goPhase = redis.call('HGET', KEYS[1], 'goPhase')
   if goPhase and phaseIndex >= tonumber(goPhase) and redis.call('HEXISTS', KEYS[1], 'goAt') == 0 then
-    return {-17}
+    return {REPLY.AWAITING_GO}
   end
 end
 
@@ -66,14 +70,14 @@ if wantDone and deployPhase and not isRollbackItem and phaseIndex >= tonumber(de
     and redis.call('HEXISTS', KEYS[1], 'lockedAt') == 0 then
   local holder = acquireEnvLock(KEYS[1], KEYS[4], KEYS[7], ARGV[3], nowMs())
   if holder then
-    return {-15, holder}
+    return {REPLY.ENV_LOCKED, holder}
   end
 end
 local current = redis.call('HGET', KEYS[3], ARGV[1])
 local wasDone = current and cjson.decode(current).done or false
 if wasDone == wantDone then
   redis.call('SET', KEYS[6], '1', 'EX', tonumber(ARGV[4]))
-  return {0}
+  return {REPLY.UNCHANGED}
 end
 
 local now = nowMs()
@@ -118,4 +122,4 @@ elseif wantDone then
   completed = completeIfDone(KEYS[1], KEYS[4], KEYS[5], KEYS[7], ARGV[3], now)
 end
 redis.call('SET', KEYS[6], '1', 'EX', tonumber(ARGV[4]))
-return {1, rev, completed, deployed, phaseDone, reopened}
+return {REPLY.APPLIED, rev, completed, deployed, phaseDone, reopened}

@@ -1,3 +1,4 @@
+-- @include reply
 -- @include release
 --[[
   Snoozes one person's reminders for one phase until a time; the audit trail records it.
@@ -6,8 +7,9 @@
 
   ARGV[1] phase index   ARGV[2] user id   ARGV[3] until (epoch ms)   ARGV[4] marker ttl (s)
 
-  Output: {1, rev} applied | {-1} request already applied | {-2} no such release
-          | {-3, status} release not active
+  Output: {REPLY.APPLIED, rev}
+          | {REPLY.REPLAYED} request already applied | {REPLY.NOT_FOUND} no such release
+          | {REPLY.CLOSED, status} release not active
 ]]
 local refusal = refuseUnlessActive(KEYS[1], KEYS[3])
 if refusal then
@@ -21,4 +23,4 @@ local rev = redis.call('HINCRBY', KEYS[1], 'rev', 1)
 appendAudit(KEYS[1], KEYS[2], {'type', 'reminder_snoozed', 'user', ARGV[2], 'at', now, 'phase', ARGV[1],
   'from', previous, 'to', ARGV[3]})
 redis.call('SET', KEYS[3], '1', 'EX', tonumber(ARGV[4]))
-return {1, rev}
+return {REPLY.APPLIED, rev}

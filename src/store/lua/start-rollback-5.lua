@@ -1,3 +1,4 @@
+-- @include reply
 -- @include release
 --[[
   Starts rolling an active release back, with a reason (the header's button, /deploy rollback).
@@ -7,8 +8,9 @@
 
   ARGV[1] user id   ARGV[2] reason   ARGV[3] marker ttl (s)
 
-  Output: {1, rev, rolled back already 0|1} applied | {-1} request already applied
-          | {-2} no such release | {-3, status} release not active
+  Output: {REPLY.APPLIED, rev, rolled back already 0|1}
+          | {REPLY.REPLAYED} request already applied | {REPLY.NOT_FOUND} no such release
+          | {REPLY.CLOSED, status} release not active
 ]]
 local refusal = refuseUnlessActive(KEYS[1], KEYS[4])
 if refusal then
@@ -18,4 +20,4 @@ local now = nowMs()
 local rolledBack = startRollback(KEYS[1], KEYS[2], KEYS[3], KEYS[5], ARGV[1], ARGV[2], now)
 local rev = redis.call('HINCRBY', KEYS[1], 'rev', 1)
 redis.call('SET', KEYS[4], '1', 'EX', tonumber(ARGV[3]))
-return {1, rev, rolledBack}
+return {REPLY.APPLIED, rev, rolledBack}

@@ -1,3 +1,4 @@
+-- @include reply
 -- Shared by the release scripts.
 
 -- A stream field as text, the way both the stream and the hash chain see it (integers without an
@@ -46,17 +47,17 @@ local function appendAudit(metaKey, auditKey, list)
 end
 
 -- Refuses a request that was applied already or a release that is missing or not active: the reply
--- to return, or nil to go on.
+-- to return ({REPLY.REPLAYED} | {REPLY.NOT_FOUND} | {REPLY.CLOSED, status}), or nil to go on.
 local function refuseUnlessActive(metaKey, appliedKey)
   if redis.call('EXISTS', appliedKey) == 1 then
-    return {-1}
+    return {REPLY.REPLAYED}
   end
   local status = redis.call('HGET', metaKey, 'status')
   if not status then
-    return {-2}
+    return {REPLY.NOT_FOUND}
   end
   if status ~= 'active' then
-    return {-3, status}
+    return {REPLY.CLOSED, status}
   end
   return nil
 end

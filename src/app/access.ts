@@ -12,8 +12,8 @@ import type { UserError } from '../domain/errors.js';
 import type { Release } from '../domain/release.js';
 import type { TemplateItem } from '../domain/template.js';
 import type { Logger } from '../log.js';
+import type { SlackOutbound } from '../slack/outbound.js';
 import type { ReleaseStore } from '../store/release-store.js';
-import type { SlackOutbound } from './outbound.js';
 
 // Resolves roles to people (user group members are looked up in Slack and kept briefly) and applies
 // the access rules. A refusal is answered with a clear message and recorded in the release's audit

@@ -1,13 +1,13 @@
-import { z } from 'zod';
 import type { UserError } from '../domain/errors.js';
 import { type ActiveFreeze, findActiveFreeze } from '../domain/freeze.js';
 import type { DeployWindow } from '../domain/release.js';
 import { checkinPlan } from '../domain/template.js';
 import { checkPermission } from './access.js';
-import type { SlackDeps } from './deps.js';
+import type { AppDeps } from './deps.js';
 
-// Starting a release, shared by `/deploy start` and the freeze-override modal: the permission, the
-// freeze windows of the environment, the release itself, its sync and its reminders.
+// Starting a release, for `/deploy start`, the start form and the freeze-override modal: the
+// permission, the freeze windows of the environment, and the release itself. What follows (its
+// messages, reminders, announcements) comes from its "started" event, through the relay.
 
 export interface StartRequest {
   teamId: string;
@@ -18,10 +18,10 @@ export interface StartRequest {
   env: string;
   templateId: string;
   window?: DeployWindow;
-  /** Identifies the Slack request, so that a retry of it creates nothing new. */
+  /** Identifies the request, so that a retry of it creates nothing new. */
   requestId: string;
-  /** Where the sync reports a channel it cannot post in. */
-  responseUrl?: string;
+  /** Where the starter is told if the release cannot be posted (a slash command's response_url). */
+  replyUrl?: string;
   /** Going ahead inside a freeze window, on the record. */
   freezeOverride?: { reason: string };
   /** From the start form: what stakeholders are told, and where (else the template's or configured channels). */
@@ -35,7 +35,7 @@ export type StartOutcome =
   | { kind: 'refused'; error: UserError }
   | { kind: 'frozen'; freeze: ActiveFreeze };
 
-export async function startRelease(deps: SlackDeps, request: StartRequest): Promise<StartOutcome> {
+export async function startRelease(deps: AppDeps, request: StartRequest): Promise<StartOutcome> {
   const { teamId, userId, env } = request;
   const denied = await checkPermission(deps, 'start', userId);
   if (denied) return { kind: 'refused', error: denied };
@@ -77,7 +77,7 @@ export async function startRelease(deps: SlackDeps, request: StartRequest): Prom
         }
       : {}),
     requestId: request.requestId,
-    ...(request.responseUrl ? { replyUrl: request.responseUrl } : {}),
+    ...(request.replyUrl ? { replyUrl: request.replyUrl } : {}),
   });
   if (result.kind === 'exists') {
     const { permalink } = await deps.store.getMessages(teamId, result.releaseId);
@@ -101,38 +101,4 @@ export async function startRelease(deps: SlackDeps, request: StartRequest): Prom
     'release started',
   );
   return { kind: 'started', releaseId: result.releaseId, created: result.kind === 'created' };
-}
-
-/** A button's value holds at most 2,000 characters: long release notes are cut to fit it. */
-export const FROZEN_NOTES_LENGTH = 800;
-
-/** What a freeze refusal carries to the override modal: the start to try again. */
-export const FrozenStart = z.object({
-  version: z.string().min(1).max(64),
-  env: z.string().min(1).max(32),
-  templateId: z.string().min(1).max(32),
-  channelId: z.string().regex(/^[CGD][A-Z0-9]{2,}$/),
-  windowAt: z.number().int().optional(),
-  windowZone: z.string().max(64).optional(),
-  notes: z.string().max(FROZEN_NOTES_LENGTH).optional(),
-  downtime: z.string().max(100).optional(),
-  stakeholders: z
-    .array(z.string().regex(/^[CG][A-Z0-9]{2,}$/))
-    .max(5)
-    .optional(),
-});
-export type FrozenStart = z.infer<typeof FrozenStart>;
-
-export function encodeFrozenStart(start: FrozenStart): string {
-  return JSON.stringify(start);
-}
-
-export function decodeFrozenStart(text: unknown): FrozenStart | undefined {
-  if (typeof text !== 'string') return undefined;
-  try {
-    const parsed = FrozenStart.safeParse(JSON.parse(text));
-    return parsed.success ? parsed.data : undefined;
-  } catch {
-    return undefined;
-  }
 }

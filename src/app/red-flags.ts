@@ -1,0 +1,47 @@
+import { DEFAULT_RED_FLAGS, type Release } from '../domain/release.js';
+import { type ChangeOutcome, changeRelease } from './change-release.js';
+import type { AppDeps } from './deps.js';
+
+// A red flag stops every tick of a release until someone entitled clears it with a note.
+
+/** The stop conditions a red flag is raised for: the template's, or the built-in list. */
+export function redFlagConditions(release: Release): readonly string[] {
+  return release.template.redflags ?? DEFAULT_RED_FLAGS;
+}
+
+export function raiseRedFlag(
+  deps: AppDeps,
+  request: {
+    teamId: string;
+    releaseId: string;
+    userId: string;
+    /** Which of the release's stop conditions (redFlagConditions). */
+    conditionIndex: number;
+    note: string;
+    requestId: string;
+  },
+): Promise<ChangeOutcome> {
+  let condition: string | undefined;
+  return changeRelease(deps, {
+    ...request,
+    intent: 'raise-red-flag',
+    permission: 'red_flag',
+    check: (release) => {
+      condition = redFlagConditions(release)[request.conditionIndex];
+      return condition === undefined ? { code: 'payload_invalid' } : undefined;
+    },
+    commit: () => deps.store.raiseRedFlag({ ...request, condition: condition! }),
+  });
+}
+
+export function clearRedFlag(
+  deps: AppDeps,
+  request: { teamId: string; releaseId: string; userId: string; note: string; requestId: string },
+): Promise<ChangeOutcome> {
+  return changeRelease(deps, {
+    ...request,
+    intent: 'clear-red-flag',
+    permission: 'red_flag_resolve',
+    commit: () => deps.store.clearRedFlag(request),
+  });
+}

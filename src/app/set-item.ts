@@ -1,0 +1,132 @@
+import { hasAccessRules } from '../domain/access.js';
+import { fail, ok, type Result, releaseClosed, type UserError } from '../domain/errors.js';
+import type { Release } from '../domain/release.js';
+import { findItem } from '../domain/template.js';
+import type { ChangeResult } from '../store/release-store.js';
+import { checkItemChange } from './access.js';
+import type { AppDeps } from './deps.js';
+
+// Ticking or unticking one checklist item: from a checkbox in the thread, a reminder's Done button,
+// or a pipeline. The request says what to set the item to ("done" or "not done"), whatever the
+// requester saw before, and exactly that is applied with its audit event in one script.
+
+export interface SetItemRequest {
+  teamId: string;
+  releaseId: string;
+  itemId: string;
+  done: boolean;
+  userId: string;
+  /** Identifies the request, so that a retry of it changes nothing. */
+  requestId: string;
+}
+
+/** `changed` is false when the item already was in that state, or the same request was applied. */
+export type SetItemOutcome = Result<{ changed: boolean; deployed: boolean; completed: boolean }>;
+
+export async function setItem(deps: AppDeps, request: SetItemRequest): Promise<SetItemOutcome> {
+  const { teamId, releaseId, itemId, done, userId } = request;
+  const denied = await refuseByAccess(deps, request);
+  if (denied) return fail(denied);
+  const result = await deps.store.setItem(request);
+  const context = { teamId, releaseId, itemId, userId };
+  switch (result.kind) {
+    case 'applied': {
+      const deployed = result.deployed === true;
+      deps.log.info(
+        { ...context, done, rev: result.rev, completed: result.completed },
+        done ? 'item ticked' : 'item unticked',
+      );
+      deps.relay.committed({
+        intent: done ? 'tick' : 'untick',
+        teamId,
+        releaseId,
+        deployed,
+        completed: result.completed,
+      });
+      return ok({ changed: true, deployed, completed: result.completed });
+    }
+    case 'unchanged':
+    case 'replayed':
+      deps.log.debug({ ...context, result: result.kind }, 'click changed nothing');
+      return ok({ changed: false, deployed: false, completed: false });
+    case 'not_found':
+    case 'unknown_item':
+      deps.log.warn({ ...context, result: result.kind }, 'click on an unknown release or item');
+      return fail({ code: 'item_unknown' });
+    case 'env_locked':
+    case 'locked':
+    case 'red_flag':
+    case 'awaiting_go':
+    case 'closed': {
+      const release = await deps.store.getRelease(teamId, releaseId);
+      await redrawPhase(deps, release, request);
+      deps.log.info({ ...context, result: result.kind }, 'click refused');
+      return fail(await describeRefusal(deps, release, itemId, result));
+    }
+  }
+}
+
+/** The role and two-person rules; a refusal is audited. Without rules nothing is read. */
+async function refuseByAccess(deps: AppDeps, request: SetItemRequest): Promise<UserError | undefined> {
+  if (!hasAccessRules(deps.roles.policy)) return undefined;
+  const release = await deps.store.getRelease(request.teamId, request.releaseId);
+  const found = release ? findItem(release.template, request.itemId) : undefined;
+  if (!release || !found) return undefined;
+  const refusal = await checkItemChange(deps, release, found.item, request.userId, request.done);
+  if (refusal) await redrawPhase(deps, release, request);
+  return refusal;
+}
+
+/**
+ * The requester's Slack client shows the box as they clicked it; only a re-render with new block ids
+ * puts back the stored state.
+ */
+async function redrawPhase(
+  deps: AppDeps,
+  release: Release | undefined,
+  request: SetItemRequest,
+): Promise<void> {
+  const phaseIndex = release ? findItem(release.template, request.itemId)?.phaseIndex : undefined;
+  await deps.store.bumpPhaseNonce(request.teamId, request.releaseId, Math.max(phaseIndex ?? 0, 0));
+  await deps.syncQueue.requestSync({ teamId: request.teamId, releaseId: request.releaseId });
+}
+
+/** Why the store refused the change, as the error to show. */
+async function describeRefusal(
+  deps: AppDeps,
+  release: Release | undefined,
+  itemId: string,
+  result: Extract<ChangeResult, { kind: 'env_locked' | 'locked' | 'red_flag' | 'awaiting_go' | 'closed' }>,
+): Promise<UserError> {
+  const location = release ? findItem(release.template, itemId) : undefined;
+  if (!release || !location) return { code: 'item_unknown' };
+  switch (result.kind) {
+    case 'red_flag':
+      return { code: 'red_flag_stop', by: result.by };
+    case 'awaiting_go':
+      return { code: 'awaiting_go' };
+    case 'closed':
+      return releaseClosed(release, result.status);
+    case 'env_locked': {
+      const holder = await deps.store.getRelease(release.teamId, result.holderReleaseId);
+      return {
+        code: 'env_locked',
+        env: release.env,
+        holderVersion: holder?.version ?? result.holderReleaseId,
+        holderBy: holder?.startedBy ?? '',
+        since: holder?.lockedAt ?? holder?.startedAt ?? Date.now(),
+      };
+    }
+    case 'locked': {
+      const blocking = release.template.phases[result.blockingPhaseIndex]!;
+      return {
+        code: 'phase_locked',
+        phaseName: release.template.phases[location.phaseIndex]?.name ?? '',
+        blockingPhaseName: blocking.name,
+        openItems: blocking.items
+          .filter((item) => item.required && !release.items[item.id]?.done)
+          .map((item) => item.text),
+      };
+    }
+  }
+}
