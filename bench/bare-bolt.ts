@@ -1,5 +1,5 @@
 import { App, HTTPReceiver, LogLevel } from '@slack/bolt';
-import { CallbackId, StartField } from '../src/slack/ids.js';
+import { CallbackId, StartField } from '../src/views/ids.js';
 
 // The floor for the benchmark: a Bolt app on the same receiver settings as shipcheck (HTTP mode,
 // signature verification on, ack before processing) that does nothing but ack, each request kind

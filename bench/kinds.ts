@@ -1,4 +1,4 @@
-import { CallbackId, StartField } from '../src/slack/ids.js';
+import { CallbackId, StartField } from '../src/views/ids.js';
 import { findHeader } from '../test/support/app-harness.js';
 import {
   createBlockActions,

@@ -12,7 +12,7 @@ import type { UserError } from '../domain/errors.js';
 import type { Release } from '../domain/release.js';
 import type { TemplateItem } from '../domain/template.js';
 import type { Logger } from '../log.js';
-import type { SlackOutbound } from '../slack/outbound.js';
+import type { SlackOutbound } from '../slack-api/outbound.js';
 import type { ReleaseStore } from '../store/release-store.js';
 
 // Resolves roles to people (user group members are looked up in Slack and kept briefly) and applies

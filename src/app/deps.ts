@@ -1,7 +1,7 @@
 import type { Config } from '../config/env.js';
 import type { Template } from '../domain/template.js';
-import type { SyncQueue } from '../jobs/sync-queue.js';
 import type { Logger } from '../log.js';
+import type { SyncQueue } from '../queues/sync-queue.js';
 import type { RelayStore } from '../store/relay-store.js';
 import type { ReleaseStore } from '../store/release-store.js';
 import type { RoleDirectory } from './access.js';

@@ -8,7 +8,7 @@ import {
   phaseMessageKey,
   planReleaseMessages,
   renderPhaseParts,
-} from '../slack/views/release-messages.js';
+} from '../views/release-messages.js';
 import {
   type CliIo,
   DEFAULT_CHECKLISTS_DIR,

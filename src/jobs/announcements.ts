@@ -1,11 +1,11 @@
 import type { Release } from '../domain/release.js';
 import { ANNOUNCEMENT_EVENTS } from '../domain/template.js';
 import type { Logger } from '../log.js';
-import { CHANNEL_UNUSABLE_ERRORS, type SlackOutbound, SlackPlatformError } from '../slack/outbound.js';
-import { renderAnnouncement } from '../slack/views/announcement-message.js';
+import type { AnnounceJob } from '../queues/scheduler.js';
+import { deliverOnce, RetryLaterError, releaseThread } from '../slack-api/delivery.js';
+import { CHANNEL_UNUSABLE_ERRORS, type SlackOutbound, SlackPlatformError } from '../slack-api/outbound.js';
 import type { ReleaseStore } from '../store/release-store.js';
-import { deliverOnce, RetryLaterError, releaseThread } from './delivery.js';
-import type { AnnounceJob } from './scheduler.js';
+import { renderAnnouncement } from '../views/announcement-message.js';
 
 // Stakeholder announcements: one message per event in every stakeholder channel of the release. Each
 // channel's post is its own exactly-once delivery, so a retried job (or a second instance) posts only

@@ -2,16 +2,12 @@ import type { Relay } from '../app/relay.js';
 import type { Config } from '../config/env.js';
 import type { CheckIn, Release } from '../domain/release.js';
 import type { Logger } from '../log.js';
-import { type SlackOutbound, SlackPlatformError } from '../slack/outbound.js';
-import {
-  renderCheckin,
-  renderCheckinDirect,
-  renderCheckinEscalation,
-} from '../slack/views/checkin-messages.js';
-import { checkinMessageKey, fingerprintMessage } from '../slack/views/fingerprint.js';
+import type { CheckinJob } from '../queues/scheduler.js';
+import { deliverOnce, directMessageTarget, releaseThread } from '../slack-api/delivery.js';
+import { type SlackOutbound, SlackPlatformError } from '../slack-api/outbound.js';
 import type { ReleaseStore } from '../store/release-store.js';
-import { deliverOnce, directMessageTarget, releaseThread } from './delivery.js';
-import type { CheckinJob } from './scheduler.js';
+import { renderCheckin, renderCheckinDirect, renderCheckinEscalation } from '../views/checkin-messages.js';
+import { checkinMessageKey, fingerprintMessage } from '../views/fingerprint.js';
 
 // Post-deploy check-ins. Each posts "is it healthy?" in the release thread at its offset after the
 // deploy; one left unanswered for CHECKIN_ESCALATE_AFTER pings the release owner again, in the thread

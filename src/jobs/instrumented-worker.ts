@@ -1,8 +1,8 @@
 import { type ConnectionOptions, DelayedError, type Job, Worker } from 'bullmq';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
-import { RetryLaterError } from './delivery.js';
-import { queuePrefix } from './sync-queue.js';
+import { queuePrefix } from '../queues/sync-queue.js';
+import { RetryLaterError } from '../slack-api/delivery.js';
 
 export type JobMetrics = Pick<Metrics, 'jobLateness' | 'jobsFinished'>;
 

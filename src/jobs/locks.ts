@@ -1,9 +1,9 @@
 import type { Logger } from '../log.js';
-import { formatSlackDate, mentionChannel } from '../slack/mrkdwn.js';
-import { type SlackOutbound, SlackPlatformError } from '../slack/outbound.js';
+import type { LockFreedJob } from '../queues/scheduler.js';
+import { deliverOnce, directMessageTarget } from '../slack-api/delivery.js';
+import { type SlackOutbound, SlackPlatformError } from '../slack-api/outbound.js';
 import type { ReleaseStore } from '../store/release-store.js';
-import { deliverOnce, directMessageTarget } from './delivery.js';
-import type { LockFreedJob } from './scheduler.js';
+import { formatSlackDate, mentionChannel } from '../views/mrkdwn.js';
 
 // When a release that held an environment ends, everyone who asked to be told gets one DM. Each
 // person is taken off the list only after their DM is in Slack, so a retry tells only the rest.

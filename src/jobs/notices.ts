@@ -1,8 +1,8 @@
 import type { Logger } from '../log.js';
-import { type SlackOutbound, SlackPlatformError } from '../slack/outbound.js';
-import { renderCancelledNotice } from '../slack/views/command-replies.js';
+import type { NoticeJob } from '../queues/scheduler.js';
+import { type SlackOutbound, SlackPlatformError } from '../slack-api/outbound.js';
 import type { ReleaseStore } from '../store/release-store.js';
-import type { NoticeJob } from './scheduler.js';
+import { renderCancelledNotice } from '../views/command-replies.js';
 
 // A confirmation to the person whose change it was, derived from the record like every other
 // follow-up: it reaches them even when the instance that took their command died right after the

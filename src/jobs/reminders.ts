@@ -6,11 +6,11 @@ import { groupOpenItemsByOwner } from '../domain/reminders.js';
 import type { TemplateItem } from '../domain/template.js';
 import { isQuietTime, nextAllowedTime, phaseDueAt } from '../domain/time.js';
 import type { Logger } from '../log.js';
-import { type SlackOutbound, SlackPlatformError } from '../slack/outbound.js';
-import { renderOwnerReminder, renderThreadReminder } from '../slack/views/reminder-message.js';
+import type { OwnerReminderJob, PhaseReminderJob, Scheduler } from '../queues/scheduler.js';
+import { deliverOnce, directMessageTarget } from '../slack-api/delivery.js';
+import { type SlackOutbound, SlackPlatformError } from '../slack-api/outbound.js';
 import type { ReleaseStore } from '../store/release-store.js';
-import { deliverOnce, directMessageTarget } from './delivery.js';
-import type { OwnerReminderJob, PhaseReminderJob, Scheduler } from './scheduler.js';
+import { renderOwnerReminder, renderThreadReminder } from '../views/reminder-message.js';
 
 // Phase reminders. When a phase is due with required items open, each owner of open items is
 // reminded: one message in the release thread naming everyone reminded now, and a direct message to

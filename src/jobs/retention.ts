@@ -1,19 +1,15 @@
-import { type ConnectionOptions, Queue, type Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { ConnectionOptions, Worker } from 'bullmq';
 import type { Release } from '../domain/release.js';
 import type { Logger } from '../log.js';
+import { MAINTENANCE_QUEUE } from '../queues/retention-schedule.js';
 import type { ReleaseStore } from '../store/release-store.js';
 import { createInstrumentedWorker, type JobMetrics } from './instrumented-worker.js';
-import { queuePrefix } from './sync-queue.js';
 
 // Retention: finished releases and their records (audit trail included) are kept RETENTION_DAYS after
 // they ended, then removed by one daily sweep, logged. Active releases are never removed. Each
 // workspace keeps the cut-off of its last sweep, so the delivery figures can say which period the
 // remaining records cover.
 
-export const MAINTENANCE_QUEUE = 'maintenance';
-const SWEEP_SCHEDULER_ID = 'retention-sweep';
-const SWEEP_EVERY_MS = 24 * 3600_000;
 const DAY_MS = 24 * 3600_000;
 
 /** Whether a release's records are past keeping: it ended before the cut-off. */
@@ -51,41 +47,6 @@ export async function runRetention(deps: RetentionDeps, now = Date.now()): Promi
   }
   deps.log.info({ removed, cutoff, retentionDays: deps.retentionDays }, 'retention sweep done');
   return removed;
-}
-
-export class RetentionSchedule {
-  readonly queue: Queue;
-
-  constructor(
-    connection: ConnectionOptions,
-    redisPrefix: string,
-    private readonly lockRedis: Redis,
-    private readonly lockKey: string,
-  ) {
-    this.queue = new Queue(MAINTENANCE_QUEUE, { connection, prefix: queuePrefix(redisPrefix) });
-  }
-
-  /**
-   * Makes sure the daily sweep is scheduled, once. Several instances starting together take turns
-   * through a short lock: concurrent upserts of one scheduler are known to misbehave in BullMQ.
-   */
-  async ensureScheduled(): Promise<void> {
-    const locked = await this.lockRedis.set(this.lockKey, '1', 'EX', 60, 'NX');
-    if (locked !== 'OK') return;
-    try {
-      await this.queue.upsertJobScheduler(
-        SWEEP_SCHEDULER_ID,
-        { every: SWEEP_EVERY_MS },
-        { name: 'retention', opts: { removeOnComplete: { count: 30 }, removeOnFail: { count: 30 } } },
-      );
-    } finally {
-      await this.lockRedis.del(this.lockKey);
-    }
-  }
-
-  async close(): Promise<void> {
-    await this.queue.close();
-  }
 }
 
 export function createRetentionWorker(

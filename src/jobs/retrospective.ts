@@ -1,11 +1,11 @@
 import type { Config } from '../config/env.js';
 import { draftRetrospective } from '../domain/retrospective.js';
 import type { Logger } from '../log.js';
-import type { SlackOutbound } from '../slack/outbound.js';
-import { renderRetroDraft, renderRetroPrompt, renderRetroSaved } from '../slack/views/retrospective.js';
+import type { Scheduler } from '../queues/scheduler.js';
+import { deliverOnce, releaseThread } from '../slack-api/delivery.js';
+import type { SlackOutbound } from '../slack-api/outbound.js';
 import type { ReleaseStore } from '../store/release-store.js';
-import { deliverOnce, releaseThread } from './delivery.js';
-import type { Scheduler } from './scheduler.js';
+import { renderRetroDraft, renderRetroPrompt, renderRetroSaved } from '../views/retrospective.js';
 
 // When a release completes or is rolled back, shipcheck drafts its retrospective from its own record
 // and posts it in the thread, with a button for the team's part; later (RETRO_PROMPT_AFTER) it asks

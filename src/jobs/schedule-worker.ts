@@ -1,4 +1,5 @@
 import type { ConnectionOptions, Worker } from 'bullmq';
+import { SCHEDULE_QUEUE, ScheduledJobData, scheduledJobId } from '../queues/scheduler.js';
 import { runAnnouncement } from './announcements.js';
 import { type CheckinDeps, runCheckin, runCheckinEscalation } from './checkins.js';
 import { runFinalLog } from './deployment-log.js';
@@ -7,7 +8,6 @@ import { runLockFreed } from './locks.js';
 import { runNotice } from './notices.js';
 import { type ReminderDeps, runOwnerReminder, runPhaseReminder } from './reminders.js';
 import { type RetroDeps, runRetroDraft, runRetroPrompt, runRetroSaved } from './retrospective.js';
-import { SCHEDULE_QUEUE, ScheduledJobData, scheduledJobId } from './scheduler.js';
 
 export type ScheduleDeps = ReminderDeps & CheckinDeps & RetroDeps;
 

@@ -1,14 +1,14 @@
 import { SHIPCHECK_USER } from '../domain/follow-ups.js';
 import type { Release } from '../domain/release.js';
 import type { Logger } from '../log.js';
-import { CHANNEL_UNUSABLE_ERRORS, type SlackOutbound, SlackPlatformError } from '../slack/outbound.js';
-import { renderCheckin } from '../slack/views/checkin-messages.js';
-import { checkinMessageKey, fingerprintMessage } from '../slack/views/fingerprint.js';
-import { planReleaseMessages } from '../slack/views/release-messages.js';
+import type { HomeRefreshQueue } from '../queues/home-refresh-queue.js';
+import type { SyncJobData } from '../queues/sync-queue.js';
+import { deliverOnce } from '../slack-api/delivery.js';
+import { CHANNEL_UNUSABLE_ERRORS, type SlackOutbound, SlackPlatformError } from '../slack-api/outbound.js';
 import type { MessageRef, ReleaseStore } from '../store/release-store.js';
-import { deliverOnce } from './delivery.js';
-import type { HomeRefreshQueue } from './home-refresh.js';
-import type { SyncJobData } from './sync-queue.js';
+import { renderCheckin } from '../views/checkin-messages.js';
+import { checkinMessageKey, fingerprintMessage } from '../views/fingerprint.js';
+import { planReleaseMessages } from '../views/release-messages.js';
 
 /** Errors after which one message can no longer be updated, while the release's others still can. */
 const MESSAGE_GONE_ERRORS = new Set(['message_not_found', 'cant_update_message', 'edit_window_closed']);

@@ -1,7 +1,7 @@
 import type { ConnectionOptions, Worker } from 'bullmq';
 import type { Logger } from '../log.js';
+import { SYNC_QUEUE, SyncJobData } from '../queues/sync-queue.js';
 import { createInstrumentedWorker, type JobMetrics } from './instrumented-worker.js';
-import { SYNC_QUEUE, SyncJobData } from './sync-queue.js';
 import { type SyncDeps, syncRelease } from './sync-release.js';
 
 /** Runs slack-sync jobs. Jobs for one release never run in parallel (deduplication); different releases do. */

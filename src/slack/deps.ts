@@ -1,5 +1,5 @@
 import type { AppDeps } from '../app/deps.js';
-import type { SlackOutbound } from './outbound.js';
+import type { SlackOutbound } from '../slack-api/outbound.js';
 
 /** The application's dependencies, and the Slack Web API for what only Slack shows (modals, ephemerals). */
 export interface SlackDeps extends AppDeps {

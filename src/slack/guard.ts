@@ -1,7 +1,7 @@
 import type { Release } from '../domain/release.js';
 import type { Logger } from '../log.js';
+import type { SlackOutbound } from '../slack-api/outbound.js';
 import type { ReleaseStore } from '../store/release-store.js';
-import type { SlackOutbound } from './outbound.js';
 import { createErrorId, describeUnexpectedError, describeUserError } from './user-errors.js';
 
 // The funnel for errors after a request was acknowledged: Redis being away becomes a clear "try again";

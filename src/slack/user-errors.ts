@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { UserError } from '../domain/errors.js';
-import { escapeMrkdwn, formatSlackDate, linkTo, mentionUser } from './mrkdwn.js';
+import { escapeMrkdwn, formatSlackDate, linkTo, mentionUser } from '../views/mrkdwn.js';
 
 const WINDOW_EXAMPLES = '`at 2026-11-25 14:00`, `at tomorrow 14:00 Europe/Berlin` or `in 3d`';
 

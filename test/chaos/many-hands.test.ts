@@ -4,7 +4,7 @@ import path from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyAuditChain } from '../../src/domain/audit-chain.js';
-import { SyncQueue } from '../../src/jobs/sync-queue.js';
+import { SyncQueue } from '../../src/queues/sync-queue.js';
 import { ReleaseStore } from '../../src/store/release-store.js';
 import { waitForHeader, waitForPhase } from '../e2e/helpers.js';
 import { blockTexts, tickPayload, viewItem } from '../support/app-harness.js';

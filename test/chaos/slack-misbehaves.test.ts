@@ -4,8 +4,8 @@ import path from 'node:path';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SCHEDULE_QUEUE } from '../../src/jobs/scheduler.js';
-import { queuePrefix, SyncQueue } from '../../src/jobs/sync-queue.js';
+import { SCHEDULE_QUEUE } from '../../src/queues/scheduler.js';
+import { queuePrefix, SyncQueue } from '../../src/queues/sync-queue.js';
 import { ReleaseStore } from '../../src/store/release-store.js';
 import { current } from '../e2e/helpers.js';
 import {

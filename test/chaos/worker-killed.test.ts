@@ -13,7 +13,7 @@ import { SlackStandIn } from '../support/slack-stand-in.js';
 // How long that takes is the app's own timing, with nothing shortened for the test:
 // - BullMQ hands the dead worker's job on once its lock (lockDuration 30 s) has expired and two
 //   stalled checks (every stalledInterval, 30 s, one per queue) have seen it: up to about a minute;
-// - the next attempt then waits out the dead attempt's delivery lease (src/jobs/delivery.ts, 15 s
+// - the next attempt then waits out the dead attempt's delivery lease (src/slack-api/delivery.ts, 15 s
 //   after its last renewal), if it has not lapsed already, before it looks in Slack for the message.
 const TAKEOVER_TIMEOUT_MS = 120_000;
 

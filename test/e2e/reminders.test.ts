@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { queuePrefix } from '../../src/jobs/sync-queue.js';
+import { queuePrefix } from '../../src/queues/sync-queue.js';
 import { startTestApp, type TestApp } from '../support/app-harness.js';
 import { TEST_REDIS_URL } from '../support/redis.js';
 import { SlackStandIn, type StoredMessage } from '../support/slack-stand-in.js';

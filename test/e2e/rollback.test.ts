@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
-import { queuePrefix } from '../../src/jobs/sync-queue.js';
+import { queuePrefix } from '../../src/queues/sync-queue.js';
 import { blockTexts, startTestApp, type TestApp } from '../support/app-harness.js';
 import { TEST_REDIS_URL } from '../support/redis.js';
 import { clickButton, submitView } from '../support/slack-requests.js';

@@ -4,9 +4,9 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import type { AnnouncementEvent, Template } from '../../src/domain/template.js';
 import { parseQuietHours } from '../../src/domain/time.js';
 import { type AnnouncementDeps, announcementKey, runAnnouncement } from '../../src/jobs/announcements.js';
-import { deliverOnce } from '../../src/jobs/delivery.js';
-import { type AnnounceJob, Scheduler, scheduledJobId } from '../../src/jobs/scheduler.js';
-import { SlackOutbound, SlackPlatformError } from '../../src/slack/outbound.js';
+import { type AnnounceJob, Scheduler, scheduledJobId } from '../../src/queues/scheduler.js';
+import { deliverOnce } from '../../src/slack-api/delivery.js';
+import { SlackOutbound, SlackPlatformError } from '../../src/slack-api/outbound.js';
 import { Pacer } from '../../src/store/pacer.js';
 import { ReleaseStore } from '../../src/store/release-store.js';
 import { createTestPrefix, deleteKeysWithPrefix, TEST_REDIS_URL } from '../support/redis.js';

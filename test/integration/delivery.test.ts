@@ -8,14 +8,14 @@ import {
   deliverOnce,
   directMessageTarget,
   RetryLaterError,
-} from '../../src/jobs/delivery.js';
-import { SlackOutbound } from '../../src/slack/outbound.js';
+} from '../../src/slack-api/delivery.js';
+import { SlackOutbound } from '../../src/slack-api/outbound.js';
 import { Pacer } from '../../src/store/pacer.js';
 import { ReleaseStore } from '../../src/store/release-store.js';
 import { createTestPrefix, deleteKeysWithPrefix, TEST_REDIS_URL } from '../support/redis.js';
 import { SlackStandIn } from '../support/slack-stand-in.js';
 
-// Exactly-once posting (src/jobs/delivery.ts) against real Redis and the Slack stand-in.
+// Exactly-once posting (src/slack-api/delivery.ts) against real Redis and the Slack stand-in.
 
 const TEAM = 'T0001';
 const CHANNEL = 'C0DEPLOY';

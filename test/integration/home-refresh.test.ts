@@ -1,10 +1,11 @@
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { drawHome, loadHomeContext } from '../../src/app/home.js';
 import type { Template } from '../../src/domain/template.js';
-import { HOME_VIEWER_IDLE_MS, type HomeRefreshDeps, refreshHomes } from '../../src/jobs/home-refresh.js';
-import { drawHome, loadHomeContext } from '../../src/slack/home.js';
-import { SlackOutbound } from '../../src/slack/outbound.js';
+import { type HomeRefreshDeps, refreshHomes } from '../../src/jobs/home-refresh.js';
+import { HOME_VIEWER_IDLE_MS } from '../../src/queues/home-refresh-queue.js';
+import { SlackOutbound } from '../../src/slack-api/outbound.js';
 import { Pacer } from '../../src/store/pacer.js';
 import { ReleaseStore } from '../../src/store/release-store.js';
 import { createTestPrefix, deleteKeysWithPrefix, TEST_REDIS_URL } from '../support/redis.js';

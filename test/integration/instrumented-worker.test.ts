@@ -3,9 +3,9 @@ import { Queue, QueueEvents } from 'bullmq';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { RetryLaterError } from '../../src/jobs/delivery.js';
 import { createInstrumentedWorker } from '../../src/jobs/instrumented-worker.js';
-import { queuePrefix } from '../../src/jobs/sync-queue.js';
+import { queuePrefix } from '../../src/queues/sync-queue.js';
+import { RetryLaterError } from '../../src/slack-api/delivery.js';
 import { createTestPrefix, deleteKeysWithPrefix, TEST_REDIS_URL } from '../support/redis.js';
 
 // How a job that fails, or has to wait for another instance, is retried and shown in the logs.

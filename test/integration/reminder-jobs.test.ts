@@ -4,8 +4,8 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import type { Template } from '../../src/domain/template.js';
 import { parseQuietHours } from '../../src/domain/time.js';
 import { runPhaseReminder } from '../../src/jobs/reminders.js';
-import { type PhaseReminderJob, Scheduler, scheduledJobId } from '../../src/jobs/scheduler.js';
-import { SlackOutbound } from '../../src/slack/outbound.js';
+import { type PhaseReminderJob, Scheduler, scheduledJobId } from '../../src/queues/scheduler.js';
+import { SlackOutbound } from '../../src/slack-api/outbound.js';
 import { Pacer } from '../../src/store/pacer.js';
 import { ReleaseStore } from '../../src/store/release-store.js';
 import { createTestPrefix, deleteKeysWithPrefix, TEST_REDIS_URL } from '../support/redis.js';

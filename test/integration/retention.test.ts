@@ -2,7 +2,8 @@ import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Template } from '../../src/domain/template.js';
-import { RetentionSchedule, runRetention } from '../../src/jobs/retention.js';
+import { runRetention } from '../../src/jobs/retention.js';
+import { RetentionSchedule } from '../../src/queues/retention-schedule.js';
 import { ReleaseStore } from '../../src/store/release-store.js';
 import { createTestPrefix, deleteKeysWithPrefix, TEST_REDIS_URL } from '../support/redis.js';
 

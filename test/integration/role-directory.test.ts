@@ -12,7 +12,7 @@ import type { Release } from '../../src/domain/release.js';
 import type { TemplateItem } from '../../src/domain/template.js';
 import { item, makeRelease, makeTemplate, STARTER } from '../unit/factories.js';
 
-// RoleDirectory and the access checks (src/slack/access.ts) with a fake Slack and a fake store: who
+// RoleDirectory and the access checks (src/app/access.ts) with a fake Slack and a fake store: who
 // holds a role, how long user group members are kept, and what a refusal leaves in the audit trail.
 // No Redis, no Slack: "integration" only in that the domain rules and the Slack side meet here.
 

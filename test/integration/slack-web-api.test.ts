@@ -6,7 +6,7 @@ import {
   SlackPlatformError,
   SlackRateLimitedError,
   SlackWebApi,
-} from '../../src/slack/web-api.js';
+} from '../../src/slack-api/web-api.js';
 import { getFreePort } from '../support/free-port.js';
 import { SlackStandIn } from '../support/slack-stand-in.js';
 

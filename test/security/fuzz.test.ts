@@ -2,14 +2,14 @@ import { randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseDeployCommand } from '../../src/domain/commands.js';
+import { describeUserError } from '../../src/slack/user-errors.js';
 import {
   decodeItemActionId,
   decodeItemDoneActionId,
   decodeReleaseAction,
   ReleaseRoute,
-} from '../../src/slack/ids.js';
-import { describeUserError } from '../../src/slack/user-errors.js';
-import { SNOOZE_CHOICES } from '../../src/slack/views/reminder-message.js';
+} from '../../src/views/ids.js';
+import { SNOOZE_CHOICES } from '../../src/views/reminder-message.js';
 import { template, waitForHeader, waitForPhase } from '../e2e/helpers.js';
 import { createActionTs, createTriggerId, SLACK_APP_ID } from '../support/slack-requests.js';
 import {

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { expect } from 'vitest';
-import { SCHEDULE_QUEUE } from '../../src/jobs/scheduler.js';
-import { queuePrefix, SYNC_QUEUE } from '../../src/jobs/sync-queue.js';
+import { SCHEDULE_QUEUE } from '../../src/queues/scheduler.js';
+import { queuePrefix, SYNC_QUEUE } from '../../src/queues/sync-queue.js';
 import { startTestApp, type TestApp, type TestAppOptions } from '../support/app-harness.js';
 import { createTestPrefix, TEST_REDIS_URL } from '../support/redis.js';
 import type { PostResult } from '../support/slack-requests.js';

@@ -7,7 +7,7 @@ import {
 } from '../../src/domain/announcements.js';
 import type { Release, ReleaseIssue } from '../../src/domain/release.js';
 import { ANNOUNCEMENT_EVENTS, type AnnouncementEvent } from '../../src/domain/template.js';
-import { renderAnnouncement } from '../../src/slack/views/announcement-message.js';
+import { renderAnnouncement } from '../../src/views/announcement-message.js';
 import { blockKitViolations } from './block-kit-limits.js';
 import {
   cancel,

@@ -1,14 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { CheckIn, Release, ReleaseIssue } from '../../src/domain/release.js';
 import {
-  ActionId,
-  CallbackId,
-  CheckinField,
-  decodeReleaseAction,
-  decodeReleaseIndexMetadata,
-  ReleaseRoute,
-} from '../../src/slack/ids.js';
-import {
   describeDuration,
   renderCheckin,
   renderCheckinDirect,
@@ -16,8 +8,16 @@ import {
   renderIssueModal,
   renderResolveIssueModal,
   renderRollbackModal,
-} from '../../src/slack/views/checkin-messages.js';
-import { renderStatus } from '../../src/slack/views/command-replies.js';
+} from '../../src/views/checkin-messages.js';
+import { renderStatus } from '../../src/views/command-replies.js';
+import {
+  ActionId,
+  CallbackId,
+  CheckinField,
+  decodeReleaseAction,
+  decodeReleaseIndexMetadata,
+  ReleaseRoute,
+} from '../../src/views/ids.js';
 import { blockKitViolations, type Surface } from './block-kit-limits.js';
 import {
   cancel,

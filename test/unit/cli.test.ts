@@ -362,7 +362,7 @@ describe('shipcheck usage', () => {
       }
     }
     const reached = [...seen].map((file) => path.relative(ROOT, file));
-    expect(reached).toContain('src/slack/views/release-messages.ts');
+    expect(reached).toContain('src/views/release-messages.ts');
     expect(reached).not.toContain('src/config/env.ts');
     for (const file of seen) expect(await readFile(file, 'utf8'), file).not.toMatch(/process\.env/);
   });

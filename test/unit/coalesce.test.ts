@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { coalesceByKey } from '../../src/jobs/coalesce.js';
+import { coalesceByKey } from '../../src/queues/coalesce.js';
 
 function controllableRun() {
   const started: { value: string; finish: () => void; fail: (error: Error) => void }[] = [];

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { renderHome, waitingOn } from '../../src/slack/views/home.js';
+import { renderHome, waitingOn } from '../../src/views/home.js';
 import { blockKitViolations } from './block-kit-limits.js';
 import { HOSTILE_MARKUP, makeRelease, STARTER, T0 } from './factories.js';
 

@@ -9,7 +9,7 @@ import {
   ITEM_ACTION_PATTERN,
   isItemBlockId,
   itemBlockId,
-} from '../../src/slack/ids.js';
+} from '../../src/views/ids.js';
 
 describe('item action ids', () => {
   it.each([

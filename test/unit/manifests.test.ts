@@ -128,9 +128,9 @@ describe('Slack app manifests', () => {
 
 describe('one outbound client', () => {
   it('is the only code that calls the Slack Web API', () => {
-    const outbound = path.resolve('src/slack/outbound.ts');
+    const outbound = path.resolve('src/slack-api/outbound.ts');
     // The HTTP call itself, which only the outbound client constructs.
-    const webApi = path.resolve('src/slack/web-api.ts');
+    const webApi = path.resolve('src/slack-api/web-api.ts');
     const direct = sources.filter(
       ({ file, text }) =>
         file !== outbound &&

@@ -6,7 +6,7 @@ import {
   mentionChannel,
   mentionUser,
   truncate,
-} from '../../src/slack/mrkdwn.js';
+} from '../../src/views/mrkdwn.js';
 import { HOSTILE_MARKUP, HOSTILE_TEXT } from './factories.js';
 
 describe('escapeMrkdwn', () => {

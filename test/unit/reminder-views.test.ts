@@ -9,14 +9,14 @@ import {
   decodeReleaseIndexMetadata,
   OwnerField,
   ReleaseRoute,
-} from '../../src/slack/ids.js';
-import { escapeMrkdwn } from '../../src/slack/mrkdwn.js';
-import { renderOwnersModal } from '../../src/slack/views/owners-modal.js';
+} from '../../src/views/ids.js';
+import { escapeMrkdwn } from '../../src/views/mrkdwn.js';
+import { renderOwnersModal } from '../../src/views/owners-modal.js';
 import {
   renderOwnerReminder,
   renderThreadReminder,
   SNOOZE_CHOICES,
-} from '../../src/slack/views/reminder-message.js';
+} from '../../src/views/reminder-message.js';
 import { blockKitViolations, type Surface } from './block-kit-limits.js';
 import {
   cancel,

@@ -4,7 +4,7 @@ import type { AuditEvent, AuditEventType } from '../../src/domain/audit.js';
 import type { Release } from '../../src/domain/release.js';
 import { draftRetrospective, formatRetroDuration } from '../../src/domain/retrospective.js';
 import type { Template } from '../../src/domain/template.js';
-import { decodeReleaseIndexMetadata } from '../../src/slack/ids.js';
+import { decodeReleaseIndexMetadata } from '../../src/views/ids.js';
 import {
   RETRO_ACTION_ID,
   RETRO_CALLBACK_ID,
@@ -13,7 +13,7 @@ import {
   renderRetroModal,
   renderRetroPrompt,
   renderRetroSaved,
-} from '../../src/slack/views/retrospective.js';
+} from '../../src/views/retrospective.js';
 import { blockKitViolations } from './block-kit-limits.js';
 import {
   HOSTILE_MARKUP,

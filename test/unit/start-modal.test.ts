@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { renderStartModal } from '../../src/slack/views/start-modal.js';
+import { renderStartModal } from '../../src/views/start-modal.js';
 import { blockKitViolations } from './block-kit-limits.js';
 
 describe('renderStartModal', () => {

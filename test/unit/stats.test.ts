@@ -11,7 +11,7 @@ import {
   type ReleaseRecord,
   type StatsQuery,
 } from '../../src/domain/stats.js';
-import { formatElapsed, formatRate, renderDeliveryStats } from '../../src/slack/views/stats-message.js';
+import { formatElapsed, formatRate, renderDeliveryStats } from '../../src/views/stats-message.js';
 import { blockKitViolations } from './block-kit-limits.js';
 import { HOSTILE_MARKUP, HOSTILE_TEXT, MINUTE, makeAuditEvent, makeRelease, TICKER } from './factories.js';
 

@@ -7,20 +7,20 @@ import { MAX_REASON_LENGTH } from '../../src/domain/commands.js';
 import { findBlockingPhase, type Release, type ReleaseIssue } from '../../src/domain/release.js';
 import type { Template } from '../../src/domain/template.js';
 import {
-  decodeGateOverrideMetadata,
-  decodeItemActionId,
-  decodeReleaseAction,
-  ITEM_DONE_OPTION_VALUE,
-  ReleaseRoute,
-} from '../../src/slack/ids.js';
-import {
   renderAudit,
   renderGateOverrideModal,
   renderHelp,
   renderReleaseList,
   renderStatus,
-} from '../../src/slack/views/command-replies.js';
-import { BlockKitLimits } from '../../src/slack/views/limits.js';
+} from '../../src/views/command-replies.js';
+import {
+  decodeGateOverrideMetadata,
+  decodeItemActionId,
+  decodeReleaseAction,
+  ITEM_DONE_OPTION_VALUE,
+  ReleaseRoute,
+} from '../../src/views/ids.js';
+import { BlockKitLimits } from '../../src/views/limits.js';
 import {
   type DesiredMessage,
   phaseMessageKey,
@@ -28,7 +28,7 @@ import {
   type RenderedMessage,
   renderHeader,
   renderPhaseParts,
-} from '../../src/slack/views/release-messages.js';
+} from '../../src/views/release-messages.js';
 import { blockKitViolations, SLACK_LIMITS, type Surface } from './block-kit-limits.js';
 import {
   cancel,
@@ -352,7 +352,7 @@ describe("every rendered message respects Slack's limits", () => {
 });
 
 describe('the limits checker', () => {
-  it('agrees with the limits the views are built to (src/slack/views/limits.ts)', () => {
+  it('agrees with the limits the views are built to (src/views/limits.ts)', () => {
     expect(BlockKitLimits).toMatchObject({
       blocksPerMessage: SLACK_LIMITS.blocksPerMessage,
       blocksPerModal: SLACK_LIMITS.blocksPerModal,

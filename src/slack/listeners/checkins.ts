@@ -9,13 +9,17 @@ import {
   type IssueSeverity,
   type Release,
 } from '../../domain/release.js';
+import {
+  renderIssueModal,
+  renderResolveIssueModal,
+  renderRollbackModal,
+} from '../../views/checkin-messages.js';
+import { CallbackId, CheckinField, decodeReleaseIndexMetadata, ReleaseRoute } from '../../views/ids.js';
 import type { SlackDeps } from '../deps.js';
 import { runGuarded } from '../guard.js';
-import { CallbackId, CheckinField, decodeReleaseIndexMetadata, ReleaseRoute } from '../ids.js';
 import { modalChoice, modalText } from '../modal-input.js';
 import type { ListenerApp } from '../router.js';
 import { describeUserError } from '../user-errors.js';
-import { renderIssueModal, renderResolveIssueModal, renderRollbackModal } from '../views/checkin-messages.js';
 import { onReleaseRouteButton } from './release-button.js';
 
 // Answers to post-deploy check-ins (Healthy, Issue found…, Roll back…) and resolving the issues they

@@ -3,6 +3,7 @@ import { checkPermission } from '../../app/access.js';
 import { cancelRelease } from '../../app/cancel-release.js';
 import { findActiveRelease, findLatestRelease, releaseNotFound } from '../../app/find-release.js';
 import { rescheduleRelease } from '../../app/reschedule-release.js';
+import { shareDeploymentLog } from '../../app/share-log.js';
 import { startRelease } from '../../app/start-release.js';
 import { verifyAuditChain } from '../../domain/audit-chain.js';
 import { type DeployCommand, parseDeployCommand } from '../../domain/commands.js';
@@ -10,13 +11,6 @@ import { fail, ok, type Result, type UserError } from '../../domain/errors.js';
 import type { DeployWindow, Release } from '../../domain/release.js';
 import { computeDeliveryStats, parseStatsArguments } from '../../domain/stats.js';
 import { parseWindow } from '../../domain/time.js';
-import { shareDeploymentLog } from '../../jobs/deployment-log.js';
-import type { SlackDeps } from '../deps.js';
-import { encodeFrozenStart } from '../frozen-start.js';
-import { runGuarded } from '../guard.js';
-import { formatSlackDate, mentionChannel } from '../mrkdwn.js';
-import type { ListenerApp } from '../router.js';
-import { describeUserError } from '../user-errors.js';
 import {
   type Reply,
   renderAudit,
@@ -26,10 +20,16 @@ import {
   renderLocks,
   renderReleaseList,
   renderStatus,
-} from '../views/command-replies.js';
-import { releaseTitle } from '../views/release-messages.js';
-import { renderStartModal } from '../views/start-modal.js';
-import { renderDeliveryStats } from '../views/stats-message.js';
+} from '../../views/command-replies.js';
+import { formatSlackDate, mentionChannel } from '../../views/mrkdwn.js';
+import { releaseTitle } from '../../views/release-messages.js';
+import { renderStartModal } from '../../views/start-modal.js';
+import { renderDeliveryStats } from '../../views/stats-message.js';
+import type { SlackDeps } from '../deps.js';
+import { encodeFrozenStart } from '../frozen-start.js';
+import { runGuarded } from '../guard.js';
+import type { ListenerApp } from '../router.js';
+import { describeUserError } from '../user-errors.js';
 import { openRollbackConfirmation } from './rollback.js';
 
 const DEFAULT_ENV = 'production';

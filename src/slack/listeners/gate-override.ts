@@ -2,13 +2,13 @@ import { checkPermission } from '../../app/access.js';
 import { overrideGate } from '../../app/override-gate.js';
 import { releaseClosed } from '../../domain/errors.js';
 import { findBlockingPhase } from '../../domain/release.js';
+import { renderGateOverrideModal } from '../../views/command-replies.js';
+import { ActionId, CallbackId, decodeGateOverrideMetadata, GateOverrideField } from '../../views/ids.js';
 import type { SlackDeps } from '../deps.js';
 import { runForSubmittedRelease } from '../guard.js';
-import { ActionId, CallbackId, decodeGateOverrideMetadata, GateOverrideField } from '../ids.js';
 import { modalChoice, modalText } from '../modal-input.js';
 import type { ListenerApp } from '../router.js';
 import { describeUserError } from '../user-errors.js';
-import { renderGateOverrideModal } from '../views/command-replies.js';
 import { onReleaseButton } from './release-button.js';
 
 const MIN_REASON_LENGTH = 5;

@@ -1,5 +1,5 @@
+import { drawHome, loadHomeContext } from '../../app/home.js';
 import type { SlackDeps } from '../deps.js';
-import { drawHome, loadHomeContext } from '../home.js';
 import type { ListenerApp } from '../router.js';
 
 // The App Home tab is drawn when its person opens it: what waits on them, the releases in flight

@@ -1,7 +1,7 @@
 import type { BlockAction, ButtonAction } from '@slack/bolt';
+import { ActionId, decodeUserId } from '../../views/ids.js';
 import type { SlackDeps } from '../deps.js';
 import { runGuarded } from '../guard.js';
-import { ActionId, decodeUserId } from '../ids.js';
 import type { ListenerApp } from '../router.js';
 import { describeUserError } from '../user-errors.js';
 

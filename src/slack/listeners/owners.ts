@@ -1,12 +1,12 @@
 import type { ViewSubmitAction } from '@slack/bolt';
 import { assignOwners } from '../../app/assign-owners.js';
 import { releaseClosed } from '../../domain/errors.js';
+import { CallbackId, decodeReleaseIndexMetadata, OwnerField, ReleaseRoute } from '../../views/ids.js';
+import { renderOwnersModal } from '../../views/owners-modal.js';
 import type { SlackDeps } from '../deps.js';
 import { runForSubmittedRelease } from '../guard.js';
-import { CallbackId, decodeReleaseIndexMetadata, OwnerField, ReleaseRoute } from '../ids.js';
 import type { ListenerApp } from '../router.js';
 import { describeUserError } from '../user-errors.js';
-import { renderOwnersModal } from '../views/owners-modal.js';
 import { onReleaseRouteButton } from './release-button.js';
 
 // "Assign owners…" on a phase's checklist: a modal with a person picker per item. Reminders about an

@@ -1,13 +1,13 @@
 import type { BlockAction, ButtonAction } from '@slack/bolt';
-import type { SlackDeps } from '../deps.js';
-import { runGuarded } from '../guard.js';
 import {
   decodeReleaseAction,
   decodeReleaseValue,
   decodeUserId,
   type ReleaseRoute,
   releaseRoutePattern,
-} from '../ids.js';
+} from '../../views/ids.js';
+import type { SlackDeps } from '../deps.js';
+import { runGuarded } from '../guard.js';
 import type { ListenerApp } from '../router.js';
 import { describeUserError } from '../user-errors.js';
 

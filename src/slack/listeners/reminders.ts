@@ -5,8 +5,6 @@ import type { UserErrorCode } from '../../domain/errors.js';
 import type { Release } from '../../domain/release.js';
 import { findItem } from '../../domain/template.js';
 import { phaseDueAt } from '../../domain/time.js';
-import type { SlackDeps } from '../deps.js';
-import { runGuarded } from '../guard.js';
 import {
   ActionId,
   decodeItemDoneActionId,
@@ -15,10 +13,12 @@ import {
   ITEM_DONE_PATTERN,
   ReleaseRoute,
   releaseRoutePattern,
-} from '../ids.js';
+} from '../../views/ids.js';
+import { renderOwnerReminder, SNOOZE_CHOICES } from '../../views/reminder-message.js';
+import type { SlackDeps } from '../deps.js';
+import { runGuarded } from '../guard.js';
 import type { ListenerApp } from '../router.js';
 import { describeUserError } from '../user-errors.js';
-import { renderOwnerReminder, SNOOZE_CHOICES } from '../views/reminder-message.js';
 
 // The buttons of a reminder DM: tick an item without leaving the DM, or snooze the reminders of that
 // phase. Both re-render the DM in place from the stored state, so it shows what is true now.

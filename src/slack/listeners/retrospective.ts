@@ -1,12 +1,17 @@
 import type { ViewSubmitAction } from '@slack/bolt';
 import { saveRetrospective } from '../../app/save-retrospective.js';
+import { decodeReleaseIndexMetadata } from '../../views/ids.js';
+import {
+  RETRO_ACTION_ID,
+  RETRO_CALLBACK_ID,
+  RetroField,
+  renderRetroModal,
+} from '../../views/retrospective.js';
 import type { SlackDeps } from '../deps.js';
 import { runForSubmittedRelease } from '../guard.js';
-import { decodeReleaseIndexMetadata } from '../ids.js';
 import { modalText } from '../modal-input.js';
 import type { ListenerApp } from '../router.js';
 import { describeUserError } from '../user-errors.js';
-import { RETRO_ACTION_ID, RETRO_CALLBACK_ID, RetroField, renderRetroModal } from '../views/retrospective.js';
 import { onReleaseButton } from './release-button.js';
 
 // The team's part of the retrospective: what went well, what went wrong, the follow-ups. Saved into

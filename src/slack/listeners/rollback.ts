@@ -3,13 +3,13 @@ import { checkPermission } from '../../app/access.js';
 import { rollBack } from '../../app/roll-back.js';
 import { releaseClosed } from '../../domain/errors.js';
 import type { Release } from '../../domain/release.js';
+import { renderRollbackModal } from '../../views/checkin-messages.js';
+import { ActionId, CallbackId, CheckinField, decodeReleaseIndexMetadata } from '../../views/ids.js';
 import type { SlackDeps } from '../deps.js';
 import { runForSubmittedRelease } from '../guard.js';
-import { ActionId, CallbackId, CheckinField, decodeReleaseIndexMetadata } from '../ids.js';
 import { modalText } from '../modal-input.js';
 import type { ListenerApp } from '../router.js';
 import { describeUserError } from '../user-errors.js';
-import { renderRollbackModal } from '../views/checkin-messages.js';
 import { onReleaseButton } from './release-button.js';
 
 // Rolling a release back from its header or `/deploy rollback`: a confirmation that shows the

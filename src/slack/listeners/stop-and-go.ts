@@ -5,13 +5,13 @@ import { clearRedFlag, raiseRedFlag, redFlagConditions } from '../../app/red-fla
 import type { Permission } from '../../domain/access.js';
 import { releaseClosed } from '../../domain/errors.js';
 import type { Release } from '../../domain/release.js';
+import { renderNoteModal, renderRedFlagModal } from '../../views/command-replies.js';
+import { ActionId, CallbackId, decodeReleaseIndexMetadata, RedFlagField } from '../../views/ids.js';
 import type { SlackDeps } from '../deps.js';
 import { runForSubmittedRelease } from '../guard.js';
-import { ActionId, CallbackId, decodeReleaseIndexMetadata, RedFlagField } from '../ids.js';
 import { modalChoice, modalText } from '../modal-input.js';
 import type { ListenerApp } from '../router.js';
 import { describeUserError } from '../user-errors.js';
-import { renderNoteModal, renderRedFlagModal } from '../views/command-replies.js';
 import { onReleaseButton } from './release-button.js';
 
 // Stopping and going, from the release header: a red flag halts a release until someone entitled

@@ -15,9 +15,10 @@ import {
   type Release,
   type ReleaseIssue,
   waitsForGo,
-} from '../../domain/release.js';
-import { goPhaseIndex, rollbackPhaseIndex, type TemplateItem } from '../../domain/template.js';
-import { phaseDueAt } from '../../domain/time.js';
+} from '../domain/release.js';
+import { goPhaseIndex, rollbackPhaseIndex, type TemplateItem } from '../domain/template.js';
+import { phaseDueAt } from '../domain/time.js';
+import { fingerprint } from './fingerprint.js';
 import {
   ActionId,
   encodeItemActionId,
@@ -27,10 +28,9 @@ import {
   isItemBlockId,
   itemBlockId,
   ReleaseRoute,
-} from '../ids.js';
-import { escapeMrkdwn, formatSlackDate, mentionUser, truncate } from '../mrkdwn.js';
-import { fingerprint } from './fingerprint.js';
+} from './ids.js';
 import { BlockKitLimits } from './limits.js';
+import { escapeMrkdwn, formatSlackDate, mentionUser, truncate } from './mrkdwn.js';
 
 // The release's Slack messages as pure renders of its state: a header in the channel and, in its
 // thread, one checklist message per unlocked phase (split in parts when a phase outgrows a message).

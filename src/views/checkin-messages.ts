@@ -5,7 +5,7 @@ import {
   type IssueSeverity,
   type Release,
   type ReleaseIssue,
-} from '../../domain/release.js';
+} from '../domain/release.js';
 import {
   ActionId,
   CallbackId,
@@ -13,9 +13,9 @@ import {
   encodeReleaseAction,
   encodeReleaseIndexMetadata,
   ReleaseRoute,
-} from '../ids.js';
-import { escapeMrkdwn, formatSlackDate, mentionUser, truncate } from '../mrkdwn.js';
+} from './ids.js';
 import { BlockKitLimits } from './limits.js';
+import { escapeMrkdwn, formatSlackDate, mentionUser, truncate } from './mrkdwn.js';
 import { type RenderedMessage, releaseTitle } from './release-messages.js';
 
 // Post-deploy check-ins as pure renders: the question in the release thread (its buttons go once it is

@@ -6,17 +6,17 @@ import type {
   ModalView,
   SectionBlock,
 } from '@slack/types';
-import type { Release } from '../../domain/release.js';
+import type { Release } from '../domain/release.js';
 import {
   formatRetroDuration,
   type RetroDraft,
   type RetroFinding,
   type RetroOutcome,
   retroOutcome,
-} from '../../domain/retrospective.js';
-import { encodeReleaseIndexMetadata, encodeReleaseValue } from '../ids.js';
-import { escapeMrkdwn, formatSlackDate, mentionUser, truncate } from '../mrkdwn.js';
+} from '../domain/retrospective.js';
+import { encodeReleaseIndexMetadata, encodeReleaseValue } from './ids.js';
 import { BlockKitLimits } from './limits.js';
+import { escapeMrkdwn, formatSlackDate, mentionUser, truncate } from './mrkdwn.js';
 import { type RenderedMessage, releaseTitle } from './release-messages.js';
 
 // The retrospective in the release thread, as pure renders: the draft shipcheck writes from the record

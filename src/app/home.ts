@@ -1,12 +1,12 @@
 import type { HomeView } from '@slack/types';
-import { RoleCheckFailed, type RoleDirectory } from '../app/access.js';
 import type { RoleHolders } from '../domain/access.js';
 import type { Release } from '../domain/release.js';
 import { computeDeliveryStats, DEFAULT_STATS_DAYS, type DeliveryStats } from '../domain/stats.js';
 import type { ReleaseStore } from '../store/release-store.js';
-import { fingerprint } from './views/fingerprint.js';
-import { renderHome } from './views/home.js';
-import { renderDeliveryStats } from './views/stats-message.js';
+import { fingerprint } from '../views/fingerprint.js';
+import { renderHome } from '../views/home.js';
+import { renderDeliveryStats } from '../views/stats-message.js';
+import { RoleCheckFailed, type RoleDirectory } from './access.js';
 
 // What every Home tab of a workspace is drawn from, read once and drawn for any number of people:
 // the Home listener draws one, a refresh job draws every viewer's from the same read.

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { MessageContent, SlackOutbound } from '../slack/outbound.js';
 import type { ReleaseStore } from '../store/release-store.js';
+import type { MessageContent, SlackOutbound } from './outbound.js';
 
 // Posting a message exactly once, across retries, several instances and a worker killed mid-post.
 // Slack's chat.postMessage has no idempotency key, so a post is bracketed by Redis and marked in Slack:

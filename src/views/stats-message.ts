@@ -1,11 +1,7 @@
 import type { KnownBlock } from '@slack/types';
-import {
-  type DeliveryStats,
-  WINDOW_EARLY_TOLERANCE_MS,
-  WINDOW_LATE_TOLERANCE_MS,
-} from '../../domain/stats.js';
-import { escapeMrkdwn, formatSlackDate, truncate } from '../mrkdwn.js';
+import { type DeliveryStats, WINDOW_EARLY_TOLERANCE_MS, WINDOW_LATE_TOLERANCE_MS } from '../domain/stats.js';
 import { BlockKitLimits } from './limits.js';
+import { escapeMrkdwn, formatSlackDate, truncate } from './mrkdwn.js';
 
 // `/deploy stats`: the delivery figures of a period as one compact message. Pure: the figures are
 // computed by src/domain/stats.ts and the current time comes in as `now`.

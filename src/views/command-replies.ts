@@ -1,6 +1,6 @@
 import type { KnownBlock, View } from '@slack/types';
-import type { AuditEvent } from '../../domain/audit.js';
-import type { ChainBreak, ChainVerdict } from '../../domain/audit-chain.js';
+import type { AuditEvent } from '../domain/audit.js';
+import type { ChainBreak, ChainVerdict } from '../domain/audit-chain.js';
 import {
   computeProgress,
   countOpenRequired,
@@ -10,8 +10,8 @@ import {
   pendingCheckin,
   phaseState,
   type Release,
-} from '../../domain/release.js';
-import { findItem } from '../../domain/template.js';
+} from '../domain/release.js';
+import { findItem } from '../domain/template.js';
 import {
   ActionId,
   CallbackId,
@@ -20,9 +20,9 @@ import {
   FreezeField,
   GateOverrideField,
   RedFlagField,
-} from '../ids.js';
-import { escapeMrkdwn, formatSlackDate, linkTo, mentionUser, truncate } from '../mrkdwn.js';
+} from './ids.js';
 import { BlockKitLimits } from './limits.js';
+import { escapeMrkdwn, formatSlackDate, linkTo, mentionUser, truncate } from './mrkdwn.js';
 import { releaseTitle } from './release-messages.js';
 
 // Ephemeral answers to /deploy subcommands and the gate-override modal, as pure renders.

@@ -1,8 +1,8 @@
 import type { KnownBlock, ModalView } from '@slack/types';
-import type { Release } from '../../domain/release.js';
-import { CallbackId, encodeReleaseIndexMetadata, OwnerField } from '../ids.js';
-import { escapeMrkdwn, mentionUser, truncate } from '../mrkdwn.js';
+import type { Release } from '../domain/release.js';
+import { CallbackId, encodeReleaseIndexMetadata, OwnerField } from './ids.js';
 import { BlockKitLimits } from './limits.js';
+import { escapeMrkdwn, mentionUser, truncate } from './mrkdwn.js';
 import { releaseTitle } from './release-messages.js';
 
 // "Assign owners…" on a phase: one user picker per item, each starting at the item's current owner.

@@ -6,11 +6,11 @@ import {
   type Release,
   type ReleaseStatus,
   snoozedUntil,
-} from '../../domain/release.js';
-import type { TemplateItem } from '../../domain/template.js';
-import { ActionId, encodeItemDoneActionId, encodeReleaseAction, ReleaseRoute } from '../ids.js';
-import { escapeMrkdwn, formatSlackDate, mentionUser, truncate } from '../mrkdwn.js';
+} from '../domain/release.js';
+import type { TemplateItem } from '../domain/template.js';
+import { ActionId, encodeItemDoneActionId, encodeReleaseAction, ReleaseRoute } from './ids.js';
 import { BlockKitLimits } from './limits.js';
+import { escapeMrkdwn, formatSlackDate, mentionUser, truncate } from './mrkdwn.js';
 import { type RenderedMessage, releaseTitle } from './release-messages.js';
 
 // Phase reminders as pure renders: one message in the release thread naming everyone reminded in a

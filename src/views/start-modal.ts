@@ -1,6 +1,6 @@
 import type { ModalView } from '@slack/types';
-import { CallbackId, StartField } from '../ids.js';
-import { truncate } from '../mrkdwn.js';
+import { CallbackId, StartField } from './ids.js';
+import { truncate } from './mrkdwn.js';
 
 // The start form behind `/deploy start` with no version: everything the command takes, plus what
 // stakeholders are told (release notes, expected downtime, their channels).

@@ -1,15 +1,15 @@
 import type { HomeView, KnownBlock } from '@slack/types';
-import type { RoleHolders } from '../../domain/access.js';
+import type { RoleHolders } from '../domain/access.js';
 import {
   computeProgress,
   currentPhaseIndex,
   isPhaseUnlocked,
   pendingCheckin,
   type Release,
-} from '../../domain/release.js';
-import { groupOpenItemsByOwner } from '../../domain/reminders.js';
-import { escapeMrkdwn, formatSlackDate, linkTo, truncate } from '../mrkdwn.js';
+} from '../domain/release.js';
+import { groupOpenItemsByOwner } from '../domain/reminders.js';
 import { BlockKitLimits } from './limits.js';
+import { escapeMrkdwn, formatSlackDate, linkTo, truncate } from './mrkdwn.js';
 import { releaseTitle } from './release-messages.js';
 
 // The App Home tab, for the person looking: what waits on them, the releases in flight, the recent

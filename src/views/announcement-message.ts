@@ -1,9 +1,9 @@
 import type { KnownBlock, MrkdwnElement } from '@slack/types';
-import { announcementWording, fillWording } from '../../domain/announcements.js';
-import type { RedFlag, Release, ReleaseIssue } from '../../domain/release.js';
-import type { AnnouncementEvent } from '../../domain/template.js';
-import { escapeMrkdwn, formatSlackDate, linkTo, mentionUser, truncate } from '../mrkdwn.js';
+import { announcementWording, fillWording } from '../domain/announcements.js';
+import type { RedFlag, Release, ReleaseIssue } from '../domain/release.js';
+import type { AnnouncementEvent } from '../domain/template.js';
 import { BlockKitLimits } from './limits.js';
+import { escapeMrkdwn, formatSlackDate, linkTo, mentionUser, truncate } from './mrkdwn.js';
 import type { RenderedMessage } from './release-messages.js';
 
 // What a release's stakeholders see in their channels: one sentence in the team's wording (or the

@@ -1,0 +1,47 @@
+import { buildDeploymentLog } from '../domain/deployment-log.js';
+import type { Logger } from '../log.js';
+import type { SlackOutbound } from '../slack-api/outbound.js';
+import type { ReleaseStore } from '../store/release-store.js';
+
+// The deployment log of a release, shared in its thread as two files: Markdown for people and JSON
+// for machines. Built from the stored record (the release and its audit trail) at the moment it is
+// asked for: by a person (/deploy log) or, once, when the release ends (src/jobs/deployment-log.ts).
+
+export interface LogDeps {
+  store: ReleaseStore;
+  outbound: SlackOutbound;
+  log: Logger;
+}
+
+/** Builds the log and shares it in the release thread; resolves false when the thread does not exist. */
+export async function shareDeploymentLog(
+  deps: LogDeps,
+  teamId: string,
+  releaseId: string,
+  comment: string,
+  now = Date.now(),
+): Promise<boolean> {
+  const release = await deps.store.getRelease(teamId, releaseId);
+  const headerTs = (await deps.store.getMessages(teamId, releaseId)).refs.header?.ts;
+  if (!release || !headerTs) return false;
+  const log = buildDeploymentLog(release, await deps.store.readAudit(teamId, releaseId), now);
+  await deps.outbound.uploadFiles({
+    channel: release.channelId,
+    threadTs: headerTs,
+    comment,
+    files: [
+      {
+        filename: `${log.fileStem}.md`,
+        title: `Deployment log: ${release.version} → ${release.env}`,
+        content: log.markdown,
+      },
+      {
+        filename: `${log.fileStem}.json`,
+        title: `Deployment log (JSON): ${release.version} → ${release.env}`,
+        content: `${JSON.stringify(log.json, null, 2)}\n`,
+      },
+    ],
+  });
+  deps.log.info({ teamId, releaseId, fileStem: log.fileStem }, 'deployment log shared');
+  return true;
+}
