@@ -16,7 +16,7 @@ import { registerRollbackActions } from './listeners/rollback.js';
 import { registerStartForm } from './listeners/start-form.js';
 import { registerStopAndGoActions } from './listeners/stop-and-go.js';
 import { unmatchedRequests } from './listeners/unmatched.js';
-import { createProcessEventErrorHandler, refuseNonObjectBodies } from './request-guard.js';
+import { createProcessEventErrorHandler, refuseMalformedRequests } from './request-guard.js';
 import { createListenerRouter } from './router.js';
 
 export interface SlackAppHooks {
@@ -170,7 +170,7 @@ export function createSlackApp(deps: SlackDeps, hooks: SlackAppHooks): SlackAppH
     app,
     requestListener:
       receiver instanceof HTTPReceiver
-        ? refuseNonObjectBodies(receiver.requestListener, config.slack.signingSecret!, deps.log)
+        ? refuseMalformedRequests(receiver.requestListener, config.slack.signingSecret!, deps.log)
         : undefined,
     onResponseSent(req) {
       const timing = httpTimings.get(req);

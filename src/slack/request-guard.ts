@@ -10,8 +10,8 @@ import {
 import type { Logger } from '../log.js';
 
 // Bolt (5.1) trusts the shape of a signed body in two places, and a body Slack never sends turns into
-// a crash or a 5xx there. These wrap its HTTP receiver so that such a request gets a 4xx and the
-// process keeps serving.
+// a crash or a 5xx there; it also accepts a well-signed request dated any time in the future. These
+// wrap its HTTP receiver so that such a request gets a 4xx and the process keeps serving.
 
 /**
  * Bolt reads `ssl_check` off the parsed body without checking that it is an object, inside a promise
@@ -19,12 +19,22 @@ import type { Logger } from '../log.js';
  * ends the process. The body is read here first (Bolt then reuses it), and one that is not a JSON object
  * is refused: 400, or 401 when it is not signed either, as Bolt answers unsigned requests.
  */
-export function refuseNonObjectBodies(
+export function refuseMalformedRequests(
   listener: RequestListener,
   signingSecret: string,
   log: Logger,
 ): RequestListener {
   return (req, res) => {
+    if (isDatedInTheFuture(req.headers['x-slack-request-timestamp'], Date.now())) {
+      // Bolt refuses only requests older than five minutes; one from the future is as suspect.
+      log.warn(
+        { timestamp: String(req.headers['x-slack-request-timestamp']) },
+        'slack request dated in the future',
+      );
+      res.writeHead(401).end();
+      req.resume();
+      return;
+    }
     HTTPModuleFunctions.bufferIncomingMessage(req, defaultBodyLimit)
       .then(
         (buffered) => {
@@ -54,6 +64,14 @@ export function refuseNonObjectBodies(
         res.end();
       });
   };
+}
+
+/** Slack's guidance: refuse a timestamp more than five minutes from now, in either direction. */
+const MAX_CLOCK_SKEW_SEC = 5 * 60;
+
+export function isDatedInTheFuture(header: string | string[] | undefined, nowMs: number): boolean {
+  const timestampSec = Number(Array.isArray(header) ? header[0] : header);
+  return Number.isFinite(timestampSec) && timestampSec > Math.floor(nowMs / 1000) + MAX_CLOCK_SKEW_SEC;
 }
 
 /** A JSON text that opens an object, after JSON whitespace; raw, or form-encoded (`+`, `%20`, `%7B`). */
