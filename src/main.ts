@@ -88,7 +88,7 @@ export async function startShipcheck(
   }
 
   const store = new ReleaseStore(redis, config.redis.prefix);
-  const metrics = createMetrics({ countActiveReleases: () => store.countActiveReleases() });
+  const metrics = createMetrics({ countActiveReleases: () => store.retention.countActiveReleases() });
   const syncQueue = new SyncQueue(queueConnection, config.redis.prefix);
   const outbound = new SlackOutbound(
     {

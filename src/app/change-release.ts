@@ -1,7 +1,7 @@
 import type { Permission } from '../domain/access.js';
 import { fail, ok, type Result, type UserError } from '../domain/errors.js';
 import type { Release } from '../domain/release.js';
-import type { ChangeResult } from '../store/release-store.js';
+import type { ChangeResult } from '../store/change-results.js';
 import { checkPermission } from './access.js';
 import type { AppDeps } from './deps.js';
 import { describeCommonRefusal, isCommonRefusal } from './refusals.js';

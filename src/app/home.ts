@@ -53,7 +53,7 @@ export async function loadHomeContext(
   const permalinks = new Map<string, string>();
   await Promise.all(
     [...active, ...recent].map(async (release) => {
-      const { permalink } = await store.getMessages(teamId, release.id);
+      const { permalink } = await store.messages.get(teamId, release.id);
       if (permalink) permalinks.set(release.id, permalink);
     }),
   );

@@ -1,6 +1,6 @@
 import { releaseClosed, type UserError } from '../domain/errors.js';
 import type { Release } from '../domain/release.js';
-import type { ChangeResult } from '../store/release-store.js';
+import type { ChangeResult } from '../store/change-results.js';
 
 // The store's refusals that mean the same whichever intent met them, as the error to show. A refusal
 // whose meaning depends on the intent (a locked gate for a tick or for the go call) is worded by that

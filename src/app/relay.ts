@@ -152,31 +152,44 @@ export class Relay {
 
   private async relayRelease({ teamId, releaseId }: Target): Promise<void> {
     const { relayStore } = this.deps;
-    let leased = false;
-    for (let attempt = 1; attempt <= LEASE_TRIES && !leased; attempt++) {
-      leased = await relayStore.takeLease(teamId, releaseId, this.holder, LEASE_MS);
-      if (!leased && attempt < LEASE_TRIES) await sleep(20 * attempt);
-    }
-    // Whoever holds the lease reads past its own batch before letting go, so nothing is left behind.
-    if (!leased) return;
+    let finished = false;
     try {
       for (let round = 0; round < MAX_ROUNDS; round++) {
-        const { events } = await relayStore.readUnrelayed(teamId, releaseId, BATCH_SIZE);
+        const batch = await this.takeBatch(teamId, releaseId, round === 0 ? LEASE_TRIES : 1);
+        // Another instance holds the release; it reads past its own batch before letting go.
+        if (!batch) {
+          finished = true;
+          return;
+        }
+        const { events } = batch;
         if (events.length > 0) {
           const release = await this.deps.store.getRelease(teamId, releaseId);
           if (release) await this.carryOut(release, events);
         }
-        const more = await relayStore.advance(teamId, releaseId, events.at(-1)?.id);
+        const more = await relayStore.advance(teamId, releaseId, events.at(-1)?.id, this.holder);
         const now = Date.now();
         for (const event of events) this.deps.metrics?.relayLag.observe((now - committedAt(event)) / 1000);
-        if (!more) return;
+        if (!more) {
+          finished = true;
+          return;
+        }
       }
       this.deps.log.warn(
         { teamId, releaseId },
         'relay stopped after its round limit; the next sweep goes on',
       );
     } finally {
-      await relayStore.dropLease(teamId, releaseId, this.holder).catch(() => undefined);
+      // Cut short (an error, the round limit): the next relay must not wait out the lease.
+      if (!finished) await relayStore.dropLease(teamId, releaseId, this.holder).catch(() => undefined);
+    }
+  }
+
+  /** The lease and the next events in one round trip, trying a few times while another holds it. */
+  private async takeBatch(teamId: string, releaseId: string, tries: number) {
+    for (let attempt = 1; ; attempt++) {
+      const batch = await this.deps.relayStore.begin(teamId, releaseId, this.holder, LEASE_MS, BATCH_SIZE);
+      if (batch || attempt >= tries) return batch;
+      await sleep(20 * attempt);
     }
   }
 

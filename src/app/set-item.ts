@@ -2,7 +2,7 @@ import { hasAccessRules } from '../domain/access.js';
 import { fail, ok, type Result, releaseClosed, type UserError } from '../domain/errors.js';
 import type { Release } from '../domain/release.js';
 import { findItem } from '../domain/template.js';
-import type { ChangeResult } from '../store/release-store.js';
+import type { ChangeResult } from '../store/change-results.js';
 import { checkItemChange } from './access.js';
 import type { AppDeps } from './deps.js';
 
@@ -87,7 +87,7 @@ async function redrawPhase(
   request: SetItemRequest,
 ): Promise<void> {
   const phaseIndex = release ? findItem(release.template, request.itemId)?.phaseIndex : undefined;
-  await deps.store.bumpPhaseNonce(request.teamId, request.releaseId, Math.max(phaseIndex ?? 0, 0));
+  await deps.store.messages.bumpPhaseNonce(request.teamId, request.releaseId, Math.max(phaseIndex ?? 0, 0));
   await deps.syncQueue.requestSync({ teamId: request.teamId, releaseId: request.releaseId });
 }
 

@@ -22,7 +22,7 @@ export async function shareDeploymentLog(
   now = Date.now(),
 ): Promise<boolean> {
   const release = await deps.store.getRelease(teamId, releaseId);
-  const headerTs = (await deps.store.getMessages(teamId, releaseId)).refs.header?.ts;
+  const headerTs = (await deps.store.messages.get(teamId, releaseId)).refs.header?.ts;
   if (!release || !headerTs) return false;
   const log = buildDeploymentLog(release, await deps.store.readAudit(teamId, releaseId), now);
   await deps.outbound.uploadFiles({

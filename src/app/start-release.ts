@@ -80,7 +80,7 @@ export async function startRelease(deps: AppDeps, request: StartRequest): Promis
     ...(request.replyUrl ? { replyUrl: request.replyUrl } : {}),
   });
   if (result.kind === 'exists') {
-    const { permalink } = await deps.store.getMessages(teamId, result.releaseId);
+    const { permalink } = await deps.store.messages.get(teamId, result.releaseId);
     return {
       kind: 'refused',
       error: { code: 'release_exists', version: request.version, env, ...(permalink ? { permalink } : {}) },

@@ -58,7 +58,7 @@ export async function runAnnouncement(
   if (!permalink && now - Number(thread.headerTs) * 1000 < PERMALINK_WAIT_MS) {
     throw new RetryLaterError(500, 'the release thread has no link yet');
   }
-  const { announcements } = await deps.store.getMessages(job.teamId, job.releaseId);
+  const { announcements } = await deps.store.messages.get(job.teamId, job.releaseId);
   // Every channel hears the release's announcements in the order their events happened: a job that
   // runs before an earlier one (a retry, a 429, two events of one click) posts that one first.
   const own = announcements.find((noted) => noted.event === job.event && noted.occurrence === job.occurrence);

@@ -63,7 +63,7 @@ export async function runCheckin(deps: CheckinDeps, job: CheckinJob, now = Date.
     });
     postedAt = now;
     // What the message shows now; the sync updates it when an answer changes that.
-    await deps.store.saveMessageRef(job.teamId, job.releaseId, checkinMessageKey(checkin.index), {
+    await deps.store.messages.saveRef(job.teamId, job.releaseId, checkinMessageKey(checkin.index), {
       ts,
       hash: fingerprintMessage(message),
     });

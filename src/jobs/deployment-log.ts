@@ -21,7 +21,7 @@ export async function runFinalLog(
   if ((await releaseThread(deps.store, teamId, releaseId)) === 'unpostable') {
     return void deps.log.info({ teamId, releaseId }, 'deployment log dropped: the release was never posted');
   }
-  const attempt = await deps.store.beginDelivery(teamId, key, `log-${process.pid}`, LOG_LEASE_MS, now);
+  const attempt = await deps.store.deliveries.begin(teamId, key, `log-${process.pid}`, LOG_LEASE_MS, now);
   if (attempt.state === 'done') return;
   if (attempt.state === 'busy')
     throw new RetryLaterError(attempt.retryInMs, 'the log is being shared elsewhere');
@@ -34,7 +34,7 @@ export async function runFinalLog(
       now,
     );
     if (shared)
-      await deps.store.commitDelivery({
+      await deps.store.deliveries.commit({
         teamId,
         releaseId,
         deliveryKey: key,
@@ -42,7 +42,7 @@ export async function runFinalLog(
         holder: `log-${process.pid}`,
       });
   } catch (err) {
-    await deps.store.dropDeliveryLease(teamId, key, `log-${process.pid}`).catch(() => undefined);
+    await deps.store.deliveries.dropLease(teamId, key, `log-${process.pid}`).catch(() => undefined);
     throw err;
   }
 }

@@ -21,7 +21,7 @@ export interface HomeRefreshDeps {
 /** Redraws every recent viewer's Home tab whose content changed; resolves with how many were published. */
 export async function refreshHomes(deps: HomeRefreshDeps, teamId: string, now = Date.now()): Promise<number> {
   const { store } = deps;
-  const viewers = await store.homeViewers(teamId, now - HOME_VIEWER_IDLE_MS);
+  const viewers = await store.home.viewers(teamId, now - HOME_VIEWER_IDLE_MS);
   if (viewers.size === 0) return 0;
   const context = await loadHomeContext(deps, teamId, now);
   let published = 0;
@@ -36,7 +36,7 @@ export async function refreshHomes(deps: HomeRefreshDeps, teamId: string, now = 
       deps.log.warn({ teamId, userId, slackError: err.slackError }, 'home tab not refreshed');
       continue;
     }
-    await store.noteHomeRefreshed(teamId, userId, home.rendered);
+    await store.home.noteRefreshed(teamId, userId, home.rendered);
     published++;
   }
   deps.log.debug({ teamId, viewers: viewers.size, published }, 'home tabs refreshed');

@@ -27,7 +27,7 @@ export async function runLockFreed(deps: LockDeps, job: LockFreedJob): Promise<v
   if (!release || release.status === 'active' || release.status === 'rolling_back') {
     return void log.info('lock not freed; nobody told');
   }
-  const waiters = await store.lockWaiters(job.teamId, job.env);
+  const waiters = await store.locks.waiters(job.teamId, job.env);
   const when = release.finishedAt ? ` ${formatSlackDate(release.finishedAt)}` : '';
   const text = `🔓 ${job.env} is free again: ${release.version} ${STATUS_WORDS[release.status] ?? release.status}${when}. Releases are in ${mentionChannel(release.channelId)}.`;
   for (const userId of waiters) {
@@ -46,7 +46,7 @@ export async function runLockFreed(deps: LockDeps, job: LockFreedJob): Promise<v
         'could not tell a waiter that the environment is free',
       );
     }
-    await store.removeLockWaiter(job.teamId, job.env, userId);
+    await store.locks.removeWaiter(job.teamId, job.env, userId);
   }
   log.info({ told: waiters.length }, 'environment freed');
 }

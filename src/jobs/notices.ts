@@ -22,7 +22,7 @@ export async function runNotice(deps: NoticeDeps, job: NoticeJob): Promise<void>
   const notice = renderCancelledNotice(release);
   // A slash command is answered where it was typed; a cancellation from a button (no-go) in the
   // release's channel.
-  const replyUrl = await deps.store.cancelReplyUrl(job.teamId, job.releaseId);
+  const replyUrl = await deps.store.messages.cancelReplyUrl(job.teamId, job.releaseId);
   if (replyUrl) {
     try {
       await deps.outbound.replyToCommand(replyUrl, notice.text);

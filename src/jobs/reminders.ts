@@ -160,7 +160,7 @@ async function remind(
 ) {
   const { store } = deps;
   const log = deps.log.child({ teamId: release.teamId, releaseId: release.id, phaseIndex });
-  const messages = await store.getMessages(release.teamId, release.id);
+  const messages = await store.messages.get(release.teamId, release.id);
   const headerTs = messages.refs.header?.ts;
   // The header is posted within seconds of the start; a reminder cannot be due before it exists.
   if (!headerTs) throw new Error('the release header is not posted yet');

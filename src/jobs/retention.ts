@@ -31,19 +31,19 @@ export interface RetentionDeps {
 export async function runRetention(deps: RetentionDeps, now = Date.now()): Promise<number> {
   const cutoff = now - deps.retentionDays * DAY_MS;
   let removed = 0;
-  for (const teamId of await deps.store.listTeams()) {
+  for (const teamId of await deps.store.retention.listTeams()) {
     // A release ended after it started: only those started before the cut-off can have expired.
-    for (const releaseId of await deps.store.releasesStartedBefore(teamId, cutoff)) {
+    for (const releaseId of await deps.store.retention.releasesStartedBefore(teamId, cutoff)) {
       const release = await deps.store.getRelease(teamId, releaseId);
       if (release && !isExpired(release, cutoff)) continue;
-      await deps.store.removeRelease(teamId, releaseId, release?.version);
+      await deps.store.retention.removeRelease(teamId, releaseId, release?.version);
       removed++;
       deps.log.info(
         { teamId, releaseId, version: release?.version, finishedAt: release?.finishedAt },
         'release removed: past retention',
       );
     }
-    await deps.store.markRetentionCutoff(teamId, cutoff);
+    await deps.store.retention.markCutoff(teamId, cutoff);
   }
   deps.log.info({ removed, cutoff, retentionDays: deps.retentionDays }, 'retention sweep done');
   return removed;

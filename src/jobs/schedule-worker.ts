@@ -55,7 +55,7 @@ export function createScheduleWorker(
     run: async (data) => {
       const job = ScheduledJobData.parse(data);
       // The job leaves the release's tracked set when it runs; one it plans next is tracked anew.
-      await deps.store.untrackJob(job.teamId, job.releaseId, scheduledJobId(job));
+      await deps.store.jobs.untrack(job.teamId, job.releaseId, scheduledJobId(job));
       await runScheduledJob(deps, job);
     },
     log: deps.log,

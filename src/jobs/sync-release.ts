@@ -5,7 +5,8 @@ import type { HomeRefreshQueue } from '../queues/home-refresh-queue.js';
 import type { SyncJobData } from '../queues/sync-queue.js';
 import { deliverOnce } from '../slack-api/delivery.js';
 import { CHANNEL_UNUSABLE_ERRORS, type SlackOutbound, SlackPlatformError } from '../slack-api/outbound.js';
-import type { MessageRef, ReleaseStore } from '../store/release-store.js';
+import type { MessageRef } from '../store/message-store.js';
+import type { ReleaseStore } from '../store/release-store.js';
 import { renderCheckin } from '../views/checkin-messages.js';
 import { checkinMessageKey, fingerprintMessage } from '../views/fingerprint.js';
 import { planReleaseMessages } from '../views/release-messages.js';
@@ -33,7 +34,7 @@ export async function syncRelease(deps: SyncDeps, data: SyncJobData): Promise<vo
     log.warn('sync requested for a release that does not exist');
     return;
   }
-  const messages = await store.getMessages(data.teamId, data.releaseId);
+  const messages = await store.messages.get(data.teamId, data.releaseId);
   const desired = planReleaseMessages(release, new Set(Object.keys(messages.refs)), messages.nonces);
   const channel = release.channelId;
 
@@ -64,7 +65,7 @@ export async function syncRelease(deps: SyncDeps, data: SyncJobData): Promise<vo
           log.warn({ err }, 'permalink unavailable');
           return undefined;
         });
-        if (permalink) await store.savePermalink(data.teamId, data.releaseId, permalink);
+        if (permalink) await store.messages.savePermalink(data.teamId, data.releaseId, permalink);
       }
     } catch (err) {
       if (
@@ -92,7 +93,7 @@ export async function syncRelease(deps: SyncDeps, data: SyncJobData): Promise<vo
         'message cannot be updated; skipped',
       );
     }
-    await store.saveMessageRef(data.teamId, data.releaseId, message.key, { ts, hash: message.hash });
+    await store.messages.saveRef(data.teamId, data.releaseId, message.key, { ts, hash: message.hash });
   }
   if (toUpdate.length > 0) log.debug({ updated: toUpdate.length, rev: release.rev }, 'messages updated');
   await syncCheckinMessages(deps, release, messages.refs);
@@ -118,7 +119,7 @@ async function syncCheckinMessages(deps: SyncDeps, release: Release, refs: Recor
         'check-in message cannot be updated',
       );
     }
-    await deps.store.saveMessageRef(release.teamId, release.id, key, { ts, hash });
+    await deps.store.messages.saveRef(release.teamId, release.id, key, { ts, hash });
   }
 }
 
@@ -133,7 +134,7 @@ async function abandonUnpostableRelease(
   slackError: string,
 ) {
   const reason = `shipcheck could not post in the channel (${slackError})`;
-  await deps.store.markUnpostable(data.teamId, data.releaseId, slackError);
+  await deps.store.messages.markUnpostable(data.teamId, data.releaseId, slackError);
   await deps.store.cancelRelease({
     teamId: data.teamId,
     releaseId: data.releaseId,
@@ -145,7 +146,8 @@ async function abandonUnpostableRelease(
     { teamId: data.teamId, releaseId: data.releaseId, channel, slackError },
     'release cancelled: channel unusable',
   );
-  const responseUrl = data.responseUrl ?? (await deps.store.startReplyUrl(data.teamId, data.releaseId));
+  const responseUrl =
+    data.responseUrl ?? (await deps.store.messages.startReplyUrl(data.teamId, data.releaseId));
   if (responseUrl) {
     const hint =
       slackError === 'not_in_channel'

@@ -132,7 +132,7 @@ export class Scheduler {
 
   async schedule(data: ScheduledJobData, at: number): Promise<void> {
     const jobId = scheduledJobId(data);
-    await this.store.trackJob(data.teamId, data.releaseId, jobId);
+    await this.store.jobs.track(data.teamId, data.releaseId, jobId);
     await this.queue.add(data.kind, data, { jobId, delay: Math.max(0, at - Date.now()) });
   }
 
@@ -210,7 +210,7 @@ export class Scheduler {
   async announce(release: Release, event: AnnouncementEvent, occurrence = 0): Promise<void> {
     if (release.stakeholderChannels.length === 0) return;
     // Its place among the release's announcements, which every channel hears in that order.
-    await this.store.noteAnnouncement(release.teamId, release.id, event, occurrence);
+    await this.store.messages.noteAnnouncement(release.teamId, release.id, event, occurrence);
     await this.schedule(
       { kind: 'announce', teamId: release.teamId, releaseId: release.id, event, occurrence },
       Date.now(),
@@ -244,7 +244,7 @@ export class Scheduler {
     matches: (jobId: string) => boolean,
   ): Promise<number> {
     let removed = 0;
-    for (const jobId of await this.store.takeTrackedJobs(teamId, releaseId, matches)) {
+    for (const jobId of await this.store.jobs.take(teamId, releaseId, matches)) {
       const job = await this.queue.getJob(jobId);
       if (!job) continue;
       // An active (locked) job cannot be removed; its handler re-reads the release and posts nothing.

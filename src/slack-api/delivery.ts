@@ -22,11 +22,11 @@ export const DELIVERY_EVENT_TYPE = 'shipcheck_delivery';
  * yet, or Slack is failing), the job waits without spending an attempt.
  */
 export async function releaseThread(
-  store: Pick<ReleaseStore, 'getMessages'>,
+  store: Pick<ReleaseStore, 'messages'>,
   teamId: string,
   releaseId: string,
 ): Promise<{ headerTs: string; permalink: string | undefined } | 'unpostable'> {
-  const messages = await store.getMessages(teamId, releaseId);
+  const messages = await store.messages.get(teamId, releaseId);
   const headerTs = messages.refs.header?.ts;
   if (headerTs) return { headerTs, permalink: messages.permalink };
   if (messages.unpostable) return 'unpostable';
@@ -88,13 +88,13 @@ export async function deliverOnce(
   const { store, outbound } = deps;
   const { teamId, key } = delivery;
   const leaseMs = deps.leaseMs ?? DEFAULT_LEASE_MS;
-  const attempt = await store.beginDelivery(teamId, key, holder, leaseMs, now);
+  const attempt = await store.deliveries.begin(teamId, key, holder, leaseMs, now);
   if (attempt.state === 'done') return { ts: attempt.ts, posted: false };
   if (attempt.state === 'busy')
     throw new RetryLaterError(attempt.retryInMs, `delivery ${key} is being posted elsewhere`);
   // The post may wait long (pacing, Retry-After): the hold lasts as long as this attempt is alive.
   const renewal = setInterval(() => {
-    store.renewDeliveryLease(teamId, key, holder, leaseMs).catch(() => undefined);
+    store.deliveries.renewLease(teamId, key, holder, leaseMs).catch(() => undefined);
   }, leaseMs / RENEWALS_PER_LEASE);
   renewal.unref();
   try {
@@ -120,13 +120,13 @@ export async function deliverOnce(
     const { ts } = posted;
     // Slack answers a post to a user id with the DM's id: remembered, so a later lookup needs no open.
     if (isUserId(channel) && posted.channel !== channel) {
-      await store.saveDirectMessageChannel(teamId, channel, posted.channel);
+      await store.deliveries.saveDirectMessageChannel(teamId, channel, posted.channel);
     }
     const first = await commit(store, delivery, ts);
     return { ts: first, posted: first === ts };
   } catch (err) {
     // The next attempt may start at once; it looks in Slack first, since this one may have posted.
-    await store.dropDeliveryLease(teamId, key, holder).catch(() => undefined);
+    await store.deliveries.dropLease(teamId, key, holder).catch(() => undefined);
     throw err;
   } finally {
     clearInterval(renewal);
@@ -134,7 +134,7 @@ export async function deliverOnce(
 }
 
 function commit(store: ReleaseStore, delivery: Delivery, ts: string): Promise<string> {
-  return store.commitDelivery({
+  return store.deliveries.commit({
     teamId: delivery.teamId,
     releaseId: delivery.releaseId,
     deliveryKey: delivery.key,
@@ -158,7 +158,7 @@ export async function directMessageTarget(
   teamId: string,
   userId: string,
 ): Promise<string> {
-  return (await deps.store.getDirectMessageChannel(teamId, userId)) ?? userId;
+  return (await deps.store.deliveries.directMessageChannel(teamId, userId)) ?? userId;
 }
 
 /** The user's direct-message conversation with the app, opened once and remembered. */
@@ -167,9 +167,9 @@ async function directMessageChannel(
   teamId: string,
   userId: string,
 ): Promise<string> {
-  const known = await deps.store.getDirectMessageChannel(teamId, userId);
+  const known = await deps.store.deliveries.directMessageChannel(teamId, userId);
   if (known) return known;
   const channel = await deps.outbound.openDirectMessage(userId);
-  await deps.store.saveDirectMessageChannel(teamId, userId, channel);
+  await deps.store.deliveries.saveDirectMessageChannel(teamId, userId, channel);
   return channel;
 }

@@ -17,9 +17,9 @@ export function createKeys(prefix: string) {
     releaseAudit: (teamId: string, releaseId: string) => `${release(teamId, releaseId)}:audit`,
     /** Hash: where the release's Slack messages are (header, phase parts) and what they last showed. */
     releaseMessages: (teamId: string, releaseId: string) => `${release(teamId, releaseId)}:messages`,
-    /** Hash: "<env>|<version>" → id of the active release. */
     /** Set: ids of the release's pending scheduled jobs, so they can be removed when it changes. */
     releaseJobs: (teamId: string, releaseId: string) => `${release(teamId, releaseId)}:jobs`,
+    /** Hash: "<env>|<version>" → id of the active release. */
     activeReleases: (teamId: string) => `${team(teamId)}:active`,
     /**
      * Sorted set: ids of the workspace's releases with audit events whose follow-ups are not queued

@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { AuditEvent } from '../domain/audit.js';
 import type { Keys } from './keys.js';
-import { parseAuditEntry } from './release-store.js';
+import { parseAuditEntry } from './release-codec.js';
 import { defineScripts, SCRIPT_FILES, type ScriptedRedis } from './scripts.js';
 
 // What the relay (src/app/relay.ts) keeps in Redis: which releases have events whose follow-ups are
@@ -67,52 +67,57 @@ export class RelayStore {
     return pending;
   }
 
-  /** Takes the right to relay one release for `leaseMs`; false while another instance holds it. */
-  async takeLease(teamId: string, releaseId: string, holder: string, leaseMs: number): Promise<boolean> {
-    return (
-      (await this.redis.set(this.keys.relayLease(teamId, releaseId), holder, 'PX', leaseMs, 'NX')) === 'OK'
-    );
+  /**
+   * Takes the right to relay one release for `leaseMs` and reads at most `count` events past its
+   * cursor, in one round trip; undefined while another instance holds it. A release without a cursor
+   * (its first relay, or one from before the relay existed) starts at its oldest unrelayed event's time.
+   */
+  async begin(
+    teamId: string,
+    releaseId: string,
+    holder: string,
+    leaseMs: number,
+    count: number,
+  ): Promise<UnrelayedBatch | undefined> {
+    const [state, entries] = (await this.redis.beginRelay(
+      this.keys.releaseMeta(teamId, releaseId),
+      this.keys.releaseAudit(teamId, releaseId),
+      this.keys.unrelayed(teamId),
+      this.keys.relayLease(teamId, releaseId),
+      releaseId,
+      holder,
+      leaseMs,
+      count,
+    )) as unknown as [string, [string, string[]][] | undefined];
+    if (state !== 'leased') return undefined;
+    const events = (entries ?? []).map(([id, fields]) => parseAuditEntry(id, fields));
+    return { events, complete: events.length < count };
   }
 
+  /** Gives the lease back early (a relay that failed half-way). */
   async dropLease(teamId: string, releaseId: string, holder: string): Promise<void> {
     await this.redis.dropLease(this.keys.relayLease(teamId, releaseId), holder);
   }
 
   /**
-   * The events past the release's cursor, at most `count`. A release without a cursor (its first
-   * relay, or one from before the relay existed) starts at its oldest unrelayed event's time.
+   * Moves the cursor to `lastEventId` (when given) and takes the release off the unrelayed set unless
+   * newer events came in; resolves true when they did (the lease is then still the holder's), else
+   * gives the lease back.
    */
-  async readUnrelayed(teamId: string, releaseId: string, count: number): Promise<UnrelayedBatch> {
-    const metaKey = this.keys.releaseMeta(teamId, releaseId);
-    const [cursor, since] = await Promise.all([
-      this.redis.hget(metaKey, 'relayed'),
-      this.redis.zscore(this.keys.unrelayed(teamId), releaseId),
-    ]);
-    const start = cursor ? `(${cursor}` : since !== null ? `${since}-0` : '-';
-    const entries = await this.redis.xrange(
-      this.keys.releaseAudit(teamId, releaseId),
-      start,
-      '+',
-      'COUNT',
-      count,
-    );
-    return {
-      events: entries.map(([id, fields]) => parseAuditEntry(id, fields)),
-      complete: entries.length < count,
-    };
-  }
-
-  /**
-   * Moves the cursor to `lastEventId` (when given) and takes the release off the unrelayed set
-   * unless newer events came in; resolves true when they did.
-   */
-  async advance(teamId: string, releaseId: string, lastEventId: string | undefined): Promise<boolean> {
+  async advance(
+    teamId: string,
+    releaseId: string,
+    lastEventId: string | undefined,
+    holder: string,
+  ): Promise<boolean> {
     const more = await this.redis.advanceRelay(
       this.keys.releaseMeta(teamId, releaseId),
       this.keys.releaseAudit(teamId, releaseId),
       this.keys.unrelayed(teamId),
+      this.keys.relayLease(teamId, releaseId),
       releaseId,
       lastEventId ?? '',
+      holder,
     );
     return more === 1;
   }

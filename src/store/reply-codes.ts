@@ -1,6 +1,6 @@
 // The codes the Lua scripts reply with, by name. These tables are the only place the numbers are
 // written: scripts.ts renders them into the scripts (`-- @include reply` defines REPLY) and
-// release-store.ts decodes replies through them, so the two sides cannot drift apart.
+// change-results.ts decodes replies through them, so the two sides cannot drift apart.
 
 /** Replies of the scripts that change a release: `{code, …}`, decoded into a ChangeResult. */
 export const REPLY_CODES = {

@@ -61,7 +61,8 @@ export const SCRIPT_FILES = {
   decideGo: 'decide-go-5',
   saveRetro: 'save-retro-3',
   noteAnnouncement: 'note-announcement-1',
-  advanceRelay: 'advance-relay-3',
+  beginRelay: 'begin-relay-4',
+  advanceRelay: 'advance-relay-4',
 } as const;
 
 type ScriptFiles = Readonly<Record<string, string>>;

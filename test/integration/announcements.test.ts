@@ -73,9 +73,9 @@ beforeEach(async () => {
   releaseId = started.releaseId;
   // The release header, whose permalink the announcements link to.
   const { ts } = await outbound.postMessage(TEAM, { channel: CHANNEL, text: 'Release v2.3', blocks: [] });
-  await store.saveMessageRef(TEAM, releaseId, 'header', { ts, hash: 'h' });
+  await store.messages.saveRef(TEAM, releaseId, 'header', { ts, hash: 'h' });
   permalink = await outbound.getPermalink(CHANNEL, ts);
-  await store.savePermalink(TEAM, releaseId, permalink);
+  await store.messages.savePermalink(TEAM, releaseId, permalink);
   standIn.reset();
 });
 afterEach(async () => {
@@ -147,8 +147,8 @@ describe('runAnnouncement', () => {
 
   it('posts an earlier event first when its own job is late, and that job then posts nothing', async () => {
     // One click deploys and completes the release: two jobs, in this order.
-    await store.noteAnnouncement(TEAM, releaseId, 'deployed', 0);
-    await store.noteAnnouncement(TEAM, releaseId, 'completed', 0);
+    await store.messages.noteAnnouncement(TEAM, releaseId, 'deployed', 0);
+    await store.messages.noteAnnouncement(TEAM, releaseId, 'completed', 0);
     await runAnnouncement(deps(), job('completed'));
     for (const channel of [STAKE_1, STAKE_2]) {
       expect(standIn.messages(channel).map((message) => message.text)).toEqual([
@@ -162,8 +162,8 @@ describe('runAnnouncement', () => {
   });
 
   it('holds the later events of a channel back while an earlier one fails there', async () => {
-    await store.noteAnnouncement(TEAM, releaseId, 'deployed', 0);
-    await store.noteAnnouncement(TEAM, releaseId, 'completed', 0);
+    await store.messages.noteAnnouncement(TEAM, releaseId, 'deployed', 0);
+    await store.messages.noteAnnouncement(TEAM, releaseId, 'completed', 0);
     standIn.misbehave('chat.postMessage', { kind: 'error', error: 'fatal_error' }, 1, { channel: STAKE_1 });
     await expect(runAnnouncement(deps(), job('completed'))).rejects.toBeInstanceOf(SlackPlatformError);
     expect(standIn.messages(STAKE_1)).toHaveLength(0);
@@ -178,10 +178,10 @@ describe('runAnnouncement', () => {
   });
 
   it('keeps an event’s first place when it is noted again, and posts none of the later ones', async () => {
-    await store.noteAnnouncement(TEAM, releaseId, 'started', 0);
-    await store.noteAnnouncement(TEAM, releaseId, 'deployed', 0);
-    await store.noteAnnouncement(TEAM, releaseId, 'started', 0);
-    const { announcements } = await store.getMessages(TEAM, releaseId);
+    await store.messages.noteAnnouncement(TEAM, releaseId, 'started', 0);
+    await store.messages.noteAnnouncement(TEAM, releaseId, 'deployed', 0);
+    await store.messages.noteAnnouncement(TEAM, releaseId, 'started', 0);
+    const { announcements } = await store.messages.get(TEAM, releaseId);
     expect(announcements.map((noted) => noted.event)).toEqual(['started', 'deployed']);
 
     await runAnnouncement(deps(), job('started'));
@@ -202,7 +202,7 @@ describe('runAnnouncement', () => {
       await scheduler.announce(release, 'started');
       await scheduler.announce(release, 'deployed');
       await scheduler.announce(release, 'started');
-      const { announcements } = await store.getMessages(TEAM, releaseId);
+      const { announcements } = await store.messages.get(TEAM, releaseId);
       expect(announcements.map((noted) => `${noted.event}|${noted.occurrence}`)).toEqual([
         'started|0',
         'deployed|0',

@@ -94,7 +94,7 @@ function delivery(key: string, overrides: Partial<Delivery> = {}): Delivery {
 
 /** A worker began the delivery at ATTEMPT_AT and died: its attempt stays noted, its lease has run out. */
 async function deadWorkerBegan(key: string): Promise<void> {
-  expect(await store.beginDelivery(TEAM, key, 'dead-worker', 1, ATTEMPT_AT)).toEqual({ state: 'go' });
+  expect(await store.deliveries.begin(TEAM, key, 'dead-worker', 1, ATTEMPT_AT)).toEqual({ state: 'go' });
   await new Promise((resolve) => setTimeout(resolve, 5));
 }
 
@@ -117,7 +117,7 @@ describe('deliverOnce', () => {
     expect(first.posted).toBe(true);
     expect(standIn.callsTo('chat.postMessage')).toHaveLength(1);
     expect(standIn.message(CHANNEL, first.ts)).toMatchObject({ text: `Message ${key}` });
-    expect(await store.deliveryDone(TEAM, key)).toBe(first.ts);
+    expect(await store.deliveries.doneTs(TEAM, key)).toBe(first.ts);
 
     const second = await deliverOnce({ store, outbound }, delivery(key));
     expect(second).toEqual({ ts: first.ts, posted: false });
@@ -190,7 +190,7 @@ describe('deliverOnce', () => {
       expect(lookups).toHaveLength(1);
       expect(lookups[0]!.args).toMatchObject({ channel: CHANNEL, ts: threadTs });
       expect(standIn.callsTo('conversations.history')).toHaveLength(0);
-      expect(await store.deliveryDone(TEAM, key)).toBe(orphan);
+      expect(await store.deliveries.doneTs(TEAM, key)).toBe(orphan);
       expect((await store.getRelease(TEAM, releaseId))!.checkins[0]).toMatchObject({ ts: orphan });
       expect(await postedAuditEvents()).toHaveLength(1);
 
@@ -223,7 +223,7 @@ describe('deliverOnce', () => {
       expect(lookups).toHaveLength(1);
       expect(lookups[0]!.args).toMatchObject({ channel: CHANNEL });
       expect(standIn.callsTo('conversations.replies')).toHaveLength(0);
-      expect(await store.deliveryDone(TEAM, key)).toBe(orphan);
+      expect(await store.deliveries.doneTs(TEAM, key)).toBe(orphan);
       expect(await postedAuditEvents()).toHaveLength(1);
     });
 
@@ -241,7 +241,7 @@ describe('deliverOnce', () => {
         thread_ts: threadTs,
         metadata: metadataFor(key),
       });
-      expect(await store.deliveryDone(TEAM, key)).toBe(result.ts);
+      expect(await store.deliveries.doneTs(TEAM, key)).toBe(result.ts);
       expect(await postedAuditEvents()).toHaveLength(1);
     });
 
@@ -258,7 +258,7 @@ describe('deliverOnce', () => {
 
   it('waits while another instance holds the delivery, posting nothing', async () => {
     const key = nextKey();
-    expect(await store.beginDelivery(TEAM, key, 'another-instance', 30_000, Date.now())).toEqual({
+    expect(await store.deliveries.begin(TEAM, key, 'another-instance', 30_000, Date.now())).toEqual({
       state: 'go',
     });
 
@@ -268,12 +268,12 @@ describe('deliverOnce', () => {
     expect(error.delayMs).toBeGreaterThan(0);
     expect(error.delayMs).toBeLessThanOrEqual(30_000);
     expect(standIn.callsTo('chat.postMessage')).toHaveLength(0);
-    expect(await store.deliveryDone(TEAM, key)).toBeUndefined();
+    expect(await store.deliveries.doneTs(TEAM, key)).toBeUndefined();
     // The other holder keeps its lease.
     expect(await redis.get(store.keys.deliveryLease(TEAM, key))).toBe('another-instance');
 
     // Once it lets go, the delivery goes out.
-    await store.dropDeliveryLease(TEAM, key, 'another-instance');
+    await store.deliveries.dropLease(TEAM, key, 'another-instance');
     expect((await deliverOnce({ store, outbound }, delivery(key))).posted).toBe(true);
     expect(standIn.callsTo('chat.postMessage')).toHaveLength(1);
   });
@@ -284,7 +284,7 @@ describe('deliverOnce', () => {
     const attempt = deliverOnce({ store, outbound, leaseMs: 300 }, delivery(key));
     await new Promise((resolve) => setTimeout(resolve, 500));
     // Another instance, past the first lease period, still finds the delivery held.
-    expect(await store.beginDelivery(TEAM, key, 'another-instance', 300, Date.now())).toMatchObject({
+    expect(await store.deliveries.begin(TEAM, key, 'another-instance', 300, Date.now())).toMatchObject({
       state: 'busy',
     });
     expect((await attempt).posted).toBe(true);
@@ -293,20 +293,22 @@ describe('deliverOnce', () => {
 
   it('renews only a lease it holds, and one not renewed lapses after its period', async () => {
     const key = nextKey();
-    await store.beginDelivery(TEAM, key, 'holder-a', 200, Date.now());
-    expect(await store.renewDeliveryLease(TEAM, key, 'holder-b', 60_000)).toBe(false);
+    await store.deliveries.begin(TEAM, key, 'holder-a', 200, Date.now());
+    expect(await store.deliveries.renewLease(TEAM, key, 'holder-b', 60_000)).toBe(false);
     expect(await redis.pttl(store.keys.deliveryLease(TEAM, key))).toBeLessThanOrEqual(200);
     await new Promise((resolve) => setTimeout(resolve, 250));
-    expect(await store.renewDeliveryLease(TEAM, key, 'holder-a', 60_000)).toBe(false);
-    expect(await store.beginDelivery(TEAM, key, 'holder-b', 200, Date.now())).toMatchObject({ state: 'go' });
+    expect(await store.deliveries.renewLease(TEAM, key, 'holder-a', 60_000)).toBe(false);
+    expect(await store.deliveries.begin(TEAM, key, 'holder-b', 200, Date.now())).toMatchObject({
+      state: 'go',
+    });
   });
 
   it('does not drop a lease it does not hold', async () => {
     const key = nextKey();
-    await store.beginDelivery(TEAM, key, 'holder-a', 30_000, Date.now());
-    await store.dropDeliveryLease(TEAM, key, 'holder-b');
+    await store.deliveries.begin(TEAM, key, 'holder-a', 30_000, Date.now());
+    await store.deliveries.dropLease(TEAM, key, 'holder-b');
     expect(await redis.get(store.keys.deliveryLease(TEAM, key))).toBe('holder-a');
-    const again = await store.beginDelivery(TEAM, key, 'holder-b', 30_000, Date.now());
+    const again = await store.deliveries.begin(TEAM, key, 'holder-b', 30_000, Date.now());
     expect(again).toMatchObject({ state: 'busy' });
   });
 });
@@ -318,7 +320,7 @@ describe('direct messages', () => {
     expect(first.posted).toBe(true);
     expect(standIn.callsTo('chat.postMessage')[0]!.args).toMatchObject({ channel: 'U0BOB' });
     expect(standIn.message('D0BOB', first.ts)).toBeDefined();
-    expect(await store.getDirectMessageChannel(TEAM, 'U0BOB')).toBe('D0BOB');
+    expect(await store.deliveries.directMessageChannel(TEAM, 'U0BOB')).toBe('D0BOB');
 
     // The next one goes to the remembered conversation.
     const target = await directMessageTarget({ store }, TEAM, 'U0BOB');
@@ -351,6 +353,6 @@ describe('direct messages', () => {
     ]);
     expect(standIn.callsTo('conversations.history')[0]!.args).toMatchObject({ channel: 'D0CAROL' });
     expect(standIn.callsTo('chat.postMessage')).toHaveLength(postsBefore);
-    expect(await store.getDirectMessageChannel(TEAM, 'U0CAROL')).toBe('D0CAROL');
+    expect(await store.deliveries.directMessageChannel(TEAM, 'U0CAROL')).toBe('D0CAROL');
   });
 });

@@ -95,7 +95,7 @@ afterEach(async () => {
 /** Someone opened their Home at `at` and saw what it showed then. */
 async function opened(userId: string, at = Date.now()) {
   const home = drawHome(await loadHomeContext(deps, TEAM, at), userId, at);
-  await store.noteHomeDrawn(TEAM, userId, at, home.rendered);
+  await store.home.noteDrawn(TEAM, userId, at, home.rendered);
 }
 
 const publishedFor = (userId: string) =>

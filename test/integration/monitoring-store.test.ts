@@ -96,7 +96,7 @@ async function deploy(releaseId: string, userId = 'U0BOB') {
 /** Records a check-in as posted, the way src/jobs/checkins.ts does through deliverOnce. */
 function markPosted(releaseId: string, index: number, postedAt = Date.now()) {
   const ts = `1700000000.00${String(index).padStart(4, '0')}`;
-  return store.commitDelivery({
+  return store.deliveries.commit({
     teamId: TEAM,
     releaseId,
     deliveryKey: `checkin-${releaseId}-k${index}`,
@@ -859,7 +859,7 @@ describe('recording deliveries', () => {
     const auditLength = (await audit(releaseId)).length;
     const revBefore = (await release(releaseId)).rev;
 
-    const first = await store.commitDelivery({
+    const first = await store.deliveries.commit({
       teamId: TEAM,
       releaseId,
       deliveryKey: 'checkin-k0',
@@ -868,7 +868,7 @@ describe('recording deliveries', () => {
       audit: [{ type: 'checkin_posted', user: 'shipcheck', from: 'planned', to: 'posted', checkin: 0 }],
     });
     expect(first).toBe('1700000000.000100');
-    expect(await store.deliveryDone(TEAM, 'checkin-k0')).toBe('1700000000.000100');
+    expect(await store.deliveries.doneTs(TEAM, 'checkin-k0')).toBe('1700000000.000100');
     let state = await release(releaseId);
     expect(state.checkins[0]).toEqual({ index: 0, dueAt, postedAt: 4242, ts: '1700000000.000100' });
     expect(state.rev).toBe(revBefore);
@@ -883,7 +883,7 @@ describe('recording deliveries', () => {
       at: expect.any(Number),
     });
 
-    const second = await store.commitDelivery({
+    const second = await store.deliveries.commit({
       teamId: TEAM,
       releaseId,
       deliveryKey: 'checkin-k0',
@@ -892,7 +892,7 @@ describe('recording deliveries', () => {
       audit: [{ type: 'checkin_posted', user: 'shipcheck', from: 'planned', to: 'posted', checkin: 0 }],
     });
     expect(second).toBe('1700000000.000100');
-    expect(await store.deliveryDone(TEAM, 'checkin-k0')).toBe('1700000000.000100');
+    expect(await store.deliveries.doneTs(TEAM, 'checkin-k0')).toBe('1700000000.000100');
     state = await release(releaseId);
     expect(state.checkins[0]).toEqual({ index: 0, dueAt, postedAt: 4242, ts: '1700000000.000100' });
     expect(await audit(releaseId)).toHaveLength(auditLength + 1);
@@ -900,7 +900,7 @@ describe('recording deliveries', () => {
 
   it('records into the messages hash, or nothing but the marker', async () => {
     const releaseId = await start();
-    const ts = await store.commitDelivery({
+    const ts = await store.deliveries.commit({
       teamId: TEAM,
       releaseId,
       deliveryKey: 'header',
@@ -908,15 +908,20 @@ describe('recording deliveries', () => {
       record: { hash: 'messages', field: 'msg:header', patch: { ts: '1700000000.000200', hash: 'h1' } },
     });
     expect(ts).toBe('1700000000.000200');
-    expect((await store.getMessages(TEAM, releaseId)).refs.header).toEqual({
+    expect((await store.messages.get(TEAM, releaseId)).refs.header).toEqual({
       ts: '1700000000.000200',
       hash: 'h1',
     });
 
     expect(
-      await store.commitDelivery({ teamId: TEAM, releaseId, deliveryKey: 'bare', ts: '1700000000.000300' }),
+      await store.deliveries.commit({
+        teamId: TEAM,
+        releaseId,
+        deliveryKey: 'bare',
+        ts: '1700000000.000300',
+      }),
     ).toBe('1700000000.000300');
-    expect(await store.deliveryDone(TEAM, 'bare')).toBe('1700000000.000300');
+    expect(await store.deliveries.doneTs(TEAM, 'bare')).toBe('1700000000.000300');
     expect(await auditTypes(releaseId)).toEqual(['started']);
   });
 });

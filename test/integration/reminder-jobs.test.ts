@@ -101,7 +101,7 @@ async function releaseDueAt(windowAt: number): Promise<PhaseReminderJob> {
     requestId: 'assign',
   });
   const { ts } = await outbound.postMessage(TEAM, { channel: CHANNEL, text: 'Release v1.0', blocks: [] });
-  await store.saveMessageRef(TEAM, releaseId, 'header', { ts, hash: 'h' });
+  await store.messages.saveRef(TEAM, releaseId, 'header', { ts, hash: 'h' });
   return { kind: 'phase-reminder', teamId: TEAM, releaseId, phaseIndex: 0, windowAt, series: 0, seq: 0 };
 }
 

@@ -87,7 +87,7 @@ describe('runRetention', () => {
     expect(await store.findByVersion(TEAM, 'v1.0')).toEqual([]);
     expect((await store.listRecent(TEAM, 10)).map((kept) => kept.id).sort()).toEqual([recent, active].sort());
     expect(await store.readAudit(TEAM, recent)).not.toHaveLength(0);
-    expect(await store.retentionCutoff(TEAM)).toBe(recentEnd - 1);
+    expect(await store.retention.cutoff(TEAM)).toBe(recentEnd - 1);
 
     // An active release is never removed, however old.
     expect(

@@ -145,7 +145,7 @@ async function handleCommand(
       }
       const release = await findLatestRelease(deps.store, teamId, parsed.version, parsed.env);
       if (!release) return void (await refuse(releaseNotFound(parsed.version, parsed.env)));
-      const { permalink } = await deps.store.getMessages(teamId, release.id);
+      const { permalink } = await deps.store.messages.get(teamId, release.id);
       await reply(renderStatus(release, permalink));
       return;
     }
@@ -190,7 +190,7 @@ async function handleCommand(
       );
       const stats = computeDeliveryStats(records, { from, to: now, ...(args.env ? { env: args.env } : {}) });
       const rendered = renderDeliveryStats(stats, now);
-      const cutoff = await deps.store.retentionCutoff(teamId);
+      const cutoff = await deps.store.retention.cutoff(teamId);
       const blocks = [...rendered.blocks];
       if (cutoff !== undefined && cutoff > from - STATS_LOOKBACK_MS) {
         blocks.push({
@@ -207,7 +207,7 @@ async function handleCommand(
       return;
     }
     case 'locks': {
-      const locks = await deps.store.listEnvLocks(teamId);
+      const locks = await deps.store.locks.list(teamId);
       const holders = await Promise.all(locks.map((lock) => deps.store.getRelease(teamId, lock.releaseId)));
       await reply(renderLocks(locks.map((lock, index) => ({ lock, holder: holders[index] }))));
       return;
@@ -309,7 +309,7 @@ async function loadPermalinks(
   const permalinks = new Map<string, string>();
   await Promise.all(
     releases.map(async (release) => {
-      const { permalink } = await deps.store.getMessages(teamId, release.id);
+      const { permalink } = await deps.store.messages.get(teamId, release.id);
       if (permalink) permalinks.set(release.id, permalink);
     }),
   );

@@ -15,12 +15,12 @@ export function registerHome(app: ListenerApp, deps: SlackDeps): void {
     if (!teamId || !eventId) return;
     const log = deps.log.child({ teamId, userId: event.user });
     try {
-      if (!(await deps.store.claimEvent(teamId, eventId)))
+      if (!(await deps.store.home.claimEvent(teamId, eventId)))
         return void log.debug({ eventId }, 'home event redelivered');
       const now = Date.now();
       const home = drawHome(await loadHomeContext(deps, teamId, now), event.user, now);
       await deps.outbound.publishHome(event.user, home.view);
-      await deps.store.noteHomeDrawn(teamId, event.user, now, home.rendered);
+      await deps.store.home.noteDrawn(teamId, event.user, now, home.rendered);
       log.debug('home tab drawn');
     } catch (err) {
       log.error({ err }, 'home tab not drawn');

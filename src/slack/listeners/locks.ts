@@ -20,7 +20,7 @@ export function registerLockActions(app: ListenerApp, deps: SlackDeps): void {
       return void (await tell(describeUserError({ code: 'payload_invalid' })).catch(() => {}));
     }
     await runGuarded(deps.log, { teamId, env, userId }, tell, async () => {
-      const added = await deps.store.addLockWaiter(teamId, env, userId);
+      const added = await deps.store.locks.addWaiter(teamId, env, userId);
       deps.log.info({ teamId, env, userId, added }, 'waiting for an environment');
       await tell(`I'll send you a direct message when ${env} is free.`);
     });

@@ -112,7 +112,7 @@ async function refreshReminder(
 ): Promise<void> {
   if (!container?.channel_id || !container.message_ts) return;
   const teamId = release.teamId;
-  const { permalink } = await deps.store.getMessages(teamId, release.id);
+  const { permalink } = await deps.store.messages.get(teamId, release.id);
   const dueAt = release.window
     ? phaseDueAt(release.window.at, release.template.phases[phaseIndex]?.due)
     : undefined;

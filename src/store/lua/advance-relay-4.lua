@@ -1,10 +1,13 @@
 --[[
   Moves a release's relay cursor past the events whose follow-ups are queued, and takes the release
-  off the workspace's unrelayed set when no newer event came in meanwhile.
+  off the workspace's unrelayed set when no newer event came in meanwhile; the lease is given back
+  then too. With newer events waiting, the holder keeps its lease and reads on.
 
   KEYS[1] release meta hash   KEYS[2] release audit stream   KEYS[3] the workspace's unrelayed set
+  KEYS[4] the release's relay lease
 
   ARGV[1] release id   ARGV[2] id of the last event relayed ("" when there was none to relay)
+  ARGV[3] lease holder
 
   Output: 0 nothing left to relay | 1 newer events are waiting
 ]]
@@ -15,10 +18,17 @@ local function streamIdLess(a, b)
   return aMs < bMs or (aMs == bMs and aSeq < bSeq)
 end
 
+local function finish()
+  redis.call('ZREM', KEYS[3], ARGV[1])
+  if redis.call('GET', KEYS[4]) == ARGV[3] then
+    redis.call('DEL', KEYS[4])
+  end
+  return 0
+end
+
 if redis.call('EXISTS', KEYS[1]) == 0 then
   -- Removed (retention): nothing of it is left to relay.
-  redis.call('ZREM', KEYS[3], ARGV[1])
-  return 0
+  return finish()
 end
 local cursor = redis.call('HGET', KEYS[1], 'relayed')
 -- A relay that lost its lease to a slower one must never move the cursor back.
@@ -28,7 +38,6 @@ if ARGV[2] ~= '' and (not cursor or streamIdLess(cursor, ARGV[2])) then
 end
 local newest = redis.call('XREVRANGE', KEYS[2], '+', '-', 'COUNT', 1)[1]
 if newest == nil or (cursor and not streamIdLess(cursor, newest[1])) then
-  redis.call('ZREM', KEYS[3], ARGV[1])
-  return 0
+  return finish()
 end
 return 1

@@ -1,0 +1,112 @@
+import type { Redis } from 'ioredis';
+import type { Keys } from './keys.js';
+import { defineScripts, SCRIPT_FILES, type ScriptedRedis } from './scripts.js';
+
+// Where a release's Slack messages are and what they last showed, in its messages hash, and where
+// to answer the commands that started or cancelled it.
+
+export interface MessageRef {
+  ts: string;
+  /** Fingerprint of what the message last showed; a different render means an update is due. */
+  hash: string;
+}
+
+export interface ReleaseMessages {
+  refs: Record<string, MessageRef>;
+  nonces: Record<number, number>;
+  permalink: string | undefined;
+  /** Set when the release's header can never be posted: the Slack error that said so. */
+  unpostable?: string;
+  /** Stakeholder announcements in the order their events happened (noteAnnouncement). */
+  announcements: NotedAnnouncement[];
+}
+
+export interface NotedAnnouncement {
+  event: string;
+  occurrence: number;
+  /** Place in the release's order of announcements: 1, 2, … */
+  seq: number;
+}
+
+export class MessageStore {
+  private readonly redis: ScriptedRedis;
+
+  constructor(
+    redis: Redis,
+    private readonly keys: Keys,
+  ) {
+    this.redis = defineScripts(redis, SCRIPT_FILES);
+  }
+
+  async get(teamId: string, releaseId: string): Promise<ReleaseMessages> {
+    const fields = await this.redis.hgetall(this.keys.releaseMessages(teamId, releaseId));
+    const messages: ReleaseMessages = {
+      refs: {},
+      nonces: {},
+      permalink: fields.permalink,
+      ...(fields.unpostable ? { unpostable: fields.unpostable } : {}),
+      announcements: [],
+    };
+    for (const [field, value] of Object.entries(fields)) {
+      if (field.startsWith('msg:')) messages.refs[field.slice(4)] = JSON.parse(value) as MessageRef;
+      else if (field.startsWith('nonce:')) messages.nonces[Number(field.slice(6))] = Number(value);
+      else if (field.startsWith('announce:')) {
+        const [event = '', occurrence = ''] = field.slice('announce:'.length).split('|');
+        messages.announcements.push({ event, occurrence: Number(occurrence), seq: Number(value) });
+      }
+    }
+    messages.announcements.sort((a, b) => a.seq - b.seq);
+    return messages;
+  }
+
+  /**
+   * Notes a stakeholder announcement in the release's order of announcements, once: noting the same
+   * event again keeps its first place.
+   */
+  async noteAnnouncement(
+    teamId: string,
+    releaseId: string,
+    event: string,
+    occurrence: number,
+  ): Promise<void> {
+    await this.redis.noteAnnouncement(
+      this.keys.releaseMessages(teamId, releaseId),
+      `announce:${event}|${occurrence}`,
+    );
+  }
+
+  async saveRef(teamId: string, releaseId: string, messageKey: string, ref: MessageRef): Promise<void> {
+    await this.redis.hset(
+      this.keys.releaseMessages(teamId, releaseId),
+      `msg:${messageKey}`,
+      JSON.stringify(ref),
+    );
+  }
+
+  async savePermalink(teamId: string, releaseId: string, permalink: string): Promise<void> {
+    await this.redis.hset(this.keys.releaseMessages(teamId, releaseId), 'permalink', permalink);
+  }
+
+  /**
+   * Forces the next sync to re-send a phase's messages. A refused click leaves the box ticked in that
+   * user's Slack client; only a re-render with new block ids puts it back.
+   */
+  async bumpPhaseNonce(teamId: string, releaseId: string, phaseIndex: number): Promise<void> {
+    await this.redis.hincrby(this.keys.releaseMessages(teamId, releaseId), `nonce:${phaseIndex}`, 1);
+  }
+
+  /** Notes that the release's header can never be posted, so nothing waits for its thread any more. */
+  async markUnpostable(teamId: string, releaseId: string, slackError: string): Promise<void> {
+    await this.redis.hset(this.keys.releaseMessages(teamId, releaseId), 'unpostable', slackError);
+  }
+
+  /** The response_url of the command that started the release, if it came from one. */
+  async startReplyUrl(teamId: string, releaseId: string): Promise<string | undefined> {
+    return (await this.redis.hget(this.keys.releaseMeta(teamId, releaseId), 'replyUrl')) ?? undefined;
+  }
+
+  /** Where the cancellation's author asked from (a response_url), if they used a slash command. */
+  async cancelReplyUrl(teamId: string, releaseId: string): Promise<string | undefined> {
+    return (await this.redis.hget(this.keys.releaseMeta(teamId, releaseId), 'cancelReplyUrl')) ?? undefined;
+  }
+}
