@@ -26,8 +26,11 @@ import { type CommittedChange, seams } from './seams.js';
 /** Events read per round; a release with more is relayed in several rounds under one lease. */
 const BATCH_SIZE = 200;
 const MAX_ROUNDS = 50;
-/** Longer than any batch takes; a relay that dies keeps others out only this long. */
-const LEASE_MS = 15_000;
+/**
+ * Far longer than a batch takes; a relay that dies keeps others out only this long. One that outlives
+ * it harms nothing: follow-ups are idempotent and the cursor never moves back.
+ */
+const LEASE_MS = 5000;
 /** How often a kick tries again for a lease another instance holds, before leaving it to that one. */
 const LEASE_TRIES = 5;
 /** Releases relayed at once by a sweep. */

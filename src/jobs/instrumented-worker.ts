@@ -6,6 +6,9 @@ import { RetryLaterError } from '../slack-api/delivery.js';
 
 export type JobMetrics = Pick<Metrics, 'jobLateness' | 'jobsFinished'>;
 
+export const JOB_LOCK_MS = 5000;
+export const STALLED_CHECK_MS = 2000;
+
 /**
  * A BullMQ worker that reports how late each job started, how each attempt ended, and logs failures
  * with what `describeJob` chooses to show (never the whole payload: it may carry a response_url).
@@ -43,7 +46,12 @@ export function createInstrumentedWorker<Data>(options: {
       connection: options.connection,
       prefix: queuePrefix(options.redisPrefix),
       concurrency: options.concurrency,
-      // A job whose worker died is taken over by another; twice is allowed before it counts as failed.
+      // A job whose worker died is taken over by another within about 7 s: its lock lapses 5 s after
+      // the last renewal (a live worker renews every 2.5 s, however long the job runs) and every
+      // worker looks for lapsed locks every 2 s. BullMQ's defaults (30 s each) left a due reminder or
+      // check-in of a dead worker waiting up to a minute. Twice is allowed before it counts as failed.
+      lockDuration: JOB_LOCK_MS,
+      stalledInterval: STALLED_CHECK_MS,
       maxStalledCount: 2,
     },
   );

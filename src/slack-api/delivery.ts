@@ -74,7 +74,9 @@ export interface DeliveryDeps {
 
 /** Time a clock may be off between this instance and Slack, when reading messages since an attempt. */
 const CLOCK_SKEW_MS = 5 * 60_000;
-const DEFAULT_LEASE_MS = 15_000;
+// As long as a job's lock (src/jobs/instrumented-worker.ts): a worker that takes over a dead one's
+// job finds its hold on the post lapsed too.
+const DEFAULT_LEASE_MS = 5000;
 /** Renewals per lease period: two can be missed (a long GC pause, a slow Redis) before the hold lapses. */
 const RENEWALS_PER_LEASE = 3;
 const holder = randomUUID();

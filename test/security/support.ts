@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { expect } from 'vitest';
+import { MAINTENANCE_QUEUE } from '../../src/queues/retention-schedule.js';
 import { SCHEDULE_QUEUE } from '../../src/queues/scheduler.js';
 import { queuePrefix, SYNC_QUEUE } from '../../src/queues/sync-queue.js';
 import { startTestApp, type TestApp, type TestAppOptions } from '../support/app-harness.js';
@@ -198,6 +199,11 @@ async function countPendingJobs(prefix: string): Promise<number> {
       ]),
       // A sync retried after a failure waits as a delayed job.
       redis.zcard(`${jobs}:${SYNC_QUEUE}:delayed`),
+      // The retention sweep an instance schedules when it starts writes its cut-off when it runs; one
+      // due now counts (BullMQ scores delayed jobs by due time × 4096).
+      redis.llen(`${jobs}:${MAINTENANCE_QUEUE}:wait`),
+      redis.llen(`${jobs}:${MAINTENANCE_QUEUE}:active`),
+      redis.zcount(`${jobs}:${MAINTENANCE_QUEUE}:delayed`, '-inf', Date.now() * 4096 + 4095),
     ]);
     return counts.reduce((sum, count) => sum + count, 0);
   });
