@@ -2,14 +2,22 @@ import type { Permission } from '../domain/access.js';
 import { fail, ok, type Result, type UserError } from '../domain/errors.js';
 import type { Release } from '../domain/release.js';
 import type { ChangeResult } from '../store/change-results.js';
+import type { ReleaseStore } from '../store/release-store.js';
 import { checkPermission } from './access.js';
 import type { AppDeps } from './deps.js';
 import { describeCommonRefusal, isCommonRefusal } from './refusals.js';
 
 // The shape every change to a release shares: the release is read, the permission checked (a refusal
-// is audited) and the intent's own rules, one store script commits the change with its audit event, and a committed change is
-// handed to the relay, which derives everything that follows from the record. Intents differ only in
-// their script and in the refusals only they can meet.
+// is audited) and the intent's own rules, one store script commits the change with its audit event,
+// and a committed change is handed to the relay, which derives everything that follows from the
+// record. Intents differ only in their script and in the refusals only they can meet.
+
+/** What a store command takes; an intent's request is the same, read from a person or a pipeline. */
+export type StoreInput<Command extends keyof ReleaseStore> = ReleaseStore[Command] extends (
+  input: infer Input,
+) => Promise<unknown>
+  ? Input
+  : never;
 
 export type Applied = Extract<ChangeResult, { kind: 'applied' }>;
 

@@ -1,22 +1,11 @@
 import { goPhaseIndex } from '../domain/template.js';
-import { type ChangeOutcome, changeRelease } from './change-release.js';
+import { type ChangeOutcome, changeRelease, type StoreInput } from './change-release.js';
 import type { AppDeps } from './deps.js';
 
 // The release manager's call before the deployment phase: go opens it, no-go cancels the release
 // with the reason.
 
-export function decideGo(
-  deps: AppDeps,
-  request: {
-    teamId: string;
-    releaseId: string;
-    userId: string;
-    decision: 'go' | 'no_go';
-    /** Why not; empty for a go. */
-    reason: string;
-    requestId: string;
-  },
-): Promise<ChangeOutcome> {
+export function decideGo(deps: AppDeps, request: StoreInput<'decideGo'>): Promise<ChangeOutcome> {
   return changeRelease(deps, {
     ...request,
     intent: request.decision === 'go' ? 'go' : 'no-go',

@@ -1,19 +1,9 @@
-import { type ChangeOutcome, changeRelease } from './change-release.js';
+import { type ChangeOutcome, changeRelease, type StoreInput } from './change-release.js';
 import type { AppDeps } from './deps.js';
 
 // Passing a locked phase's gate with a reason, on the record and on the release header.
 
-export function overrideGate(
-  deps: AppDeps,
-  request: {
-    teamId: string;
-    releaseId: string;
-    userId: string;
-    phaseIndex: number;
-    reason: string;
-    requestId: string;
-  },
-): Promise<ChangeOutcome> {
+export function overrideGate(deps: AppDeps, request: StoreInput<'overrideGate'>): Promise<ChangeOutcome> {
   return changeRelease(deps, {
     ...request,
     intent: 'override-gate',

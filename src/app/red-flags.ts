@@ -1,5 +1,5 @@
 import { DEFAULT_RED_FLAGS, type Release } from '../domain/release.js';
-import { type ChangeOutcome, changeRelease } from './change-release.js';
+import { type ChangeOutcome, changeRelease, type StoreInput } from './change-release.js';
 import type { AppDeps } from './deps.js';
 
 // A red flag stops every tick of a release until someone entitled clears it with a note.
@@ -11,14 +11,9 @@ export function redFlagConditions(release: Release): readonly string[] {
 
 export function raiseRedFlag(
   deps: AppDeps,
-  request: {
-    teamId: string;
-    releaseId: string;
-    userId: string;
+  request: Omit<StoreInput<'raiseRedFlag'>, 'condition'> & {
     /** Which of the release's stop conditions (redFlagConditions). */
     conditionIndex: number;
-    note: string;
-    requestId: string;
   },
 ): Promise<ChangeOutcome> {
   let condition: string | undefined;
@@ -34,10 +29,7 @@ export function raiseRedFlag(
   });
 }
 
-export function clearRedFlag(
-  deps: AppDeps,
-  request: { teamId: string; releaseId: string; userId: string; note: string; requestId: string },
-): Promise<ChangeOutcome> {
+export function clearRedFlag(deps: AppDeps, request: StoreInput<'clearRedFlag'>): Promise<ChangeOutcome> {
   return changeRelease(deps, {
     ...request,
     intent: 'clear-red-flag',

@@ -1,7 +1,7 @@
 import type { UserError } from '../domain/errors.js';
 import { findActiveFreeze } from '../domain/freeze.js';
 import type { DeployWindow, Release } from '../domain/release.js';
-import { type ChangeOutcome, changeRelease } from './change-release.js';
+import { type ChangeOutcome, changeRelease, type StoreInput } from './change-release.js';
 import type { AppDeps } from './deps.js';
 
 // Moving a release's deploy window, on the record. A deployed release keeps its window, and a window
@@ -9,7 +9,7 @@ import type { AppDeps } from './deps.js';
 
 export function rescheduleRelease(
   deps: AppDeps,
-  request: { teamId: string; releaseId: string; userId: string; window: DeployWindow; requestId: string },
+  request: StoreInput<'rescheduleRelease'>,
 ): Promise<ChangeOutcome> {
   return changeRelease(deps, {
     ...request,

@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import type { AuditEvent } from '../domain/audit.js';
 import type { Keys } from './keys.js';
 import { parseAuditEntry } from './release-codec.js';
+import { scanTeams } from './retention-store.js';
 import { defineScripts, SCRIPT_FILES, type ScriptedRedis } from './scripts.js';
 
 // What the relay (src/app/relay.ts) keeps in Redis: which releases have events whose follow-ups are
@@ -37,22 +38,7 @@ export class RelayStore {
   async listTeams(scanLegacy: boolean): Promise<string[]> {
     const teams = new Set(await this.redis.smembers(this.keys.teams()));
     if (!scanLegacy) return [...teams];
-    let cursor = '0';
-    const found: string[] = [];
-    do {
-      const [next, keys] = await this.redis.scan(
-        cursor,
-        'MATCH',
-        this.keys.allReleasesPattern(),
-        'COUNT',
-        500,
-      );
-      cursor = next;
-      for (const key of keys) {
-        const match = /:\{([^}]+)\}:releases$/.exec(key);
-        if (match && !teams.has(match[1]!)) found.push(match[1]!);
-      }
-    } while (cursor !== '0');
+    const found = (await scanTeams(this.redis, this.keys)).filter((teamId) => !teams.has(teamId));
     if (found.length > 0) await this.redis.sadd(this.keys.teams(), ...found);
     return [...teams, ...found];
   }

@@ -4,31 +4,30 @@ import type { Keys } from './keys.js';
 // What the daily retention sweep (src/jobs/retention.ts) reads and removes, and the SCANs over every
 // workspace under the prefix. None of this is on a request path.
 
+/** Every workspace with releases under the prefix: a SCAN, never on a request path. */
+export async function scanTeams(redis: Redis, keys: Keys): Promise<string[]> {
+  const teams = new Set<string>();
+  let cursor = '0';
+  do {
+    const [next, found] = await redis.scan(cursor, 'MATCH', keys.allReleasesPattern(), 'COUNT', 500);
+    cursor = next;
+    for (const key of found) {
+      const match = /:\{([^}]+)\}:releases$/.exec(key);
+      if (match) teams.add(match[1]!);
+    }
+  } while (cursor !== '0');
+  return [...teams];
+}
+
 export class RetentionStore {
   constructor(
     private readonly redis: Redis,
     private readonly keys: Keys,
   ) {}
 
-  /** Every workspace with releases under this prefix; a SCAN, for the daily sweep. */
-  async listTeams(): Promise<string[]> {
-    const teams = new Set<string>();
-    let cursor = '0';
-    do {
-      const [next, keys] = await this.redis.scan(
-        cursor,
-        'MATCH',
-        this.keys.allReleasesPattern(),
-        'COUNT',
-        500,
-      );
-      cursor = next;
-      for (const key of keys) {
-        const match = /:\{([^}]+)\}:releases$/.exec(key);
-        if (match) teams.add(match[1]!);
-      }
-    } while (cursor !== '0');
-    return [...teams];
+  /** Every workspace with releases under this prefix, for the daily sweep. */
+  listTeams(): Promise<string[]> {
+    return scanTeams(this.redis, this.keys);
   }
 
   async releasesStartedBefore(teamId: string, before: number): Promise<string[]> {
