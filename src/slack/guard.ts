@@ -15,6 +15,33 @@ export function isRedisUnavailable(error: unknown): boolean {
   return error.name === 'MaxRetriesPerRequestError' || REDIS_DOWN_PATTERN.test(error.message);
 }
 
+/**
+ * Slack gives up on an acknowledgement after 3 s. A change whose commit takes longer than this (Redis
+ * struggling) is acknowledged first and its outcome told afterwards.
+ */
+export const ACK_BUDGET_MS = 1500;
+
+/**
+ * Acknowledges a request once its commit has settled (either way), or once the budget has passed,
+ * whichever is first: a click Slack saw acknowledged is then a committed click, not one a crash right
+ * after the acknowledgement can lose. What the person is told comes after the acknowledgement.
+ */
+export async function ackWhenCommitted(
+  ack: () => Promise<void>,
+  commit: Promise<unknown>,
+  budgetMs = ACK_BUDGET_MS,
+): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const budget = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, budgetMs);
+  });
+  await Promise.race([commit.then(noop, noop), budget]);
+  clearTimeout(timer);
+  await ack();
+}
+
+const noop = () => undefined;
+
 export async function runGuarded(
   log: Logger,
   context: Record<string, unknown>,

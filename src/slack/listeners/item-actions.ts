@@ -4,7 +4,7 @@ import { setItem } from '../../app/set-item.js';
 import { renderLockRefusal } from '../../views/command-replies.js';
 import { decodeItemActionId, ITEM_ACTION_PATTERN } from '../../views/ids.js';
 import type { SlackDeps } from '../deps.js';
-import { runGuarded } from '../guard.js';
+import { ackWhenCommitted, runGuarded } from '../guard.js';
 import type { ListenerApp } from '../router.js';
 import { describeUserError } from '../user-errors.js';
 
@@ -27,11 +27,11 @@ export function registerItemActions(app: ListenerApp, deps: SlackDeps): void {
   app.action<BlockAction<CheckboxesAction>>(
     { action_id: ITEM_ACTION_PATTERN },
     async ({ ack, body, action, respond }) => {
-      await ack();
       const tell = (text: string) => respond({ response_type: 'ephemeral', replace_original: false, text });
       const parsed = ItemClick.safeParse({ team: body.team, user: body.user, action });
       const target = parsed.success ? decodeItemActionId(parsed.data.action.action_id) : undefined;
       if (!parsed.success || !target) {
+        await ack();
         deps.log.warn({ actionId: action?.action_id }, 'unreadable item click');
         await tell(describeUserError({ code: 'payload_invalid' })).catch(() => {});
         return;
@@ -46,15 +46,18 @@ export function registerItemActions(app: ListenerApp, deps: SlackDeps): void {
         itemId: target.itemId,
         userId: user.id,
       };
+      const committing = setItem(deps, {
+        teamId: team.id,
+        releaseId: target.releaseId,
+        itemId: target.itemId,
+        done,
+        userId: user.id,
+        requestId: `${user.id}-${click.action_ts}-${target.releaseId}-${target.itemId}`,
+      });
+      // Acknowledged once committed: a click Slack saw accepted is never lost to a crash.
+      await ackWhenCommitted(ack, committing);
       await runGuarded(deps.log, context, tell, async () => {
-        const outcome = await setItem(deps, {
-          teamId: team.id,
-          releaseId: target.releaseId,
-          itemId: target.itemId,
-          done,
-          userId: user.id,
-          requestId: `${user.id}-${click.action_ts}-${target.releaseId}-${target.itemId}`,
-        });
+        const outcome = await committing;
         if (outcome.ok) return;
         const text = describeUserError(outcome.error);
         await respond({

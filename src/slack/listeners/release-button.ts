@@ -7,13 +7,13 @@ import {
   releaseRoutePattern,
 } from '../../views/ids.js';
 import type { SlackDeps } from '../deps.js';
-import { runGuarded } from '../guard.js';
+import { ackWhenCommitted, runGuarded } from '../guard.js';
 import type { ListenerApp } from '../router.js';
 import { describeUserError } from '../user-errors.js';
 
-// The buttons on a release's messages carry the release id, as their value or in their action_id. Each is acknowledged at
-// once, its ids are checked, and its work runs guarded: a Redis outage or a bug answers the person
-// instead of leaving the click unanswered.
+// The buttons on a release's messages carry the release id, as their value or in their action_id. Its
+// ids are checked, its work runs guarded (a Redis outage or a bug answers the person instead of
+// leaving the click unanswered), and it is acknowledged when that work is done or 1.5 s have passed.
 
 export interface ReleaseButtonClick {
   teamId: string;
@@ -70,12 +70,12 @@ function listen<Target extends { releaseId: string }>(
   handle: (click: ReleaseButtonClick & Target) => Promise<void>,
 ): void {
   app.action<BlockAction<ButtonAction>>({ action_id: actionId }, async ({ ack, body, action, respond }) => {
-    await ack();
     const tell = (text: string) => respond({ response_type: 'ephemeral', replace_original: false, text });
     const teamId = body.team?.id;
     const userId = decodeUserId(body.user);
     const target = decode(action);
     if (!teamId || !userId || !target) {
+      await ack();
       return void (await tell(describeUserError({ code: 'payload_invalid' })).catch(() => {}));
     }
     const click = {
@@ -87,6 +87,10 @@ function listen<Target extends { releaseId: string }>(
       tell,
     };
     const context = { teamId, releaseId: target.releaseId, userId: click.userId, actionId: action.action_id };
-    await runGuarded(deps.log, context, tell, () => handle(click));
+    // Acknowledged once the button's work is done (a change committed, a modal open), or after the
+    // budget: a click Slack saw accepted is not lost to a crash right after the acknowledgement.
+    const handling = runGuarded(deps.log, context, tell, () => handle(click));
+    await ackWhenCommitted(ack, handling);
+    await handling;
   });
 }

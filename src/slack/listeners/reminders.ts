@@ -16,12 +16,13 @@ import {
 } from '../../views/ids.js';
 import { renderOwnerReminder, SNOOZE_CHOICES } from '../../views/reminder-message.js';
 import type { SlackDeps } from '../deps.js';
-import { runGuarded } from '../guard.js';
+import { ackWhenCommitted, runGuarded } from '../guard.js';
 import type { ListenerApp } from '../router.js';
 import { describeUserError } from '../user-errors.js';
 
 // The buttons of a reminder DM: tick an item without leaving the DM, or snooze the reminders of that
-// phase. Both re-render the DM in place from the stored state, so it shows what is true now.
+// phase. Each is acknowledged once its change is committed, then re-renders the DM in place from the
+// stored state, so it shows what is true now.
 
 type Container = { channel_id?: string; message_ts?: string };
 
@@ -40,23 +41,26 @@ export function registerReminderActions(app: ListenerApp, deps: SlackDeps): void
   app.action<BlockAction<ButtonAction>>(
     { action_id: ITEM_DONE_PATTERN },
     async ({ ack, body, action, respond }) => {
-      await ack();
       const tell = (text: string) => respond({ response_type: 'ephemeral', replace_original: false, text });
       const teamId = body.team?.id;
       const userId = decodeUserId(body.user);
       const target = decodeItemDoneActionId(action.action_id);
-      if (!teamId || !userId || !target)
+      if (!teamId || !userId || !target) {
+        await ack();
         return void (await tell(describeUserError({ code: 'payload_invalid' })).catch(() => {}));
+      }
       const context = { teamId, ...target, userId };
+      const committing = setItem(deps, {
+        teamId,
+        releaseId: target.releaseId,
+        itemId: target.itemId,
+        done: true,
+        userId,
+        requestId: `${userId}-${action.action_ts}-${target.releaseId}-${target.itemId}`,
+      });
+      await ackWhenCommitted(ack, committing);
       await runGuarded(deps.log, context, tell, async () => {
-        const outcome = await setItem(deps, {
-          teamId,
-          releaseId: target.releaseId,
-          itemId: target.itemId,
-          done: true,
-          userId,
-          requestId: `${userId}-${action.action_ts}-${target.releaseId}-${target.itemId}`,
-        });
+        const outcome = await committing;
         if (!outcome.ok) await tell(describeUserError(outcome.error));
         // An access refusal changed nothing, and its button may not even be this DM's own (a forged
         // action id): the DM stays as it is. Otherwise it is redrawn from what is stored now.
@@ -73,7 +77,6 @@ export function registerReminderActions(app: ListenerApp, deps: SlackDeps): void
   app.action<BlockAction<ButtonAction>>(
     { action_id: releaseRoutePattern(ReleaseRoute.snooze) },
     async ({ ack, body, action, respond }) => {
-      await ack();
       const tell = (text: string) => respond({ response_type: 'ephemeral', replace_original: false, text });
       const teamId = body.team?.id;
       const target = decodeReleaseAction(ReleaseRoute.snooze, action.action_id);
@@ -81,19 +84,23 @@ export function registerReminderActions(app: ListenerApp, deps: SlackDeps): void
         ? SNOOZE_CHOICES[target.extra as keyof typeof SNOOZE_CHOICES]
         : undefined;
       const userId = decodeUserId(body.user);
-      if (!teamId || !userId || !target || snoozeMs === undefined)
+      if (!teamId || !userId || !target || snoozeMs === undefined) {
+        await ack();
         return void (await tell(describeUserError({ code: 'payload_invalid' })).catch(() => {}));
+      }
       const phaseIndex = target.index;
       const context = { teamId, releaseId: target.releaseId, phaseIndex, userId };
+      const committing = snoozeReminders(deps, {
+        teamId,
+        releaseId: target.releaseId,
+        phaseIndex,
+        userId,
+        snoozeMs,
+        requestId: `${userId}-${action.action_ts}`,
+      });
+      await ackWhenCommitted(ack, committing);
       await runGuarded(deps.log, context, tell, async () => {
-        const outcome = await snoozeReminders(deps, {
-          teamId,
-          releaseId: target.releaseId,
-          phaseIndex,
-          userId,
-          snoozeMs,
-          requestId: `${userId}-${action.action_ts}`,
-        });
+        const outcome = await committing;
         if (!outcome.ok) return void (await tell(describeUserError(outcome.error)));
         const snoozed = await deps.store.getRelease(teamId, target.releaseId);
         if (snoozed) await refreshReminder(deps, body.container as Container, snoozed, phaseIndex, userId);
