@@ -35,6 +35,8 @@ const LEASE_MS = 5000;
 const LEASE_TRIES = 5;
 /** Releases relayed at once by a sweep. */
 const SWEEP_CONCURRENCY = 8;
+/** How long a release may wait for its messages to show its committed state before its sync is asked again. */
+const RESYNC_AFTER_MS = 30_000;
 /** Releases read per workspace per sweep; the rest wait for the next one. */
 const SWEEP_LIMIT = 2000;
 
@@ -115,6 +117,7 @@ export class Relay {
     const teams = await this.deps.relayStore.listTeams(!this.legacyTeamsScanned);
     this.legacyTeamsScanned = true;
     for (const teamId of teams) {
+      await this.resyncStale(teamId);
       const pending = await this.deps.relayStore.unrelayed(teamId, SWEEP_LIMIT);
       for (let index = 0; index < pending.length; index += SWEEP_CONCURRENCY) {
         if (this.stopped) return;
@@ -125,6 +128,22 @@ export class Relay {
         );
       }
     }
+  }
+
+  /**
+   * Asks again for the sync of every release whose messages have not shown its committed state for
+   * RESYNC_AFTER_MS: its sync jobs gave up (Slack failed for minutes), or a worker died with them.
+   * However long Slack fails, a release still shown wrong is asked for again every round; the
+   * outbound pacers keep the catch-up within Slack's rate limits.
+   */
+  private async resyncStale(teamId: string): Promise<void> {
+    const now = Date.now();
+    const stale = await this.deps.relayStore.unsyncedSince(teamId, now - RESYNC_AFTER_MS, SWEEP_LIMIT);
+    for (const releaseId of stale) {
+      await this.deps.syncQueue.requestSync({ teamId, releaseId });
+      await this.deps.relayStore.noteSyncAsked(teamId, releaseId, now);
+    }
+    if (stale.length > 0) this.deps.log.info({ teamId, releases: stale.length }, 'syncs asked for again');
   }
 
   private startSweep(): void {
@@ -165,11 +184,12 @@ export class Relay {
           return;
         }
         const { events } = batch;
+        let syncAskedAt: number | undefined;
         if (events.length > 0) {
           const release = await this.deps.store.getRelease(teamId, releaseId);
-          if (release) await this.carryOut(release, events);
+          if (release) syncAskedAt = await this.carryOut(release, events);
         }
-        const more = await relayStore.advance(teamId, releaseId, events.at(-1)?.id, this.holder);
+        const more = await relayStore.advance(teamId, releaseId, events.at(-1)?.id, this.holder, syncAskedAt);
         const now = Date.now();
         for (const event of events) this.deps.metrics?.relayLag.observe((now - committedAt(event)) / 1000);
         if (!more) {
@@ -196,9 +216,14 @@ export class Relay {
     }
   }
 
-  private async carryOut(release: Release, events: AuditEvent[]): Promise<void> {
+  /** Queues the follow-ups of a batch; resolves with when a message sync was asked for, if one was. */
+  private async carryOut(release: Release, events: AuditEvent[]): Promise<number | undefined> {
     const followUps = planFollowUps(events, release, this.deps.settings);
-    for (const followUp of followUps) await this.queue(release, followUp);
+    let syncAskedAt: number | undefined;
+    for (const followUp of followUps) {
+      if (followUp.kind === 'sync') syncAskedAt = Date.now();
+      await this.queue(release, followUp);
+    }
     this.deps.log.debug(
       {
         teamId: release.teamId,
@@ -208,6 +233,7 @@ export class Relay {
       },
       'events relayed',
     );
+    return syncAskedAt;
   }
 
   private async queue(release: Release, followUp: FollowUp): Promise<void> {

@@ -29,12 +29,20 @@ export interface SyncDeps {
 export async function syncRelease(deps: SyncDeps, data: SyncJobData): Promise<void> {
   const { store, outbound } = deps;
   const log = deps.log.child({ teamId: data.teamId, releaseId: data.releaseId });
+  // Everything committed before this moment is shown once the sync succeeds.
+  const startedAt = Date.now();
   const release = await store.getRelease(data.teamId, data.releaseId);
   if (!release) {
     log.warn('sync requested for a release that does not exist');
+    await store.messages.markShown(data.teamId, data.releaseId, startedAt);
     return;
   }
   const messages = await store.messages.get(data.teamId, data.releaseId);
+  if (messages.unpostable) {
+    // Abandoned: its channel never took its header, so nothing of it can be shown.
+    await store.messages.markShown(data.teamId, data.releaseId, startedAt);
+    return;
+  }
   const desired = planReleaseMessages(release, new Set(Object.keys(messages.refs)), messages.nonces);
   const channel = release.channelId;
 
@@ -74,6 +82,7 @@ export async function syncRelease(deps: SyncDeps, data: SyncJobData): Promise<vo
         CHANNEL_UNUSABLE_ERRORS.has(err.slackError)
       ) {
         await abandonUnpostableRelease(deps, data, channel, err.slackError);
+        await store.messages.markShown(data.teamId, data.releaseId, startedAt);
         await deps.home?.request(data.teamId);
         return;
       }
@@ -97,6 +106,7 @@ export async function syncRelease(deps: SyncDeps, data: SyncJobData): Promise<vo
   }
   if (toUpdate.length > 0) log.debug({ updated: toUpdate.length, rev: release.rev }, 'messages updated');
   await syncCheckinMessages(deps, release, messages.refs);
+  await store.messages.markShown(data.teamId, data.releaseId, startedAt);
   // Whatever changed here may change what someone's Home tab shows.
   await deps.home?.request(data.teamId);
 }

@@ -35,7 +35,10 @@ export class SyncQueue {
       connection,
       prefix: queuePrefix(redisPrefix),
       defaultJobOptions: {
-        attempts: 8,
+        // A sync that runs out of tries (each call already retried for about 15 s) is asked for again by
+        // the relay (src/app/relay.ts) every 30 s while Slack shows the release wrong, so its own tries
+        // stay short: at most 4 s between them, and a sync waits no longer than that once Slack is back.
+        attempts: 4,
         backoff: { type: 'exponential', delay: 1000 },
         removeOnComplete: true,
         removeOnFail: { age: 7 * 24 * 3600, count: 1000 },

@@ -27,6 +27,12 @@ export function createKeys(prefix: string) {
      * (includes/release.lua derives the name from the meta key); emptied by the relay.
      */
     unrelayed: (teamId: string) => `${team(teamId)}:relay`,
+    /**
+     * Sorted set: ids of the workspace's releases whose Slack messages may not show their latest
+     * committed state yet, scored by when a sync was last asked for. A sync that succeeds takes its
+     * release out; the relay asks again for those left too long (Slack was failing).
+     */
+    unsynced: (teamId: string) => `${team(teamId)}:unsynced`,
     /** String with a short TTL: the instance relaying one release's events. */
     relayLease: (teamId: string, releaseId: string) => `${release(teamId, releaseId)}:relaylease`,
     /** Set: every workspace that ever started a release, for the relay's sweep. */

@@ -38,6 +38,14 @@ export class MessageStore {
     this.redis = defineScripts(redis, SCRIPT_FILES);
   }
 
+  /**
+   * A sync that started at `syncStartedAt` has made Slack show the release as it read it: the release
+   * is no longer unsynced, unless a later sync was asked for meanwhile.
+   */
+  async markShown(teamId: string, releaseId: string, syncStartedAt: number): Promise<void> {
+    await this.redis.markShown(this.keys.unsynced(teamId), releaseId, syncStartedAt);
+  }
+
   async get(teamId: string, releaseId: string): Promise<ReleaseMessages> {
     const fields = await this.redis.hgetall(this.keys.releaseMessages(teamId, releaseId));
     const messages: ReleaseMessages = {

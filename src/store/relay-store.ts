@@ -88,23 +88,37 @@ export class RelayStore {
   /**
    * Moves the cursor to `lastEventId` (when given) and takes the release off the unrelayed set unless
    * newer events came in; resolves true when they did (the lease is then still the holder's), else
-   * gives the lease back.
+   * gives the lease back. `syncAskedAt`: the batch asked for a message sync then, and the release
+   * counts as unsynced until a sync started after it succeeds.
    */
   async advance(
     teamId: string,
     releaseId: string,
     lastEventId: string | undefined,
     holder: string,
+    syncAskedAt?: number,
   ): Promise<boolean> {
     const more = await this.redis.advanceRelay(
       this.keys.releaseMeta(teamId, releaseId),
       this.keys.releaseAudit(teamId, releaseId),
       this.keys.unrelayed(teamId),
       this.keys.relayLease(teamId, releaseId),
+      this.keys.unsynced(teamId),
       releaseId,
       lastEventId ?? '',
       holder,
+      syncAskedAt ?? '',
     );
     return more === 1;
+  }
+
+  /** Releases whose last sync was asked for before `askedBefore` and has not succeeded since. */
+  async unsyncedSince(teamId: string, askedBefore: number, limit: number): Promise<string[]> {
+    return this.redis.zrangebyscore(this.keys.unsynced(teamId), '-inf', askedBefore, 'LIMIT', 0, limit);
+  }
+
+  /** Notes that a sync was asked for again; the release waits another round before the next ask. */
+  async noteSyncAsked(teamId: string, releaseId: string, at: number): Promise<void> {
+    await this.redis.zadd(this.keys.unsynced(teamId), 'GT', at, releaseId);
   }
 }

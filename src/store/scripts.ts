@@ -62,7 +62,8 @@ export const SCRIPT_FILES = {
   saveRetro: 'save-retro-3',
   noteAnnouncement: 'note-announcement-1',
   beginRelay: 'begin-relay-4',
-  advanceRelay: 'advance-relay-4',
+  advanceRelay: 'advance-relay-5',
+  markShown: 'mark-shown-1',
 } as const;
 
 type ScriptFiles = Readonly<Record<string, string>>;

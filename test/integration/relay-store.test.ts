@@ -145,3 +145,30 @@ describe('relaying one release', () => {
     expect(await relay.unrelayed(TEAM, 10)).toEqual([]);
   });
 });
+
+describe('releases whose messages may not show their committed state', () => {
+  it('stay unsynced until a sync that started after the last ask succeeds', async () => {
+    const releaseId = await start();
+    const batch = await relay.begin(TEAM, releaseId, 'me', LEASE_MS, 100);
+    const askedAt = Date.now();
+    await relay.advance(TEAM, releaseId, batch!.events.at(-1)!.id, 'me', askedAt);
+    expect(await relay.unsyncedSince(TEAM, askedAt, 10)).toEqual([releaseId]);
+    // A sync that started before the ask cannot have shown what the ask was for.
+    await releases.messages.markShown(TEAM, releaseId, askedAt - 1);
+    expect(await relay.unsyncedSince(TEAM, askedAt, 10)).toEqual([releaseId]);
+    await releases.messages.markShown(TEAM, releaseId, askedAt + 1);
+    expect(await relay.unsyncedSince(TEAM, Date.now(), 10)).toEqual([]);
+  });
+
+  it('are asked for again only once per round', async () => {
+    const releaseId = await start();
+    const batch = await relay.begin(TEAM, releaseId, 'me', LEASE_MS, 100);
+    await relay.advance(TEAM, releaseId, batch!.events.at(-1)!.id, 'me', 1000);
+    expect(await relay.unsyncedSince(TEAM, 30_000, 10)).toEqual([releaseId]);
+    await relay.noteSyncAsked(TEAM, releaseId, 60_000);
+    expect(await relay.unsyncedSince(TEAM, 30_000, 10)).toEqual([]);
+    // An older ask never moves the release back into an earlier round.
+    await relay.noteSyncAsked(TEAM, releaseId, 2000);
+    expect(await relay.unsyncedSince(TEAM, 30_000, 10)).toEqual([]);
+  });
+});

@@ -1,13 +1,14 @@
 --[[
   Moves a release's relay cursor past the events whose follow-ups are queued, and takes the release
   off the workspace's unrelayed set when no newer event came in meanwhile; the lease is given back
-  then too. With newer events waiting, the holder keeps its lease and reads on.
+  then too. With newer events waiting, the holder keeps its lease and reads on. When the batch asked
+  for a message sync, the release is noted as unsynced until a sync succeeds.
 
   KEYS[1] release meta hash   KEYS[2] release audit stream   KEYS[3] the workspace's unrelayed set
-  KEYS[4] the release's relay lease
+  KEYS[4] the release's relay lease   KEYS[5] the workspace's unsynced set
 
   ARGV[1] release id   ARGV[2] id of the last event relayed ("" when there was none to relay)
-  ARGV[3] lease holder
+  ARGV[3] lease holder   ARGV[4] when the sync was asked for (epoch ms), or "" when it was not
 
   Output: 0 nothing left to relay | 1 newer events are waiting
 ]]
@@ -29,6 +30,9 @@ end
 if redis.call('EXISTS', KEYS[1]) == 0 then
   -- Removed (retention): nothing of it is left to relay.
   return finish()
+end
+if ARGV[4] ~= '' then
+  redis.call('ZADD', KEYS[5], 'GT', ARGV[4], ARGV[1])
 end
 local cursor = redis.call('HGET', KEYS[1], 'relayed')
 -- A relay that lost its lease to a slower one must never move the cursor back.
