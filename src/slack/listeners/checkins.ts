@@ -16,7 +16,7 @@ import {
 } from '../../views/checkin-messages.js';
 import { CallbackId, CheckinField, decodeReleaseIndexMetadata, ReleaseRoute } from '../../views/ids.js';
 import type { SlackDeps } from '../deps.js';
-import { runGuarded } from '../guard.js';
+import { ackWhenCommitted, runGuarded } from '../guard.js';
 import { modalChoice, modalText } from '../modal-input.js';
 import type { ListenerApp } from '../router.js';
 import { describeUserError } from '../user-errors.js';
@@ -77,12 +77,14 @@ export function registerCheckinActions(app: ListenerApp, deps: SlackDeps): void 
       errors[CheckinField.severityBlock] = 'Choose how severe it is.';
     if (!metadata) errors[CheckinField.whatBlock] = describeUserError({ code: 'payload_invalid' });
     if (Object.keys(errors).length > 0) return void (await ack({ response_action: 'errors', errors }));
-    await ack();
-    await submitAnswer(deps, body.user.id, view.id, metadata!, {
+    const handling = submitAnswer(deps, body.user.id, view.id, metadata!, {
       answer: 'issue',
       note: what,
       severity: severity!,
     });
+    // Acknowledged once the change is committed, or after the budget.
+    await ackWhenCommitted(ack, handling);
+    await handling;
   });
 
   app.view<ViewSubmitAction>(CallbackId.rollBack, async ({ ack, body, view }) => {
@@ -94,8 +96,13 @@ export function registerCheckinActions(app: ListenerApp, deps: SlackDeps): void 
         : describeUserError({ code: 'payload_invalid' });
       return void (await ack({ response_action: 'errors', errors: { [CheckinField.reasonBlock]: text } }));
     }
-    await ack();
-    await submitAnswer(deps, body.user.id, view.id, metadata, { answer: 'rollback', note: reason });
+    const handling = submitAnswer(deps, body.user.id, view.id, metadata, {
+      answer: 'rollback',
+      note: reason,
+    });
+    // Acknowledged once the change is committed, or after the budget.
+    await ackWhenCommitted(ack, handling);
+    await handling;
   });
 
   onReleaseRouteButton(
@@ -125,12 +132,11 @@ export function registerCheckinActions(app: ListenerApp, deps: SlackDeps): void 
         errors: { [CheckinField.resolutionBlock]: text },
       }));
     }
-    await ack();
     const { teamId, releaseId, index: issueId } = metadata;
     const userId = body.user.id;
     const context = { teamId, releaseId, issueId, userId };
     const tell = ephemeralInReleaseChannel(deps, teamId, releaseId, userId);
-    await runGuarded(deps.log, context, tell, async () => {
+    const handling = runGuarded(deps.log, context, tell, async () => {
       const outcome = await resolveIssue(deps, {
         teamId,
         releaseId,
@@ -141,6 +147,9 @@ export function registerCheckinActions(app: ListenerApp, deps: SlackDeps): void 
       });
       if (!outcome.ok) await tell(describeUserError(outcome.error));
     });
+    // Acknowledged once the change is committed, or after the budget.
+    await ackWhenCommitted(ack, handling);
+    await handling;
   });
 }
 

@@ -5,7 +5,7 @@ import { findBlockingPhase } from '../../domain/release.js';
 import { renderGateOverrideModal } from '../../views/command-replies.js';
 import { ActionId, CallbackId, decodeGateOverrideMetadata, GateOverrideField } from '../../views/ids.js';
 import type { SlackDeps } from '../deps.js';
-import { runForSubmittedRelease } from '../guard.js';
+import { ackWhenCommitted, runForSubmittedRelease } from '../guard.js';
 import { modalChoice, modalText } from '../modal-input.js';
 import type { ListenerApp } from '../router.js';
 import { describeUserError } from '../user-errors.js';
@@ -56,10 +56,9 @@ export function registerGateOverride(app: ListenerApp, deps: SlackDeps): void {
       });
       return;
     }
-    await ack();
     const { teamId, releaseId } = metadata;
     const userId = body.user.id;
-    await runForSubmittedRelease(
+    const handling = runForSubmittedRelease(
       deps,
       deps.log,
       { teamId, releaseId, userId, phaseIndex },
@@ -76,5 +75,8 @@ export function registerGateOverride(app: ListenerApp, deps: SlackDeps): void {
         if (!outcome.ok) await tell(describeUserError(outcome.error));
       },
     );
+    // Acknowledged once the change is committed, or after the budget.
+    await ackWhenCommitted(ack, handling);
+    await handling;
   });
 }

@@ -4,7 +4,7 @@ import { releaseClosed } from '../../domain/errors.js';
 import { CallbackId, decodeReleaseIndexMetadata, OwnerField, ReleaseRoute } from '../../views/ids.js';
 import { renderOwnersModal } from '../../views/owners-modal.js';
 import type { SlackDeps } from '../deps.js';
-import { runForSubmittedRelease } from '../guard.js';
+import { ackWhenCommitted, runForSubmittedRelease } from '../guard.js';
 import type { ListenerApp } from '../router.js';
 import { describeUserError } from '../user-errors.js';
 import { onReleaseRouteButton } from './release-button.js';
@@ -31,11 +31,10 @@ export function registerOwnerActions(app: ListenerApp, deps: SlackDeps): void {
   app.view<ViewSubmitAction>(CallbackId.assignOwners, async ({ ack, body, view }) => {
     const metadata = decodeReleaseIndexMetadata(view.private_metadata);
     if (!metadata) return void (await ack());
-    await ack();
     const { teamId, releaseId, index: phaseIndex } = metadata;
     const userId = body.user.id;
     const context = { teamId, releaseId, phaseIndex, userId };
-    await runForSubmittedRelease(deps, deps.log, context, async (release, tell) => {
+    const handling = runForSubmittedRelease(deps, deps.log, context, async (release, tell) => {
       const phase = release.template.phases[phaseIndex];
       if (!phase) return;
       // Only what changed since the modal opened is written, and only for items of this phase.
@@ -53,5 +52,8 @@ export function registerOwnerActions(app: ListenerApp, deps: SlackDeps): void {
       const outcome = await assignOwners(deps, { teamId, releaseId, userId, owners, requestId: view.id });
       if (!outcome.ok) await tell(describeUserError(outcome.error));
     });
+    // Acknowledged once the change is committed, or after the budget.
+    await ackWhenCommitted(ack, handling);
+    await handling;
   });
 }

@@ -8,7 +8,7 @@ import {
   renderRetroModal,
 } from '../../views/retrospective.js';
 import type { SlackDeps } from '../deps.js';
-import { runForSubmittedRelease } from '../guard.js';
+import { ackWhenCommitted, runForSubmittedRelease } from '../guard.js';
 import { modalText } from '../modal-input.js';
 import type { ListenerApp } from '../router.js';
 import { describeUserError } from '../user-errors.js';
@@ -46,12 +46,25 @@ export function registerRetrospective(app: ListenerApp, deps: SlackDeps): void {
       if (text.length > MAX_TEXT) errors[block] = `Keep it under ${MAX_TEXT} characters.`;
     }
     if (Object.keys(errors).length > 0) return void (await ack({ response_action: 'errors', errors }));
-    await ack();
     const { teamId, releaseId } = metadata!;
     const userId = body.user.id;
-    await runForSubmittedRelease(deps, deps.log, { teamId, releaseId, userId }, async (_release, tell) => {
-      const outcome = await saveRetrospective(deps, { teamId, releaseId, userId, retro, requestId: view.id });
-      if (!outcome.ok) await tell(describeUserError(outcome.error));
-    });
+    const handling = runForSubmittedRelease(
+      deps,
+      deps.log,
+      { teamId, releaseId, userId },
+      async (_release, tell) => {
+        const outcome = await saveRetrospective(deps, {
+          teamId,
+          releaseId,
+          userId,
+          retro,
+          requestId: view.id,
+        });
+        if (!outcome.ok) await tell(describeUserError(outcome.error));
+      },
+    );
+    // Acknowledged once the change is committed, or after the budget.
+    await ackWhenCommitted(ack, handling);
+    await handling;
   });
 }

@@ -8,7 +8,7 @@ import type { Release } from '../../domain/release.js';
 import { renderNoteModal, renderRedFlagModal } from '../../views/command-replies.js';
 import { ActionId, CallbackId, decodeReleaseIndexMetadata, RedFlagField } from '../../views/ids.js';
 import type { SlackDeps } from '../deps.js';
-import { runForSubmittedRelease } from '../guard.js';
+import { ackWhenCommitted, runForSubmittedRelease } from '../guard.js';
 import { modalChoice, modalText } from '../modal-input.js';
 import type { ListenerApp } from '../router.js';
 import { describeUserError } from '../user-errors.js';
@@ -86,10 +86,9 @@ export function registerStopAndGoActions(app: ListenerApp, deps: SlackDeps): voi
       if (callbackId === CallbackId.raiseRedFlag && conditionValue === undefined)
         errors[RedFlagField.conditionBlock] = 'Choose the stop condition.';
       if (Object.keys(errors).length > 0) return void (await ack({ response_action: 'errors', errors }));
-      await ack();
       const { teamId, releaseId } = metadata!;
       const userId = body.user.id;
-      await runForSubmittedRelease(
+      const handling = runForSubmittedRelease(
         deps,
         deps.log,
         { teamId, releaseId, userId, callbackId },
@@ -105,6 +104,9 @@ export function registerStopAndGoActions(app: ListenerApp, deps: SlackDeps): voi
           if (!outcome.ok) await tell(describeUserError(outcome.error));
         },
       );
+      // Acknowledged once the change is committed, or after the budget.
+      await ackWhenCommitted(ack, handling);
+      await handling;
     });
   }
 }
