@@ -126,7 +126,7 @@ const RELAY_CURSOR_FIELD = 'relayed';
 /**
  * Every key shipcheck keeps data in (releases, audit trails, locks, deliveries, applied requests), with
  * its content. BullMQ's own keys, the pacers and the relay's bookkeeping (which releases wait for it,
- * how far it got, who holds one) change on their own and are left out.
+ * how far it got, who holds one, which wait for a sync) change on their own and are left out.
  */
 export async function snapshotData(prefix: string): Promise<Record<string, unknown>> {
   return withRedis(async (redis) => {
@@ -144,7 +144,8 @@ export async function snapshotData(prefix: string): Promise<Record<string, unkno
           !key.startsWith(`${prefix}:pace:`) &&
           !key.startsWith(`${prefix}:lock:`) &&
           !key.endsWith(':relay') &&
-          !key.endsWith(':relaylease'),
+          !key.endsWith(':relaylease') &&
+          !key.endsWith(':unsynced'),
       )
       .sort();
     const snapshot: Record<string, unknown> = {};
