@@ -1,6 +1,12 @@
 import { hostname } from 'node:os';
 import type { AuditEvent } from '../domain/audit.js';
-import { type FollowUp, type FollowUpSettings, planFollowUps } from '../domain/follow-ups.js';
+import {
+  type FollowUp,
+  type FollowUpSettings,
+  followUpsNeedRelease,
+  planFollowUps,
+  planSyncOnly,
+} from '../domain/follow-ups.js';
 import type { Release } from '../domain/release.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
@@ -185,7 +191,13 @@ export class Relay {
         }
         const { events } = batch;
         let syncAskedAt: number | undefined;
-        if (events.length > 0) {
+        if (events.length > 0 && !followUpsNeedRelease(events)) {
+          // A plain tick: the sync is all that follows, and it needs no read of the release.
+          if (planSyncOnly(events).length > 0) {
+            syncAskedAt = Date.now();
+            await this.deps.syncQueue.requestSync({ teamId, releaseId });
+          }
+        } else if (events.length > 0) {
           const release = await this.deps.store.getRelease(teamId, releaseId);
           if (release) syncAskedAt = await this.carryOut(release, events);
         }

@@ -154,6 +154,33 @@ const FOLLOW_UPS: Record<AuditEventType, Rule> = {
   refused: none,
 };
 
+/** Event types whose only follow-up is the message sync, whatever the release's state. */
+const SYNC_ONLY: ReadonlySet<AuditEventType> = new Set([
+  'assigned',
+  'locked',
+  'checkin_answered',
+  'checkin_escalated',
+  'reminder_sent',
+  'refused',
+]);
+
+/**
+ * Whether planning these events' follow-ups needs the release's state. A plain tick (most of the
+ * traffic) needs only the sync, so the relay does not read the release for it.
+ */
+export function followUpsNeedRelease(events: readonly AuditEvent[]): boolean {
+  return events.some(
+    (event) =>
+      !SYNC_ONLY.has(event.type) &&
+      !((event.type === 'ticked' || event.type === 'unticked') && event.phaseState === undefined),
+  );
+}
+
+/** The follow-ups of events for which followUpsNeedRelease is false: the sync, when one is due. */
+export function planSyncOnly(events: readonly AuditEvent[]): FollowUp[] {
+  return events.some((event) => !LEAVES_MESSAGES_AS_THEY_ARE.has(event.type)) ? [{ kind: 'sync' }] : [];
+}
+
 /** Event types whose change shows in the release's messages; refusals and reminders leave them as they are. */
 const LEAVES_MESSAGES_AS_THEY_ARE: ReadonlySet<AuditEventType> = new Set(['refused', 'reminder_sent']);
 

@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { AUDIT_EVENT_TYPES } from '../../src/domain/audit.js';
-import { type FollowUp, planFollowUps, SHIPCHECK_USER } from '../../src/domain/follow-ups.js';
+import {
+  type FollowUp,
+  followUpsNeedRelease,
+  planFollowUps,
+  planSyncOnly,
+  SHIPCHECK_USER,
+} from '../../src/domain/follow-ups.js';
 import type { Release } from '../../src/domain/release.js';
 import {
   cancel,
@@ -174,5 +180,33 @@ describe('planFollowUps', () => {
       'drop-reminders',
       'plan-reminders',
     ]);
+  });
+
+  it('needs the release’s state only where a rule reads it, and plans the same without it elsewhere', () => {
+    const plain = [
+      makeAuditEvent('ticked', 1, { itemId: 'p0-b', phaseIndex: 0 }),
+      makeAuditEvent('unticked', 2, { itemId: 'p0-b', phaseIndex: 0, from: 'done', to: 'open' }),
+      makeAuditEvent('assigned', 3, { itemId: 'p0-b' }),
+      makeAuditEvent('locked', 4),
+      makeAuditEvent('checkin_answered', 5, { checkinIndex: 0 }),
+      makeAuditEvent('checkin_escalated', 6, { checkinIndex: 0 }),
+      makeAuditEvent('reminder_sent', 7),
+      makeAuditEvent('refused', 8),
+    ];
+    expect(followUpsNeedRelease(plain)).toBe(false);
+    // Whatever state the release is in, these events plan the sync and nothing else.
+    for (const release of [makeRelease(), complete(makeRelease()), makeRelease({ window: WINDOW })]) {
+      for (const event of plain) {
+        expect(planFollowUps([event], release, SETTINGS)).toEqual(planSyncOnly([event]));
+      }
+      expect(planFollowUps(plain, release, SETTINGS)).toEqual(planSyncOnly(plain));
+    }
+    const phaseDone = makeAuditEvent('ticked', 9, { itemId: 'p0-b', phaseIndex: 0, phaseState: 'done' });
+    expect(followUpsNeedRelease([...plain, phaseDone])).toBe(true);
+    for (const type of AUDIT_EVENT_TYPES.filter(
+      (candidate) => !plain.some((event) => event.type === candidate),
+    )) {
+      expect(followUpsNeedRelease([makeAuditEvent(type, 10)]), type).toBe(true);
+    }
   });
 });
