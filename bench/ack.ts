@@ -59,6 +59,8 @@ export interface LevelOptions {
   commandStatsOf?: Redis;
   /** Called before each shipcheck chunk (e.g. to note where Slack's calls start). */
   beforeShipChunk?: () => void;
+  /** Called as soon as each shipcheck chunk's last answer is in, before the pause after it. */
+  afterShipChunk?: () => void;
 }
 
 export interface LevelResult {
@@ -113,6 +115,7 @@ export async function measureLevel(options: LevelOptions): Promise<LevelResult> 
         if (target === ship) options.beforeShipChunk?.();
         const clientBefore = process.cpuUsage();
         const result = await send(target, count);
+        if (target === ship) options.afterShipChunk?.();
         const client = process.cpuUsage(clientBefore);
         clientCpu.set(target.name, (clientCpu.get(target.name) ?? 0) + (client.user + client.system) / 1000);
         chunkP99s.set(target.name, [...(chunkP99s.get(target.name) ?? []), summarize(result).p99]);

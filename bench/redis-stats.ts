@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readdir } from 'node:fs/promises';
+import net from 'node:net';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Redis } from 'ioredis';
@@ -58,18 +59,79 @@ export interface MonitorCapture {
   stop(): Promise<void>;
 }
 
-/** Records every command Redis executes until stopped. `redis` becomes a monitor connection. */
-export async function startMonitor(redis: Redis, maxCommands = 200_000): Promise<MonitorCapture> {
-  const monitor = await redis.monitor();
+/** The arguments of a MONITOR line: `"a" "b\\"c" "\\x00"`, as Redis quotes them (sdscatrepr). */
+function monitorArgs(text: string): string[] {
+  const args: string[] = [];
+  const escapes: Record<string, string> = { n: '\n', r: '\r', t: '\t', a: '\x07', b: '\b' };
+  let index = text.indexOf('"');
+  while (index !== -1 && index < text.length) {
+    let arg = '';
+    index += 1;
+    while (index < text.length && text[index] !== '"') {
+      const char = text[index]!;
+      if (char === '\\' && text[index + 1] === 'x') {
+        arg += String.fromCharCode(Number.parseInt(text.slice(index + 2, index + 4), 16));
+        index += 4;
+      } else if (char === '\\') {
+        const next = text[index + 1] ?? '';
+        arg += escapes[next] ?? next;
+        index += 2;
+      } else {
+        arg += char;
+        index += 1;
+      }
+    }
+    args.push(arg);
+    index = text.indexOf('"', index + 1);
+  }
+  return args;
+}
+
+/**
+ * Records every command Redis executes until stopped, on a raw connection of its own. ioredis's
+ * monitor mode loses the race when the first lines come in the same packet as MONITOR's OK (on a
+ * busy Redis they do) and throws "Command queue state error"; the lines are simple to read directly.
+ */
+export async function startMonitor(redisUrl: string, maxCommands = 200_000): Promise<MonitorCapture> {
+  const url = new URL(redisUrl);
+  const socket = net.connect(Number(url.port || 6379), url.hostname);
   const commands: MonitoredCommand[] = [];
-  monitor.on('monitor', (time: string, args: unknown[], source: string) => {
-    if (commands.length >= maxCommands) return;
-    commands.push({ at: Number(time) * 1000, source, args: args.map((arg) => String(arg)) });
+  let pending = '';
+  let confirmed: (() => void) | undefined;
+  let failed: ((error: Error) => void) | undefined;
+  const ready = new Promise<void>((resolve, reject) => {
+    confirmed = resolve;
+    failed = reject;
   });
+  socket.setEncoding('latin1');
+  socket.on('error', (error) => failed?.(error));
+  socket.on('data', (chunk: string) => {
+    pending += chunk;
+    let end = pending.indexOf('\r\n');
+    while (end !== -1) {
+      const line = pending.slice(0, end);
+      pending = pending.slice(end + 2);
+      end = pending.indexOf('\r\n');
+      if (line === '+OK') confirmed?.();
+      else if (line.startsWith('-')) failed?.(new Error(`MONITOR: ${line.slice(1)}`));
+      else if (line.startsWith('+') && commands.length < maxCommands) {
+        // +<seconds.micros> [<db> <client address | lua>] "command" "arg" …
+        const bracket = line.indexOf(']');
+        const source = line.slice(line.indexOf('[') + 1, bracket).split(' ')[1] ?? '';
+        commands.push({
+          at: Number(line.slice(1, line.indexOf(' '))) * 1000,
+          source,
+          args: monitorArgs(line.slice(bracket + 1)),
+        });
+      }
+    }
+  });
+  socket.write('MONITOR\r\n');
+  await ready;
   return {
     commands,
     async stop() {
-      monitor.disconnect();
+      socket.destroy();
     },
   };
 }

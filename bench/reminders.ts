@@ -6,6 +6,13 @@ import {
   SLACK_TEAM,
 } from '../test/support/slack-requests.js';
 import type { SlackCall, SlackStandIn } from '../test/support/slack-stand-in.js';
+import {
+  type HistogramFigures,
+  histogramBetween,
+  histogramQuantile,
+  RELAY_LAG_METRIC,
+  readHistogram,
+} from './metrics.js';
 import { readCommandStats, redisCpuMs, subtractCounts, topCommands, totalOf } from './redis-stats.js';
 import { cpuTimeMs, type ProcessMemory, processMemory } from './servers.js';
 
@@ -192,6 +199,11 @@ export interface ReminderResult {
   jobsWithRetries: number;
   jobsRead: number;
   metric: { count: number; p50: number; p99: number; buckets: string } | undefined;
+  /**
+   * The relay's lag from the main process's /metrics histogram (bucket-interpolated): the releases'
+   * "started" events while they were created, and the reminders' records while they fired.
+   */
+  relayLag: { creation: HistogramFigures | undefined; firing: HistogramFigures | undefined };
   finished: { completed: number; failed: number } | undefined;
   firingMs: number;
   shipCpuMs: number | undefined;
@@ -302,26 +314,6 @@ function totalBytes(snapshot: MemorySnapshot): number {
   return total;
 }
 
-/** The quantile of a Prometheus histogram, interpolated inside its bucket as histogram_quantile() does. */
-function histogramQuantile(buckets: [number, number][], fraction: number): number {
-  const total = buckets.at(-1)?.[1] ?? 0;
-  if (total === 0) return Number.NaN;
-  const rank = fraction * total;
-  let previousBound = 0;
-  let previousCount = 0;
-  for (const [bound, count] of buckets) {
-    if (count >= rank) {
-      if (!Number.isFinite(bound)) return previousBound;
-      return (
-        previousBound + ((bound - previousBound) * (rank - previousCount)) / (count - previousCount || 1)
-      );
-    }
-    previousBound = bound;
-    previousCount = count;
-  }
-  return previousBound;
-}
-
 async function readMetrics(url: string): Promise<{
   metric: ReminderResult['metric'];
   finished: ReminderResult['finished'];
@@ -412,6 +404,9 @@ export async function runReminderBench(ctx: ReminderContext): Promise<ReminderRe
 
   const memBefore = await memorySnapshot(redis, prefix);
   const rssBefore = processMemory(ctx.shipPids[0]);
+  // The relay's histogram is read between the steps; a page that cannot be read leaves the figure out.
+  const relayHistogram = () => readHistogram(ctx.metricsUrl, RELAY_LAG_METRIC).catch(() => undefined);
+  const relayBeforeCreate = await relayHistogram();
   // Every release gets the same window: the first whole minute after the creation is expected to end.
   const plannedMs = CREATE_BASE_MS + releases * CREATE_PER_RELEASE_MS + WINDOW_MARGIN_MS;
   const windowAt = Math.ceil((Date.now() + plannedMs) / 60_000) * 60_000;
@@ -476,6 +471,7 @@ export async function runReminderBench(ctx: ReminderContext): Promise<ReminderRe
     await sleep(200);
   }
   const readyBeforeWindow = Number.isFinite(postedMs);
+  const relayAfterCreate = await relayHistogram();
   // The message refs are saved just after each post; let the last ones land before counting memory.
   if (readyBeforeWindow) await sleep(Math.min(1000, Math.max(0, windowAt - 5000 - Date.now())));
   if (!readyBeforeWindow) {
@@ -518,6 +514,7 @@ export async function runReminderBench(ctx: ReminderContext): Promise<ReminderRe
   // 3. The firing: from just before the window until every reminder arrived (or the timeout).
   while (Date.now() < windowAt - 1000) await sleep(Math.min(500, windowAt - 1000 - Date.now()));
   cursor.take();
+  const relayBeforeFiring = await relayHistogram();
   const statsBefore = await readCommandStats(redis);
   const redisCpuBefore = await redisCpuMs(redis);
   const shipCpuBefore = shipCpuMs(ctx.shipPids);
@@ -618,6 +615,7 @@ export async function runReminderBench(ctx: ReminderContext): Promise<ReminderRe
     await sleep(250);
   }
   const firingMs = performance.now() - firingStart;
+  const relayAfterFiring = await relayHistogram();
   const shipCpuAfter = shipCpuMs(ctx.shipPids);
   const client = process.cpuUsage(clientBefore);
   const redisCpu = (await redisCpuMs(redis)) - redisCpuBefore;
@@ -710,6 +708,10 @@ export async function runReminderBench(ctx: ReminderContext): Promise<ReminderRe
     jobsWithRetries,
     jobsRead,
     metric: metrics.metric,
+    relayLag: {
+      creation: histogramBetween(relayBeforeCreate, relayAfterCreate),
+      firing: histogramBetween(relayBeforeFiring, relayAfterFiring),
+    },
     finished: metrics.finished,
     firingMs,
     shipCpuMs:
@@ -750,6 +752,15 @@ export function reminderTarget(result: ReminderResult | undefined): { met: boole
     met,
     detail: `${result.mode === 'steady' ? `steady, ${thousands(Math.ceil(result.releases / STEADY_SHIFTS))} due every second` : `burst, ${thousands(result.releases)} due at one instant every ${REMIND_SPACING_S} s`}: p99 ${fixed(result.lateness.p99)} ms (thread posts), ${fixed(result.dmLateness.p99)} ms (owner DMs); p50 ${fixed(result.lateness.p50)} ms; ${thousands(result.expected)} reminders across ${thousands(result.releases)} releases${all ? '' : `; only ${result.arrived} and ${result.dmArrived} of ${result.expected} arrived`}`,
   };
+}
+
+/** The relay's lag in this run, from the histogram: bucket-interpolated estimates, not measurements. */
+export function relayLagText(result: ReminderResult): string {
+  const figures = (what: string, lag: HistogramFigures | undefined) =>
+    lag
+      ? `${what}: p50 ≈ ${fixed(lag.p50 * 1000)} ms, p99 ≈ ${fixed(lag.p99 * 1000)} ms (${thousands(lag.count)} events)`
+      : `${what}: no observations`;
+  return `\`${RELAY_LAG_METRIC}\` of the main process, interpolated in its buckets: ${figures(`${thousands(result.releases)} releases created ${CREATE_CONCURRENCY} at a time (their "started" events)`, result.relayLag.creation)}; ${figures(`${thousands(result.expected)} reminders firing (their records)`, result.relayLag.firing)}`;
 }
 
 /**
@@ -826,6 +837,7 @@ export function reminderSection(result: ReminderResult): string[] {
   } else {
     out('- cross-check: /metrics had no reminders lateness observations');
   }
+  out(`- relay lag (${relayLagText(r)})`);
   const cpuShare = (ms: number) => `${fixed((ms / r.firingMs) * 100)}% of one core`;
   const other = [...r.otherSlackCalls.entries()].map(([method, count]) => `${method} ${count}`).join(', ');
   out(

@@ -11,6 +11,7 @@ import {
   type AckLevel,
   type AckTarget,
   ackTable,
+  CHUNK_PAUSE_MS,
   findRow,
   type LevelRow,
   measureLevel,
@@ -27,6 +28,7 @@ import {
   totalCalls,
 } from './coalescing.js';
 import { INVALID_VERSION, KINDS_TEMPLATE, kindPicker, type PreparedKinds, prepareKinds } from './kinds.js';
+import { type HistogramFigures, histogramBetween, RELAY_LAG_METRIC, readHistogram } from './metrics.js';
 import {
   type CommandCounts,
   knownScripts,
@@ -37,6 +39,17 @@ import {
   topCommands,
   totalOf,
 } from './redis-stats.js';
+import {
+  CursorWatch,
+  histogramText,
+  lagDetail,
+  lagFigures,
+  POLL_INTERVAL_MS,
+  type RelayLag,
+  relayLagOf,
+  releaseMetaKey,
+  type Window,
+} from './relay-lag.js';
 import {
   auditKey,
   benchTemplateYaml,
@@ -56,6 +69,7 @@ import {
   REMINDER_MODES,
   type ReminderResult,
   redisBytesPerRelease,
+  relayLagText,
   reminderBudgetMs,
   reminderReleaseCount,
   reminderSection,
@@ -83,6 +97,8 @@ import { type Instance, runThroughput, type ThroughputResult, throughputSection 
 
 /** The script a click runs, by the file name the MONITOR capture labels it with. */
 const CLICK_SCRIPT = `${SCRIPT_FILES.setItem}.lua`;
+/** The script that ends each round of the relay (it moves the release's cursor). */
+const RELAY_SCRIPT = `${SCRIPT_FILES.advanceRelay}.lua`;
 const REDIS_URL = 'redis://127.0.0.1:6379';
 
 interface Sizes {
@@ -118,6 +134,8 @@ const QUICK: Sizes = {
 /** The concurrency of issue 7's ack target. */
 const TOP_CONCURRENCY = 100;
 const ACK_RATIO_TARGET = 1.5;
+/** What the relay change asks of the same figure: no slower than bare Bolt. */
+const RELAY_ACK_RATIO_ASK = 1.0;
 /** Slack's deadline for an ack, and what counts as far inside it. */
 const SLACK_DEADLINE_MS = 3000;
 const FAR_INSIDE_MS = 1000;
@@ -241,6 +259,13 @@ interface RateLimitedRun {
   catchUpMs: number;
 }
 
+/** The relay's lag during one level of clicks: per event from its cursor, and from its /metrics histogram. */
+interface LevelRelay {
+  lag: RelayLag;
+  /** The whole level, warm-up included (the process's histogram cannot be cut at a chunk). */
+  metric: HistogramFigures | undefined;
+}
+
 /** The kinds' rows, with what each kind is, for the report. */
 interface KindsRun {
   prepared: PreparedKinds;
@@ -274,7 +299,8 @@ async function main(): Promise<void> {
   const posters: SignedPoster[] = [];
   let standIn: SlackStandIn | undefined;
   let redis: Redis | undefined;
-  let monitorRedis: Redis | undefined;
+  /** Polls relay cursors (bench/relay-lag.ts), apart from the connection the bench reads with. */
+  let pollRedis: Redis | undefined;
   let checklistsDir: string | undefined;
   const cleanupNotes: string[] = [];
 
@@ -295,7 +321,7 @@ async function main(): Promise<void> {
       } catch (error) {
         cleanupNotes.push(`could not delete Redis keys under ${prefix}:* (${String(error)})`);
       }
-      monitorRedis?.disconnect();
+      pollRedis?.disconnect();
       await redis?.quit().catch(() => redis?.disconnect());
       await standIn?.stop().catch((error: unknown) => cleanupNotes.push(`stand-in stop failed: ${error}`));
       if (checklistsDir) await rm(checklistsDir, { recursive: true, force: true });
@@ -315,6 +341,9 @@ async function main(): Promise<void> {
   watchdog.unref();
 
   const clickRows: LevelRow[] = [];
+  /** By concurrency: the levels that ran with the relay cursor polled. */
+  const clickRelay = new Map<number, LevelRelay>();
+  let rateLimitedRelay: LevelRelay | undefined;
   let clickStats: ClickStats | undefined;
   let trips: RoundTrip[] = [];
   let clientNames = new Map<string, string>();
@@ -334,6 +363,7 @@ async function main(): Promise<void> {
 
   try {
     redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
+    pollRedis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
     redisVersion = /redis_version:(\S+)/.exec(await redis.info('server'))?.[1] ?? 'unknown';
     standIn = await SlackStandIn.start();
     checklistsDir = await mkdtemp(path.join(os.tmpdir(), 'shipcheck-bench-'));
@@ -426,6 +456,34 @@ async function main(): Promise<void> {
       url: `http://127.0.0.1:${barePort}/slack/events`,
       child: bareChild,
     };
+    const shipMetricsUrl = `http://127.0.0.1:${shipPort}/metrics`;
+    const relayHistogram = () => readHistogram(shipMetricsUrl, RELAY_LAG_METRIC).catch(() => undefined);
+    /**
+     * Runs a level with the release's relay cursor polled throughout (both servers' chunks), and gives
+     * the lag of the events committed during shipcheck's measured chunks.
+     */
+    const watchRelay = async <T>(
+      releaseId: string,
+      level: (hooks: { beforeShipChunk: () => void; afterShipChunk: () => void }) => Promise<T>,
+    ): Promise<{ result: T; relay: LevelRelay }> => {
+      const watch = new CursorWatch(pollRedis!, releaseMetaKey(prefix, releaseId));
+      try {
+        const histogramBefore = await relayHistogram();
+        const windows: Window[] = [];
+        const result = await level({
+          beforeShipChunk: () =>
+            windows.push({ fromMs: Date.now(), toMs: Number.NaN, tailMs: CHUNK_PAUSE_MS }),
+          afterShipChunk: () => {
+            const last = windows.at(-1);
+            if (last) last.toMs = Date.now();
+          },
+        });
+        const lag = await relayLagOf({ redis: redis!, watch, audit: auditKey(prefix, releaseId), windows });
+        return { result, relay: { lag, metric: histogramBetween(histogramBefore, await relayHistogram()) } };
+      } finally {
+        await watch.stop();
+      }
+    };
 
     // The releases the parts click on, started together (posting is paced per channel, so they overlap),
     // each in its own channel. The kinds' `standard` release is started by prepareKinds alongside.
@@ -475,16 +533,26 @@ async function main(): Promise<void> {
         }
         const audit = auditKey(prefix, state.release.releaseId);
         const auditBefore = await redis.xlen(audit);
-        const result = await measureLevel({
-          kind: 'checkbox',
-          bare,
-          ship,
-          level,
-          signingSecret,
-          picker: (offset) => cyclePicker(state.templates, state.sent + offset),
-          progress,
-          ...(idleDelta ? { commandStatsOf: redis } : {}),
-        });
+        const measure = (hooks?: { beforeShipChunk: () => void; afterShipChunk: () => void }) =>
+          measureLevel({
+            kind: 'checkbox',
+            bare,
+            ship,
+            level,
+            signingSecret,
+            picker: (offset) => cyclePicker(state.templates, state.sent + offset),
+            progress,
+            ...(idleDelta ? { commandStatsOf: redis } : {}),
+            ...hooks,
+          });
+        // Not at the level that counts Redis commands per click: the poller's would count with them.
+        let result: Awaited<ReturnType<typeof measure>>;
+        if (idleDelta) result = await measure();
+        else {
+          const watched = await watchRelay(state.release.releaseId, measure);
+          result = watched.result;
+          clickRelay.set(level.concurrency, watched.relay);
+        }
         state.sent += level.warmup + level.requests;
         clickRows.push(...result.rows);
         if (idleDelta) {
@@ -510,8 +578,7 @@ async function main(): Promise<void> {
       const state = releaseFor.get(sizes.levels[0]!.concurrency)!;
       const poster = new SignedPoster(ctx.shipUrl, signingSecret, 4);
       posters.push(poster);
-      monitorRedis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
-      const capture = await startMonitor(monitorRedis);
+      const capture = await startMonitor(REDIS_URL);
       const result = await runLoad([poster], cyclePicker(state.templates, state.sent), 1, {
         requests: sizes.monitorClicks,
       });
@@ -563,8 +630,8 @@ async function main(): Promise<void> {
       standIn.misbehave('*', { kind: 'rate_limited', retryAfterSec: RETRY_AFTER_S });
       let rows: LevelRow[];
       try {
-        rows = (
-          await measureLevel({
+        const watched = await watchRelay(state.release.releaseId, (hooks) =>
+          measureLevel({
             kind: 'checkbox under 429',
             bare,
             ship,
@@ -572,8 +639,11 @@ async function main(): Promise<void> {
             signingSecret,
             picker: (offset) => cyclePicker(state.templates, state.sent + offset),
             progress,
-          })
-        ).rows;
+            ...hooks,
+          }),
+        );
+        rows = watched.result.rows;
+        rateLimitedRelay = watched.relay;
       } finally {
         standIn.clearMisbehaviour();
       }
@@ -599,6 +669,7 @@ async function main(): Promise<void> {
         bare: { name: 'bare bolt', url: bare.url, child: bare.child },
         ship: { name: 'shipcheck', url: ship.url, child: shipChild },
         spawnInstance,
+        pollRedis,
         ...sizes.throughput,
       });
     }
@@ -706,6 +777,31 @@ async function main(): Promise<void> {
           '–',
         ],
   );
+  summary.push(
+    shipTop && bareTop
+      ? [
+          `… within ${fixed(RELAY_ACK_RATIO_ASK, 1)}× of bare Bolt (what the relay change asks of the same figure)`,
+          `${fixed(ratio100)}× (${fixed(shipTop.summary.p99, 1)} ms / ${fixed(bareTop.summary.p99, 1)} ms)`,
+          ratio100 <= RELAY_ACK_RATIO_ASK ? 'met' : 'MISSED',
+        ]
+      : [`… within ${fixed(RELAY_ACK_RATIO_ASK, 1)}× of bare Bolt`, notRun('clicks'), '–'],
+  );
+  const shipClicksPerSecond = (concurrency: number) =>
+    findRow(clickRows, 'checkbox', 'shipcheck', concurrency)?.summary.perSecond ?? Number.NaN;
+  summary.push(
+    clickRelay.size > 0
+      ? [
+          'relay lag, commit → follow-ups queued, p50 / p99 (checkbox clicks on one release, 1 instance; per event, from its polled cursor)',
+          [...clickRelay.entries()]
+            .map(
+              ([concurrency, relay]) =>
+                `${concurrency} concurrent, ${fixed(shipClicksPerSecond(concurrency), 0)} clicks/s: ${lagFigures(relay.lag)} (${relay.lag.relayed} events)`,
+            )
+            .join('; '),
+          '–',
+        ]
+      : ['relay lag under clicks', notRun('clicks'), '–'],
+  );
   const allAckRows = [...clickRows, ...(kindsRun?.rows ?? [])];
   const kindIds = [
     ...(clickRows.length > 0 ? ['checkbox'] : []),
@@ -783,6 +879,19 @@ async function main(): Promise<void> {
       `one instance ${fixed(rowOf(1)?.summary.perSecond ?? Number.NaN, 0)}/s; three instances ${fixed(rowOf(3)?.summary.perSecond ?? Number.NaN, 0)}/s (SHIPCHECK_ROLE=all, round-robin); bare Bolt ${fixed(bareRow?.summary.perSecond ?? Number.NaN, 0)}/s`,
       '–',
     ]);
+    const lagged = throughput.rows.filter((row) => row.relayLag);
+    if (lagged.length > 0) {
+      summary.push([
+        `relay lag under sustained clicks (${throughput.concurrency} concurrent, ${fixed(throughput.durationMs / 1000, 0)} s; per event, from its polled cursor)`,
+        lagged
+          .map(
+            (row) =>
+              `${row.processes === 1 ? 'one instance' : `${row.processes} instances`} at ${fixed(row.summary.perSecond, 0)} clicks/s: ${lagFigures(row.relayLag!)}`,
+          )
+          .join('; '),
+        '–',
+      ]);
+    }
   } else summary.push(['clicks per second per instance and with three instances', notRun('throughput'), '–']);
   const fullSize = (releases: number) =>
     releases < FULL_RELEASES ? ` (at ${releases} releases, not the target's ${FULL_RELEASES})` : '';
@@ -798,6 +907,9 @@ async function main(): Promise<void> {
         target.detail,
         `${target.met ? 'met' : burst ? 'over 1 s' : 'MISSED'}${fullSize(result.releases)}`,
       ]);
+    }
+    for (const result of reminderResults) {
+      summary.push([`relay lag in the reminders part (${result.mode} run)`, relayLagText(result), '–']);
     }
     summary.push([
       'Redis memory per release',
@@ -830,6 +942,16 @@ async function main(): Promise<void> {
     out();
     for (const line of ackTable(clickRows, 'click')) out(line);
     for (const note of appliedNotes) out(`- shipcheck ${note}`);
+    for (const [concurrency, relay] of clickRelay) {
+      out(
+        `- relay lag at concurrency ${concurrency} (commit → follow-ups queued, the events of shipcheck's measured chunks): **${lagFigures(relay.lag)}**; ${lagDetail(relay.lag)}; cross-check over the whole level, warm-up included: ${histogramText(relay.metric)}`,
+      );
+    }
+    if (clickRelay.size > 0) {
+      out(
+        `- the relay cursor (the \`relayed\` field of the release's meta hash) was read with Redis's clock (MULTI TIME + HGET) every ${POLL_INTERVAL_MS} ms through each of these levels, both servers' chunks alike; not at concurrency ${sizes.levels[0]!.concurrency}, where Redis commands per click are counted`,
+      );
+    }
     out(
       "- CPU ms/click: the server process's user+system CPU time over its chunks (and 250 ms after each) / clicks",
     );
@@ -867,6 +989,11 @@ async function main(): Promise<void> {
     );
     out();
     for (const line of ackTable(rateLimited.rows, 'click')) out(line);
+    if (rateLimitedRelay) {
+      out(
+        `- relay lag (commit → follow-ups queued): **${lagFigures(rateLimitedRelay.lag)}**; ${lagDetail(rateLimitedRelay.lag)}; ${histogramText(rateLimitedRelay.metric)}`,
+      );
+    }
     out(
       `- Slack calls answered 429 during the level: ${rateLimited.answered429}; after the 429s stopped, Slack was quiet again (the sync caught up) after ${Number.isFinite(rateLimited.catchUpMs) ? `${fixed(rateLimited.catchUpMs / 1000, 1)} s` : 'more than 60 s'}`,
     );
@@ -936,7 +1063,11 @@ async function main(): Promise<void> {
       `- click state + audit: ${(count(CLICK_SCRIPT) / clicks).toFixed(2)} EVALSHA (${CLICK_SCRIPT}) per click — one Lua round trip`,
     );
     out(
-      `- the click handler's round trips after the ack (state + audit, BullMQ enqueue): ${(clickPath / clicks).toFixed(2)} per click`,
+      `- the click's own round trip (state + audit) and the BullMQ enqueue of its sync: ${(clickPath / clicks).toFixed(2)} per click`,
+    );
+    // Each relay round ends with one advance script, so their count says how far the relay batches clicks.
+    out(
+      `- the relay behind the clicks: ${(count(RELAY_SCRIPT) / clicks).toFixed(2)} rounds per click (one ${RELAY_SCRIPT} each; below 1, a round carried the events of several clicks); a round also reads the new events and the release and queues the sync (the BullMQ enqueue above)`,
     );
     out(
       `- Slack sync (job worker, store reads, pacer), amortised: ${((trips.length - clickPath) / clicks).toFixed(2)} round trips per click`,

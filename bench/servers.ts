@@ -8,9 +8,12 @@ import { fileURLToPath } from 'node:url';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
-/** Variables shipcheck reads; the parent's values never leak into a child. */
+/**
+ * Variables shipcheck reads (src/config/env.ts); the parent's values never leak into a child. A
+ * RELAY_INTERVAL_MS or ROLES left in the shell would otherwise change what the bench measures.
+ */
 const APP_ENV_PATTERN =
-  /^(SLACK_|REDIS_|DEPLOY_|SHIPCHECK_|REMINDER_|QUIET_HOURS$|PORT$|METRICS_PORT$|SHUTDOWN_TIMEOUT_MS$|CHECKLISTS_DIR$|LOG_LEVEL$)/;
+  /^(SLACK_|REDIS_|DEPLOY_|SHIPCHECK_|REMINDER_|CHECKIN_|RELAY_|QUIET_HOURS$|PORT$|METRICS_PORT$|SHUTDOWN_TIMEOUT_MS$|CHECKLISTS_DIR$|LOG_LEVEL$|RETENTION_DAYS$|RETRO_PROMPT_AFTER$|STAKEHOLDER_CHANNEL$|TWO_PERSON_RULE$|ROLES$|PERMISSIONS$|FREEZE_WINDOWS$)/;
 
 const MAX_KEPT_LINES = 200;
 

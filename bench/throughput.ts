@@ -1,5 +1,14 @@
+import type { Redis } from 'ioredis';
 import { type LatencySummary, runLoad, SignedPoster, summarize } from './clicks.js';
 import { redisCpuMs } from './redis-stats.js';
+import {
+  CursorWatch,
+  lagDetail,
+  lagFigures,
+  type RelayLag,
+  relayLagOf,
+  releaseMetaKey,
+} from './relay-lag.js';
 import {
   auditKey,
   type Context,
@@ -14,6 +23,9 @@ import { cpuTimeMs, type ServerChild, stopServer } from './servers.js';
 // Sustained clicks per second at a fixed number of concurrent clickers: the bare Bolt floor, one
 // shipcheck instance, and three shipcheck instances on one Redis prefix with the clicks spread
 // round-robin over them, as a load balancer in front of a scaled-out deployment would.
+
+/** The pause after a timed run, for the work that follows the last acks. */
+const AFTER_RUN_MS = 500;
 
 export interface Instance {
   name: string;
@@ -34,6 +46,8 @@ export interface ThroughputOptions {
   durationMs: number;
   /** Warm-up clicks per process before its run. */
   warmup: number;
+  /** A connection of its own that polls the release's relay cursor (bench/relay-lag.ts). */
+  pollRedis: Redis;
 }
 
 export interface ThroughputRow {
@@ -48,6 +62,8 @@ export interface ThroughputRow {
   clientCpuShare: number;
   /** Audit events the run added: clicks that changed an item (shipcheck only). */
   applied: number | undefined;
+  /** Commit → follow-ups queued, for the events of the timed run (shipcheck only). */
+  relayLag: RelayLag | undefined;
 }
 
 export interface ThroughputResult {
@@ -65,6 +81,7 @@ export async function runThroughput(options: ThroughputOptions): Promise<Through
   // Clicks sent so far, per server, so each run carries on the tick/untick cycle where the last stopped.
   const sent = { bare: 0, ship: 0 };
   const extra: Instance[] = [];
+  let watch: CursorWatch | undefined;
 
   const run = async (setup: string, instances: Instance[], counted: boolean) => {
     const server = counted ? 'ship' : 'bare';
@@ -88,6 +105,7 @@ export async function runThroughput(options: ThroughputOptions): Promise<Through
       );
       const audit = auditKey(ctx.prefix, release.releaseId);
       const auditBefore = counted ? await ctx.redis.xlen(audit) : 0;
+      const runFrom = Date.now();
       const cpuBefore = instances.map((instance) => cpuTimeMs(instance.child.process.pid));
       const redisBefore = await redisCpuMs(ctx.redis);
       const clientBefore = process.cpuUsage();
@@ -98,8 +116,18 @@ export async function runThroughput(options: ThroughputOptions): Promise<Through
       const client = process.cpuUsage(clientBefore);
       const cpuAfter = instances.map((instance) => cpuTimeMs(instance.child.process.pid));
       const redisAfter = await redisCpuMs(ctx.redis);
+      const runTo = Date.now();
       // The audit events come from work after the ack; let it finish.
-      await sleep(500);
+      await sleep(AFTER_RUN_MS);
+      const relayLag =
+        counted && watch
+          ? await relayLagOf({
+              redis: ctx.redis,
+              watch,
+              audit,
+              windows: [{ fromMs: runFrom, toMs: runTo, tailMs: AFTER_RUN_MS }],
+            })
+          : undefined;
       rows.push({
         setup,
         processes: instances.length,
@@ -116,6 +144,7 @@ export async function runThroughput(options: ThroughputOptions): Promise<Through
         redisCpuShare: (redisAfter - redisBefore) / result.wallMs,
         clientCpuShare: (client.user + client.system) / 1000 / result.wallMs,
         applied: counted ? (await ctx.redis.xlen(audit)) - auditBefore : undefined,
+        relayLag,
       });
       if (result.failures.length > 0)
         notes.push(`${setup}: ${result.failures.length} failed, e.g. ${result.failures[0]}`);
@@ -134,10 +163,13 @@ export async function runThroughput(options: ThroughputOptions): Promise<Through
     const failed = spawned.find((outcome) => outcome.status === 'rejected');
     if (failed) throw failed.reason;
     await sleep(1000);
+    // Polling through every run, the bare one too, so that its small cost falls on all of them.
+    watch = new CursorWatch(options.pollRedis, releaseMetaKey(ctx.prefix, release.releaseId));
     await run('bare Bolt, 1 process', [options.bare], false);
     await run('shipcheck, 1 instance', [options.ship], true);
     await run('shipcheck, 3 instances (SHIPCHECK_ROLE=all), round-robin', [options.ship, ...extra], true);
   } finally {
+    await watch?.stop();
     for (const instance of extra) notes.push(`${instance.name} ${await stopServer(instance.child, 10_000)}`);
   }
   await waitForSlackQuiet(ctx.standIn);
@@ -153,13 +185,13 @@ export function throughputSection(result: ThroughputResult): string[] {
   const lines = [
     `### Clicks per second (${result.concurrency} concurrent clickers, ${fixed(result.durationMs / 1000)} s each)`,
     '',
-    '| setup | clicks/s | clicks | p50 ms | p99 ms | max ms | failed | clicks (p99 ms) per process | CPU per process | Redis CPU | load generator CPU | changed an item |',
-    '|---|---:|---:|---:|---:|---:|---:|---|---|---:|---:|---:|',
+    '| setup | clicks/s | clicks | p50 ms | p99 ms | max ms | failed | clicks (p99 ms) per process | CPU per process | Redis CPU | load generator CPU | changed an item | relay lag |',
+    '|---|---:|---:|---:|---:|---:|---:|---|---|---:|---:|---:|---|',
   ];
   for (const row of result.rows) {
     const s = row.summary;
     lines.push(
-      `| ${row.setup} | **${fixed(s.perSecond)}** | ${s.requests} | ${fixed(s.p50, 1)} | ${fixed(s.p99, 1)} | ${fixed(s.max, 1)} | ${s.failures} | ${row.perProcess.map((one) => `${one.clicks} (${fixed(one.p99)})`).join(' / ')} | ${row.processCpuShare.map(percent).join(' / ')} | ${percent(row.redisCpuShare)} | ${percent(row.clientCpuShare)} | ${row.applied ?? '–'} |`,
+      `| ${row.setup} | **${fixed(s.perSecond)}** | ${s.requests} | ${fixed(s.p50, 1)} | ${fixed(s.p99, 1)} | ${fixed(s.max, 1)} | ${s.failures} | ${row.perProcess.map((one) => `${one.clicks} (${fixed(one.p99)})`).join(' / ')} | ${row.processCpuShare.map(percent).join(' / ')} | ${percent(row.redisCpuShare)} | ${percent(row.clientCpuShare)} | ${row.applied ?? '–'} | ${row.relayLag ? lagFigures(row.relayLag) : '–'} |`,
     );
   }
   lines.push('');
@@ -173,6 +205,9 @@ export function throughputSection(result: ThroughputResult): string[] {
   lines.push(
     '- CPU shares are of one core (100% = one core busy), from /proc/<pid>/stat and Redis `INFO cpu` over the timed run.',
   );
+  for (const row of result.rows) {
+    if (row.relayLag) lines.push(`- relay lag, ${row.setup}: ${lagDetail(row.relayLag)}`);
+  }
   for (const note of result.notes) lines.push(`- ${note}`);
   lines.push('');
   return lines;
