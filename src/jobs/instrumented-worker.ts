@@ -49,10 +49,12 @@ export function createInstrumentedWorker<Data>(options: {
       // A job whose worker died is taken over by another within about 7 s: its lock lapses 5 s after
       // the last renewal (a live worker renews every 2.5 s, however long the job runs) and every
       // worker looks for lapsed locks every 2 s. BullMQ's defaults (30 s each) left a due reminder or
-      // check-in of a dead worker waiting up to a minute. Twice is allowed before it counts as failed.
+      // check-in of a dead worker waiting up to a minute. A job fails for stalling only after ten
+      // takeovers: each is a worker that died holding it, and a check-in or an announcement must not be
+      // lost because its workers were killed a few times in a row.
       lockDuration: JOB_LOCK_MS,
       stalledInterval: STALLED_CHECK_MS,
-      maxStalledCount: 2,
+      maxStalledCount: 10,
     },
   );
   worker.on('completed', () => metrics?.jobsFinished.inc({ queue, outcome: 'completed' }));

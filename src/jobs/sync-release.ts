@@ -9,7 +9,10 @@ import type { MessageRef } from '../store/message-store.js';
 import type { ReleaseStore } from '../store/release-store.js';
 import { renderCheckin } from '../views/checkin-messages.js';
 import { checkinMessageKey, fingerprintMessage } from '../views/fingerprint.js';
-import { planReleaseMessages } from '../views/release-messages.js';
+import { phaseMessageKey, planReleaseMessages, renderPhaseParts } from '../views/release-messages.js';
+
+/** The fingerprint recorded for a message found in Slack, which no render has: it is always updated. */
+const ADOPTED_HASH = 'adopted';
 
 /** Errors after which one message can no longer be updated, while the release's others still can. */
 const MESSAGE_GONE_ERRORS = new Set(['message_not_found', 'cant_update_message', 'edit_window_closed']);
@@ -43,7 +46,11 @@ export async function syncRelease(deps: SyncDeps, data: SyncJobData): Promise<vo
     await store.messages.markShown(data.teamId, data.releaseId, startedAt);
     return;
   }
-  const desired = planReleaseMessages(release, new Set(Object.keys(messages.refs)), messages.nonces);
+  const shown = new Set([
+    ...Object.keys(messages.refs),
+    ...(await findUnrecordedPosts(deps, release, messages.refs)),
+  ]);
+  const desired = planReleaseMessages(release, shown, messages.nonces);
   const channel = release.channelId;
 
   let headerTs = messages.refs.header?.ts;
@@ -57,16 +64,21 @@ export async function syncRelease(deps: SyncDeps, data: SyncJobData): Promise<vo
     try {
       // Exactly once, even if this worker dies around the post: a retry must update this message,
       // never post a second one.
-      const { ts } = await deliverOnce(deps, {
+      const { ts, posted } = await deliverOnce(deps, {
         teamId: data.teamId,
         releaseId: data.releaseId,
-        key: `msg-${data.releaseId}-${message.key.replaceAll(':', '-')}`,
+        key: messageDeliveryKey(data.releaseId, message.key),
         channel,
         ...(message.key === 'header' ? {} : { threadTs: headerTs }),
         message: { text: message.text, blocks: message.blocks },
         record: { hash: 'messages', field: `msg:${message.key}`, patch: { hash: message.hash } },
+        // Its content is unknown: the next sync updates it even if this one dies first.
+        patchWhenFound: { hash: ADOPTED_HASH },
       });
-      log.info({ messageKey: message.key, ts }, 'message posted');
+      log.info({ messageKey: message.key, ts, posted }, 'message posted');
+      // Found in Slack rather than posted here (a worker died after posting it): it shows whatever
+      // was rendered then, so it is brought up to date like any other.
+      if (!posted) toUpdate.push({ message, ts });
       if (message.key === 'header') {
         headerTs = ts;
         const permalink = await outbound.getPermalink(channel, ts).catch((err: unknown) => {
@@ -109,6 +121,32 @@ export async function syncRelease(deps: SyncDeps, data: SyncJobData): Promise<vo
   await store.messages.markShown(data.teamId, data.releaseId, startedAt);
   // Whatever changed here may change what someone's Home tab shows.
   await deps.home?.request(data.teamId);
+}
+
+/**
+ * Messages of an ended release that a worker began to post but never recorded (it died around the
+ * post). The plan leaves out phases that are not open, and an ended release opens none, so without
+ * this such a message would keep its first render, live checkboxes included, for good.
+ */
+async function findUnrecordedPosts(
+  deps: SyncDeps,
+  release: Release,
+  refs: Record<string, MessageRef>,
+): Promise<string[]> {
+  if (release.status === 'active') return [];
+  const keys = release.template.phases.flatMap((_phase, phaseIndex) =>
+    renderPhaseParts(release, phaseIndex)
+      .map((_part, partIndex) => phaseMessageKey(phaseIndex, partIndex))
+      .filter((key) => !refs[key]),
+  );
+  const deliveryKeyOf = (key: string) => messageDeliveryKey(release.id, key);
+  const unfinished = await deps.store.deliveries.unfinished(release.teamId, keys.map(deliveryKeyOf));
+  return keys.filter((key) => unfinished.has(deliveryKeyOf(key)));
+}
+
+/** The delivery key of one of a release's own messages. */
+function messageDeliveryKey(releaseId: string, messageKey: string): string {
+  return `msg-${releaseId}-${messageKey.replaceAll(':', '-')}`;
 }
 
 /** Check-ins are posted by their jobs, at their time; here they are only kept up to date (answered, closed). */

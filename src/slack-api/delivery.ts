@@ -61,6 +61,11 @@ export interface Delivery {
   message: MessageContent;
   /** What the message means for the release, merged into a JSON field when it is recorded. */
   record?: { hash: 'meta' | 'messages'; field: string; patch: Record<string, unknown> };
+  /**
+   * Recorded instead of `record.patch` when the message is found in Slack rather than posted here: it
+   * shows what was rendered when a worker that died posted it, not `message`.
+   */
+  patchWhenFound?: Record<string, unknown>;
   /** Audit events recorded with it (the time is added). */
   audit?: Record<string, string | number>[];
 }
@@ -111,7 +116,7 @@ export async function deliverOnce(
         oldestMs: attempt.earlierAttempt - CLOCK_SKEW_MS,
         metadata,
       });
-      if (found) return { ts: await commit(store, delivery, found), posted: false };
+      if (found) return { ts: await commit(store, delivery, found, true), posted: false };
     }
     const posted = await outbound.postMessage(teamId, {
       channel,
@@ -135,14 +140,15 @@ export async function deliverOnce(
   }
 }
 
-function commit(store: ReleaseStore, delivery: Delivery, ts: string): Promise<string> {
+function commit(store: ReleaseStore, delivery: Delivery, ts: string, found = false): Promise<string> {
+  const patch = found && delivery.patchWhenFound ? delivery.patchWhenFound : delivery.record?.patch;
   return store.deliveries.commit({
     teamId: delivery.teamId,
     releaseId: delivery.releaseId,
     deliveryKey: delivery.key,
     ts,
     holder,
-    ...(delivery.record ? { record: { ...delivery.record, patch: { ...delivery.record.patch, ts } } } : {}),
+    ...(delivery.record ? { record: { ...delivery.record, patch: { ...patch, ts } } } : {}),
     ...(delivery.audit ? { audit: delivery.audit } : {}),
   });
 }

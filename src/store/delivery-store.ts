@@ -23,6 +23,22 @@ export class DeliveryStore {
     this.redis = defineScripts(redis, SCRIPT_FILES);
   }
 
+  /** Of these deliveries, the ones an attempt was begun for that is not recorded as done. */
+  async unfinished(teamId: string, deliveryKeys: readonly string[]): Promise<Set<string>> {
+    if (deliveryKeys.length === 0) return new Set();
+    const pipeline = this.redis.pipeline();
+    for (const key of deliveryKeys) {
+      pipeline.exists(this.keys.deliveryAttempt(teamId, key));
+      pipeline.exists(this.keys.deliveryDone(teamId, key));
+    }
+    const replies = (await pipeline.exec()) ?? [];
+    return new Set(
+      deliveryKeys.filter(
+        (_key, index) => replies[2 * index]?.[1] === 1 && replies[2 * index + 1]?.[1] === 0,
+      ),
+    );
+  }
+
   /**
    * Starts an attempt to post a delivery: done already (its ts), held by another instance (for how
    * much longer), or free to post, with the start of an earlier attempt if there was one (the message
