@@ -6,26 +6,24 @@ import type { ChangeResult } from '../store/change-results.js';
 // whose meaning depends on the intent (a locked gate for a tick or for the go call) is worded by that
 // intent's own module.
 
-export type CommonRefusal = Extract<
-  ChangeResult,
-  {
-    kind:
-      | 'not_found'
-      | 'closed'
-      | 'unknown_item'
-      | 'unknown_phase'
-      | 'unknown_checkin'
-      | 'unknown_issue'
-      | 'checkin_answered'
-      | 'monitoring_closed'
-      | 'issue_resolved'
-      | 'red_flag'
-      | 'red_flag_up'
-      | 'no_red_flag'
-      | 'go_decided'
-      | 'awaiting_go';
-  }
->;
+const COMMON_KINDS = [
+  'not_found',
+  'closed',
+  'unknown_item',
+  'unknown_phase',
+  'unknown_checkin',
+  'unknown_issue',
+  'checkin_answered',
+  'monitoring_closed',
+  'issue_resolved',
+  'red_flag',
+  'red_flag_up',
+  'no_red_flag',
+  'go_decided',
+  'awaiting_go',
+] as const satisfies readonly ChangeResult['kind'][];
+
+export type CommonRefusal = Extract<ChangeResult, { kind: (typeof COMMON_KINDS)[number] }>;
 
 export function describeCommonRefusal(release: Release, result: CommonRefusal): UserError {
   switch (result.kind) {
@@ -56,23 +54,8 @@ export function describeCommonRefusal(release: Release, result: CommonRefusal): 
   }
 }
 
-const COMMON_KINDS: ReadonlySet<string> = new Set([
-  'not_found',
-  'closed',
-  'unknown_item',
-  'unknown_phase',
-  'unknown_checkin',
-  'unknown_issue',
-  'checkin_answered',
-  'monitoring_closed',
-  'issue_resolved',
-  'red_flag',
-  'red_flag_up',
-  'no_red_flag',
-  'go_decided',
-  'awaiting_go',
-] satisfies CommonRefusal['kind'][]);
+const COMMON_KIND_SET: ReadonlySet<string> = new Set(COMMON_KINDS);
 
 export function isCommonRefusal(result: ChangeResult): result is CommonRefusal {
-  return COMMON_KINDS.has(result.kind);
+  return COMMON_KIND_SET.has(result.kind);
 }

@@ -190,17 +190,8 @@ export class Relay {
           return;
         }
         const { events } = batch;
-        let syncAskedAt: number | undefined;
-        if (events.length > 0 && !followUpsNeedRelease(events)) {
-          // A plain tick: the sync is all that follows, and it needs no read of the release.
-          if (planSyncOnly(events).length > 0) {
-            syncAskedAt = Date.now();
-            await this.deps.syncQueue.requestSync({ teamId, releaseId });
-          }
-        } else if (events.length > 0) {
-          const release = await this.deps.store.getRelease(teamId, releaseId);
-          if (release) syncAskedAt = await this.carryOut(release, events);
-        }
+        const syncAskedAt =
+          events.length > 0 ? await this.carryOut({ teamId, releaseId }, events) : undefined;
         const more = await relayStore.advance(teamId, releaseId, events.at(-1)?.id, this.holder, syncAskedAt);
         const now = Date.now();
         for (const event of events) this.deps.metrics?.relayLag.observe((now - committedAt(event)) / 1000);
@@ -228,18 +219,30 @@ export class Relay {
     }
   }
 
-  /** Queues the follow-ups of a batch; resolves with when a message sync was asked for, if one was. */
-  private async carryOut(release: Release, events: AuditEvent[]): Promise<number | undefined> {
-    const followUps = planFollowUps(events, release, this.deps.settings);
+  /**
+   * Queues the follow-ups of a batch; resolves with when a message sync was asked for, if one was. A
+   * plain tick needs only the sync, so the release is read only when a follow-up depends on it.
+   */
+  private async carryOut(target: Target, events: AuditEvent[]): Promise<number | undefined> {
+    let release: Release | undefined;
+    if (followUpsNeedRelease(events)) {
+      release = await this.deps.store.getRelease(target.teamId, target.releaseId);
+      // Removed by retention meanwhile: nothing of it is left to follow up.
+      if (!release) return undefined;
+    }
+    const followUps = release ? planFollowUps(events, release, this.deps.settings) : planSyncOnly(events);
     let syncAskedAt: number | undefined;
     for (const followUp of followUps) {
-      if (followUp.kind === 'sync') syncAskedAt = Date.now();
-      await this.queue(release, followUp);
+      if (followUp.kind === 'sync') {
+        syncAskedAt = Date.now();
+        await this.deps.syncQueue.requestSync(target);
+      } else if (release) {
+        await this.queue(release, followUp);
+      }
     }
     this.deps.log.debug(
       {
-        teamId: release.teamId,
-        releaseId: release.id,
+        ...target,
         events: events.length,
         followUps: followUps.map((followUp) => followUp.kind),
       },
@@ -248,13 +251,12 @@ export class Relay {
     return syncAskedAt;
   }
 
-  private async queue(release: Release, followUp: FollowUp): Promise<void> {
+  /** Queues one follow-up that depends on the release (the sync is asked for by carryOut). */
+  private async queue(release: Release, followUp: Exclude<FollowUp, { kind: 'sync' }>): Promise<void> {
     const { scheduler } = this.deps;
     const target = { teamId: release.teamId, releaseId: release.id };
     const now = Date.now();
     switch (followUp.kind) {
-      case 'sync':
-        return this.deps.syncQueue.requestSync(target);
       case 'announce':
         return scheduler.announce(release, followUp.event, followUp.occurrence);
       case 'plan-reminders':

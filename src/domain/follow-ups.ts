@@ -176,7 +176,10 @@ export function followUpsNeedRelease(events: readonly AuditEvent[]): boolean {
   );
 }
 
-/** The follow-ups of events for which followUpsNeedRelease is false: the sync, when one is due. */
+/**
+ * The message sync, when one of the events changed what the messages show: all that follows events
+ * for which followUpsNeedRelease is false, and the first follow-up of any other run.
+ */
 export function planSyncOnly(events: readonly AuditEvent[]): FollowUp[] {
   return events.some((event) => !LEAVES_MESSAGES_AS_THEY_ARE.has(event.type)) ? [{ kind: 'sync' }] : [];
 }
@@ -193,8 +196,7 @@ export function planFollowUps(
   release: Release,
   settings: FollowUpSettings,
 ): FollowUp[] {
-  const planned: FollowUp[] = [];
-  if (events.some((event) => !LEAVES_MESSAGES_AS_THEY_ARE.has(event.type))) planned.push({ kind: 'sync' });
+  const planned = planSyncOnly(events);
   for (const event of events) planned.push(...FOLLOW_UPS[event.type](event, release, settings));
   return planned;
 }

@@ -53,12 +53,11 @@ export async function runAnnouncement(
   const thread = await releaseThread(deps.store, job.teamId, job.releaseId);
   if (thread === 'unpostable')
     return void log.info({ reason: 'release never posted' }, 'announcement dropped');
-  const { permalink } = thread;
+  const { permalink, announcements } = thread.messages;
   // The sync asks Slack for the header's link just after posting it; wait a moment for that, not longer.
   if (!permalink && now - Number(thread.headerTs) * 1000 < PERMALINK_WAIT_MS) {
     throw new RetryLaterError(500, 'the release thread has no link yet');
   }
-  const { announcements } = await deps.store.messages.get(job.teamId, job.releaseId);
   // Every channel hears the release's announcements in the order their events happened: a job that
   // runs before an earlier one (a retry, a 429, two events of one click) posts that one first.
   const own = announcements.find((noted) => noted.event === job.event && noted.occurrence === job.occurrence);

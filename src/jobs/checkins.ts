@@ -46,8 +46,7 @@ export async function runCheckin(deps: CheckinDeps, job: CheckinJob, now = Date.
   const askable = await readAskable(deps, job);
   if ('drop' in askable) return void log.info({ reason: askable.drop }, 'check-in dropped');
   const { release, checkin, headerTs } = askable;
-  let postedAt = checkin.postedAt;
-  if (postedAt === undefined) {
+  if (checkin.postedAt === undefined) {
     const message = renderCheckin(release, checkin.index);
     const { ts, posted } = await deliverOnce(deps, {
       teamId: job.teamId,
@@ -61,7 +60,6 @@ export async function runCheckin(deps: CheckinDeps, job: CheckinJob, now = Date.
         { type: 'checkin_posted', user: 'shipcheck', from: 'planned', to: 'posted', checkin: checkin.index },
       ],
     });
-    postedAt = now;
     // What the message shows now; the sync updates it when an answer changes that.
     await deps.store.messages.saveRef(job.teamId, job.releaseId, checkinMessageKey(checkin.index), {
       ts,

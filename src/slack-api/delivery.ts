@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { ReleaseMessages } from '../store/message-store.js';
 import type { ReleaseStore } from '../store/release-store.js';
 import type { MessageContent, SlackOutbound } from './outbound.js';
 
@@ -25,10 +26,10 @@ export async function releaseThread(
   store: Pick<ReleaseStore, 'messages'>,
   teamId: string,
   releaseId: string,
-): Promise<{ headerTs: string; permalink: string | undefined } | 'unpostable'> {
+): Promise<{ headerTs: string; messages: ReleaseMessages } | 'unpostable'> {
   const messages = await store.messages.get(teamId, releaseId);
   const headerTs = messages.refs.header?.ts;
-  if (headerTs) return { headerTs, permalink: messages.permalink };
+  if (headerTs) return { headerTs, messages };
   if (messages.unpostable) return 'unpostable';
   throw new RetryLaterError(THREAD_WAIT_MS, 'the release header is not posted yet');
 }

@@ -89,3 +89,33 @@ export async function runForSubmittedRelease(
     await work(release, tell);
   });
 }
+
+/**
+ * A modal has no response_url: its submitter is told in an ephemeral in the release's channel. The
+ * release is read for that only when there is something to tell.
+ */
+export function tellInReleaseChannel(
+  deps: { store: Pick<ReleaseStore, 'getRelease'>; outbound: Pick<SlackOutbound, 'postEphemeral'> },
+  teamId: string,
+  releaseId: string,
+  userId: string,
+): (text: string) => Promise<void> {
+  return async (text: string) => {
+    const release = await deps.store.getRelease(teamId, releaseId);
+    if (release) await deps.outbound.postEphemeral({ channel: release.channelId, user: userId, text });
+  };
+}
+
+/**
+ * The work after a modal submission that changes a release through src/app, which reads the release
+ * itself: guarded like any other, with refusals told in the release's channel.
+ */
+export function runForSubmittedChange(
+  deps: { store: Pick<ReleaseStore, 'getRelease'>; outbound: Pick<SlackOutbound, 'postEphemeral'> },
+  log: Logger,
+  context: { teamId: string; releaseId: string; userId: string } & Record<string, unknown>,
+  work: (tell: (text: string) => Promise<void>) => Promise<void>,
+): Promise<void> {
+  const tell = tellInReleaseChannel(deps, context.teamId, context.releaseId, context.userId);
+  return runGuarded(log, context, tell, () => work(tell));
+}

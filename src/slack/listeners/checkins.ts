@@ -16,7 +16,7 @@ import {
 } from '../../views/checkin-messages.js';
 import { CallbackId, CheckinField, decodeReleaseIndexMetadata, ReleaseRoute } from '../../views/ids.js';
 import type { SlackDeps } from '../deps.js';
-import { ackWhenCommitted, runGuarded } from '../guard.js';
+import { ackWhenCommitted, runForSubmittedChange } from '../guard.js';
 import { modalChoice, modalText } from '../modal-input.js';
 import type { ListenerApp } from '../router.js';
 import { describeUserError } from '../user-errors.js';
@@ -28,8 +28,6 @@ import { onReleaseRouteButton } from './release-button.js';
 
 const MIN_TEXT = 3;
 const MAX_TEXT = 500;
-
-type Tell = (text: string) => Promise<unknown>;
 
 export function registerCheckinActions(app: ListenerApp, deps: SlackDeps): void {
   onReleaseRouteButton(app, deps, ReleaseRoute.checkinHealthy, async (click) => {
@@ -135,8 +133,7 @@ export function registerCheckinActions(app: ListenerApp, deps: SlackDeps): void 
     const { teamId, releaseId, index: issueId } = metadata;
     const userId = body.user.id;
     const context = { teamId, releaseId, issueId, userId };
-    const tell = ephemeralInReleaseChannel(deps, teamId, releaseId, userId);
-    const handling = runGuarded(deps.log, context, tell, async () => {
+    const handling = runForSubmittedChange(deps, deps.log, context, async (tell) => {
       const outcome = await resolveIssue(deps, {
         teamId,
         releaseId,
@@ -163,14 +160,6 @@ function askableRefusal(release: Release, checkinIndex: number): UserError | und
   return undefined;
 }
 
-/** A modal has no response_url; its refusals go to the user as an ephemeral in the release's channel. */
-function ephemeralInReleaseChannel(deps: SlackDeps, teamId: string, releaseId: string, userId: string): Tell {
-  return async (text: string) => {
-    const release = await deps.store.getRelease(teamId, releaseId);
-    if (release) await deps.outbound.postEphemeral({ channel: release.channelId, user: userId, text });
-  };
-}
-
 async function submitAnswer(
   deps: SlackDeps,
   userId: string,
@@ -179,9 +168,8 @@ async function submitAnswer(
   details: { answer: CheckInAnswerKind; note: string; severity?: IssueSeverity },
 ): Promise<void> {
   const { teamId, releaseId, index } = metadata;
-  const tell = ephemeralInReleaseChannel(deps, teamId, releaseId, userId);
   const context = { teamId, releaseId, checkinIndex: index, userId };
-  await runGuarded(deps.log, context, tell, async () => {
+  await runForSubmittedChange(deps, deps.log, context, async (tell) => {
     const outcome = await answerCheckin(deps, {
       teamId,
       releaseId,

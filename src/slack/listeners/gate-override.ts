@@ -5,7 +5,7 @@ import { findBlockingPhase } from '../../domain/release.js';
 import { renderGateOverrideModal } from '../../views/command-replies.js';
 import { ActionId, CallbackId, decodeGateOverrideMetadata, GateOverrideField } from '../../views/ids.js';
 import type { SlackDeps } from '../deps.js';
-import { ackWhenCommitted, runForSubmittedRelease } from '../guard.js';
+import { ackWhenCommitted, runForSubmittedChange } from '../guard.js';
 import { modalChoice, modalText } from '../modal-input.js';
 import type { ListenerApp } from '../router.js';
 import { describeUserError } from '../user-errors.js';
@@ -58,11 +58,11 @@ export function registerGateOverride(app: ListenerApp, deps: SlackDeps): void {
     }
     const { teamId, releaseId } = metadata;
     const userId = body.user.id;
-    const handling = runForSubmittedRelease(
+    const handling = runForSubmittedChange(
       deps,
       deps.log,
       { teamId, releaseId, userId, phaseIndex },
-      async (_release, tell) => {
+      async (tell) => {
         // The permission is checked again: the modal may have been opened before the rules changed.
         const outcome = await overrideGate(deps, {
           teamId,

@@ -8,7 +8,7 @@ import {
   renderRetroModal,
 } from '../../views/retrospective.js';
 import type { SlackDeps } from '../deps.js';
-import { ackWhenCommitted, runForSubmittedRelease } from '../guard.js';
+import { ackWhenCommitted, runForSubmittedChange } from '../guard.js';
 import { modalText } from '../modal-input.js';
 import type { ListenerApp } from '../router.js';
 import { describeUserError } from '../user-errors.js';
@@ -48,21 +48,16 @@ export function registerRetrospective(app: ListenerApp, deps: SlackDeps): void {
     if (Object.keys(errors).length > 0) return void (await ack({ response_action: 'errors', errors }));
     const { teamId, releaseId } = metadata!;
     const userId = body.user.id;
-    const handling = runForSubmittedRelease(
-      deps,
-      deps.log,
-      { teamId, releaseId, userId },
-      async (_release, tell) => {
-        const outcome = await saveRetrospective(deps, {
-          teamId,
-          releaseId,
-          userId,
-          retro,
-          requestId: view.id,
-        });
-        if (!outcome.ok) await tell(describeUserError(outcome.error));
-      },
-    );
+    const handling = runForSubmittedChange(deps, deps.log, { teamId, releaseId, userId }, async (tell) => {
+      const outcome = await saveRetrospective(deps, {
+        teamId,
+        releaseId,
+        userId,
+        retro,
+        requestId: view.id,
+      });
+      if (!outcome.ok) await tell(describeUserError(outcome.error));
+    });
     // Acknowledged once the change is committed, or after the budget.
     await ackWhenCommitted(ack, handling);
     await handling;

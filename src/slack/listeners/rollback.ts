@@ -6,7 +6,7 @@ import type { Release } from '../../domain/release.js';
 import { renderRollbackModal } from '../../views/checkin-messages.js';
 import { ActionId, CallbackId, CheckinField, decodeReleaseIndexMetadata } from '../../views/ids.js';
 import type { SlackDeps } from '../deps.js';
-import { ackWhenCommitted, runForSubmittedRelease } from '../guard.js';
+import { ackWhenCommitted, runForSubmittedChange } from '../guard.js';
 import { modalText } from '../modal-input.js';
 import type { ListenerApp } from '../router.js';
 import { describeUserError } from '../user-errors.js';
@@ -60,16 +60,11 @@ export function registerRollbackActions(app: ListenerApp, deps: SlackDeps): void
     }
     const { teamId, releaseId } = metadata;
     const userId = body.user.id;
-    const handling = runForSubmittedRelease(
-      deps,
-      deps.log,
-      { teamId, releaseId, userId },
-      async (_release, tell) => {
-        // The permission is checked again: the rules (or the roles) may have changed while the modal was open.
-        const outcome = await rollBack(deps, { teamId, releaseId, userId, reason, requestId: view.id });
-        if (!outcome.ok) await tell(describeUserError(outcome.error));
-      },
-    );
+    const handling = runForSubmittedChange(deps, deps.log, { teamId, releaseId, userId }, async (tell) => {
+      // The permission is checked again: the rules (or the roles) may have changed while the modal was open.
+      const outcome = await rollBack(deps, { teamId, releaseId, userId, reason, requestId: view.id });
+      if (!outcome.ok) await tell(describeUserError(outcome.error));
+    });
     // Acknowledged once the change is committed, or after the budget.
     await ackWhenCommitted(ack, handling);
     await handling;

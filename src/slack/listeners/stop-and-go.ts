@@ -8,7 +8,7 @@ import type { Release } from '../../domain/release.js';
 import { renderNoteModal, renderRedFlagModal } from '../../views/command-replies.js';
 import { ActionId, CallbackId, decodeReleaseIndexMetadata, RedFlagField } from '../../views/ids.js';
 import type { SlackDeps } from '../deps.js';
-import { ackWhenCommitted, runForSubmittedRelease } from '../guard.js';
+import { ackWhenCommitted, runForSubmittedChange } from '../guard.js';
 import { modalChoice, modalText } from '../modal-input.js';
 import type { ListenerApp } from '../router.js';
 import { describeUserError } from '../user-errors.js';
@@ -88,11 +88,11 @@ export function registerStopAndGoActions(app: ListenerApp, deps: SlackDeps): voi
       if (Object.keys(errors).length > 0) return void (await ack({ response_action: 'errors', errors }));
       const { teamId, releaseId } = metadata!;
       const userId = body.user.id;
-      const handling = runForSubmittedRelease(
+      const handling = runForSubmittedChange(
         deps,
         deps.log,
         { teamId, releaseId, userId, callbackId },
-        async (_release, tell) => {
+        async (tell) => {
           // The permission is checked again: the rules may have changed while the modal was open.
           const request = { teamId, releaseId, userId, note, requestId: view.id };
           const outcome =
