@@ -137,7 +137,7 @@ export async function startShipcheck(
     scheduleWorker = createScheduleWorker(
       workerConnection,
       config.redis.prefix,
-      { store, outbound, scheduler, config, log, roles, relay },
+      { store, outbound, scheduler, syncQueue, config, log, roles, relay },
       metrics,
     );
     retentionWorker = createRetentionWorker(

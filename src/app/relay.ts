@@ -43,12 +43,17 @@ const LEASE_TRIES = 5;
 const SWEEP_CONCURRENCY = 8;
 /** How long a release may wait for its messages to show its committed state before its sync is asked again. */
 const RESYNC_AFTER_MS = 30_000;
+/**
+ * A click read this long ago and still not committed was lost with its process: far longer than a
+ * commit takes, and than Slack waits for its acknowledgement.
+ */
+const LOST_CLICK_AFTER_MS = 10_000;
 /** Releases read per workspace per sweep; the rest wait for the next one. */
 const SWEEP_LIMIT = 2000;
 
 export interface RelayDeps {
   relayStore: RelayStore;
-  store: Pick<ReleaseStore, 'getRelease'>;
+  store: Pick<ReleaseStore, 'getRelease' | 'clicks'>;
   scheduler: Pick<
     Scheduler,
     | 'schedule'
@@ -123,6 +128,7 @@ export class Relay {
     const teams = await this.deps.relayStore.listTeams(!this.legacyTeamsScanned);
     this.legacyTeamsScanned = true;
     for (const teamId of teams) {
+      await this.tellLostClicks(teamId);
       await this.resyncStale(teamId);
       const pending = await this.deps.relayStore.unrelayed(teamId, SWEEP_LIMIT);
       for (let index = 0; index < pending.length; index += SWEEP_CONCURRENCY) {
@@ -150,6 +156,37 @@ export class Relay {
       await this.deps.relayStore.noteSyncAsked(teamId, releaseId, now);
     }
     if (stale.length > 0) this.deps.log.info({ teamId, releases: stale.length }, 'syncs asked for again');
+  }
+
+  /**
+   * Clicks read by a process that died before committing them: each person's box is put back and
+   * they are told (a notice job with a deterministic id). A click is forgotten only once its notice
+   * is queued; a sweeper that dies before that leaves it to the next sweep.
+   */
+  private async tellLostClicks(teamId: string): Promise<void> {
+    const { clicks } = this.deps.store;
+    const lost = await clicks.claimLost(teamId, Date.now() - LOST_CLICK_AFTER_MS, SWEEP_LIMIT);
+    for (const click of lost) {
+      const { clickId, releaseId, itemId, userId, done, replyUrl } = click;
+      await this.deps.scheduler.schedule(
+        {
+          kind: 'lost-click',
+          teamId,
+          releaseId,
+          clickId,
+          itemId,
+          userId,
+          done,
+          ...(replyUrl ? { replyUrl } : {}),
+        },
+        Date.now(),
+      );
+      await clicks.forget(teamId, clickId);
+      this.deps.log.warn(
+        { teamId, releaseId, itemId, userId, readAt: click.at },
+        'click lost before its commit; its person is told',
+      );
+    }
   }
 
   private startSweep(): void {

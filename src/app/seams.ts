@@ -14,4 +14,11 @@ export interface CommittedChange {
 export const seams: {
   /** Runs after a change and its audit event are committed, before anything follows from them. */
   afterCommit?: (change: CommittedChange) => void;
+  /**
+   * Runs when a click was read and its note sent, before its commit is sent; the commit waits for it.
+   * `noted` settles when the note is in Redis.
+   */
+  beforeCommit?: (
+    change: Pick<CommittedChange, 'intent' | 'teamId' | 'releaseId'> & { noted?: Promise<void> },
+  ) => Promise<void>;
 } = {};

@@ -5,6 +5,7 @@ import { findItem } from '../domain/template.js';
 import type { ChangeResult } from '../store/change-results.js';
 import { checkItemChange } from './access.js';
 import type { AppDeps } from './deps.js';
+import { seams } from './seams.js';
 
 // Ticking or unticking one checklist item: from a checkbox in the thread, a reminder's Done button,
 // or a pipeline. The request says what to set the item to ("done" or "not done"), whatever the
@@ -18,6 +19,11 @@ export interface SetItemRequest {
   userId: string;
   /** Identifies the request, so that a retry of it changes nothing. */
   requestId: string;
+  /**
+   * A person's click in Slack, whose client already shows it applied: it is noted until committed, so
+   * that a click lost with its process is put back and told, at its response_url when there is one.
+   */
+  click?: { replyUrl?: string };
 }
 
 /** `changed` is false when the item already was in that state, or the same request was applied. */
@@ -25,9 +31,17 @@ export type SetItemOutcome = Result<{ changed: boolean; deployed: boolean; compl
 
 export async function setItem(deps: AppDeps, request: SetItemRequest): Promise<SetItemOutcome> {
   const { teamId, releaseId, itemId, done, userId } = request;
+  const noting = noteClick(deps, request);
   const denied = await refuseByAccess(deps, request);
-  if (denied) return fail(denied);
-  const result = await deps.store.setItem(request);
+  if (denied) {
+    if (noting) await noting.then(() => deps.store.clicks.forget(teamId, request.requestId));
+    return fail(denied);
+  }
+  if (seams.beforeCommit) {
+    await seams.beforeCommit({ intent: done ? 'tick' : 'untick', teamId, releaseId, noted: noting });
+  }
+  // The note and the commit go out together on one connection, in that order.
+  const [result] = await Promise.all([deps.store.setItem(request), noting]);
   const context = { teamId, releaseId, itemId, userId };
   switch (result.kind) {
     case 'applied': {
@@ -64,6 +78,24 @@ export async function setItem(deps: AppDeps, request: SetItemRequest): Promise<S
       return fail(await describeRefusal(deps, release, itemId, result));
     }
   }
+}
+
+function noteClick(deps: AppDeps, request: SetItemRequest): Promise<void> | undefined {
+  if (!request.click) return undefined;
+  const { teamId, releaseId, itemId, userId, done, requestId } = request;
+  const noting = deps.store.clicks.note({
+    clickId: requestId,
+    teamId,
+    releaseId,
+    itemId,
+    userId,
+    done,
+    at: Date.now(),
+    ...(request.click.replyUrl ? { replyUrl: request.click.replyUrl } : {}),
+  });
+  // Awaited with the commit; until then a rejection must not go unhandled.
+  noting.catch(() => undefined);
+  return noting;
 }
 
 /** The role and two-person rules; a refusal is audited. Without rules nothing is read. */

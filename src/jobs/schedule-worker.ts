@@ -5,11 +5,11 @@ import { type CheckinDeps, runCheckin, runCheckinEscalation } from './checkins.j
 import { runFinalLog } from './deployment-log.js';
 import { createInstrumentedWorker, type JobMetrics } from './instrumented-worker.js';
 import { runLockFreed } from './locks.js';
-import { runNotice } from './notices.js';
+import { type NoticeDeps, runLostClick, runNotice } from './notices.js';
 import { type ReminderDeps, runOwnerReminder, runPhaseReminder } from './reminders.js';
 import { type RetroDeps, runRetroDraft, runRetroPrompt, runRetroSaved } from './retrospective.js';
 
-export type ScheduleDeps = ReminderDeps & CheckinDeps & RetroDeps;
+export type ScheduleDeps = ReminderDeps & CheckinDeps & RetroDeps & NoticeDeps;
 
 export async function runScheduledJob(deps: ScheduleDeps, data: ScheduledJobData): Promise<void> {
   switch (data.kind) {
@@ -35,6 +35,8 @@ export async function runScheduledJob(deps: ScheduleDeps, data: ScheduledJobData
       return runRetroSaved(deps, data.teamId, data.releaseId, data.eventId);
     case 'notice':
       return runNotice(deps, data);
+    case 'lost-click':
+      return runLostClick(deps, data);
   }
 }
 

@@ -58,6 +58,16 @@ export const ScheduledJobData = z.discriminatedUnion('kind', [
     eventId: z.string().regex(/^\d+-\d+$/),
   }),
   z.object({
+    kind: z.literal('lost-click'),
+    ...Target,
+    /** The click's request id; one notice per click. */
+    clickId: z.string().min(1),
+    itemId: z.string().min(1),
+    userId: z.string().min(1),
+    done: z.boolean(),
+    replyUrl: z.string().url().optional(),
+  }),
+  z.object({
     kind: z.literal('announce'),
     ...Target,
     event: z.enum(ANNOUNCEMENT_EVENTS),
@@ -72,6 +82,7 @@ export type CheckinJob = Extract<ScheduledJobData, { kind: 'checkin' | 'checkin-
 export type AnnounceJob = Extract<ScheduledJobData, { kind: 'announce' }>;
 export type LockFreedJob = Extract<ScheduledJobData, { kind: 'lock-freed' }>;
 export type NoticeJob = Extract<ScheduledJobData, { kind: 'notice' }>;
+export type LostClickJob = Extract<ScheduledJobData, { kind: 'lost-click' }>;
 
 /** Deterministic, and free of ':' (BullMQ reserves it in ids). */
 export function scheduledJobId(data: ScheduledJobData): string {
@@ -99,6 +110,8 @@ export function scheduledJobId(data: ScheduledJobData): string {
       return `retro-${release}-saved-${data.eventId}`;
     case 'notice':
       return `notice-${release}-${data.eventId}`;
+    case 'lost-click':
+      return `notice-${release}-lost-${data.clickId.replaceAll(':', '_')}`;
   }
 }
 

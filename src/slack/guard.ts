@@ -42,6 +42,12 @@ export async function ackWhenCommitted(
 
 const noop = () => undefined;
 
+/** Where to tell the person about their click later: its response_url, when Slack sent one. */
+export function replyUrlOf(body: { response_url?: unknown }): { replyUrl?: string } {
+  const url = body.response_url;
+  return typeof url === 'string' && /^https?:\/\//.test(url) ? { replyUrl: url } : {};
+}
+
 export async function runGuarded(
   log: Logger,
   context: Record<string, unknown>,

@@ -1,6 +1,9 @@
 // Every Redis key shipcheck uses is built here. All keys of one Slack workspace share the hash tag
 // {teamId}, so a script may touch several of them on one Redis Cluster slot.
 
+/** Applied-request markers outlive any retry Slack or a job queue would make. */
+export const APPLIED_REQUEST_TTL_SEC = 3600;
+
 export function createKeys(prefix: string) {
   const team = (teamId: string) => `${prefix}:{${teamId}}`;
   const release = (teamId: string, releaseId: string) => `${team(teamId)}:release:${releaseId}`;
@@ -56,6 +59,13 @@ export function createKeys(prefix: string) {
     releaseSequence: (teamId: string) => `${team(teamId)}:seq`,
     /** String with a TTL: marks a request (a slash command's trigger, a click) as already applied. */
     appliedRequest: (teamId: string, requestId: string) => `${team(teamId)}:applied:${requestId}`,
+    /**
+     * Sorted set: clicks read but not yet committed, by when they were read. The commit takes its
+     * click out; one left for long was lost with its process (src/store/click-store.ts).
+     */
+    pendingClicks: (teamId: string) => `${team(teamId)}:clicks`,
+    /** Hash: click id → JSON of a pending click (who, which item, where to tell them). */
+    pendingClickDetails: (teamId: string) => `${team(teamId)}:clicks:detail`,
     /** String with a TTL: the ts of a message shipcheck posted exactly once (a reminder, a check-in). */
     deliveryDone: (teamId: string, deliveryKey: string) => `${team(teamId)}:delivery:${deliveryKey}:done`,
     /** String with a short TTL: the instance currently posting that message. */

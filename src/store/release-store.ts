@@ -21,10 +21,11 @@ import {
   toChangeResult,
   toStartReleaseResult,
 } from './change-results.js';
+import { ClickStore } from './click-store.js';
 import { DeliveryStore } from './delivery-store.js';
 import { HomeStore } from './home-store.js';
 import { JobIndex } from './job-index.js';
-import { createKeys, type Keys } from './keys.js';
+import { APPLIED_REQUEST_TTL_SEC, createKeys, type Keys } from './keys.js';
 import { LockStore } from './lock-store.js';
 import { MessageStore } from './message-store.js';
 import {
@@ -36,9 +37,6 @@ import {
 } from './release-codec.js';
 import { RetentionStore } from './retention-store.js';
 import { defineScripts, SCRIPT_FILES, type ScriptedRedis } from './scripts.js';
-
-// Applied-request markers outlive any retry Slack or a job queue would make.
-const APPLIED_REQUEST_TTL_SEC = 3600;
 
 export interface StartReleaseInput {
   teamId: string;
@@ -85,6 +83,8 @@ export class ReleaseStore {
   readonly home: HomeStore;
   /** Each release's pending scheduled jobs. */
   readonly jobs: JobIndex;
+  /** Clicks read and not committed yet, so one lost with its process is told. */
+  readonly clicks: ClickStore;
   /** The retention sweep, and the SCANs over every workspace. */
   readonly retention: RetentionStore;
   private readonly redis: ScriptedRedis;
@@ -97,6 +97,7 @@ export class ReleaseStore {
     this.locks = new LockStore(redis, this.keys);
     this.home = new HomeStore(redis, this.keys);
     this.jobs = new JobIndex(redis, this.keys);
+    this.clicks = new ClickStore(redis, this.keys);
     this.retention = new RetentionStore(redis, this.keys);
   }
 
@@ -182,10 +183,13 @@ export class ReleaseStore {
         this.keys.activeReleases(teamId),
         this.keys.appliedRequest(teamId, `click:${input.requestId}`),
         this.keys.envLocks(teamId),
+        this.keys.pendingClicks(teamId),
+        this.keys.pendingClickDetails(teamId),
         input.itemId,
         input.done ? '1' : '0',
         input.userId,
         APPLIED_REQUEST_TTL_SEC,
+        input.requestId,
       ),
       ([deployed, phaseDone, reopened]) => ({
         deployed: deployed === 1,

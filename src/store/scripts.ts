@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import { CREATE_REPLY_CODES, REPLY_CODES } from './reply-codes.js';
 
 // Lua scripts are loaded once and run with EVALSHA through ioredis defineCommand. A file's name ends
-// with its key count (set-item-7.lua); `-- @include <name>` pulls in includes/<name>.lua, or one of
+// with its key count (set-item-9.lua); `-- @include <name>` pulls in includes/<name>.lua, or one of
 // the includes built below, once per script however often it is asked for.
 
 const luaDir = new URL('./lua/', import.meta.url);
@@ -42,7 +42,7 @@ export function readScript(name: string): string {
 /** The release store's scripts, by command name. */
 export const SCRIPT_FILES = {
   createRelease: 'create-release-8',
-  setItem: 'set-item-7',
+  setItem: 'set-item-9',
   overrideGate: 'override-gate-5',
   cancelRelease: 'cancel-release-5',
   rescheduleRelease: 'reschedule-release-5',
@@ -64,6 +64,8 @@ export const SCRIPT_FILES = {
   beginRelay: 'begin-relay-4',
   advanceRelay: 'advance-relay-5',
   markShown: 'mark-shown-1',
+  noteClick: 'note-click-2',
+  claimLostClicks: 'claim-lost-clicks-2',
 } as const;
 
 type ScriptFiles = Readonly<Record<string, string>>;

@@ -39,6 +39,25 @@ export function renderCancelledNotice(release: Release): Reply {
   };
 }
 
+/**
+ * To a person whose click was read but lost with its process before it was saved. Their checklist
+ * is redrawn as stored; `storedDone` is what it shows for the item now.
+ */
+export function renderLostClickNotice(
+  release: Release,
+  itemText: string,
+  wantedDone: boolean,
+  storedDone: boolean,
+): Reply {
+  const shown = storedDone ? 'ticked' : 'not ticked';
+  return {
+    text:
+      `⚠️ Your ${wantedDone ? 'tick' : 'untick'} of “${escapeMrkdwn(truncate(itemText, 150))}” in ` +
+      `${escapeMrkdwn(releaseTitle(release))} was not saved: shipcheck stopped before it could record it. ` +
+      `The checklist shows the item as recorded (${shown}); click it again if you meant to change it.`,
+  };
+}
+
 export function renderHelp(unknownSubcommand?: string): Reply {
   const intro = unknownSubcommand
     ? `I don't know \`/deploy ${escapeMrkdwn(unknownSubcommand.slice(0, 40))}\`. Here is what I can do:`

@@ -18,7 +18,7 @@ import { chaosSeed, createPrng, deriveSeed, type Prng } from './prng.js';
 // on one checklist, some from views that are out of date, some delivered twice as Slack retries do.
 // Afterwards the items, the audit trail and what Slack shows must agree exactly with the clicks.
 //
-// What a click does (src/store/lua/set-item-7.lua): it sets the item to what the user's checkbox now
+// What a click does (src/store/lua/set-item-9.lua): it sets the item to what the user's checkbox now
 // shows, whatever else their view showed. It applies (changes the item and appends one audit event)
 // only when the item is not in that state already; otherwise it changes nothing and writes nothing.
 // Its request id is user + action_ts + item, so a retried delivery of the same click is a replay,

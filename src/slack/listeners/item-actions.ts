@@ -4,7 +4,7 @@ import { setItem } from '../../app/set-item.js';
 import { renderLockRefusal } from '../../views/command-replies.js';
 import { decodeItemActionId, ITEM_ACTION_PATTERN } from '../../views/ids.js';
 import type { SlackDeps } from '../deps.js';
-import { ackWhenCommitted, runGuarded } from '../guard.js';
+import { ackWhenCommitted, replyUrlOf, runGuarded } from '../guard.js';
 import type { ListenerApp } from '../router.js';
 import { describeUserError } from '../user-errors.js';
 
@@ -53,6 +53,7 @@ export function registerItemActions(app: ListenerApp, deps: SlackDeps): void {
         done,
         userId: user.id,
         requestId: `${user.id}-${click.action_ts}-${target.releaseId}-${target.itemId}`,
+        click: replyUrlOf(body),
       });
       // Acknowledged once committed: a click Slack saw accepted is never lost to a crash.
       await ackWhenCommitted(ack, committing);

@@ -16,7 +16,7 @@ import {
 } from '../../views/ids.js';
 import { renderOwnerReminder, SNOOZE_CHOICES } from '../../views/reminder-message.js';
 import type { SlackDeps } from '../deps.js';
-import { ackWhenCommitted, runGuarded } from '../guard.js';
+import { ackWhenCommitted, replyUrlOf, runGuarded } from '../guard.js';
 import type { ListenerApp } from '../router.js';
 import { describeUserError } from '../user-errors.js';
 
@@ -57,6 +57,7 @@ export function registerReminderActions(app: ListenerApp, deps: SlackDeps): void
         done: true,
         userId,
         requestId: `${userId}-${action.action_ts}-${target.releaseId}-${target.itemId}`,
+        click: replyUrlOf(body),
       });
       await ackWhenCommitted(ack, committing);
       await runGuarded(deps.log, context, tell, async () => {

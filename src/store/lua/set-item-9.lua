@@ -7,9 +7,10 @@
 
   KEYS[1] release meta hash   KEYS[2] release index hash   KEYS[3] release items hash
   KEYS[4] release audit stream   KEYS[5] active releases hash   KEYS[6] applied-request marker
-  KEYS[7] environment locks hash
+  KEYS[7] environment locks hash   KEYS[8] pending clicks set   KEYS[9] pending click details hash
 
   ARGV[1] item id   ARGV[2] "1" done / "0" not done   ARGV[3] user id   ARGV[4] marker ttl (s)
+  ARGV[5] click id (the request id)
 
   Output: {REPLY.APPLIED, rev, completed 0|1 (or, for a rollback item, rolled back), deployed 0|1,
           phase done 0|1, phase reopened 0|1} | {REPLY.UNCHANGED} already in that state
@@ -20,6 +21,10 @@
           | {REPLY.RED_FLAG, who raised it} a red flag stops the release
           | {REPLY.AWAITING_GO} waiting for the go decision
 ]]
+-- Whatever the outcome, the click is no longer pending: nobody is told it was lost. A click already
+-- given up as lost (its marker says "abandoned") is not applied now; its person was told.
+redis.call('ZREM', KEYS[8], ARGV[5])
+redis.call('HDEL', KEYS[9], ARGV[5])
 if redis.call('EXISTS', KEYS[6]) == 1 then
   return {REPLY.REPLAYED}
 end
