@@ -29,7 +29,10 @@ import { chaosSeed, createPrng, deriveSeed } from './prng.js';
 const INSTANCE_COUNT = 3;
 const RELEASES = ['v1.0', 'v2.0', 'v3.0', 'v4.0'];
 const ITEM_COUNT = 30;
-const ITEM_IDS = Array.from({ length: ITEM_COUNT }, (_, index) => `task-${String(index + 1).padStart(2, '0')}`);
+const ITEM_IDS = Array.from(
+  { length: ITEM_COUNT },
+  (_, index) => `task-${String(index + 1).padStart(2, '0')}`,
+);
 /** Clicks in flight at once. */
 const CONCURRENCY = 6;
 /** Mean time between the test's own kills while people click. */
@@ -191,7 +194,9 @@ it('applies every acknowledged click, and puts back and explains every click it 
   const markerOf = (click: Click) =>
     redis.get(store.keys.appliedRequest(TEAM_ID, `click:${click.requestId}`));
   const lostNotes = (click: Click) =>
-    standIn.responsesTo(click.tag).filter((response) => JSON.stringify(response.body).includes('was not saved'));
+    standIn
+      .responsesTo(click.tag)
+      .filter((response) => JSON.stringify(response.body).includes('was not saved'));
 
   // Settled: nothing pending, every read-and-lost click told, every item shown as stored.
   const settled = async () => {
@@ -203,14 +208,16 @@ it('applies every acknowledged click, and puts back and explains every click it 
       const stored = (await store.getRelease(TEAM_ID, release.id))!;
       const shown = standIn.message(messages[index]!.channel, messages[index]!.ts)!;
       for (const itemId of ITEM_IDS) {
-        if ((viewItem(shown, itemId)?.ticked ?? false) !== (stored.items[itemId]?.done ?? false)) return false;
+        if ((viewItem(shown, itemId)?.ticked ?? false) !== (stored.items[itemId]?.done ?? false))
+          return false;
       }
     }
     return true;
   };
   const deadline = Date.now() + SETTLE_DEADLINE_MS;
   while (!(await settled())) {
-    if (Date.now() > deadline) throw new Error(`not settled in ${SETTLE_DEADLINE_MS} ms\n${standIn.describeCalls()}`);
+    if (Date.now() > deadline)
+      throw new Error(`not settled in ${SETTLE_DEADLINE_MS} ms\n${standIn.describeCalls()}`);
     await sleep(250);
   }
   await sleep(1500);
