@@ -2,6 +2,8 @@
 
 /** Commit of an audit event → its follow-ups queued by the relay (src/app/relay.ts). */
 export const RELAY_LAG_METRIC = 'shipcheck_relay_lag_seconds';
+/** A click's commit, timed inside its acknowledgement (src/slack/guard.ts), by request kind. */
+export const COMMIT_METRIC = 'shipcheck_commit_before_ack_seconds';
 
 /** The quantile of a Prometheus histogram, interpolated inside its bucket as histogram_quantile() does. */
 export function histogramQuantile(buckets: [number, number][], fraction: number): number {
@@ -23,8 +25,15 @@ export function histogramQuantile(buckets: [number, number][], fraction: number)
   return previousBound;
 }
 
-/** A histogram's cumulative buckets ([upper bound, count], +Inf last) from a /metrics page. */
-export async function readHistogram(url: string, name: string): Promise<[number, number][]> {
+/**
+ * A histogram's cumulative buckets ([upper bound, count], +Inf last) from a /metrics page; with
+ * `labels`, only the series that carries them.
+ */
+export async function readHistogram(
+  url: string,
+  name: string,
+  labels: Record<string, string> = {},
+): Promise<[number, number][]> {
   const response = await fetch(url, { signal: AbortSignal.timeout(10_000) });
   const text = await response.text();
   const buckets: [number, number][] = [];
@@ -32,6 +41,7 @@ export async function readHistogram(url: string, name: string): Promise<[number,
   for (const line of text.split('\n')) {
     const bucket = pattern.exec(line);
     if (!bucket) continue;
+    if (Object.entries(labels).some(([key, value]) => !bucket[1]!.includes(`${key}="${value}"`))) continue;
     const le = /le="([^"]+)"/.exec(bucket[1]!)?.[1] ?? '+Inf';
     buckets.push([le === '+Inf' ? Number.POSITIVE_INFINITY : Number(le), Number(bucket[2])]);
   }

@@ -28,7 +28,13 @@ import {
   totalCalls,
 } from './coalescing.js';
 import { INVALID_VERSION, KINDS_TEMPLATE, kindPicker, type PreparedKinds, prepareKinds } from './kinds.js';
-import { type HistogramFigures, histogramBetween, RELAY_LAG_METRIC, readHistogram } from './metrics.js';
+import {
+  COMMIT_METRIC,
+  type HistogramFigures,
+  histogramBetween,
+  RELAY_LAG_METRIC,
+  readHistogram,
+} from './metrics.js';
 import {
   type CommandCounts,
   knownScripts,
@@ -264,6 +270,8 @@ interface LevelRelay {
   lag: RelayLag;
   /** The whole level, warm-up included (the process's histogram cannot be cut at a chunk). */
   metric: HistogramFigures | undefined;
+  /** The clicks' commits inside their acks, from the same process's histogram, the whole level. */
+  commit: HistogramFigures | undefined;
 }
 
 /** The kinds' rows, with what each kind is, for the report. */
@@ -458,6 +466,8 @@ async function main(): Promise<void> {
     };
     const shipMetricsUrl = `http://127.0.0.1:${shipPort}/metrics`;
     const relayHistogram = () => readHistogram(shipMetricsUrl, RELAY_LAG_METRIC).catch(() => undefined);
+    const commitHistogram = () =>
+      readHistogram(shipMetricsUrl, COMMIT_METRIC, { kind: 'checkbox' }).catch(() => undefined);
     /**
      * Runs a level with the release's relay cursor polled throughout (both servers' chunks), and gives
      * the lag of the events committed during shipcheck's measured chunks.
@@ -469,6 +479,7 @@ async function main(): Promise<void> {
       const watch = new CursorWatch(pollRedis!, releaseMetaKey(prefix, releaseId));
       try {
         const histogramBefore = await relayHistogram();
+        const commitBefore = await commitHistogram();
         const windows: Window[] = [];
         const result = await level({
           beforeShipChunk: () =>
@@ -479,7 +490,14 @@ async function main(): Promise<void> {
           },
         });
         const lag = await relayLagOf({ redis: redis!, watch, audit: auditKey(prefix, releaseId), windows });
-        return { result, relay: { lag, metric: histogramBetween(histogramBefore, await relayHistogram()) } };
+        return {
+          result,
+          relay: {
+            lag,
+            metric: histogramBetween(histogramBefore, await relayHistogram()),
+            commit: histogramBetween(commitBefore, await commitHistogram()),
+          },
+        };
       } finally {
         await watch.stop();
       }
@@ -785,6 +803,21 @@ async function main(): Promise<void> {
           ratio100 <= RELAY_ACK_RATIO_ASK ? 'met' : 'MISSED',
         ]
       : [`… within ${fixed(RELAY_ACK_RATIO_ASK, 1)}× of bare Bolt`, notRun('clicks'), '–'],
+  );
+  const commitRows = [...clickRelay.entries()].filter(([, relay]) => relay.commit);
+  summary.push(
+    commitRows.length > 0
+      ? [
+          'the commit inside the ack, p50 / p99 (checkbox clicks, 1 instance; `shipcheck_commit_before_ack_seconds`, whole level with warm-up, interpolated in its buckets)',
+          commitRows
+            .map(
+              ([concurrency, relay]) =>
+                `${concurrency} concurrent: p50 ≈ ${fixed(relay.commit!.p50 * 1000, 2)} ms, p99 ≈ ${fixed(relay.commit!.p99 * 1000, 2)} ms (${relay.commit!.count} clicks)`,
+            )
+            .join('; '),
+          '–',
+        ]
+      : ['the commit inside the ack', notRun('clicks'), '–'],
   );
   const shipClicksPerSecond = (concurrency: number) =>
     findRow(clickRows, 'checkbox', 'shipcheck', concurrency)?.summary.perSecond ?? Number.NaN;

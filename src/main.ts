@@ -160,7 +160,18 @@ export async function startShipcheck(
   let slack: SlackAppHandle | undefined;
   if (runsWeb) {
     slack = createSlackApp(
-      { config, log, store, syncQueue, outbound, templates, roles, relay, relayStore },
+      {
+        config,
+        log,
+        store,
+        syncQueue,
+        outbound,
+        templates,
+        roles,
+        relay,
+        relayStore,
+        observeCommit: (kind, seconds) => metrics.commitBeforeAck.observe({ kind }, seconds),
+      },
       {
         observeAck: (kind, seconds) => metrics.ackDuration.observe({ kind }, seconds),
         track: (work) => {

@@ -18,6 +18,14 @@ export function createMetrics(options: { countActiveReleases: () => Promise<numb
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 3, 5],
       registers: [registry],
     }),
+    commitBeforeAck: new Histogram({
+      name: 'shipcheck_commit_before_ack_seconds',
+      help: 'Time a change takes to commit before its Slack request is acknowledged, by request kind',
+      labelNames: ['kind'] as const,
+      // The acknowledgement waits at most 1.5 s for the commit.
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 1.5, 3],
+      registers: [registry],
+    }),
     slackCalls: new Counter({
       name: 'shipcheck_slack_api_calls_total',
       help: 'Slack Web API calls by method and outcome; every attempt counts, so retries show',

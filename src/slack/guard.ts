@@ -2,6 +2,7 @@ import type { Release } from '../domain/release.js';
 import type { Logger } from '../log.js';
 import type { SlackOutbound } from '../slack-api/outbound.js';
 import type { ReleaseStore } from '../store/release-store.js';
+import type { SlackDeps } from './deps.js';
 import { createErrorId, describeUnexpectedError, describeUserError } from './user-errors.js';
 
 // The funnel for errors after a request was acknowledged: Redis being away becomes a clear "try again";
@@ -29,18 +30,32 @@ export const ACK_BUDGET_MS = 1500;
 export async function ackWhenCommitted(
   ack: () => Promise<void>,
   commit: Promise<unknown>,
-  budgetMs = ACK_BUDGET_MS,
+  options: {
+    /** Told how long the commit took once it settles, also after the budget. */
+    observe?: ((seconds: number) => void) | undefined;
+    budgetMs?: number;
+  } = {},
 ): Promise<void> {
+  const { observe, budgetMs = ACK_BUDGET_MS } = options;
+  const startedAt = performance.now();
   let timer: NodeJS.Timeout | undefined;
   const budget = new Promise<void>((resolve) => {
     timer = setTimeout(resolve, budgetMs);
   });
-  await Promise.race([commit.then(noop, noop), budget]);
+  const settled = () => observe?.((performance.now() - startedAt) / 1000);
+  await Promise.race([commit.then(settled, settled), budget]);
   clearTimeout(timer);
   await ack();
 }
 
-const noop = () => undefined;
+/** The commit timing of one kind of request, for ackWhenCommitted. */
+export function commitTimer(
+  deps: Pick<SlackDeps, 'observeCommit'>,
+  kind: string,
+): ((seconds: number) => void) | undefined {
+  const { observeCommit } = deps;
+  return observeCommit && ((seconds) => observeCommit(kind, seconds));
+}
 
 /** Where to tell the person about their click later: its response_url, when Slack sent one. */
 export function replyUrlOf(body: { response_url?: unknown }): { replyUrl?: string } {

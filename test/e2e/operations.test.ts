@@ -87,6 +87,8 @@ describe('metrics', () => {
     }
     expect(metricValue(text, 'shipcheck_ack_duration_seconds_count', { kind: 'command' })).toBe(1);
     expect(metricValue(text, 'shipcheck_ack_duration_seconds_count', { kind: 'action' })).toBe(1);
+    // The click's commit, timed inside its acknowledgement.
+    expect(metricValue(text, 'shipcheck_commit_before_ack_seconds_count', { kind: 'checkbox' })).toBe(1);
     expect(
       metricValue(text, 'shipcheck_slack_api_calls_total', { method: 'chat.postMessage', outcome: 'ok' }),
     ).toBe(2);

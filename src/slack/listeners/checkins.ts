@@ -16,7 +16,7 @@ import {
 } from '../../views/checkin-messages.js';
 import { CallbackId, CheckinField, decodeReleaseIndexMetadata, ReleaseRoute } from '../../views/ids.js';
 import type { SlackDeps } from '../deps.js';
-import { ackWhenCommitted, runForSubmittedChange } from '../guard.js';
+import { ackWhenCommitted, commitTimer, runForSubmittedChange } from '../guard.js';
 import { modalChoice, modalText } from '../modal-input.js';
 import type { ListenerApp } from '../router.js';
 import { describeUserError } from '../user-errors.js';
@@ -81,7 +81,7 @@ export function registerCheckinActions(app: ListenerApp, deps: SlackDeps): void 
       severity: severity!,
     });
     // Acknowledged once the change is committed, or after the budget.
-    await ackWhenCommitted(ack, handling);
+    await ackWhenCommitted(ack, handling, { observe: commitTimer(deps, 'checkin') });
     await handling;
   });
 
@@ -99,7 +99,7 @@ export function registerCheckinActions(app: ListenerApp, deps: SlackDeps): void 
       note: reason,
     });
     // Acknowledged once the change is committed, or after the budget.
-    await ackWhenCommitted(ack, handling);
+    await ackWhenCommitted(ack, handling, { observe: commitTimer(deps, 'checkin') });
     await handling;
   });
 
@@ -145,7 +145,7 @@ export function registerCheckinActions(app: ListenerApp, deps: SlackDeps): void 
       if (!outcome.ok) await tell(describeUserError(outcome.error));
     });
     // Acknowledged once the change is committed, or after the budget.
-    await ackWhenCommitted(ack, handling);
+    await ackWhenCommitted(ack, handling, { observe: commitTimer(deps, 'checkin') });
     await handling;
   });
 }

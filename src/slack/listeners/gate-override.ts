@@ -5,7 +5,7 @@ import { findBlockingPhase } from '../../domain/release.js';
 import { renderGateOverrideModal } from '../../views/command-replies.js';
 import { ActionId, CallbackId, decodeGateOverrideMetadata, GateOverrideField } from '../../views/ids.js';
 import type { SlackDeps } from '../deps.js';
-import { ackWhenCommitted, runForSubmittedChange } from '../guard.js';
+import { ackWhenCommitted, commitTimer, runForSubmittedChange } from '../guard.js';
 import { modalChoice, modalText } from '../modal-input.js';
 import type { ListenerApp } from '../router.js';
 import { describeUserError } from '../user-errors.js';
@@ -76,7 +76,7 @@ export function registerGateOverride(app: ListenerApp, deps: SlackDeps): void {
       },
     );
     // Acknowledged once the change is committed, or after the budget.
-    await ackWhenCommitted(ack, handling);
+    await ackWhenCommitted(ack, handling, { observe: commitTimer(deps, 'gate-override') });
     await handling;
   });
 }

@@ -4,7 +4,7 @@ import { setItem } from '../../app/set-item.js';
 import { renderLockRefusal } from '../../views/command-replies.js';
 import { decodeItemActionId, ITEM_ACTION_PATTERN } from '../../views/ids.js';
 import type { SlackDeps } from '../deps.js';
-import { ackWhenCommitted, replyUrlOf, runGuarded } from '../guard.js';
+import { ackWhenCommitted, commitTimer, replyUrlOf, runGuarded } from '../guard.js';
 import type { ListenerApp } from '../router.js';
 import { describeUserError } from '../user-errors.js';
 
@@ -56,7 +56,7 @@ export function registerItemActions(app: ListenerApp, deps: SlackDeps): void {
         click: replyUrlOf(body),
       });
       // Acknowledged once committed: a click Slack saw accepted is never lost to a crash.
-      await ackWhenCommitted(ack, committing);
+      await ackWhenCommitted(ack, committing, { observe: commitTimer(deps, 'checkbox') });
       await runGuarded(deps.log, context, tell, async () => {
         const outcome = await committing;
         if (outcome.ok) return;

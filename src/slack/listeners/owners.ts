@@ -4,7 +4,7 @@ import { releaseClosed } from '../../domain/errors.js';
 import { CallbackId, decodeReleaseIndexMetadata, OwnerField, ReleaseRoute } from '../../views/ids.js';
 import { renderOwnersModal } from '../../views/owners-modal.js';
 import type { SlackDeps } from '../deps.js';
-import { ackWhenCommitted, runForSubmittedRelease } from '../guard.js';
+import { ackWhenCommitted, commitTimer, runForSubmittedRelease } from '../guard.js';
 import type { ListenerApp } from '../router.js';
 import { describeUserError } from '../user-errors.js';
 import { onReleaseRouteButton } from './release-button.js';
@@ -53,7 +53,7 @@ export function registerOwnerActions(app: ListenerApp, deps: SlackDeps): void {
       if (!outcome.ok) await tell(describeUserError(outcome.error));
     });
     // Acknowledged once the change is committed, or after the budget.
-    await ackWhenCommitted(ack, handling);
+    await ackWhenCommitted(ack, handling, { observe: commitTimer(deps, 'owners') });
     await handling;
   });
 }

@@ -7,7 +7,7 @@ import {
   releaseRoutePattern,
 } from '../../views/ids.js';
 import type { SlackDeps } from '../deps.js';
-import { ackWhenCommitted, runGuarded } from '../guard.js';
+import { ackWhenCommitted, commitTimer, runGuarded } from '../guard.js';
 import type { ListenerApp } from '../router.js';
 import { describeUserError } from '../user-errors.js';
 
@@ -90,7 +90,7 @@ function listen<Target extends { releaseId: string }>(
     // Acknowledged once the button's work is done (a change committed, a modal open), or after the
     // budget: a click Slack saw accepted is not lost to a crash right after the acknowledgement.
     const handling = runGuarded(deps.log, context, tell, () => handle(click));
-    await ackWhenCommitted(ack, handling);
+    await ackWhenCommitted(ack, handling, { observe: commitTimer(deps, 'release-button') });
     await handling;
   });
 }

@@ -16,7 +16,7 @@ import {
 } from '../../views/ids.js';
 import { renderOwnerReminder, SNOOZE_CHOICES } from '../../views/reminder-message.js';
 import type { SlackDeps } from '../deps.js';
-import { ackWhenCommitted, replyUrlOf, runGuarded } from '../guard.js';
+import { ackWhenCommitted, commitTimer, replyUrlOf, runGuarded } from '../guard.js';
 import type { ListenerApp } from '../router.js';
 import { describeUserError } from '../user-errors.js';
 
@@ -59,7 +59,7 @@ export function registerReminderActions(app: ListenerApp, deps: SlackDeps): void
         requestId: `${userId}-${action.action_ts}-${target.releaseId}-${target.itemId}`,
         click: replyUrlOf(body),
       });
-      await ackWhenCommitted(ack, committing);
+      await ackWhenCommitted(ack, committing, { observe: commitTimer(deps, 'reminder-done') });
       await runGuarded(deps.log, context, tell, async () => {
         const outcome = await committing;
         if (!outcome.ok) await tell(describeUserError(outcome.error));
@@ -99,7 +99,7 @@ export function registerReminderActions(app: ListenerApp, deps: SlackDeps): void
         snoozeMs,
         requestId: `${userId}-${action.action_ts}`,
       });
-      await ackWhenCommitted(ack, committing);
+      await ackWhenCommitted(ack, committing, { observe: commitTimer(deps, 'reminder-snooze') });
       await runGuarded(deps.log, context, tell, async () => {
         const outcome = await committing;
         if (!outcome.ok) return void (await tell(describeUserError(outcome.error)));

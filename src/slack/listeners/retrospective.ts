@@ -8,7 +8,7 @@ import {
   renderRetroModal,
 } from '../../views/retrospective.js';
 import type { SlackDeps } from '../deps.js';
-import { ackWhenCommitted, runForSubmittedChange } from '../guard.js';
+import { ackWhenCommitted, commitTimer, runForSubmittedChange } from '../guard.js';
 import { modalText } from '../modal-input.js';
 import type { ListenerApp } from '../router.js';
 import { describeUserError } from '../user-errors.js';
@@ -59,7 +59,7 @@ export function registerRetrospective(app: ListenerApp, deps: SlackDeps): void {
       if (!outcome.ok) await tell(describeUserError(outcome.error));
     });
     // Acknowledged once the change is committed, or after the budget.
-    await ackWhenCommitted(ack, handling);
+    await ackWhenCommitted(ack, handling, { observe: commitTimer(deps, 'retrospective') });
     await handling;
   });
 }

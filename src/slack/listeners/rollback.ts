@@ -6,7 +6,7 @@ import type { Release } from '../../domain/release.js';
 import { renderRollbackModal } from '../../views/checkin-messages.js';
 import { ActionId, CallbackId, CheckinField, decodeReleaseIndexMetadata } from '../../views/ids.js';
 import type { SlackDeps } from '../deps.js';
-import { ackWhenCommitted, runForSubmittedChange } from '../guard.js';
+import { ackWhenCommitted, commitTimer, runForSubmittedChange } from '../guard.js';
 import { modalText } from '../modal-input.js';
 import type { ListenerApp } from '../router.js';
 import { describeUserError } from '../user-errors.js';
@@ -66,7 +66,7 @@ export function registerRollbackActions(app: ListenerApp, deps: SlackDeps): void
       if (!outcome.ok) await tell(describeUserError(outcome.error));
     });
     // Acknowledged once the change is committed, or after the budget.
-    await ackWhenCommitted(ack, handling);
+    await ackWhenCommitted(ack, handling, { observe: commitTimer(deps, 'rollback') });
     await handling;
   });
 }

@@ -8,7 +8,7 @@ import type { Release } from '../../domain/release.js';
 import { renderNoteModal, renderRedFlagModal } from '../../views/command-replies.js';
 import { ActionId, CallbackId, decodeReleaseIndexMetadata, RedFlagField } from '../../views/ids.js';
 import type { SlackDeps } from '../deps.js';
-import { ackWhenCommitted, runForSubmittedChange } from '../guard.js';
+import { ackWhenCommitted, commitTimer, runForSubmittedChange } from '../guard.js';
 import { modalChoice, modalText } from '../modal-input.js';
 import type { ListenerApp } from '../router.js';
 import { describeUserError } from '../user-errors.js';
@@ -105,7 +105,7 @@ export function registerStopAndGoActions(app: ListenerApp, deps: SlackDeps): voi
         },
       );
       // Acknowledged once the change is committed, or after the budget.
-      await ackWhenCommitted(ack, handling);
+      await ackWhenCommitted(ack, handling, { observe: commitTimer(deps, 'go-decision') });
       await handling;
     });
   }
