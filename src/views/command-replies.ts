@@ -23,7 +23,7 @@ import {
 } from './ids.js';
 import { BlockKitLimits } from './limits.js';
 import { escapeMrkdwn, formatSlackDate, linkTo, mentionUser, truncate } from './mrkdwn.js';
-import { releaseTitle } from './release-messages.js';
+import { describeFreezeOverride, releaseTitle } from './release-messages.js';
 
 // Ephemeral answers to /deploy subcommands and the gate-override modal, as pure renders.
 
@@ -127,7 +127,9 @@ function describeMonitoring(release: Release): string[] {
 }
 
 export function renderStatus(release: Release, permalink: string | undefined): Reply {
-  const lines = [summarizeRelease(release, permalink), ''];
+  const freezeOverride = describeFreezeOverride(release);
+  // Right under the summary, so that a long phase list cannot push it past the cut.
+  const lines = [summarizeRelease(release, permalink), ...(freezeOverride ? [freezeOverride] : []), ''];
   release.template.phases.forEach((phase, index) => {
     const state = phaseState(release, index);
     const icon = state === 'done' ? '✅' : state === 'open' ? '▶️' : '🔒';

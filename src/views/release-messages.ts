@@ -56,6 +56,9 @@ const ITEM_BLOCKS_PER_PART = BlockKitLimits.blocksPerMessage - 4;
 /** Escaping can make a reason five times longer; this keeps a header field inside Slack's 2000 characters. */
 const HEADER_REASON_LENGTH = 300;
 
+/** Freeze windows come from the configuration, with no length limit of their own. */
+const FREEZE_WINDOW_LENGTH = 150;
+
 /** Sections the header gives its list of issues; issues beyond them are counted, not listed. */
 const MAX_ISSUE_SECTIONS = 5;
 
@@ -149,6 +152,18 @@ function renderIssueSections(release: Release): SectionBlock[] {
   return texts.map((text) => ({ type: 'section', text: { type: 'mrkdwn', text } }));
 }
 
+/**
+ * The freeze the release goes out in, overridden: which window, until when, who and why. The starter
+ * overrides it as the release starts (create-release-8.lua), so the start says who and when.
+ */
+export function describeFreezeOverride(release: Release): string | undefined {
+  const freeze = release.freezeOverride;
+  if (!freeze) return undefined;
+  const window = freeze.window ? ` (\`${escapeMrkdwn(truncate(freeze.window, FREEZE_WINDOW_LENGTH))}\`)` : '';
+  const until = Number.isFinite(freeze.endsAt) ? ` until ${formatSlackDate(freeze.endsAt)}` : '';
+  return `❄️ Freeze on *${escapeMrkdwn(release.env)}*${window}${until} overridden by ${mentionUser(release.startedBy)} ${formatSlackDate(release.startedAt)}: _${escapeMrkdwn(freeze.reason)}_`;
+}
+
 function progressBar(done: number, total: number): string {
   const width = 10;
   const filled = total === 0 ? width : Math.round((done / total) * width);
@@ -216,6 +231,16 @@ export function renderHeader(release: Release): RenderedMessage {
       },
     },
   ];
+  const freezeOverride = describeFreezeOverride(release);
+  if (freezeOverride) {
+    blocks.push({
+      type: 'section',
+      text: {
+        type: 'mrkdwn',
+        text: truncate(`*Freeze override*\n${freezeOverride}`, BlockKitLimits.sectionText),
+      },
+    });
+  }
   if (release.overrides.length > 0) {
     const lines = release.overrides.map((override) => {
       const phase = phases[override.phaseIndex];

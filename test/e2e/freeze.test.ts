@@ -1,10 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { startTestApp, type TestApp } from '../support/app-harness.js';
+import { blockTexts, startTestApp, type TestApp } from '../support/app-harness.js';
 import { clickButton, submitView } from '../support/slack-requests.js';
 import { waitForHeader, waitForReply } from './helpers.js';
 
 // Freeze windows: a start inside one is refused with its end; a release manager can override with a
-// reason, which is audited and announced.
+// reason, which is audited, announced and shown on the release.
 
 const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
 
@@ -39,7 +39,7 @@ async function startApp() {
 type Reply = { text: string; blocks: unknown[] };
 
 describe('freeze windows', () => {
-  it('refuses a start inside a freeze; a release manager overrides it with a reason, on the record', async () => {
+  it('refuses a start inside a freeze; a release manager overrides it with a reason, on the record and on the release', async () => {
     const app = await startApp();
     const refused = await app.command('start v1.0 production minimal', { user_id: 'U0ALICE' });
     const text = await waitForReply(app, refused.responseTag, /is frozen until/);
@@ -72,7 +72,15 @@ describe('freeze windows', () => {
     await app.interact(
       submitView(modal, { reason: { 'reason.input': 'Fix for a data leak <!channel>' } }, { user: 'U0LEAD' }),
     );
-    await waitForHeader(app, 'v1.0 → production');
+    const header = await waitForHeader(app, 'v1.0 → production');
+
+    // The override stays on the release: its header and /deploy status name the freeze, who and why.
+    const shownOverride =
+      /❄️ Freeze on \*production\* \(`production: \w{3} \d\d:\d\d - \w{3} \d\d:\d\d UTC`\) until <!date\^\d+\^[^>]+> overridden by <@U0LEAD> <!date\^\d+\^[^>]+>: _Fix for a data leak &lt;!channel&gt;_/;
+    const freezeSection = blockTexts(header).find((text) => text.startsWith('*Freeze override*\n'));
+    expect(freezeSection).toMatch(shownOverride);
+    const status = await app.command('status v1.0', { user_id: 'U0ALICE' });
+    expect(await waitForReply(app, status.responseTag, /v1\.0 → production/)).toMatch(shownOverride);
 
     const audit = await app.command('audit v1.0');
     expect(await waitForReply(app, audit.responseTag, /Audit trail/)).toContain(

@@ -133,6 +133,15 @@ function withIssues(release: Release, issues: Partial<ReleaseIssue>[]): Release 
   };
 }
 
+/** Started inside the production freeze, overridden by its starter. */
+function freezeOverridden(
+  release: Release,
+  reason: string,
+  window = 'production: Fri 15:00 - Mon 08:00 Europe/Berlin',
+): Release {
+  return { ...release, freezeOverride: { reason, window, endsAt: T0 + 600 * MINUTE } };
+}
+
 function rollBack(release: Release, reason: string, at = T0 + 300 * MINUTE): Release {
   return { ...release, status: 'rolled_back', finishedAt: at, finishedBy: OVERRIDER, cancelReason: reason };
 }
@@ -149,6 +158,9 @@ const RELEASES: Record<string, Release> = {
   'standard, every gate overridden with long reasons': manyOverrides(base),
   'standard, completed': complete(tickEverything(base)),
   'standard, completed past an override': complete(tickPhases(override(midway, 9), [9, 10])),
+  'standard, freeze overridden with a hostile reason': freezeOverridden(midway, HOSTILE_TEXT),
+  'standard, freeze overridden with the longest hostile reason and window, every gate overridden':
+    freezeOverridden(manyOverrides(base), LONGEST_HOSTILE_REASON, HOSTILE_TEXT.repeat(20)),
   'standard, cancelled with a hostile reason': cancel(midway, HOSTILE_TEXT),
   'standard, cancelled with the longest hostile reason': cancel(midway, LONGEST_HOSTILE_REASON),
   'standard, cancelled without a reason or who': { ...midway, status: 'cancelled' },
@@ -742,6 +754,33 @@ describe('renderHeader', () => {
   });
 });
 
+describe('renderHeader of a release started inside a freeze', () => {
+  const FREEZE_LINE = `❄️ Freeze on *production* (\`production: Fri 15:00 - Mon 08:00 Europe/Berlin\`) until <!date^${(T0 + 600 * MINUTE) / 1000}^`;
+
+  it('names the freeze, until when, who overrode it and when, and why, escaped', () => {
+    const json = JSON.stringify(renderHeader(freezeOverridden(midway, HOSTILE_TEXT)));
+
+    expect(json).toContain('*Freeze override*');
+    expect(json).toContain(FREEZE_LINE);
+    expect(json).toContain(`overridden by <@${STARTER}> <!date^${T0 / 1000}^`);
+    expect(json).toContain('_&lt;!channel&gt; &lt;@U1&gt; &lt;https://evil|x&gt; &amp; more_');
+  });
+
+  it('keeps showing it once the release is closed, next to the gate overrides', () => {
+    const release = cancel(override(freezeOverridden(midway, 'hotfix'), 4, { reason: 'ok by CTO' }), 'stop');
+    const texts = renderHeader(release).blocks.map((block) => JSON.stringify(block));
+    const freezeAt = texts.findIndex((text) => text.includes('*Freeze override*'));
+
+    expect(freezeAt).toBeGreaterThan(0);
+    expect(texts[freezeAt]).toContain('_hotfix_');
+    expect(texts[freezeAt + 1]).toContain('*Gate overrides*');
+  });
+
+  it('has no freeze section for a release started outside a freeze', () => {
+    expect(JSON.stringify(renderHeader(midway))).not.toContain('Freeze');
+  });
+});
+
 describe('renderHeader after the deploy', () => {
   const deployed = withIssues(tickPhases(makeRelease(), [0, 2]), []);
   const fields = (release: Release) =>
@@ -1004,6 +1043,17 @@ describe('command replies', () => {
     expect(reply.text).toContain(`<${PERMALINK}|`);
     expect(reply.text.match(/^• /gm)).toHaveLength(10);
     expect(reply.text).toContain('…and 70 more');
+  });
+
+  it('renderStatus names a freeze override under the summary: which freeze, who and why, escaped', () => {
+    const lines = renderStatus(freezeOverridden(midway, HOSTILE_TEXT), PERMALINK).text.split('\n');
+
+    expect(lines[1]).toContain(
+      '❄️ Freeze on *production* (`production: Fri 15:00 - Mon 08:00 Europe/Berlin`) until <!date^',
+    );
+    expect(lines[1]).toContain(`overridden by <@${STARTER}> <!date^${T0 / 1000}^`);
+    expect(lines[1]).toMatch(/: _&lt;!channel&gt; &lt;@U1&gt; &lt;https:\/\/evil\|x&gt; &amp; more_$/);
+    expect(renderStatus(midway, PERMALINK).text).not.toContain('Freeze');
   });
 
   it('renderReleaseList separates active releases from finished ones', () => {
