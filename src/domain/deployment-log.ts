@@ -108,9 +108,12 @@ export interface DeploymentLogPhase {
   deployment?: true;
   /** This phase waits for the go/no-go call. */
   go?: true;
-  state: PhaseState;
+  state: DeploymentLogPhaseState;
   items: DeploymentLogItem[];
 }
+
+/** `skipped`: the release ended past the phase by a gate override, with required items left open. */
+export type DeploymentLogPhaseState = PhaseState | 'skipped';
 
 export interface DeploymentLogRollback {
   decidedBy: string;
@@ -340,6 +343,16 @@ function itemJson(facts: Facts, item: TemplateItem): DeploymentLogItem {
   });
 }
 
+// While the release is active a passed phase can still be ticked, so it stays open; once it is not,
+// the phase was skipped, as its items say (and a completed release's header, with ⏭️).
+function logPhaseState(facts: Facts, phaseIndex: number): DeploymentLogPhaseState {
+  const { release, skipped } = facts;
+  const state = phaseState(release, phaseIndex);
+  if (state === 'done' || release.status === 'active') return state;
+  const items = release.template.phases[phaseIndex]?.items ?? [];
+  return items.some((item) => skipped.has(item.id)) ? 'skipped' : state;
+}
+
 function phaseDueAt(release: Release, due: string | undefined): number | undefined {
   if (!due || !release.window) return undefined;
   const offset = parseDueOffset(due);
@@ -475,7 +488,7 @@ function buildJson(facts: Facts, generatedAt: number): DeploymentLogJson {
         dueAt: isoOrUndefined(phaseDueAt(release, phase.due)),
         deployment: phase.deployment ? (true as const) : undefined,
         go: phase.go ? (true as const) : undefined,
-        state: phaseState(release, index),
+        state: logPhaseState(facts, index),
         items: phase.items.map((item) => itemJson(facts, item)),
       }),
     ),

@@ -66,6 +66,7 @@ export const SCRIPT_FILES = {
   markShown: 'mark-shown-1',
   noteClick: 'note-click-2',
   claimLostClicks: 'claim-lost-clicks-2',
+  addLockWaiter: 'add-lock-waiter-2',
 } as const;
 
 type ScriptFiles = Readonly<Record<string, string>>;

@@ -320,9 +320,10 @@ export function renderAudit(release: Release, events: AuditEvent[]): Reply {
     shown++;
   }
   if (current) sections.unshift(current);
-  const heading = `*Audit trail of ${escapeMrkdwn(releaseTitle(release))}* (${events.length} event${events.length === 1 ? '' : 's'}${shown < events.length ? `; the latest ${shown} shown` : ''})`;
+  const count = `${events.length} event${events.length === 1 ? '' : 's'}`;
+  const heading = `*Audit trail of ${escapeMrkdwn(releaseTitle(release))}* (${count}${shown < events.length ? `; the latest ${shown} shown` : ''})`;
   return {
-    text: `Audit trail of ${escapeMrkdwn(releaseTitle(release))}: ${events.length} events`,
+    text: `Audit trail of ${escapeMrkdwn(releaseTitle(release))}: ${count}`,
     blocks: [
       { type: 'section', text: { type: 'mrkdwn', text: heading } },
       ...sections.map((text): KnownBlock => ({ type: 'section', text: { type: 'mrkdwn', text } })),

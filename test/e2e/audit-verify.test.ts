@@ -5,11 +5,32 @@ import { startTestApp, type TestApp } from '../support/app-harness.js';
 import { TEST_REDIS_URL } from '../support/redis.js';
 import { requiredItemIds, tickAll, waitForHeader, waitForPhase, waitForReply } from './helpers.js';
 
-// `/deploy audit <version> verify`: the answer a person gets for an untouched and a tampered trail.
+// `/deploy audit <version> [verify]`: the trail as a person gets it, and the answer for an untouched
+// and a tampered trail.
 
 const apps: TestApp[] = [];
 afterEach(async () => {
   await Promise.all(apps.splice(0).map((app) => app.stop()));
+});
+
+/** The notification text (Slack's fallback) of the trail a person gets from `/deploy audit`. */
+async function auditFallback(app: TestApp, version: string): Promise<string> {
+  const audit = await app.command(`audit ${version}`);
+  await waitForReply(app, audit.responseTag, /Audit trail/);
+  return (app.standIn.responsesTo(audit.responseTag)[0]!.body as { text: string }).text;
+}
+
+describe('/deploy audit', () => {
+  it('counts the events in its notification text, one event as one', async () => {
+    const app = await startTestApp();
+    apps.push(app);
+    await app.command('start v1.0 staging minimal', { user_id: 'U0LEAD' });
+    const header = await waitForHeader(app, 'v1.0 → staging');
+    const phase = await waitForPhase(app, header, 'Before the deploy');
+    expect(await auditFallback(app, 'v1.0')).toBe('Audit trail of v1.0 → staging: 1 event');
+    await tickAll(app, phase, requiredItemIds('minimal', 0).slice(0, 1));
+    expect(await auditFallback(app, 'v1.0')).toBe('Audit trail of v1.0 → staging: 2 events');
+  });
 });
 
 describe('/deploy audit … verify', () => {

@@ -1,7 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../support/app-harness.js';
+import { clickButton, submitView } from '../support/slack-requests.js';
 import {
   answerCheckinsHealthy,
+  current,
   requiredItemIds,
   template,
   tickAll,
@@ -48,5 +50,43 @@ describe('the deployment log', () => {
     expect(await waitForReply(app, asked.responseTag, /Shared the deployment log/)).toBeTruthy();
     expect(app.standIn.files.filter((file) => file.completed)).toHaveLength(4);
     expect(app.standIn.files.at(-2)!.initial_comment).toContain('<@U0AUDITOR>');
+  });
+
+  it('says that a phase a gate override let the completed release pass was skipped', async () => {
+    const app = await startTestApp({ env: { CHECKIN_SCHEDULE: '1s' } });
+    apps.push(app);
+    await app.command('start v2.0 staging minimal', { user_id: 'U0LEAD' });
+    const header = await waitForHeader(app, 'v2.0 → staging');
+    await waitForPhase(app, header, 'Before the deploy');
+    const viewsBefore = app.standIn.views.length;
+    await app.interact(
+      clickButton(current(app, header) as never, { actionId: 'gate.override.open' }, { user: 'U0LEAD' }),
+    );
+    const modal = await app.standIn.waitFor(() => app.standIn.views[viewsBefore], 5000, 'override modal');
+    await app.interact(
+      submitView(modal, { reason: { 'reason.input': 'Hotfix, checked by hand' } }, { user: 'U0LEAD' }),
+    );
+    const phases = template('minimal').phases;
+    for (const [phaseIndex, phase] of phases.entries()) {
+      if (phaseIndex === 0) continue;
+      await tickAll(app, await waitForPhase(app, header, phase.name), requiredItemIds('minimal', phaseIndex));
+    }
+    await answerCheckinsHealthy(app, header);
+
+    const [markdown, json] = await app.standIn.waitFor(
+      () => (app.standIn.files.filter((file) => file.completed).length === 2 ? app.standIn.files : undefined),
+      5000,
+      'the log files',
+    );
+    const parsed = JSON.parse(json!.content) as {
+      release: { status: string };
+      phases: { name: string; state: string; items: { skipped?: true }[] }[];
+    };
+    expect(parsed.release.status).toBe('completed');
+    expect(parsed.phases.map((phase) => [phase.name, phase.state])).toEqual(
+      phases.map((phase, index) => [phase.name, index === 0 ? 'skipped' : 'done']),
+    );
+    expect(parsed.phases[0]!.items.every((item) => item.skipped)).toBe(true);
+    expect(markdown!.content).toContain('(skipped by a gate override)');
   });
 });

@@ -103,6 +103,55 @@ describe('environment locks', () => {
     );
   });
 
+  it('says the environment is free now when it already is, and then sends no DM', async () => {
+    const app = await startApp();
+    const first = await readyToDeploy(app, 'v1.0');
+    const second = await readyToDeploy(app, 'v2.0');
+    await tickAll(app, first.ship, ['started-deploy'], 'U0LEAD');
+    await app.interact(
+      app.tickPayload(
+        current(app, second.ship),
+        'started-deploy',
+        true,
+        'U0BOB',
+        app.standIn.responseUrl('refused'),
+      ),
+    );
+    const refusal = await app.standIn.waitFor(
+      () => app.standIn.responsesTo('refused')[0],
+      5000,
+      'the refusal',
+    );
+    const { text, blocks } = refusal.body as { text: string; blocks: unknown[] };
+    const pressNotify = async (user: string, tag: string) => {
+      const press = clickButton(
+        { ts: '1.1', channel: 'C0DEPLOY', text, blocks } as never,
+        { actionId: 'lock.notify' },
+        { user, responseUrl: app.standIn.responseUrl(tag), ephemeral: true },
+      );
+      await app.interact(press);
+      return waitForReply(app, tag, /staging/);
+    };
+
+    // v1.0 ends before Bob gets round to the button under the refusal.
+    const cancel = await app.command('cancel v1.0 wrong build', { user_id: 'U0LEAD' });
+    await waitForReply(app, cancel.responseTag, /cancel/i);
+    const locks = await app.command('locks');
+    await waitForReply(app, locks.responseTag, /No environment is locked/);
+    const answer = await pressNotify('U0BOB', 'notify-bob');
+    expect(answer).toMatch(/staging is free now/);
+    expect(answer).not.toMatch(/direct message/);
+
+    // Bob takes staging with v2.0; Carol asks to be told, and when v2.0 ends only she gets a DM.
+    await tickAll(app, second.ship, ['started-deploy'], 'U0BOB');
+    expect(await pressNotify('U0CAROL', 'notify-carol')).toMatch(/direct message when staging is free/);
+    await app.command('cancel v2.0 not today', { user_id: 'U0LEAD' });
+    const dm = await app.standIn.waitFor(() => app.standIn.messages('D0CAROL')[0], 5000, 'the DM to Carol');
+    expect(dm.text).toMatch(/staging is free again: v2\.0 was cancelled/);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(app.standIn.messages('D0BOB')).toEqual([]);
+  });
+
   it('takes over a lock whose release is gone', async () => {
     const app = await startApp();
     const release = await readyToDeploy(app, 'v3.0');

@@ -483,6 +483,8 @@ describe('buildDeploymentLog: a release that was deployed and rolled back', () =
       { id: 'tests', text: HOSTILE_MD, required: true, done: false, skipped: true },
       { id: 'announce', text: 'Tell support', required: false, done: false },
     ]);
+    // The override passed Prepare with an item open; the release has ended, so it was skipped.
+    expect(json.phases[0]!.state).toBe('skipped');
     expect(json.phases[1]).toMatchObject({ deployment: true, state: 'done' });
     expect(json.phases[1]!.items[0]).toMatchObject({ owner: 'U0SHIPPER', group: 'Rollout', done: true });
     expect(json.rollback).toEqual({
@@ -649,6 +651,41 @@ describe('buildDeploymentLog: a release just started', () => {
     const bare = buildDeploymentLog(release, [], GENERATED_AT);
     expect(section(bare.markdown, 'Audit trail')).toBe('None.');
     expect(bare.json.events).toEqual([]);
+  });
+});
+
+describe('buildDeploymentLog: phases a gate override passed', () => {
+  const template = makeTemplate({
+    phases: [
+      { id: 'plan', name: 'Plan', items: [item('a-1')] },
+      { id: 'test', name: 'Test', items: [item('b-1'), item('b-opt', { required: false })] },
+      { id: 'ship', name: 'Ship', items: [item('c-1')] },
+    ],
+  });
+  const passed = override(makeRelease({ template }), 2);
+  const states = (release: Release) =>
+    buildDeploymentLog(release, [], GENERATED_AT).json.phases.map((phase) => phase.state);
+
+  it('keeps them open or locked while the release is active: they can still be ticked', () => {
+    expect(states(passed)).toEqual(['open', 'locked', 'open']);
+  });
+
+  it('says they were skipped once the release has ended', () => {
+    const completed: Release = {
+      ...tick(passed, ['c-1']),
+      status: 'completed',
+      finishedAt: T0 + 60 * MINUTE,
+    };
+    expect(states(completed)).toEqual(['skipped', 'skipped', 'done']);
+    expect(states({ ...passed, status: 'rolled_back' })).toEqual(['skipped', 'skipped', 'open']);
+  });
+
+  it('leaves a phase nobody passed as it was when the release was cancelled', () => {
+    expect(states({ ...makeRelease({ template }), status: 'cancelled' })).toEqual([
+      'open',
+      'locked',
+      'locked',
+    ]);
   });
 });
 

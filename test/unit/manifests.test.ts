@@ -91,6 +91,18 @@ describe('Slack app manifests', () => {
     expect(new Set(manifests[name]!.oauth_config.scopes.bot)).toEqual(needed);
   });
 
+  it("lists in the README exactly the manifests' bot scopes", () => {
+    const readme = readFileSync(path.resolve('README.md'), 'utf8');
+    const start = readme.indexOf('create the app with exactly the scopes it uses:');
+    expect(start).toBeGreaterThan(-1);
+    const paragraph = readme.slice(start, readme.indexOf('\n\n', start));
+    // Every code span in the paragraph that looks like a scope (`manifests/` does not).
+    const listed = [...paragraph.matchAll(/`([a-z_.]+(?::[a-z_.]+)?)`/g)].map((match) => match[1]!);
+    for (const manifest of Object.values(manifests)) {
+      expect([...listed].sort()).toEqual([...manifest.oauth_config.scopes.bot].sort());
+    }
+  });
+
   it.each(Object.keys(manifests))('%s: has the /deploy command, interactivity and a bot user', (name) => {
     const manifest = manifests[name]!;
     expect(manifest.display_information.name.length).toBeLessThanOrEqual(35);

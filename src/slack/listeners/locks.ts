@@ -6,7 +6,9 @@ import type { ListenerApp } from '../router.js';
 import { describeUserError } from '../user-errors.js';
 
 // "Tell me when it's free" under a refusal because another release holds the environment: the
-// person is told by DM once the holder completes, is rolled back or is cancelled.
+// person is told by DM once the holder completes, is rolled back or is cancelled. Pressed after the
+// holder already ended, it says the environment is free now instead of promising a DM that would
+// only come when some later release takes and frees it.
 
 export function registerLockActions(app: ListenerApp, deps: SlackDeps): void {
   app.action<BlockAction<ButtonAction>>(ActionId.notifyWhenFree, async ({ ack, body, action, respond }) => {
@@ -20,8 +22,12 @@ export function registerLockActions(app: ListenerApp, deps: SlackDeps): void {
       return void (await tell(describeUserError({ code: 'payload_invalid' })).catch(() => {}));
     }
     await runGuarded(deps.log, { teamId, env, userId }, tell, async () => {
-      const added = await deps.store.locks.addWaiter(teamId, env, userId);
-      deps.log.info({ teamId, env, userId, added }, 'waiting for an environment');
+      const outcome = await deps.store.locks.addWaiterWhileHeld(teamId, env, userId);
+      if (outcome === 'free') {
+        deps.log.info({ teamId, env, userId }, 'environment already free');
+        return void (await tell(`${env} is free now: no release is deploying there.`));
+      }
+      deps.log.info({ teamId, env, userId, outcome }, 'waiting for an environment');
       await tell(`I'll send you a direct message when ${env} is free.`);
     });
   });
