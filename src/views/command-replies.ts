@@ -23,7 +23,7 @@ import {
 } from './ids.js';
 import { BlockKitLimits } from './limits.js';
 import { escapeMrkdwn, formatSlackDate, linkTo, mentionUser, truncate } from './mrkdwn.js';
-import { describeFreezeOverride, releaseTitle } from './release-messages.js';
+import { describeFreezeOverride, describeGateOverrides, releaseTitle } from './release-messages.js';
 
 // Ephemeral answers to /deploy subcommands and the gate-override modal, as pure renders.
 
@@ -128,8 +128,13 @@ function describeMonitoring(release: Release): string[] {
 
 export function renderStatus(release: Release, permalink: string | undefined): Reply {
   const freezeOverride = describeFreezeOverride(release);
-  // Right under the summary, so that a long phase list cannot push it past the cut.
-  const lines = [summarizeRelease(release, permalink), ...(freezeOverride ? [freezeOverride] : []), ''];
+  // Overrides right under the summary, so that a long phase list cannot push them past the cut.
+  const lines = [
+    summarizeRelease(release, permalink),
+    ...(freezeOverride ? [freezeOverride] : []),
+    ...describeGateOverrides(release),
+    '',
+  ];
   release.template.phases.forEach((phase, index) => {
     const state = phaseState(release, index);
     const icon = state === 'done' ? '✅' : state === 'open' ? '▶️' : '🔒';

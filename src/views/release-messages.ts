@@ -164,6 +164,18 @@ export function describeFreezeOverride(release: Release): string | undefined {
   return `❄️ Freeze on *${escapeMrkdwn(release.env)}*${window}${until} overridden by ${mentionUser(release.startedBy)} ${formatSlackDate(release.startedAt)}: _${escapeMrkdwn(freeze.reason)}_`;
 }
 
+/** One line per gate override, and what the overrides passed once the release completed. */
+export function describeGateOverrides(release: Release): string[] {
+  const lines = release.overrides.map((override) => {
+    const phase = release.template.phases[override.phaseIndex];
+    return `⚠️ *${escapeMrkdwn(phase?.name ?? `phase ${override.phaseIndex + 1}`)}* unlocked early by ${mentionUser(override.by)} ${formatSlackDate(override.at)}: _${escapeMrkdwn(override.reason)}_`;
+  });
+  const skipped = release.status === 'completed' ? listSkippedItems(release).length : 0;
+  if (skipped > 0)
+    lines.push(`⚠️ ${skipped} required item${skipped === 1 ? ' was' : 's were'} passed by an override`);
+  return lines;
+}
+
 function progressBar(done: number, total: number): string {
   const width = 10;
   const filled = total === 0 ? width : Math.round((done / total) * width);
@@ -242,13 +254,7 @@ export function renderHeader(release: Release): RenderedMessage {
     });
   }
   if (release.overrides.length > 0) {
-    const lines = release.overrides.map((override) => {
-      const phase = phases[override.phaseIndex];
-      return `⚠️ *${escapeMrkdwn(phase?.name ?? `phase ${override.phaseIndex + 1}`)}* unlocked early by ${mentionUser(override.by)} ${formatSlackDate(override.at)}: _${escapeMrkdwn(override.reason)}_`;
-    });
-    const skipped = release.status === 'completed' ? listSkippedItems(release).length : 0;
-    if (skipped > 0)
-      lines.push(`⚠️ ${skipped} required item${skipped === 1 ? ' was' : 's were'} passed by an override`);
+    const lines = describeGateOverrides(release);
     blocks.push({
       type: 'section',
       text: {

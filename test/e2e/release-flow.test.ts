@@ -220,6 +220,11 @@ describe('phases, gates and completion', () => {
     expect(headerJson).not.toContain('<!channel>');
     const audit = await app.command('audit v4.1 staging');
     expect(await waitForReply(app, audit.responseTag, /overrode the gate/)).toContain('<@U0LEAD>');
+    // /deploy status names it too, as the header does.
+    const status = await app.command('status v4.1 staging');
+    const statusText = await waitForReply(app, status.responseTag, /unlocked early/);
+    expect(statusText).toContain('unlocked early by <@U0LEAD>');
+    expect(statusText).toContain('Hotfix &lt;!channel&gt; approved by CTO');
   });
 
   it('completes the release when the last phase is done; the header says so and clicks are refused', async () => {
