@@ -73,6 +73,28 @@ export class RoleDirectory {
   }
 }
 
+/**
+ * Who holds the roles of a phase's items, for the reminders and their redraws. When Slack cannot say,
+ * nobody: those items go to the starter, so a reminder is still sent.
+ */
+export async function resolvePhaseHolders(
+  deps: { roles: Pick<RoleDirectory, 'resolve'>; log: Logger },
+  release: Release,
+  phaseIndex: number,
+): Promise<RoleHolders> {
+  const roles = (release.template.phases[phaseIndex]?.items ?? []).flatMap((item) =>
+    item.role ? [item.role] : [],
+  );
+  if (roles.length === 0) return () => undefined;
+  try {
+    return await deps.roles.resolve(roles);
+  } catch (err) {
+    if (!(err instanceof RoleCheckFailed)) throw err;
+    deps.log.warn({ releaseId: release.id, role: err.role }, 'role holders unknown; reminding the starter');
+    return () => undefined;
+  }
+}
+
 export interface AccessDeps {
   roles: RoleDirectory;
   store: Pick<ReleaseStore, 'appendAudit'>;

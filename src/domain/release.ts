@@ -209,11 +209,6 @@ export function pendingCheckin(release: Release): CheckIn | undefined {
   return release.checkins.findLast((checkin) => checkin.postedAt !== undefined && !checkin.answer);
 }
 
-/** Who is reminded about an item: its owner, or the person who started the release. */
-export function itemOwner(release: Release, itemId: string): string {
-  return release.owners[itemId] ?? release.startedBy;
-}
-
 /** Until when a person's reminders for a phase are snoozed (0 when they are not). */
 export function snoozedUntil(release: Release, phaseIndex: number, userId: string): number {
   return release.snoozes[`${phaseIndex}:${userId}`] ?? 0;

@@ -1,8 +1,8 @@
-import { RoleCheckFailed, type RoleDirectory } from '../app/access.js';
+import { type RoleDirectory, resolvePhaseHolders } from '../app/access.js';
 import type { Config } from '../config/env.js';
 import type { RoleHolders } from '../domain/access.js';
 import { type Release, snoozedUntil } from '../domain/release.js';
-import { groupOpenItemsByOwner } from '../domain/reminders.js';
+import { groupOpenItemsByOwner, type HeldReminder } from '../domain/reminders.js';
 import type { TemplateItem } from '../domain/template.js';
 import { isQuietTime, nextAllowedTime, phaseDueAt } from '../domain/time.js';
 import type { Logger } from '../log.js';
@@ -16,7 +16,7 @@ import { renderOwnerReminder, renderThreadReminder } from '../views/reminder-mes
 // reminded: one message in the release thread naming everyone reminded now, and a direct message to
 // each with their own items. The series repeats every REMINDER_INTERVAL until the phase is done.
 // A person in their quiet hours, or who snoozed, is left out of a round and gets their own reminder
-// at their morning or when the snooze ends.
+// at their morning or when the snooze ends; the round's thread message still counts their items.
 
 export interface ReminderDeps {
   /** Role holders receive the reminders of their role's items (when the items have no owner). */
@@ -62,18 +62,18 @@ export async function runPhaseReminder(deps: ReminderDeps, job: PhaseReminderJob
   });
   const release = await readRemindable(store, job);
   if ('drop' in release) return void log.info({ reason: release.drop }, 'reminder dropped');
-  const byOwner = groupOpenItemsByOwner(
-    release,
-    job.phaseIndex,
-    await roleHolders(deps, release, job.phaseIndex),
-  );
+  const holders = await roleHolders(deps, release, job.phaseIndex);
+  const byOwner = groupOpenItemsByOwner(release, job.phaseIndex, holders);
   if (byOwner.size === 0) return void log.info('reminder dropped: phase done');
 
   const remindNow = new Map<string, TemplateItem[]>();
+  const held: HeldReminder[] = [];
   for (const [owner, items] of byOwner) {
-    if (!(await deferIfAway(deps, release, job, owner, now))) remindNow.set(owner, items);
+    const hold = await deferIfAway(deps, release, job, owner, now);
+    if (hold) held.push({ userId: owner, ...hold, items });
+    else remindNow.set(owner, items);
   }
-  if (remindNow.size > 0) await remind(deps, release, job.phaseIndex, remindNow, jobId, now);
+  if (remindNow.size > 0) await remind(deps, release, job.phaseIndex, remindNow, held, holders, jobId, now);
   await scheduler.schedule({ ...job, seq: job.seq + 1 }, now + config.reminders.intervalMs);
 }
 
@@ -94,12 +94,13 @@ export async function runOwnerReminder(deps: ReminderDeps, job: OwnerReminderJob
   if (!items) return void log.info('reminder dropped: nothing open for this owner');
   // Snoozed again, or asleep, since this was planned: a later reminder of their own takes over.
   if (await deferIfAway(deps, release, job, job.userId, now)) return;
-  await remind(deps, release, job.phaseIndex, new Map([[job.userId, items]]), jobId, now);
+  await remind(deps, release, job.phaseIndex, new Map([[job.userId, items]]), [], holders, jobId, now);
 }
 
 /**
  * Plans a person's own reminder for the end of their snooze or of their quiet hours, when `now` falls
- * in either; resolves true when it did (they are left out now). Planning it twice adds one job.
+ * in either; resolves why and until when it did (they are left out now), else undefined. Planning it
+ * twice adds one job.
  */
 async function deferIfAway(
   deps: ReminderDeps,
@@ -107,37 +108,29 @@ async function deferIfAway(
   job: PhaseReminderJob | OwnerReminderJob,
   owner: string,
   now: number,
-): Promise<boolean> {
+): Promise<Pick<HeldReminder, 'reason' | 'until'> | undefined> {
   const { scheduler, config } = deps;
   const snoozed = snoozedUntil(release, job.phaseIndex, owner);
   if (snoozed > now) {
     await scheduler.schedule(ownerReminder(job, owner, snoozed), snoozed);
-    return true;
+    return { reason: 'snoozed', until: snoozed };
   }
   const zone = (await deps.outbound.getUserTimeZone(owner)) ?? 'UTC';
-  if (!isQuietTime(now, zone, config.reminders.quietHours)) return false;
+  if (!isQuietTime(now, zone, config.reminders.quietHours)) return undefined;
   const morning = nextAllowedTime(now, zone, config.reminders.quietHours);
   deps.log.info(
     { releaseId: release.id, owner, zone, until: morning },
     'reminder deferred to the owner’s morning',
   );
   await scheduler.schedule(ownerReminder(job, owner, morning), morning);
-  return true;
+  return { reason: 'quiet_hours', until: morning };
 }
 
-/** Who holds the roles of the phase's items; when Slack cannot say, those items go to the starter. */
+/** Who holds the roles of the phase's items; without a directory, nobody (their items go to the starter). */
 async function roleHolders(deps: ReminderDeps, release: Release, phaseIndex: number): Promise<RoleHolders> {
-  const roles = (release.template.phases[phaseIndex]?.items ?? []).flatMap((item) =>
-    item.role ? [item.role] : [],
-  );
-  if (!deps.roles || roles.length === 0) return () => undefined;
-  try {
-    return await deps.roles.resolve(roles);
-  } catch (err) {
-    if (!(err instanceof RoleCheckFailed)) throw err;
-    deps.log.warn({ releaseId: release.id, role: err.role }, 'role holders unknown; reminding the starter');
-    return () => undefined;
-  }
+  return deps.roles
+    ? resolvePhaseHolders({ roles: deps.roles, log: deps.log }, release, phaseIndex)
+    : () => undefined;
 }
 
 function ownerReminder(
@@ -149,12 +142,17 @@ function ownerReminder(
   return { kind: 'owner-reminder', teamId, releaseId, phaseIndex, windowAt, userId, at };
 }
 
-/** Posts the thread message naming the owners (with an audit event per owner) and each owner's DM. */
+/**
+ * Posts the thread message naming the owners reminded now (with an audit event per owner) and those
+ * held, and each reminded owner's DM.
+ */
 async function remind(
   deps: ReminderDeps,
   release: Release,
   phaseIndex: number,
   owners: ReadonlyMap<string, TemplateItem[]>,
+  held: readonly HeldReminder[],
+  holders: RoleHolders,
   deliveryKey: string,
   now: number,
 ) {
@@ -176,7 +174,7 @@ async function remind(
     key: deliveryKey,
     channel: release.channelId,
     threadTs: headerTs,
-    message: renderThreadReminder(release, phaseIndex, dueAt, owners, now),
+    message: renderThreadReminder(release, phaseIndex, dueAt, owners, held, now),
     audit: recipients.map((recipient) => ({
       type: 'reminder_sent',
       user: 'shipcheck',
@@ -195,7 +193,7 @@ async function remind(
         releaseId: release.id,
         key: `${deliveryKey}-dm-${owner}`,
         channel,
-        message: renderOwnerReminder(release, phaseIndex, owner, dueAt, messages.permalink, now),
+        message: renderOwnerReminder(release, phaseIndex, owner, holders, dueAt, messages.permalink, now),
       });
     }),
   ]);

@@ -1,12 +1,13 @@
 import type { Button, KnownBlock, SectionBlock } from '@slack/types';
+import type { RoleHolders } from '../domain/access.js';
 import {
   findBlockingPhase,
   isItemDone,
-  itemOwner,
   type Release,
   type ReleaseStatus,
   snoozedUntil,
 } from '../domain/release.js';
+import { type HeldReminder, openRequiredItems, requiredItemsOf } from '../domain/reminders.js';
 import type { TemplateItem } from '../domain/template.js';
 import { ActionId, encodeItemDoneActionId, encodeReleaseAction, ReleaseRoute } from './ids.js';
 import { BlockKitLimits } from './limits.js';
@@ -38,6 +39,11 @@ const SNOOZE_LABELS: Record<SnoozeChoice, string> = {
 const MAX_OWNER_SECTIONS = 40;
 /** Items listed under one owner in the thread reminder. */
 const ITEMS_PER_OWNER = 10;
+/** How the thread reminder says why a person's reminder waits. */
+const HOLD_LABELS: Record<HeldReminder['reason'], string> = {
+  snoozed: '💤 Snoozed until',
+  quiet_hours: '🌙 Quiet hours until',
+};
 /** Items in one person's direct message: one block each. */
 const MAX_DIRECT_ITEMS = 40;
 /** Item texts are at most 300 characters; this leaves room for the escaping and the "done by" line. */
@@ -77,18 +83,57 @@ function bulletList(items: readonly TemplateItem[], maxShown: number, budget: nu
   return lines.join('\n');
 }
 
-/** The reminder in the release thread: the phase is due, and who has which required items open. */
+/** As many whole lines as fit in `budget` characters, then a line counting the ones left out. */
+function joinWholeLines(lines: readonly string[], budget: number): string {
+  const kept: string[] = [];
+  let used = 0;
+  const reserve = 24;
+  for (const line of lines) {
+    if (used + line.length + 1 > budget - reserve) break;
+    kept.push(line);
+    used += line.length + 1;
+  }
+  const left = lines.length - kept.length;
+  if (left > 0) kept.push(`…and ${left} more`);
+  return kept.join('\n');
+}
+
+/**
+ * The held reminders, grouped by why and until when, each item once. Nobody held is mentioned: a
+ * mention would notify the very person whose snooze or quiet hours the round respects.
+ */
+function describeHeld(held: readonly HeldReminder[]): string {
+  const groups = new Map<string, Map<string, TemplateItem>>();
+  for (const hold of held) {
+    const label = `${HOLD_LABELS[hold.reason]} ${formatSlackDate(hold.until)}:`;
+    const items = groups.get(label) ?? new Map<string, TemplateItem>();
+    groups.set(label, items);
+    for (const item of hold.items) items.set(item.id, item);
+  }
+  const lines = [...groups].flatMap(([label, items]) => [
+    label,
+    ...[...items.values()].map((item) => `• ${escapeMrkdwn(item.text)}`),
+  ]);
+  return joinWholeLines(lines, BlockKitLimits.sectionText);
+}
+
+/**
+ * The reminder in the release thread: the phase is due, how many required items are open (all of
+ * them, whoever is reminded now), who is reminded now of which, and whose reminders wait.
+ */
 export function renderThreadReminder(
   release: Release,
   phaseIndex: number,
   dueAt: number | undefined,
   owners: ReadonlyMap<string, readonly TemplateItem[]>,
+  held: readonly HeldReminder[],
   now: number,
 ): RenderedMessage {
   const phase = release.template.phases[phaseIndex]!;
   const phaseName = escapeMrkdwn(phase.name);
   const title = escapeMrkdwn(releaseTitle(release));
-  const openCount = [...owners.values()].reduce((sum, items) => sum + items.length, 0);
+  const open = openRequiredItems(release, phaseIndex);
+  const openCount = open.length;
   const count = `${plural(openCount, 'required item is', 'required items are')} open`;
   const blocks: KnownBlock[] = [
     {
@@ -113,6 +158,25 @@ export function renderThreadReminder(
     blocks.push({
       type: 'context',
       elements: [{ type: 'mrkdwn', text: `…and ${plural(left, 'more person', 'more people')}` }],
+    });
+  }
+  if (held.length > 0) {
+    blocks.push({ type: 'section', text: { type: 'mrkdwn', text: describeHeld(held) } });
+  }
+  // A person's own round (after their snooze or quiet hours) names only them; the rest still count.
+  const named = new Set(
+    [...owners.values(), ...held.map((hold) => hold.items)].flat().map((item) => item.id),
+  );
+  const unnamed = open.filter((item) => !named.has(item.id)).length;
+  if (unnamed > 0) {
+    blocks.push({
+      type: 'context',
+      elements: [
+        {
+          type: 'mrkdwn',
+          text: `…and ${plural(unnamed, 'more open item', 'more open items')} in the checklist`,
+        },
+      ],
     });
   }
   return {
@@ -153,13 +217,15 @@ function renderDirectItem(release: Release, item: TemplateItem, withButton: bool
 }
 
 /**
- * The direct message to one owner: their required items of the phase, each with a Done button while
- * open, snooze buttons, and a link to the checklist. Re-rendered as they tick, it ends with a thank-you.
+ * The direct message to one owner: the required items of the phase they are responsible for (the
+ * same rule as the thread reminder's, see responsibleFor), each with a Done button while open, snooze
+ * buttons, and a link to the checklist. Re-rendered as they tick, it ends with a thank-you.
  */
 export function renderOwnerReminder(
   release: Release,
   phaseIndex: number,
   ownerId: string,
+  holders: RoleHolders,
   dueAt: number | undefined,
   permalink: string | undefined,
   now: number,
@@ -167,7 +233,7 @@ export function renderOwnerReminder(
   const phase = release.template.phases[phaseIndex]!;
   const phaseName = escapeMrkdwn(phase.name);
   const title = escapeMrkdwn(releaseTitle(release));
-  const mine = phase.items.filter((item) => item.required && itemOwner(release, item.id) === ownerId);
+  const mine = requiredItemsOf(release, phaseIndex, ownerId, holders);
   const shown = mine.slice(0, MAX_DIRECT_ITEMS);
   const openCount = mine.filter((item) => !isItemDone(release, item.id)).length;
   const active = release.status === 'active';

@@ -4,10 +4,11 @@ import path from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { queuePrefix } from '../../src/queues/sync-queue.js';
-import { startTestApp, type TestApp } from '../support/app-harness.js';
+import { blockTexts, startTestApp, type TestApp } from '../support/app-harness.js';
 import { TEST_REDIS_URL } from '../support/redis.js';
+import { clickButton, submitView } from '../support/slack-requests.js';
 import { SlackStandIn, type StoredMessage } from '../support/slack-stand-in.js';
-import { click, waitForHeader, waitForItem, waitForPhase, waitForReply } from './helpers.js';
+import { click, current, waitForHeader, waitForItem, waitForPhase, waitForReply } from './helpers.js';
 
 // Phase reminders on a schedule run in seconds: a template whose phases are due seconds after the window.
 
@@ -33,12 +34,30 @@ phases:
         text: Deployed
 `;
 
+// Three required items with three different people responsible: the starter, an owner, a role holder.
+const SHARED_TEMPLATE = `id: shared
+name: Shared
+phases:
+  - id: prepare
+    name: Prepare
+    due: T-0
+    items:
+      - id: backup
+        text: Backup taken
+      - id: notes
+        text: Release notes written
+      - id: signoff
+        text: QA signed off
+        role: qa
+`;
+
 let checklistsDir: string;
 const apps: TestApp[] = [];
 const standIns: SlackStandIn[] = [];
 beforeAll(async () => {
   checklistsDir = await mkdtemp(path.join(tmpdir(), 'shipcheck-reminders-'));
   await writeFile(path.join(checklistsDir, 'quick.yaml'), QUICK_TEMPLATE);
+  await writeFile(path.join(checklistsDir, 'shared.yaml'), SHARED_TEMPLATE);
 });
 afterEach(async () => {
   await Promise.all(apps.splice(0).map((app) => app.stop()));
@@ -71,6 +90,13 @@ function reminders(standIn: SlackStandIn, header: StoredMessage, phaseName: stri
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const text = (message: StoredMessage) => blockTexts(message).join('\n');
+const directMessages = (standIn: SlackStandIn, userId: string) => standIn.messages(`D${userId.slice(1)}`);
+
+async function press(app: TestApp, message: StoredMessage, actionId: string, user: string) {
+  const response = await app.interact(clickButton(current(app, message) as never, { actionId }, { user }));
+  expect(response.status).toBe(200);
+}
 
 describe('phase reminders', () => {
   it('reminds of open required items when a phase is due, repeats, and stops when it is done', async () => {
@@ -158,6 +184,62 @@ describe('phase reminders', () => {
     await sleep(1000);
     expect(reminders(standIn, header, 'Prepare')).toHaveLength(1);
     expect(reminders(standIn, header, 'Ship')).toHaveLength(1);
+  });
+
+  it('counts every open item while an owner is snoozed, and each DM counts what the thread names', async () => {
+    const [STARTER, BOB, QA] = ['U0STARTER', 'U0BOB', 'U0QA'];
+    const app = await startApp({ env: { ROLES: `qa=${QA}` } });
+    await app.command('start v5.0 staging shared in 3s', { user_id: STARTER });
+    const header = await waitForHeader(app, 'v5.0 → staging');
+    const prepare = await waitForPhase(app, header, 'Prepare');
+    // Bob owns the notes; the backup stays with the starter; the sign-off goes to the qa holder.
+    const opened = app.standIn.views.length;
+    await press(app, prepare, 'owners.open|r1|0', STARTER);
+    const modal = await app.standIn.waitFor(
+      () => app.standIn.views.slice(opened).find((view) => view.view.callback_id === 'owners.assign'),
+      5000,
+      'owners modal',
+    );
+    const assigned = await app.interact(
+      submitView(modal, { 'owner:notes': { 'owner.select': BOB } }, { user: STARTER }),
+    );
+    expect(assigned.status).toBe(200);
+    await app.standIn.waitFor(() => text(current(app, prepare)).includes(`owner <@${BOB}>`), 5000, 'owner');
+
+    const first = await app.standIn.waitFor(
+      () => reminders(app.standIn, header, 'Prepare')[0],
+      6000,
+      'the first reminder',
+    );
+    expect(first.text).toBe('Reminder: Prepare of v5.0 → staging, 3 required items are open');
+    expect(text(first)).toMatch(new RegExp(`<@${STARTER}>:\n• Backup taken`));
+    expect(text(first)).toMatch(new RegExp(`<@${BOB}>:\n• Release notes written`));
+    expect(text(first)).toMatch(new RegExp(`<@${QA}>:\n• QA signed off`));
+    // The starter's DM has only what the thread names them for: not the qa holder's sign-off.
+    const starterDm = await app.standIn.waitFor(() => directMessages(app.standIn, STARTER)[0], 5000, 'DM');
+    expect(starterDm.text).toBe('Your open items: 1 required item of Prepare in v5.0 → staging');
+    expect(text(starterDm)).not.toContain('QA signed off');
+    const qaDm = await app.standIn.waitFor(() => directMessages(app.standIn, QA)[0], 5000, 'qa DM');
+    expect(qaDm.text).toBe('Your open items: 1 required item of Prepare in v5.0 → staging');
+    expect(text(qaDm)).toContain('⬜ QA signed off');
+
+    // Bob snoozes: the next rounds leave him out, but still count his item and say why it waits.
+    const bobDm = await app.standIn.waitFor(() => directMessages(app.standIn, BOB)[0], 5000, 'Bob’s DM');
+    await press(app, bobDm, 'reminder.snooze|r1|0|30m', BOB);
+    await app.standIn.waitFor(() => /Snoozed until/.test(text(current(app, bobDm))), 5000, 'snooze shown');
+    const roundsBefore = reminders(app.standIn, header, 'Prepare').length;
+    // A round that read the release before the snooze may still land; the one after it may not.
+    const later = await app.standIn.waitFor(
+      () => reminders(app.standIn, header, 'Prepare')[roundsBefore + 1],
+      5000,
+      'a round after the snooze',
+    );
+    expect(later.text).toBe('Reminder: Prepare of v5.0 → staging, 3 required items are open');
+    expect(text(later)).toContain(`<@${STARTER}>:\n• Backup taken`);
+    expect(text(later)).toContain(`<@${QA}>:\n• QA signed off`);
+    expect(text(later)).toMatch(/💤 Snoozed until <!date\^\d+\^[^>]*>:\n• Release notes written/);
+    expect(text(later)).not.toContain(`<@${BOB}>`);
+    expect(directMessages(app.standIn, BOB)).toHaveLength(1);
   });
 
   it('waits for the end of the owner’s quiet hours', async () => {

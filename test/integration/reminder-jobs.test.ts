@@ -141,6 +141,10 @@ describe('a reminder round at 23:00 in Berlin', () => {
     expect(threadText).toContain(`<@${NEW_YORK_OWNER}>`);
     expect(threadText).toContain('Release notes written');
     expect(threadText).not.toContain(`<@${BERLIN_OWNER}>`);
+    // Berlin's item still counts, and the thread says why it waits (without pinging them).
+    expect(thread[0]!.text).toMatch(/, 2 required items are open$/);
+    expect(threadText).toContain(`🌙 Quiet hours until <!date^${morning / 1000}^`);
+    expect(threadText).toContain('Backup taken');
     expect(standIn.messages(`D${NEW_YORK_OWNER.slice(1)}`)).toHaveLength(1);
     expect(standIn.messages(`D${BERLIN_OWNER.slice(1)}`)).toHaveLength(0);
 

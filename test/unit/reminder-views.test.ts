@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import type { RoleHolders } from '../../src/domain/access.js';
 import type { Release } from '../../src/domain/release.js';
+import { groupOpenItemsByOwner, type HeldReminder } from '../../src/domain/reminders.js';
 import type { Template, TemplateItem } from '../../src/domain/template.js';
 import {
   ActionId,
@@ -39,6 +41,7 @@ const OWNER = 'U0OWNER';
 const OTHER = 'U0OTHER';
 const PERMALINK = 'https://acme.slack.com/archives/C0DEPLOYS/p1772443800000100';
 const NOW = T0 + 90 * MINUTE;
+const noHolders: RoleHolders = () => undefined;
 
 type Json = Record<string, unknown>;
 
@@ -110,7 +113,7 @@ describe('renderThreadReminder', () => {
   ]);
 
   it('says which phase is due and lists the open items under each owner', () => {
-    const message = renderThreadReminder(deployable, PHASE.deploy, T0, owners, NOW);
+    const message = renderThreadReminder(deployable, PHASE.deploy, T0, owners, [], NOW);
     const texts = textsOf(message.blocks);
 
     expect(texts[0]).toBe(
@@ -124,7 +127,7 @@ describe('renderThreadReminder', () => {
   });
 
   it('has a fallback text the benchmark counts by its prefix', () => {
-    const message = renderThreadReminder(deployable, PHASE.deploy, T0, owners, NOW);
+    const message = renderThreadReminder(deployable, PHASE.deploy, T0, owners, [], NOW);
 
     expect(message.text.startsWith('Reminder: Deploy of v2.3.0 → staging')).toBe(true);
     expect(message.text).toBe('Reminder: Deploy of v2.3.0 → staging, 2 required items are open');
@@ -132,10 +135,11 @@ describe('renderThreadReminder', () => {
 
   it('says "is due" with the date when the due time is ahead, and without one when there is none', () => {
     const single = new Map([[OWNER, [item('p2-a')]]]);
+    const oneOpen = tick(deployable, ['p2-b']);
     const ahead = textsOf(
-      renderThreadReminder(deployable, PHASE.deploy, NOW + MINUTE, single, NOW).blocks,
+      renderThreadReminder(oneOpen, PHASE.deploy, NOW + MINUTE, single, [], NOW).blocks,
     )[0];
-    const none = textsOf(renderThreadReminder(deployable, PHASE.deploy, undefined, single, NOW).blocks)[0];
+    const none = textsOf(renderThreadReminder(oneOpen, PHASE.deploy, undefined, single, [], NOW).blocks)[0];
 
     expect(ahead).toContain(`is due <!date^${(NOW + MINUTE) / 1000}^`);
     expect(ahead).toContain('1 required item is open:');
@@ -144,7 +148,10 @@ describe('renderThreadReminder', () => {
 
   it('lists at most ten items per owner and counts the rest', () => {
     const items = Array.from({ length: 14 }, (_unused, index) => item(`x-${index}`));
-    const message = renderThreadReminder(deployable, PHASE.deploy, T0, new Map([[OWNER, items]]), NOW);
+    const release = makeRelease({
+      template: makeTemplate({ phases: [{ id: 'deploy', name: 'Deploy', items }] }),
+    });
+    const message = renderThreadReminder(release, 0, T0, new Map([[OWNER, items]]), [], NOW);
     const section = textsOf(message.blocks)[1]!;
 
     expect(section.match(/^• /gm)).toHaveLength(10);
@@ -159,7 +166,7 @@ describe('renderThreadReminder', () => {
         (_unused, index) => [`U0P${index}`, [item('p2-a')]] as [string, TemplateItem[]],
       ),
     );
-    const message = renderThreadReminder(deployable, PHASE.deploy, T0, many, NOW);
+    const message = renderThreadReminder(tick(deployable, ['p2-b']), PHASE.deploy, T0, many, [], NOW);
 
     expect(message.blocks).toHaveLength(42);
     expect(message.blocks.at(-1)).toEqual({
@@ -173,7 +180,7 @@ describe('renderThreadReminder', () => {
     const release = makeRelease({ template: makeHostileTemplate(), version: '<!channel>' });
     const items = release.template.phases[PHASE.deploy]!.items;
     const tenLong = Array.from({ length: 12 }, (_unused, index) => ({ ...items[0]!, id: `h-${index}` }));
-    const message = renderThreadReminder(release, PHASE.deploy, T0, new Map([[OWNER, tenLong]]), NOW);
+    const message = renderThreadReminder(release, PHASE.deploy, T0, new Map([[OWNER, tenLong]]), [], NOW);
 
     expect(blockKitViolations(message)).toEqual([]);
     expectNoHostileMarkup(message);
@@ -187,9 +194,70 @@ describe('renderThreadReminder', () => {
   });
 });
 
+describe('renderThreadReminder with people held', () => {
+  const SLEEPER = 'U0SLEEPER';
+  // One phase of three required items: one with the starter, one owned by someone who snoozed, one
+  // owned by someone in their quiet hours.
+  const trio = makeRelease({
+    template: makeTemplate({
+      phases: [{ id: 'prepare', name: 'Prepare', items: [item('a'), item('b'), item('c')] }],
+    }),
+    owners: { b: OTHER, c: SLEEPER },
+  });
+  const snoozedAt = NOW + 30 * MINUTE;
+  const morning = NOW + 8 * 60 * MINUTE;
+  const held: HeldReminder[] = [
+    { userId: OTHER, reason: 'snoozed', until: snoozedAt, items: [item('b')] },
+    { userId: SLEEPER, reason: 'quiet_hours', until: morning, items: [item('c')] },
+  ];
+
+  it('given an owner snoozed and one in quiet hours, counts all three open items and says whose wait', () => {
+    const message = renderThreadReminder(trio, 0, T0, new Map([[STARTER, [item('a')]]]), held, NOW);
+    const texts = textsOf(message.blocks);
+
+    expect(texts[0]).toContain('; 3 required items are open:');
+    expect(message.text).toBe('Reminder: Prepare of v2.3.0 → staging, 3 required items are open');
+    expect(texts.slice(1)).toEqual([
+      `<@${STARTER}>:\n• Item a`,
+      [
+        `💤 Snoozed until <!date^${snoozedAt / 1000}^{date_short_pretty} {time}|2026-03-02 11:30 UTC>:`,
+        '• Item b',
+        `🌙 Quiet hours until <!date^${morning / 1000}^{date_short_pretty} {time}|2026-03-02 19:00 UTC>:`,
+        '• Item c',
+      ].join('\n'),
+    ]);
+    expect(blockKitViolations(message)).toEqual([]);
+  });
+
+  it('given people held, does not mention them, so that the message does not notify them', () => {
+    const message = renderThreadReminder(trio, 0, T0, new Map([[STARTER, [item('a')]]]), held, NOW);
+
+    expect(JSON.stringify(message)).not.toContain(`<@${OTHER}>`);
+    expect(JSON.stringify(message)).not.toContain(`<@${SLEEPER}>`);
+  });
+
+  it('given a person’s own round, names only them and still counts the others’ open items', () => {
+    const message = renderThreadReminder(trio, 0, T0, new Map([[OTHER, [item('b')]]]), [], NOW);
+    const texts = textsOf(message.blocks);
+
+    expect(texts[0]).toContain('; 3 required items are open:');
+    expect(texts.slice(1)).toEqual([`<@${OTHER}>:\n• Item b`, '…and 2 more open items in the checklist']);
+  });
+
+  it('given a role item reminded to two holders, counts it once', () => {
+    const holders: RoleHolders = (role) => (role === 'ops' ? new Set([OWNER, OTHER]) : undefined);
+    const release = makeRelease();
+    const owners = groupOpenItemsByOwner(release, PHASE.prepare, holders);
+    const message = renderThreadReminder(release, PHASE.prepare, T0, owners, [], NOW);
+
+    expect(owners.size).toBe(3);
+    expect(textsOf(message.blocks)[0]).toContain('; 2 required items are open:');
+  });
+});
+
 describe('renderOwnerReminder', () => {
   const render = (release: Release, ownerId = OWNER, permalink: string | undefined = PERMALINK, now = NOW) =>
-    renderOwnerReminder(release, PHASE.deploy, ownerId, T0, permalink, now);
+    renderOwnerReminder(release, PHASE.deploy, ownerId, noHolders, T0, permalink, now);
 
   it("shows only the owner's required items, each open one with a Done button", () => {
     const message = render(deployable);
@@ -215,6 +283,31 @@ describe('renderOwnerReminder', () => {
     expect(texts).not.toContain('⬜ Item p2-a');
   });
 
+  it('given role holders, shows each person the items the thread reminder names them for, and counts them alike', () => {
+    // a: owned; b: held by the qa role; c: neither, so the starter's.
+    const release = makeRelease({
+      template: makeTemplate({
+        phases: [
+          { id: 'prepare', name: 'Prepare', items: [item('a'), item('b', { role: 'qa' }), item('c')] },
+        ],
+      }),
+      owners: { a: OWNER },
+    });
+    const holders: RoleHolders = (role) => (role === 'qa' ? new Set([OTHER]) : undefined);
+    const grouped = groupOpenItemsByOwner(release, 0, holders);
+
+    expect([...grouped.keys()]).toEqual([OWNER, OTHER, STARTER]);
+    for (const [person, items] of grouped) {
+      const message = renderOwnerReminder(release, 0, person, holders, T0, PERMALINK, NOW);
+      const listed = textsOf(message.blocks).filter((text) => text.startsWith('⬜ '));
+
+      expect(listed).toEqual(items.map((entry) => `⬜ ${entry.text}`));
+      expect(message.text).toBe(
+        `Your open items: ${items.length} required item of Prepare in v2.3.0 → staging`,
+      );
+    }
+  });
+
   it('offers three snoozes and a link to the checklist', () => {
     const message = render(deployable);
     const buttons = buttonsOf(message.blocks).filter((button) => button.value === undefined);
@@ -237,7 +330,7 @@ describe('renderOwnerReminder', () => {
   });
 
   it('has no link button without a permalink', () => {
-    const message = renderOwnerReminder(deployable, PHASE.deploy, OWNER, T0, undefined, NOW);
+    const message = renderOwnerReminder(deployable, PHASE.deploy, OWNER, noHolders, T0, undefined, NOW);
 
     expect(buttonLabels(message.blocks)).toEqual(['Done', 'Snooze 30 min', 'Snooze 1 h', 'Snooze 2 h']);
   });
@@ -319,7 +412,7 @@ describe('renderOwnerReminder', () => {
 
   it('shows at most forty items and stays within the limits for a phase of 100', () => {
     const release = makeRelease({ template: makeBigTemplate() });
-    const message = renderOwnerReminder(release, 0, STARTER, T0, PERMALINK, NOW);
+    const message = renderOwnerReminder(release, 0, STARTER, noHolders, T0, PERMALINK, NOW);
     const items = textsOf(message.blocks).filter((text) => text.startsWith('⬜ '));
 
     expect(items).toHaveLength(40);
@@ -330,9 +423,9 @@ describe('renderOwnerReminder', () => {
   it('escapes hostile phase names, versions and item texts', () => {
     const release = tickPhases(makeRelease({ template: makeHostileTemplate(), version: '<@U1>' }), [0]);
     const surfaces: Surface[] = [
-      renderOwnerReminder(release, PHASE.deploy, STARTER, T0, PERMALINK, NOW),
-      renderOwnerReminder(tickPhases(release, [2]), PHASE.deploy, STARTER, T0, PERMALINK, NOW),
-      renderOwnerReminder(cancel(release, 'x'), PHASE.deploy, STARTER, undefined, undefined, NOW),
+      renderOwnerReminder(release, PHASE.deploy, STARTER, noHolders, T0, PERMALINK, NOW),
+      renderOwnerReminder(tickPhases(release, [2]), PHASE.deploy, STARTER, noHolders, T0, PERMALINK, NOW),
+      renderOwnerReminder(cancel(release, 'x'), PHASE.deploy, STARTER, noHolders, undefined, undefined, NOW),
     ];
 
     for (const surface of surfaces) {

@@ -1,7 +1,14 @@
 import { describe, expect, it } from 'vitest';
+import type { RoleHolders } from '../../src/domain/access.js';
 import { type Release, snoozedUntil } from '../../src/domain/release.js';
-import { groupOpenItemsByOwner, openRequiredItems, planFirstReminders } from '../../src/domain/reminders.js';
-import { cancel, makeRelease, makeTemplate, STARTER, T0, tick } from './factories.js';
+import {
+  groupOpenItemsByOwner,
+  openRequiredItems,
+  planFirstReminders,
+  requiredItemsOf,
+  responsibleFor,
+} from '../../src/domain/reminders.js';
+import { cancel, item, makeRelease, makeTemplate, STARTER, T0, tick } from './factories.js';
 
 const HOUR = 3600_000;
 const DAY = 24 * HOUR;
@@ -72,6 +79,64 @@ describe('groupOpenItemsByOwner', () => {
     const release = tick(makeRelease({ owners: { 'p0-b': 'U0BOB' } }), ['p0-b']);
     expect([...groupOpenItemsByOwner(release, 0).keys()]).toEqual([STARTER]);
     expect(groupOpenItemsByOwner(tick(release, ['p0-a']), 0).size).toBe(0);
+  });
+});
+
+describe('responsibleFor', () => {
+  // Phase 0 of the tiny template: p0-a (role ops), p0-b (no role).
+  const [roleItem, plainItem] = makeRelease().template.phases[0]!.items;
+  const opsHeldBy =
+    (...people: string[]): RoleHolders =>
+    (role) =>
+      role === 'ops' ? new Set(people) : undefined;
+
+  it('given an owner, is the owner, even of a role item whose role is held', () => {
+    const release = makeRelease({ owners: { 'p0-a': 'U0BOB' } });
+    expect(responsibleFor(release, roleItem!, opsHeldBy('U0QA'))).toEqual(['U0BOB']);
+  });
+
+  it('given no owner and a role held, is every holder', () => {
+    expect(responsibleFor(makeRelease(), roleItem!, opsHeldBy('U0QA', 'U0QB'))).toEqual(['U0QA', 'U0QB']);
+  });
+
+  it('given no owner and a role held by nobody or not configured, is whoever started the release', () => {
+    expect(responsibleFor(makeRelease(), roleItem!, opsHeldBy())).toEqual([STARTER]);
+    expect(responsibleFor(makeRelease(), roleItem!)).toEqual([STARTER]);
+    expect(responsibleFor(makeRelease(), plainItem!, opsHeldBy('U0QA'))).toEqual([STARTER]);
+  });
+});
+
+describe('requiredItemsOf', () => {
+  const holders: RoleHolders = (role) => (role === 'qa' ? new Set(['U0QA']) : undefined);
+  const release = makeRelease({
+    template: makeTemplate({
+      phases: [
+        {
+          id: 'prepare',
+          name: 'Prepare',
+          items: [item('a'), item('b', { role: 'qa' }), item('c'), item('d', { required: false })],
+        },
+      ],
+    }),
+    owners: { a: 'U0BOB' },
+  });
+
+  it('gives the starter neither the owned item nor the role item held by someone', () => {
+    expect(requiredItemsOf(release, 0, STARTER, holders).map((entry) => entry.id)).toEqual(['c']);
+    expect(requiredItemsOf(release, 0, 'U0QA', holders).map((entry) => entry.id)).toEqual(['b']);
+    expect(requiredItemsOf(release, 0, 'U0BOB', holders).map((entry) => entry.id)).toEqual(['a']);
+  });
+
+  it('keeps done items, and agrees with the grouping on the open ones for everyone', () => {
+    const partly = tick(release, ['b']);
+    expect(requiredItemsOf(partly, 0, 'U0QA', holders).map((entry) => entry.id)).toEqual(['b']);
+    const grouped = groupOpenItemsByOwner(partly, 0, holders);
+    for (const person of [STARTER, 'U0QA', 'U0BOB']) {
+      const open = requiredItemsOf(partly, 0, person, holders).filter(
+        (entry) => !partly.items[entry.id]?.done,
+      );
+      expect(open, person).toEqual(grouped.get(person) ?? []);
+    }
   });
 });
 

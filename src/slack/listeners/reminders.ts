@@ -1,4 +1,5 @@
 import type { BlockAction, ButtonAction } from '@slack/bolt';
+import { resolvePhaseHolders } from '../../app/access.js';
 import { setItem } from '../../app/set-item.js';
 import { snoozeReminders } from '../../app/snooze-reminders.js';
 import type { UserErrorCode } from '../../domain/errors.js';
@@ -120,13 +121,16 @@ async function refreshReminder(
 ): Promise<void> {
   if (!container?.channel_id || !container.message_ts) return;
   const teamId = release.teamId;
-  const { permalink } = await deps.store.messages.get(teamId, release.id);
+  const [{ permalink }, holders] = await Promise.all([
+    deps.store.messages.get(teamId, release.id),
+    resolvePhaseHolders(deps, release, phaseIndex),
+  ]);
   const dueAt = release.window
     ? phaseDueAt(release.window.at, release.template.phases[phaseIndex]?.due)
     : undefined;
   await deps.outbound.updateMessage(teamId, {
     channel: container.channel_id,
     ts: container.message_ts,
-    ...renderOwnerReminder(release, phaseIndex, userId, dueAt, permalink, Date.now()),
+    ...renderOwnerReminder(release, phaseIndex, userId, holders, dueAt, permalink, Date.now()),
   });
 }
