@@ -53,7 +53,7 @@ const SWEEP_LIMIT = 2000;
 
 export interface RelayDeps {
   relayStore: RelayStore;
-  store: Pick<ReleaseStore, 'getRelease' | 'clicks'>;
+  store: Pick<ReleaseStore, 'getRelease' | 'clicks' | 'locks'>;
   scheduler: Pick<
     Scheduler,
     | 'schedule'
@@ -107,6 +107,16 @@ export class Relay {
   kick(teamId: string, releaseId: string): void {
     if (this.stopped) return;
     this.track(this.relayOnce({ teamId, releaseId }));
+  }
+
+  /**
+   * Asks for a sync of a release whose messages changed without an audit event (a job recorded a
+   * direct message). The release stays marked until a sync started after this succeeds, so a sync
+   * that gives up is asked for again by the sweep.
+   */
+  async requestSync(teamId: string, releaseId: string): Promise<void> {
+    await this.deps.relayStore.noteSyncAsked(teamId, releaseId, Date.now());
+    await this.deps.syncQueue.requestSync({ teamId, releaseId });
   }
 
   /** Sweeps at once, then every interval, until stopped. */
@@ -288,6 +298,18 @@ export class Relay {
     return syncAskedAt;
   }
 
+  /**
+   * Whether another release holds the release's environment, the way the tick script decides it: a
+   * lock whose holder is still active or rolling back.
+   */
+  private async envHeldByAnother(release: Release): Promise<boolean> {
+    if (release.lockedAt !== undefined) return false;
+    const lock = (await this.deps.store.locks.list(release.teamId)).find((held) => held.env === release.env);
+    if (!lock || lock.releaseId === release.id) return false;
+    const holder = await this.deps.store.getRelease(release.teamId, lock.releaseId);
+    return holder?.status === 'active' || holder?.status === 'rolling_back';
+  }
+
   /** Queues one follow-up that depends on the release (the sync is asked for by carryOut). */
   private async queue(release: Release, followUp: Exclude<FollowUp, { kind: 'sync' }>): Promise<void> {
     const { scheduler } = this.deps;
@@ -295,6 +317,13 @@ export class Relay {
     const now = Date.now();
     switch (followUp.kind) {
       case 'announce':
+        if (followUp.unlessEnvHeld && (await this.envHeldByAnother(release))) {
+          this.deps.log.info(
+            { ...target, event: followUp.event, env: release.env },
+            'announcement left to the first deployment tick: another release holds the environment',
+          );
+          return;
+        }
         return scheduler.announce(release, followUp.event, followUp.occurrence);
       case 'plan-reminders':
         await scheduler.scheduleRelease(release, now);

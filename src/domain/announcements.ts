@@ -17,10 +17,14 @@ export const ANNOUNCEMENT_PLACEHOLDERS = [
   'issue',
   'downtime',
   'notes',
+  /** The release's phases in order, its deployment phase marked. */
+  'phases',
 ] as const;
 export type AnnouncementPlaceholder = (typeof ANNOUNCEMENT_PLACEHOLDERS)[number];
 
 export const DEFAULT_ANNOUNCEMENT_WORDING: Record<AnnouncementEvent, string> = {
+  planned:
+    '📋 Work on *{version}* for *{env}* has started, with no deploy time set yet. Its phases: {phases}.',
   scheduled: '📅 *{version}* is planned to go out to *{env}*, {when}.',
   started: '🚀 Deployment of *{version}* to *{env}* has begun.',
   deployed: '✅ *{version}* is now live on *{env}*.',

@@ -10,8 +10,11 @@ import { type AnnouncementEvent, deploymentPhaseIndex } from './template.js';
 export type FollowUp =
   /** Bring the release's Slack messages in line with its state. */
   | { kind: 'sync' }
-  /** Tell the stakeholder channels, once per event and occurrence. */
-  | { kind: 'announce'; event: AnnouncementEvent; occurrence: number }
+  /**
+   * Tell the stakeholder channels, once per event and occurrence. `unlessEnvHeld`: not while another
+   * release holds the environment (the release cannot deploy yet; its first deployment tick tells).
+   */
+  | { kind: 'announce'; event: AnnouncementEvent; occurrence: number; unlessEnvHeld?: true }
   /** Plan the first reminder of every phase for the current window. */
   | { kind: 'plan-reminders' }
   /** Drop every pending reminder (the window moved). */
@@ -44,8 +47,8 @@ export const SHIPCHECK_USER = 'shipcheck';
 
 /**
  * Whether the release's deployment phase is open to ticks as far as the checklist goes (its gate and
- * the go call); a scheduled release "starts" for its stakeholders then. Status is left out on purpose:
- * a relay that runs after the release moved on must still see that it started.
+ * the go call); stakeholders hear that it is deploying then. Status is left out on purpose: a relay
+ * that runs after the release moved on must still see that it started.
  */
 function deploymentGateOpen(release: Release): boolean {
   const deployment = deploymentPhaseIndex(release.template);
@@ -56,10 +59,18 @@ function deploymentGateOpen(release: Release): boolean {
   );
 }
 
-function startedIfScheduled(release: Release): FollowUp[] {
-  return release.window && deploymentGateOpen(release)
-    ? [{ kind: 'announce', event: 'started', occurrence: 0 }]
-    : [];
+/** "Deploying": one announcement however many events call for it (its job id is deterministic). */
+const DEPLOYING = { kind: 'announce', event: 'started', occurrence: 0 } as const;
+
+/**
+ * "Deploying", when a change at `changedPhase` (a phase done or overridden, the go call) left the
+ * deployment phase open to ticks. A change after the deployment phase cannot open it; leaving it out
+ * keeps late phases from asking again.
+ */
+function deployingIfOpened(release: Release, changedPhase?: number): FollowUp[] {
+  const deployment = deploymentPhaseIndex(release.template);
+  if (deployment === undefined || (changedPhase !== undefined && changedPhase > deployment)) return [];
+  return deploymentGateOpen(release) ? [{ ...DEPLOYING, unlessEnvHeld: true }] : [];
 }
 
 /** What every end of a release calls for: nothing timed is left, and the environment is free. */
@@ -78,21 +89,26 @@ const none: Rule = () => [];
 
 /** Every event type has a row, so a new type cannot be added without deciding what follows it. */
 const FOLLOW_UPS: Record<AuditEventType, Rule> = {
+  // A new release is planned, or scheduled for its window; it is deploying only once its deployment
+  // phase opens.
   started: (event) => [
     { kind: 'plan-reminders' },
-    { kind: 'announce', event: event.windowAt !== undefined ? 'scheduled' : 'started', occurrence: 0 },
+    { kind: 'announce', event: event.windowAt !== undefined ? 'scheduled' : 'planned', occurrence: 0 },
   ],
   freeze_overridden: () => [{ kind: 'announce', event: 'freeze_overridden', occurrence: 0 }],
   ticked: (event, release) =>
     event.phaseState === 'done' && event.phaseIndex !== undefined
-      ? [{ kind: 'drop-phase-reminders', phaseIndex: event.phaseIndex }, ...startedIfScheduled(release)]
+      ? [
+          { kind: 'drop-phase-reminders', phaseIndex: event.phaseIndex },
+          ...deployingIfOpened(release, event.phaseIndex),
+        ]
       : [],
   unticked: (event) =>
     event.phaseState === 'reopened' && event.phaseIndex !== undefined
       ? [{ kind: 'plan-reopened-phase', phaseIndex: event.phaseIndex, series: event.at }]
       : [],
-  gate_overridden: (_event, release) => startedIfScheduled(release),
-  go_decided: (event, release) => (event.to === 'go' ? startedIfScheduled(release) : []),
+  gate_overridden: (event, release) => deployingIfOpened(release, event.phaseIndex),
+  go_decided: (event, release) => (event.to === 'go' ? deployingIfOpened(release) : []),
   rescheduled: () => [{ kind: 'drop-reminders' }, { kind: 'plan-reminders' }],
   reminder_sent: none,
   reminder_snoozed: (event) =>
@@ -107,9 +123,11 @@ const FOLLOW_UPS: Record<AuditEventType, Rule> = {
         ]
       : [],
   assigned: none,
-  locked: none,
-  deployed: (_event, release) => [
-    ...(release.window ? [{ kind: 'announce', event: 'started', occurrence: 0 } as const] : []),
+  // The first deployment tick: deploying, if the phase opening did not say so already.
+  locked: () => [DEPLOYING],
+  // Deploying is told before deployed, whatever announced it before.
+  deployed: () => [
+    DEPLOYING,
     { kind: 'announce', event: 'deployed', occurrence: 0 },
     { kind: 'plan-checkins' },
   ],
@@ -157,7 +175,6 @@ const FOLLOW_UPS: Record<AuditEventType, Rule> = {
 /** Event types whose only follow-up is the message sync, whatever the release's state. */
 const SYNC_ONLY: ReadonlySet<AuditEventType> = new Set([
   'assigned',
-  'locked',
   'checkin_answered',
   'checkin_escalated',
   'reminder_sent',

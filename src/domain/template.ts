@@ -49,8 +49,12 @@ export interface TemplateRollback {
   items: TemplateItem[];
 }
 
-/** What stakeholders are told about. */
+/**
+ * What stakeholders are told about. A release is `planned` (created without a deploy window) or
+ * `scheduled` (with one); `started` means deploying: its deployment phase opened to ticks.
+ */
 export const ANNOUNCEMENT_EVENTS = [
+  'planned',
   'scheduled',
   'started',
   'deployed',

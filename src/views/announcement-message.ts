@@ -19,6 +19,7 @@ const VALUE_LIMITS = {
   issue: 500,
   downtime: 200,
   notes: 1000,
+  phases: 600,
 } as const;
 
 /** Raw characters of release notes shown (before escaping). */
@@ -44,6 +45,7 @@ function escapeWithin(text: string, max: number): string {
 
 /** A plain sentence per event for notifications and clients that cannot show blocks. */
 const FALLBACK: Record<AnnouncementEvent, (version: string, env: string) => string> = {
+  planned: (version, env) => `${version} for ${env} is being prepared`,
   scheduled: (version, env) => `${version} is scheduled for ${env}`,
   started: (version, env) => `${version} is being deployed to ${env}`,
   deployed: (version, env) => `${version} is live in ${env}`,
@@ -97,8 +99,11 @@ function momentOf(
     case 'scheduled':
     case 'freeze_overridden':
       return release.window?.at ?? now;
+    case 'planned':
+      return release.startedAt;
     case 'started':
-      return release.window?.at ?? release.startedAt;
+      // Without a window: when it began deploying, which is now unless its first deploy tick is known.
+      return release.window?.at ?? release.lockedAt ?? now;
     case 'deployed':
       return release.deployment?.at ?? now;
     case 'issue_found':
@@ -108,6 +113,14 @@ function momentOf(
     default:
       return release.finishedAt ?? now;
   }
+}
+
+/** The phases in order, the deployment phase marked: what a release goes through before and after it deploys. */
+function phaseList(release: Release): string {
+  const names = release.template.phases.map((phase) =>
+    phase.deployment ? `${phase.name} (deploy)` : phase.name,
+  );
+  return escapeWithin(names.join(' → '), VALUE_LIMITS.phases);
 }
 
 const field = (label: string, value: string): MrkdwnElement => ({
@@ -149,6 +162,7 @@ export function renderAnnouncement(
     issue: issue ? `${escapeWithin(issue.what, VALUE_LIMITS.issue)} (${issue.severity})` : '',
     downtime,
     notes,
+    phases: phaseList(release),
   };
   const sentence = fillWording(announcementWording(release.template, event), values);
 

@@ -81,6 +81,19 @@ const DEPLOY_TICKS = PHASES.slice(0, PHASES.findIndex((phase) => phase.deploymen
   0,
 );
 const ALL_TICKS = PHASES.reduce((sum, phase) => sum + requiredOf(phase.items).length, 0);
+const DEPLOY_PHASE = PHASES.findIndex((phase) => phase.deployment);
+
+/**
+ * Whether the trail shows the deployment phase opened (the phase before it done; nothing is
+ * overridden or unticked here, and each release has an environment of its own) or its first tick.
+ */
+function deploymentOpened(audit: AuditEvent[]): boolean {
+  return audit.some(
+    (event) =>
+      event.type === 'locked' ||
+      (event.type === 'ticked' && event.phaseState === 'done' && event.phaseIndex === DEPLOY_PHASE - 1),
+  );
+}
 const ENDED = new Set(['completed', 'cancelled', 'rolled_back']);
 
 type Fate = 'complete' | 'cancel' | 'checkin-rollback' | 'header-rollback';
@@ -97,9 +110,12 @@ interface Plan {
   releaseId?: string;
 }
 
-/** What each audit event tells the stakeholders (a release without a deploy window "starts"). */
+/**
+ * What each audit event tells the stakeholders (a release without a deploy window is "planned").
+ * Deploying ("started") follows from the phases, see deploymentOpened.
+ */
 const ANNOUNCED_BY: Partial<Record<AuditEvent['type'], AnnouncementEvent>> = {
-  started: 'started',
+  started: 'planned',
   deployed: 'deployed',
   rollback_started: 'rolling_back',
   rolled_back: 'rolled_back',
@@ -112,6 +128,7 @@ const ANNOUNCED_BY: Partial<Record<AuditEvent['type'], AnnouncementEvent>> = {
 };
 /** Words of each announcement's fallback text (src/slack/views/announcement-message.ts). */
 const ANNOUNCEMENT_WORDS: Partial<Record<AnnouncementEvent, string>> = {
+  planned: 'is being prepared',
   started: 'is being deployed to',
   deployed: 'is live in',
   rolling_back: 'is being rolled back on',
@@ -588,6 +605,7 @@ it(
           const occurrence = announced === 'issue_found' ? (event.issueId ?? 0) : 0;
           return [`${announced}-o${occurrence}`];
         });
+        if (deploymentOpened(audit)) expected.push('started-o0');
         counts.announcementsExpected += expected.length;
         const prefix = `announce-${release.id}-`;
         for (const channel of STAKEHOLDERS) {

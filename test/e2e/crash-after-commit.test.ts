@@ -171,7 +171,7 @@ describe('a process killed between a commit and its follow-ups', () => {
     await app.command('start v3.0 staging minimal');
     const header = await waitForHeader(app, 'v3.0 → staging');
     const first = await waitForPhase(app, header, template('minimal').phases[0]!.name);
-    await announcedOnce(slack, 'v3.0 is being deployed to staging');
+    await announcedOnce(slack, 'v3.0 for staging is being prepared');
     const cancel = await procs
       .command('cancel v3.0 staging The vendor moved the window', {}, {}, doomed)
       .catch(() => undefined);

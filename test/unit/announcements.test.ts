@@ -52,6 +52,8 @@ function releaseFor(event: AnnouncementEvent, overrides: Partial<Release> = {}):
   });
   const deployed: Release = { ...base, deployment: { at: T0 + 62 * MINUTE, by: DEPLOYER } };
   switch (event) {
+    case 'planned':
+      return { ...base, window: undefined };
     case 'scheduled':
     case 'started':
       return base;
@@ -135,6 +137,11 @@ describe('DEFAULT_ANNOUNCEMENT_WORDING', () => {
     for (const [, name] of wording.matchAll(/\{(\w+)\}/g)) {
       expect(ANNOUNCEMENT_PLACEHOLDERS).toContain(name);
     }
+  });
+
+  it('lists a planned release’s phases, since it has no window to tell', () => {
+    expect(DEFAULT_ANNOUNCEMENT_WORDING.planned).toContain('{phases}');
+    expect(DEFAULT_ANNOUNCEMENT_WORDING.planned).not.toMatch(/deploy(ing|ment) .*begun|being deployed/);
   });
 
   it('says when a release is scheduled, what was found and why it was stopped', () => {
@@ -223,7 +230,9 @@ describe('renderAnnouncement', () => {
         : { ...release, cancelReason: longest };
     const withIssue = { ...stopped, issues: stopped.issues.map((issue) => ({ ...issue, what: longest })) };
     const template = makeTemplate({
-      announcements: { [event]: '{version} {env} {when} {by} {reason} {issue} {downtime} {notes}' },
+      announcements: {
+        [event]: '{version} {env} {when} {by} {reason} {issue} {downtime} {notes} {phases}',
+      },
     });
     const message = render({ ...withIssue, template }, event);
     expect(blockKitViolations(message)).toEqual([]);
@@ -235,6 +244,41 @@ describe('renderAnnouncement', () => {
     expect(render(releaseFor('cancelled'), 'cancelled').text).toBe('v2.3.0 for staging was cancelled');
     const hostile = render(releaseFor('started', { version: '<!here>', env: '<@U1>' }), 'started').text;
     expect(hostile).toBe('&lt;!here&gt; is being deployed to &lt;@U1&gt;');
+    expect(render(releaseFor('planned'), 'planned').text).toBe('v2.3.0 for staging is being prepared');
+  });
+
+  it('tells a planned release’s phases in order, with the deployment phase marked, and when it was started', () => {
+    const template = makeTemplate();
+    const deployable = {
+      ...template,
+      phases: template.phases.map((phase) =>
+        phase.id === 'deploy' ? { ...phase, deployment: true } : phase,
+      ),
+    };
+    const message = render(releaseFor('planned', { template: deployable }), 'planned');
+    expect(firstSectionText(message)).toBe(
+      '📋 Work on *v2.3.0* for *staging* has started, with no deploy time set yet. ' +
+        'Its phases: Prepare → Notes → Deploy (deploy) → Verify.',
+    );
+    expect(JSON.stringify(message.blocks[1])).toContain(`<!date^${seconds(T0)}^`);
+    const hostile = {
+      ...deployable,
+      phases: deployable.phases.map((phase, index) =>
+        index === 0 ? { ...phase, name: HOSTILE_TEXT } : phase,
+      ),
+    };
+    const escaped = firstSectionText(render(releaseFor('planned', { template: hostile }), 'planned'));
+    expect(escaped).toContain(`Its phases: ${ESCAPED_HOSTILE} → Notes`);
+    for (const markup of HOSTILE_MARKUP) expect(escaped).not.toContain(markup);
+  });
+
+  it('says when an unscheduled release began deploying: its first deployment tick, else now', () => {
+    const unscheduled = releaseFor('started', { window: undefined });
+    expect(JSON.stringify(render(unscheduled, 'started').blocks[1])).toContain(`<!date^${seconds(NOW)}^`);
+    const ticked = { ...unscheduled, lockedAt: T0 + 30 * MINUTE };
+    expect(JSON.stringify(render(ticked, 'started').blocks[1])).toContain(
+      `<!date^${seconds(T0 + 30 * MINUTE)}^`,
+    );
   });
 
   it('shows the deploy window in each reader’s own time zone', () => {
@@ -264,6 +308,7 @@ describe('renderAnnouncement', () => {
     });
     const who = (event: AnnouncementEvent) =>
       firstSectionText(render(releaseFor(event, { template }), event)).replace('v2.3.0 by ', '');
+    expect(who('planned')).toBe(`<@${STARTER}>`);
     expect(who('scheduled')).toBe(`<@${STARTER}>`);
     expect(who('started')).toBe(`<@${STARTER}>`);
     expect(who('deployed')).toBe(`<@${DEPLOYER}>`);

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ChecklistError, loadTemplates, parseTemplate } from '../../src/config/checklists.js';
-import { checkinPlan, type Template } from '../../src/domain/template.js';
+import { ANNOUNCEMENT_EVENTS, checkinPlan, type Template } from '../../src/domain/template.js';
 
 const STANDARD_PHASES = [
   ['planning', 'T-7d'],
@@ -149,6 +149,16 @@ describe('parseTemplate on broken templates', () => {
       'template.id',
       'bad',
     );
+  });
+
+  it('accepts the team’s own wording of every announcement, a planned release’s included', () => {
+    const wording = ANNOUNCEMENT_EVENTS.map((event) => `  ${event}: "{version} ${event}"`).join('\n');
+    const text = `${good}\n    items:\n      - id: a\n        text: A\nannouncements:\n${wording}\n`;
+    const result = parseTemplate('bad.yaml', text);
+    expect(result).toHaveProperty('template.announcements.planned', '{version} planned');
+    expect(problemsOf(text.replace('  planned:', '  preparing:'))).toEqual([
+      expect.stringMatching(/^bad\.yaml: announcements/),
+    ]);
   });
 
   it.each([

@@ -14,9 +14,11 @@ import {
   makeAuditEvent,
   makeRelease,
   makeTemplate,
+  override,
   PHASE,
   STARTER,
   T0,
+  TICKER,
   tickPhases,
 } from './factories.js';
 
@@ -52,41 +54,161 @@ describe('planFollowUps', () => {
     expect(planFollowUps(quiet, release, SETTINGS)).toEqual([]);
   });
 
-  it('plans reminders and announces a start, or a schedule when the release has a window', () => {
+  it('plans reminders and announces a new release as planned, or as scheduled with its window, never as deploying', () => {
     const started = makeAuditEvent('started', 0, { from: 'none', to: 'active' });
-    expect(planFollowUps([started], makeRelease(), SETTINGS)).toEqual([
+    // Even a release whose deployment phase is open from the start is only planned: nothing was ticked.
+    const openFromTheStart = makeRelease({
+      template: { ...deployable, phases: deployable.phases.slice(PHASE.deploy) },
+    });
+    for (const release of [makeRelease({ template: deployable }), openFromTheStart]) {
+      expect(planFollowUps([started], release, SETTINGS)).toEqual([
+        { kind: 'sync' },
+        { kind: 'plan-reminders' },
+        { kind: 'announce', event: 'planned', occurrence: 0 },
+      ]);
+    }
+    const scheduled = { ...started, windowAt: WINDOW.at, windowZone: 'UTC' };
+    expect(
+      planFollowUps([scheduled], makeRelease({ template: deployable, window: WINDOW }), SETTINGS),
+    ).toEqual([
       { kind: 'sync' },
       { kind: 'plan-reminders' },
-      { kind: 'announce', event: 'started', occurrence: 0 },
+      { kind: 'announce', event: 'scheduled', occurrence: 0 },
     ]);
-    const scheduled = { ...started, windowAt: WINDOW.at, windowZone: 'UTC' };
-    expect(planFollowUps([scheduled], makeRelease({ window: WINDOW }), SETTINGS)).toContainEqual({
-      kind: 'announce',
-      event: 'scheduled',
-      occurrence: 0,
-    });
   });
 
-  it('drops a done phase’s reminders, and announces a scheduled release once its deployment phase opens', () => {
+  it('drops a done phase’s reminders, and announces deploying once the deployment phase opens, with or without a window', () => {
     const done = makeAuditEvent('ticked', 3, {
       itemId: 'p0-b',
       phaseIndex: PHASE.prepare,
       phaseState: 'done',
     });
-    const unscheduled = tickPhases(makeRelease({ template: deployable }), [PHASE.prepare]);
-    expect(planFollowUps([done], unscheduled, SETTINGS)).toEqual([
-      { kind: 'sync' },
-      { kind: 'drop-phase-reminders', phaseIndex: PHASE.prepare },
+    const opened = tickPhases(makeRelease({ template: deployable }), [PHASE.prepare]);
+    for (const release of [opened, { ...opened, window: WINDOW }]) {
+      expect(planFollowUps([done], release, SETTINGS)).toEqual([
+        { kind: 'sync' },
+        { kind: 'drop-phase-reminders', phaseIndex: PHASE.prepare },
+        // Left to the first deployment tick while another release holds the environment.
+        { kind: 'announce', event: 'started', occurrence: 0, unlessEnvHeld: true },
+      ]);
+    }
+    // Still gated (Prepare open): not deploying for the stakeholders yet.
+    for (const gated of [
+      makeRelease({ template: deployable }),
+      makeRelease({ template: deployable, window: WINDOW }),
+    ]) {
+      expect(kinds(planFollowUps([done], gated, SETTINGS))).not.toContain('announce');
+    }
+    // No deployment phase: nothing ever deploys, so nothing says so.
+    expect(kinds(planFollowUps([done], tickPhases(makeRelease(), [PHASE.prepare]), SETTINGS))).not.toContain(
+      'announce',
+    );
+  });
+
+  it('leaves deploying unsaid for a phase done after the deployment phase: that cannot open it', () => {
+    const verified = makeAuditEvent('ticked', 3, {
+      itemId: 'p3-a',
+      phaseIndex: PHASE.verify,
+      phaseState: 'done',
+    });
+    const release = tickPhases(makeRelease({ template: deployable }), [
+      PHASE.prepare,
+      PHASE.deploy,
+      PHASE.verify,
     ]);
-    const scheduled = { ...unscheduled, window: WINDOW };
-    expect(planFollowUps([done], scheduled, SETTINGS)).toEqual([
+    expect(planFollowUps([verified], release, SETTINGS)).toEqual([
       { kind: 'sync' },
-      { kind: 'drop-phase-reminders', phaseIndex: PHASE.prepare },
-      { kind: 'announce', event: 'started', occurrence: 0 },
+      { kind: 'drop-phase-reminders', phaseIndex: PHASE.verify },
     ]);
-    // Still gated (Prepare open): not started for the stakeholders yet.
-    const gated = makeRelease({ template: deployable, window: WINDOW });
-    expect(kinds(planFollowUps([done], gated, SETTINGS))).not.toContain('announce');
+  });
+
+  it('announces deploying when an override opens the deployment phase, not when it opens a later one', () => {
+    const overridden = (phaseIndex: number) =>
+      makeAuditEvent('gate_overridden', 4, { phaseIndex, from: 'locked', to: 'open' });
+    const deploymentOpened = override(makeRelease({ template: deployable }), PHASE.deploy);
+    expect(planFollowUps([overridden(PHASE.deploy)], deploymentOpened, SETTINGS)).toEqual([
+      { kind: 'sync' },
+      { kind: 'announce', event: 'started', occurrence: 0, unlessEnvHeld: true },
+    ]);
+    const verifyOpened = override(makeRelease({ template: deployable }), PHASE.verify);
+    expect(kinds(planFollowUps([overridden(PHASE.verify)], verifyOpened, SETTINGS))).not.toContain(
+      'announce',
+    );
+  });
+
+  it('announces deploying at the go call once the phases before it are done, and not at a no-go', () => {
+    const withGo = {
+      ...deployable,
+      phases: deployable.phases.map((phase, index) =>
+        index === PHASE.deploy ? { ...phase, go: true } : phase,
+      ),
+    };
+    const ready = tickPhases(makeRelease({ template: withGo }), [PHASE.prepare]);
+    const go = makeAuditEvent('go_decided', 5, { from: 'pending', to: 'go' });
+    const waiting = makeAuditEvent('ticked', 4, {
+      itemId: 'p0-b',
+      phaseIndex: PHASE.prepare,
+      phaseState: 'done',
+    });
+    // Prepare done, but the go call is still to come: not deploying.
+    expect(kinds(planFollowUps([waiting], ready, SETTINGS))).not.toContain('announce');
+    expect(planFollowUps([go], { ...ready, go: { by: STARTER, at: T0 } }, SETTINGS)).toEqual([
+      { kind: 'sync' },
+      { kind: 'announce', event: 'started', occurrence: 0, unlessEnvHeld: true },
+    ]);
+    const noGo = makeAuditEvent('go_decided', 5, { from: 'pending', to: 'no_go' });
+    expect(kinds(planFollowUps([noGo], cancel(ready, 'Not today'), SETTINGS))).not.toContain('announce');
+  });
+
+  it('announces deploying at the first deployment tick, which holds the environment already', () => {
+    const locked = makeAuditEvent('locked', 6, { from: 'free', to: 'held', env: 'staging' });
+    const release = { ...makeRelease({ template: deployable }), lockedAt: T0 + 6000 };
+    for (const subject of [release, { ...release, window: WINDOW }]) {
+      expect(planFollowUps([locked], subject, SETTINGS)).toEqual([
+        { kind: 'sync' },
+        { kind: 'announce', event: 'started', occurrence: 0 },
+      ]);
+    }
+  });
+
+  it('tells each announcement of a whole release once, in the order it happened, with or without a window', () => {
+    const flow = (windowAt?: number) => [
+      makeAuditEvent('started', 0, { from: 'none', to: 'active', ...(windowAt ? { windowAt } : {}) }),
+      makeAuditEvent('ticked', 1, { itemId: 'p0-a', phaseIndex: PHASE.prepare }),
+      makeAuditEvent('ticked', 2, { itemId: 'p0-b', phaseIndex: PHASE.prepare, phaseState: 'done' }),
+      makeAuditEvent('locked', 3, { from: 'free', to: 'held' }),
+      makeAuditEvent('ticked', 4, { itemId: 'p2-a', phaseIndex: PHASE.deploy }),
+      makeAuditEvent('ticked', 5, { itemId: 'p2-b', phaseIndex: PHASE.deploy, phaseState: 'done' }),
+      makeAuditEvent('deployed', 6, { from: 'pending', to: 'deployed' }),
+      makeAuditEvent('ticked', 7, { itemId: 'p3-a', phaseIndex: PHASE.verify, phaseState: 'done' }),
+      makeAuditEvent('completed', 8, { from: 'active', to: 'completed' }),
+    ];
+    const finished = complete({
+      ...tickPhases(makeRelease({ template: deployable }), [PHASE.prepare, PHASE.deploy, PHASE.verify]),
+      lockedAt: T0 + 3000,
+      deployment: { at: T0 + 6000, by: TICKER },
+    });
+    /** What the channels hear: each (event, occurrence) once, as its deterministic job id makes it. */
+    const heard = (followUps: FollowUp[]) => [
+      ...new Set(followUps.flatMap((followUp) => (followUp.kind === 'announce' ? [followUp.event] : []))),
+    ];
+    // Relayed in one batch, or one event at a time (the relay reads the release as it is by then).
+    const oneByOne = (events: ReturnType<typeof flow>, release: Release) =>
+      events.flatMap((event) => planFollowUps([event], release, SETTINGS));
+    expect(heard(planFollowUps(flow(), finished, SETTINGS))).toEqual([
+      'planned',
+      'started',
+      'deployed',
+      'completed',
+    ]);
+    expect(heard(oneByOne(flow(), finished))).toEqual(['planned', 'started', 'deployed', 'completed']);
+    const scheduled = { ...finished, window: WINDOW };
+    expect(heard(planFollowUps(flow(WINDOW.at), scheduled, SETTINGS))).toEqual([
+      'scheduled',
+      'started',
+      'deployed',
+      'completed',
+    ]);
   });
 
   it('names a reopened phase’s new reminder series after the moment it reopened, so a replay plans the same jobs', () => {
@@ -105,16 +227,16 @@ describe('planFollowUps', () => {
     expect(planFollowUps([reopened], makeRelease(), SETTINGS)).toEqual(plan);
   });
 
-  it('announces a deploy (after the start, for a scheduled release) and plans its check-ins', () => {
+  it('announces a deploy after deploying, with or without a window, and plans its check-ins', () => {
     const deployed = makeAuditEvent('deployed', 5, { from: 'pending', to: 'deployed', checkins: 2 });
-    expect(
-      planFollowUps([deployed], makeRelease({ template: deployable, window: WINDOW }), SETTINGS),
-    ).toEqual([
-      { kind: 'sync' },
-      { kind: 'announce', event: 'started', occurrence: 0 },
-      { kind: 'announce', event: 'deployed', occurrence: 0 },
-      { kind: 'plan-checkins' },
-    ]);
+    for (const window of [undefined, WINDOW]) {
+      expect(planFollowUps([deployed], makeRelease({ template: deployable, window }), SETTINGS)).toEqual([
+        { kind: 'sync' },
+        { kind: 'announce', event: 'started', occurrence: 0 },
+        { kind: 'announce', event: 'deployed', occurrence: 0 },
+        { kind: 'plan-checkins' },
+      ]);
+    }
   });
 
   it('escalates a posted check-in one escalation interval after it was posted', () => {
@@ -187,7 +309,6 @@ describe('planFollowUps', () => {
       makeAuditEvent('ticked', 1, { itemId: 'p0-b', phaseIndex: 0 }),
       makeAuditEvent('unticked', 2, { itemId: 'p0-b', phaseIndex: 0, from: 'done', to: 'open' }),
       makeAuditEvent('assigned', 3, { itemId: 'p0-b' }),
-      makeAuditEvent('locked', 4),
       makeAuditEvent('checkin_answered', 5, { checkinIndex: 0 }),
       makeAuditEvent('checkin_escalated', 6, { checkinIndex: 0 }),
       makeAuditEvent('reminder_sent', 7),
