@@ -130,7 +130,7 @@ export async function startShipcheck(
     worker = createSyncWorker(
       workerConnection,
       config.redis.prefix,
-      { store, outbound, log, home: homeRefresh },
+      { store, outbound, log, home: homeRefresh, roles },
       log,
       metrics,
     );

@@ -5,9 +5,11 @@ import type { Logger } from '../log.js';
 import type { CheckinJob } from '../queues/scheduler.js';
 import { deliverOnce, directMessageTarget, releaseThread } from '../slack-api/delivery.js';
 import { type SlackOutbound, SlackPlatformError } from '../slack-api/outbound.js';
+import { directMessageField } from '../store/message-store.js';
 import type { ReleaseStore } from '../store/release-store.js';
 import { renderCheckin, renderCheckinDirect, renderCheckinEscalation } from '../views/checkin-messages.js';
 import { checkinMessageKey, fingerprintMessage } from '../views/fingerprint.js';
+import { ADOPTED_HASH } from './sync-release.js';
 
 // Post-deploy check-ins. Each posts "is it healthy?" in the release thread at its offset after the
 // deploy; one left unanswered for CHECKIN_ESCALATE_AFTER pings the release owner again, in the thread
@@ -18,8 +20,11 @@ export interface CheckinDeps {
   outbound: SlackOutbound;
   config: Pick<Config, 'checkins'>;
   log: Logger;
-  /** Relays the events a job appended at once instead of at the next sweep. */
-  relay?: Pick<Relay, 'kick'>;
+  /**
+   * Relays the events a job appended at once instead of at the next sweep, and asks for the sync
+   * that keeps the escalation DM true.
+   */
+  relay?: Pick<Relay, 'kick' | 'requestSync'>;
 }
 
 type Askable = { release: Release; checkin: CheckIn; headerTs: string } | { drop: string };
@@ -113,13 +118,25 @@ export async function runCheckinEscalation(
     const permalink = checkin.ts
       ? await deps.outbound.getPermalink(release.channelId, checkin.ts).catch(() => undefined)
       : undefined;
+    const key = `checkin-${job.releaseId}-k${checkin.index}-escalate-dm`;
+    const message = renderCheckinDirect(release, checkin.index, permalink);
+    // Recorded with the post, so the sync shows the answer there once someone gives it.
+    const about = { kind: 'checkin', userId: owner, checkinIndex: checkin.index, permalink };
     await deliverOnce(deps, {
       teamId: job.teamId,
       releaseId: job.releaseId,
-      key: `checkin-${job.releaseId}-k${checkin.index}-escalate-dm`,
+      key,
       channel: await directMessageTarget(deps, job.teamId, owner),
-      message: renderCheckinDirect(release, checkin.index, permalink),
+      message,
+      record: {
+        hash: 'messages',
+        field: directMessageField(key),
+        patch: { ...about, hash: fingerprintMessage(message) },
+      },
+      patchWhenFound: { ...about, hash: ADOPTED_HASH },
     });
+    // An answer given while it was on its way is shown by this sync.
+    await deps.relay?.requestSync(job.teamId, job.releaseId);
   } catch (err) {
     if (!(err instanceof SlackPlatformError)) throw err;
     log.warn(

@@ -1,4 +1,5 @@
 import { type RoleDirectory, resolvePhaseHolders } from '../app/access.js';
+import type { Relay } from '../app/relay.js';
 import type { Config } from '../config/env.js';
 import type { RoleHolders } from '../domain/access.js';
 import { type Release, snoozedUntil } from '../domain/release.js';
@@ -9,8 +10,11 @@ import type { Logger } from '../log.js';
 import type { OwnerReminderJob, PhaseReminderJob, Scheduler } from '../queues/scheduler.js';
 import { deliverOnce, directMessageTarget } from '../slack-api/delivery.js';
 import { type SlackOutbound, SlackPlatformError } from '../slack-api/outbound.js';
+import { directMessageField } from '../store/message-store.js';
 import type { ReleaseStore } from '../store/release-store.js';
+import { fingerprintMessage } from '../views/fingerprint.js';
 import { renderOwnerReminder, renderThreadReminder } from '../views/reminder-message.js';
+import { ADOPTED_HASH } from './sync-release.js';
 
 // Phase reminders. When a phase is due with required items open, each owner of open items is
 // reminded: one message in the release thread naming everyone reminded now, and a direct message to
@@ -26,6 +30,8 @@ export interface ReminderDeps {
   scheduler: Scheduler;
   config: Pick<Config, 'reminders'>;
   log: Logger;
+  /** Asks for the sync that keeps the release's DMs true (an older DM is superseded by a new one). */
+  relay?: Pick<Relay, 'requestSync'>;
 }
 
 /** DMs that cannot reach a person (a bot, a deactivated account); the thread message still names them. */
@@ -188,15 +194,38 @@ async function remind(
     thread,
     ...recipients.map(async (owner) => {
       const channel = await directMessageTarget(deps, release.teamId, owner);
+      const key = `${deliveryKey}-dm-${owner}`;
+      const message = renderOwnerReminder(
+        release,
+        phaseIndex,
+        owner,
+        holders,
+        dueAt,
+        messages.permalink,
+        now,
+      );
+      // Recorded with the post, so the sync keeps it true from then on.
+      const about = { kind: 'reminder', userId: owner, phaseIndex };
       await deliverOnce(deps, {
         teamId: release.teamId,
         releaseId: release.id,
-        key: `${deliveryKey}-dm-${owner}`,
+        key,
         channel,
-        message: renderOwnerReminder(release, phaseIndex, owner, holders, dueAt, messages.permalink, now),
+        message,
+        record: {
+          hash: 'messages',
+          field: directMessageField(key),
+          patch: { ...about, hash: fingerprintMessage(message) },
+        },
+        patchWhenFound: { ...about, hash: ADOPTED_HASH },
       });
     }),
   ]);
+  // The new DMs supersede this person's older ones, and the release may have changed since they
+  // were rendered; the sync brings every DM in line. A rerun of this job asks again, harmlessly.
+  if (dmsSent.some((outcome) => outcome.status === 'fulfilled')) {
+    await deps.relay?.requestSync(release.teamId, release.id);
+  }
   // A failed thread post fails the job; its retry posts only what is missing.
   if (threadSent.status === 'rejected') throw threadSent.reason;
   dmsSent.forEach((outcome, index) => {

@@ -10,9 +10,10 @@ import type { ReleaseStore } from '../store/release-store.js';
 import { renderCheckin } from '../views/checkin-messages.js';
 import { checkinMessageKey, fingerprintMessage } from '../views/fingerprint.js';
 import { phaseMessageKey, planReleaseMessages, renderPhaseParts } from '../views/release-messages.js';
+import { type DirectMessageSyncDeps, syncDirectMessages } from './sync-direct-messages.js';
 
 /** The fingerprint recorded for a message found in Slack, which no render has: it is always updated. */
-const ADOPTED_HASH = 'adopted';
+export const ADOPTED_HASH = 'adopted';
 
 /** Errors after which one message can no longer be updated, while the release's others still can. */
 const MESSAGE_GONE_ERRORS = new Set(['message_not_found', 'cant_update_message', 'edit_window_closed']);
@@ -23,11 +24,14 @@ export interface SyncDeps {
   log: Logger;
   /** Redraws the workspace's open Home tabs; absent where nobody looks at them (benchmarks of the sync alone). */
   home?: Pick<HomeRefreshQueue, 'request'>;
+  /** Who holds the roles, for the reminder DMs' redraws. */
+  roles?: DirectMessageSyncDeps['roles'];
 }
 
 /**
  * Brings the release's Slack messages in line with its state in Redis: posts the header and newly
- * unlocked phases, and updates every message whose render changed. Safe to run any number of times.
+ * unlocked phases, and updates every message whose render changed, its direct messages included.
+ * Safe to run any number of times.
  */
 export async function syncRelease(deps: SyncDeps, data: SyncJobData): Promise<void> {
   const { store, outbound } = deps;
@@ -118,6 +122,7 @@ export async function syncRelease(deps: SyncDeps, data: SyncJobData): Promise<vo
   }
   if (toUpdate.length > 0) log.debug({ updated: toUpdate.length, rev: release.rev }, 'messages updated');
   await syncCheckinMessages(deps, release, messages.refs);
+  await syncDirectMessages(deps, release, messages);
   await store.messages.markShown(data.teamId, data.releaseId, startedAt);
   // Whatever changed here may change what someone's Home tab shows.
   await deps.home?.request(data.teamId);

@@ -171,7 +171,7 @@ export async function directMessageTarget(
 }
 
 /** The user's direct-message conversation with the app, opened once and remembered. */
-async function directMessageChannel(
+export async function directMessageChannel(
   deps: Pick<DeliveryDeps, 'store' | 'outbound'>,
   teamId: string,
   userId: string,

@@ -1,9 +1,16 @@
 import type { Redis } from 'ioredis';
+import type { DirectMessage } from '../domain/direct-messages.js';
 import type { Keys } from './keys.js';
 import { defineScripts, SCRIPT_FILES, type ScriptedRedis } from './scripts.js';
 
 // Where a release's Slack messages are and what they last showed, in its messages hash, and where
-// to answer the commands that started or cancelled it.
+// to answer the commands that started or cancelled it. The direct messages it sent (reminders,
+// escalations) are kept there too, one field each ("dm:<delivery key>"), recorded with their post.
+
+/** The messages-hash field of a recorded direct message; its id is the key it was delivered under. */
+export function directMessageField(id: string): string {
+  return `dm:${id}`;
+}
 
 export interface MessageRef {
   ts: string;
@@ -19,6 +26,8 @@ export interface ReleaseMessages {
   unpostable?: string;
   /** Stakeholder announcements in the order their events happened (noteAnnouncement). */
   announcements: NotedAnnouncement[];
+  /** The direct messages the release sent and still keeps up to date, by id. */
+  directMessages: Map<string, DirectMessage>;
 }
 
 export interface NotedAnnouncement {
@@ -54,10 +63,14 @@ export class MessageStore {
       permalink: fields.permalink,
       ...(fields.unpostable ? { unpostable: fields.unpostable } : {}),
       announcements: [],
+      directMessages: new Map(),
     };
     for (const [field, value] of Object.entries(fields)) {
       if (field.startsWith('msg:')) messages.refs[field.slice(4)] = JSON.parse(value) as MessageRef;
-      else if (field.startsWith('nonce:')) messages.nonces[Number(field.slice(6))] = Number(value);
+      else if (field.startsWith('dm:')) {
+        const message = parseDirectMessage(value);
+        if (message) messages.directMessages.set(field.slice(3), message);
+      } else if (field.startsWith('nonce:')) messages.nonces[Number(field.slice(6))] = Number(value);
       else if (field.startsWith('announce:')) {
         const [event = '', occurrence = ''] = field.slice('announce:'.length).split('|');
         messages.announcements.push({ event, occurrence: Number(occurrence), seq: Number(value) });
@@ -91,6 +104,25 @@ export class MessageStore {
     );
   }
 
+  /** What a recorded direct message shows now (its hash), after the sync updated it. */
+  async saveDirectMessage(
+    teamId: string,
+    releaseId: string,
+    id: string,
+    message: DirectMessage,
+  ): Promise<void> {
+    await this.redis.hset(
+      this.keys.releaseMessages(teamId, releaseId),
+      directMessageField(id),
+      JSON.stringify(message),
+    );
+  }
+
+  /** Stops keeping a direct message up to date (a superseded reminder, told so once). */
+  async forgetDirectMessage(teamId: string, releaseId: string, id: string): Promise<void> {
+    await this.redis.hdel(this.keys.releaseMessages(teamId, releaseId), directMessageField(id));
+  }
+
   async savePermalink(teamId: string, releaseId: string, permalink: string): Promise<void> {
     await this.redis.hset(this.keys.releaseMessages(teamId, releaseId), 'permalink', permalink);
   }
@@ -117,4 +149,24 @@ export class MessageStore {
   async cancelReplyUrl(teamId: string, releaseId: string): Promise<string | undefined> {
     return (await this.redis.hget(this.keys.releaseMeta(teamId, releaseId), 'cancelReplyUrl')) ?? undefined;
   }
+}
+
+/** A recorded direct message; a field that does not read as one is skipped rather than failing every sync. */
+function parseDirectMessage(value: string): DirectMessage | undefined {
+  let parsed: Record<string, unknown>;
+  try {
+    parsed = JSON.parse(value) as Record<string, unknown>;
+  } catch {
+    return undefined;
+  }
+  const { kind, userId, ts, hash } = parsed;
+  if (typeof userId !== 'string' || typeof ts !== 'string' || typeof hash !== 'string') return undefined;
+  if (kind === 'reminder' && typeof parsed.phaseIndex === 'number') {
+    return { kind, userId, ts, hash, phaseIndex: parsed.phaseIndex };
+  }
+  if (kind === 'checkin' && typeof parsed.checkinIndex === 'number') {
+    const permalink = typeof parsed.permalink === 'string' ? { permalink: parsed.permalink } : {};
+    return { kind, userId, ts, hash, checkinIndex: parsed.checkinIndex, ...permalink };
+  }
+  return undefined;
 }

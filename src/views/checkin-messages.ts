@@ -51,7 +51,7 @@ export function describeDuration(ms: number): string {
 }
 
 function statusWord(release: Release): string {
-  return release.status === 'rolled_back' ? 'rolled back' : release.status;
+  return release.status.replace('_', ' ');
 }
 
 /** Whether the check-in still takes an answer: unanswered, in an active release, while monitoring is open. */
@@ -176,12 +176,18 @@ export function renderCheckinEscalation(
   };
 }
 
-/** The escalation's direct message to the owner: the same question and answers, and a way to the thread. */
+/**
+ * The escalation's direct message to the owner: the same question and answers, and a way to the thread.
+ * The sync keeps it true: once answered it shows the answer instead of the buttons, and says so when
+ * the release has ended.
+ */
 export function renderCheckinDirect(
   release: Release,
   checkinIndex: number,
   permalink: string | undefined,
 ): RenderedMessage {
+  const checkin = checkinAt(release, checkinIndex);
+  const title = escapeMrkdwn(releaseTitle(release));
   const link: Button[] = permalink
     ? [
         {
@@ -192,12 +198,22 @@ export function renderCheckinDirect(
         },
       ]
     : [];
+  const blocks = checkinBlocks(release, checkinIndex, link);
+  // Unanswered, the question's own state line already says why no answer is needed any more.
+  if (checkin.answer && release.status !== 'active') {
+    const actions = blocks.findIndex((block) => block.type === 'actions');
+    blocks.splice(
+      actions === -1 ? blocks.length : actions,
+      0,
+      context(`The release is ${statusWord(release)}.`),
+    );
+  }
+  let state = 'is waiting for your answer';
+  if (checkin.answer) state = 'is answered';
+  else if (!isAskable(release, checkin)) state = 'needs no answer any more';
   return {
-    text: truncate(
-      `Check-in ${checkinIndex + 1} of ${escapeMrkdwn(releaseTitle(release))} is waiting for your answer`,
-      BlockKitLimits.fallbackText,
-    ),
-    blocks: checkinBlocks(release, checkinIndex, link),
+    text: truncate(`Check-in ${checkinIndex + 1} of ${title} ${state}`, BlockKitLimits.fallbackText),
+    blocks,
   };
 }
 

@@ -1,6 +1,7 @@
 import type { Button, KnownBlock, SectionBlock } from '@slack/types';
 import type { RoleHolders } from '../domain/access.js';
 import {
+  countOpenRequired,
   findBlockingPhase,
   isItemDone,
   type Release,
@@ -15,7 +16,8 @@ import { escapeMrkdwn, formatSlackDate, mentionUser, truncate } from './mrkdwn.j
 import { type RenderedMessage, releaseTitle } from './release-messages.js';
 
 // Phase reminders as pure renders: one message in the release thread naming everyone reminded in a
-// round, and a direct message to each of them with their own items, a Done button on each and snoozes.
+// round, and a direct message to each of them with their own items, a Done button on each and snoozes
+// (and what that DM says once a newer reminder superseded it).
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -54,7 +56,7 @@ function plural(count: number, one: string, many: string): string {
 }
 
 function describeStatus(status: ReleaseStatus): string {
-  return status === 'rolled_back' ? 'rolled back' : status;
+  return status.replace('_', ' ');
 }
 
 /** "was due <date>", "is due <date>" or just "is due" when the release has no deploy window. */
@@ -219,7 +221,8 @@ function renderDirectItem(release: Release, item: TemplateItem, withButton: bool
 /**
  * The direct message to one owner: the required items of the phase they are responsible for (the
  * same rule as the thread reminder's, see responsibleFor), each with a Done button while open, snooze
- * buttons, and a link to the checklist. Re-rendered as they tick, it ends with a thank-you.
+ * buttons, and a link to the checklist. The sync re-renders it as the release changes: once their
+ * items, the phase or the release are done with, it says so and has no buttons left.
  */
 export function renderOwnerReminder(
   release: Release,
@@ -267,6 +270,13 @@ export function renderOwnerReminder(
       },
     });
     return { text: `${title} is ${describeStatus(release.status)}; nothing left to do`, blocks };
+  }
+  if (countOpenRequired(release, phaseIndex) === 0) {
+    blocks.push({
+      type: 'section',
+      text: { type: 'mrkdwn', text: `✅ *${phaseName}* is done: every required item is ticked.` },
+    });
+    return { text: `Every required item of ${phaseName} in ${title} is done`, blocks };
   }
   if (mine.length === 0) {
     blocks.push({
@@ -320,5 +330,27 @@ export function renderOwnerReminder(
       BlockKitLimits.fallbackText,
     ),
     blocks,
+  };
+}
+
+/**
+ * An older reminder DM once a newer one reached the same person about the same phase: it no longer
+ * lists items or offers buttons, so only the latest one speaks for the phase. It depends on nothing
+ * that changes, so it is shown once.
+ */
+export function renderSupersededReminder(release: Release, phaseIndex: number): RenderedMessage {
+  const phaseName = escapeMrkdwn(release.template.phases[phaseIndex]?.name ?? `phase ${phaseIndex + 1}`);
+  const title = escapeMrkdwn(releaseTitle(release));
+  return {
+    text: truncate(`Superseded: an older reminder of ${phaseName} in ${title}`, BlockKitLimits.fallbackText),
+    blocks: [
+      {
+        type: 'section',
+        text: {
+          type: 'mrkdwn',
+          text: `⏰ This reminder about *${phaseName}* in *${title}* was superseded by a newer one further down.`,
+        },
+      },
+    ],
   };
 }

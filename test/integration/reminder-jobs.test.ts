@@ -169,6 +169,39 @@ describe('a reminder round at 23:00 in Berlin', () => {
     expect(sent.map((event) => event.recipient).sort()).toEqual([BERLIN_OWNER, NEW_YORK_OWNER]);
   });
 
+  it('records each DM with the release once, and asks for the sync that keeps them true', async () => {
+    const now = Date.UTC(2026, 5, 10, 12);
+    const job = await releaseDueAt(now - HOUR);
+    const syncsAsked: string[] = [];
+    const relay = {
+      requestSync: async (_teamId: string, releaseId: string) => void syncsAsked.push(releaseId),
+    };
+    await runPhaseReminder({ ...deps(), relay }, job, now);
+    await runPhaseReminder({ ...deps(), relay }, job, now);
+
+    const { directMessages } = await store.messages.get(TEAM, job.releaseId);
+    const recorded = [...directMessages.values()].sort((a, b) => a.userId.localeCompare(b.userId));
+    const postedTo = (userId: string) => standIn.messages(`D${userId.slice(1)}`)[0]!.ts;
+    expect(recorded).toEqual([
+      {
+        kind: 'reminder',
+        userId: BERLIN_OWNER,
+        phaseIndex: 0,
+        ts: postedTo(BERLIN_OWNER),
+        hash: expect.any(String),
+      },
+      {
+        kind: 'reminder',
+        userId: NEW_YORK_OWNER,
+        phaseIndex: 0,
+        ts: postedTo(NEW_YORK_OWNER),
+        hash: expect.any(String),
+      },
+    ]);
+    // The retried job posted nothing more, and asked again: the sync is safe to repeat.
+    expect(syncsAsked).toEqual([job.releaseId, job.releaseId]);
+  });
+
   it('still sends the DMs when the thread post fails, and the retry posts only the thread', async () => {
     const now = Date.UTC(2026, 5, 10, 12);
     const job = await releaseDueAt(now - HOUR);

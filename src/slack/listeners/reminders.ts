@@ -2,6 +2,7 @@ import type { BlockAction, ButtonAction } from '@slack/bolt';
 import { resolvePhaseHolders } from '../../app/access.js';
 import { setItem } from '../../app/set-item.js';
 import { snoozeReminders } from '../../app/snooze-reminders.js';
+import { compareSlackTs } from '../../domain/direct-messages.js';
 import type { UserErrorCode } from '../../domain/errors.js';
 import type { Release } from '../../domain/release.js';
 import { findItem } from '../../domain/template.js';
@@ -15,15 +16,20 @@ import {
   ReleaseRoute,
   releaseRoutePattern,
 } from '../../views/ids.js';
-import { renderOwnerReminder, SNOOZE_CHOICES } from '../../views/reminder-message.js';
+import {
+  renderOwnerReminder,
+  renderSupersededReminder,
+  SNOOZE_CHOICES,
+} from '../../views/reminder-message.js';
 import type { SlackDeps } from '../deps.js';
 import { ackWhenCommitted, commitTimer, replyUrlOf, runGuarded } from '../guard.js';
 import type { ListenerApp } from '../router.js';
 import { describeUserError } from '../user-errors.js';
 
 // The buttons of a reminder DM: tick an item without leaving the DM, or snooze the reminders of that
-// phase. Each is acknowledged once its change is committed, then re-renders the DM in place from the
-// stored state, so it shows what is true now.
+// phase. Each is acknowledged once its change is committed. The DM then shows what is true now: the
+// sync that follows the change redraws every DM recorded with the release; one it does not keep is
+// redrawn here.
 
 type Container = { channel_id?: string; message_ts?: string };
 
@@ -111,7 +117,11 @@ export function registerReminderActions(app: ListenerApp, deps: SlackDeps): void
   );
 }
 
-/** Re-renders the reminder DM the click came from. */
+/**
+ * Re-renders the reminder DM the click came from, unless the sync keeps it (one writer per message).
+ * One the sync no longer keeps (posted before DMs were recorded, or superseded and told so) shows the
+ * current state only while no newer reminder to this person about the phase is recorded.
+ */
 async function refreshReminder(
   deps: SlackDeps,
   container: Container | undefined,
@@ -121,16 +131,28 @@ async function refreshReminder(
 ): Promise<void> {
   if (!container?.channel_id || !container.message_ts) return;
   const teamId = release.teamId;
-  const [{ permalink }, holders] = await Promise.all([
+  const [{ permalink, directMessages }, holders] = await Promise.all([
     deps.store.messages.get(teamId, release.id),
     resolvePhaseHolders(deps, release, phaseIndex),
   ]);
+  const ts = container.message_ts;
+  const recorded = [...directMessages.values()];
+  if (recorded.some((message) => message.ts === ts && message.userId === userId)) return;
+  const superseded = recorded.some(
+    (message) =>
+      message.kind === 'reminder' &&
+      message.userId === userId &&
+      message.phaseIndex === phaseIndex &&
+      compareSlackTs(message.ts, ts) > 0,
+  );
   const dueAt = release.window
     ? phaseDueAt(release.window.at, release.template.phases[phaseIndex]?.due)
     : undefined;
   await deps.outbound.updateMessage(teamId, {
     channel: container.channel_id,
-    ts: container.message_ts,
-    ...renderOwnerReminder(release, phaseIndex, userId, holders, dueAt, permalink, Date.now()),
+    ts,
+    ...(superseded
+      ? renderSupersededReminder(release, phaseIndex)
+      : renderOwnerReminder(release, phaseIndex, userId, holders, dueAt, permalink, Date.now())),
   });
 }
