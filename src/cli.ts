@@ -31,6 +31,8 @@ Options:
                     release, the phases after the first are locked: shown read-only, with a
                     "Locked until …" line and no checkboxes.
   --header          preview: print the release's header message instead of the phase's.
+  --criteria        preview: print what the template measures instead: its check-ins, success,
+                    go and rollback criteria, red flags, and the items that show them.
   -h, --help        Show this help.
 
 Exit codes:
@@ -44,6 +46,7 @@ Examples:
   npx shipcheck lint checklists/standard.yaml my-templates/
   npx shipcheck preview standard 2 --unlocked
   npx shipcheck preview ./drafts/canary.yaml verify --header
+  npx shipcheck preview hotfix --criteria
 `;
 
 class UsageError extends Error {}
@@ -57,6 +60,7 @@ const PREVIEW_OPTIONS = {
   ...LINT_OPTIONS,
   unlocked: { type: 'boolean' },
   header: { type: 'boolean' },
+  criteria: { type: 'boolean' },
 } as const;
 
 function parse<Options extends typeof LINT_OPTIONS | typeof PREVIEW_OPTIONS>(
@@ -97,11 +101,16 @@ async function run(argv: string[], io: CliIo): Promise<ExitCode> {
     if (template === undefined) throw new UsageError('preview needs a template id or a path to a .yaml file');
     if (extra.length > 0)
       throw new UsageError(`preview takes a template and a phase; unexpected: ${extra.join(' ')}`);
+    if (values.criteria && (phase !== undefined || values.header || values.unlocked))
+      throw new UsageError(
+        '--criteria shows the whole template: leave out the phase, --header and --unlocked',
+      );
     return runPreview(io, {
       template,
       ...(phase !== undefined ? { phase } : {}),
       unlocked: values.unlocked === true,
       header: values.header === true,
+      criteria: values.criteria === true,
       ...(values.dir !== undefined ? { dir: values.dir } : {}),
     });
   }

@@ -1,12 +1,13 @@
-import { DEFAULT_RED_FLAGS, type Release } from '../domain/release.js';
+import { redFlagsOf } from '../domain/criteria.js';
+import type { Release } from '../domain/release.js';
 import { type ChangeOutcome, changeRelease, type StoreInput } from './change-release.js';
 import type { AppDeps } from './deps.js';
 
 // A red flag stops every tick of a release until someone entitled clears it with a note.
 
-/** The stop conditions a red flag is raised for: the template's, or the built-in list. */
+/** The stop conditions a red flag is raised for: the template's own list, or the built-in one. */
 export function redFlagConditions(release: Release): readonly string[] {
-  return release.template.redflags ?? DEFAULT_RED_FLAGS;
+  return redFlagsOf(release.template);
 }
 
 export function raiseRedFlag(

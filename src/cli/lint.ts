@@ -10,8 +10,10 @@ import {
   type YAMLError,
 } from 'yaml';
 import {
+  explainIssues,
   formatIssuePath,
   parseTemplate,
+  TemplateCriterionSchema,
   TemplateItemSchema,
   TemplatePhaseSchema,
   TemplateSchema,
@@ -56,14 +58,17 @@ type SchemaIssue = NonNullable<ReturnType<typeof TemplateSchema.safeParse>['erro
 
 /** The keys a strict mapping at this path allows, to suggest when a key is unknown. */
 function allowedKeys(issuePath: readonly PropertyKey[]): string[] | undefined {
+  const at = issuePath.map(String).join('.');
   const shape =
     issuePath.length === 0
       ? TemplateSchema.shape
-      : issuePath.length === 2 && issuePath[0] === 'phases'
+      : /^phases\.\d+$/.test(at)
         ? TemplatePhaseSchema.shape
-        : issuePath.length === 4 && issuePath[0] === 'phases' && issuePath[2] === 'items'
+        : /^(phases\.\d+\.items|rollback\.items)\.\d+$/.test(at)
           ? TemplateItemSchema.shape
-          : undefined;
+          : /^(success|go\.criteria|rollback\.criteria)\.\d+$/.test(at)
+            ? TemplateCriterionSchema.shape
+            : undefined;
   return shape ? Object.keys(shape) : undefined;
 }
 
@@ -160,7 +165,9 @@ export function lintTemplateText(file: string, text: string): LintedFile {
   const problems: LintProblem[] = [];
   const result = TemplateSchema.safeParse(raw);
   if (!result.success) {
-    for (const issue of result.error.issues) problems.push(...issueProblems(doc, lineCounter, issue));
+    for (const issue of explainIssues(result.error.issues)) {
+      problems.push(...issueProblems(doc, lineCounter, issue));
+    }
   }
   const idLocation = locatePath(doc, lineCounter, ['id']);
   const declaredId = (raw as { id?: unknown } | null)?.id;

@@ -1,8 +1,16 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { KnownBlock } from '@slack/types';
+import {
+  type CriterionEntry,
+  describeCriterion,
+  goCriteriaOf,
+  redFlagsOf,
+  rollbackCriteriaOf,
+  successCriteriaOf,
+} from '../domain/criteria.js';
 import { isPhaseUnlocked, type Release } from '../domain/release.js';
-import type { Template } from '../domain/template.js';
+import { goPhaseIndex, type Template } from '../domain/template.js';
 import {
   type DesiredMessage,
   phaseMessageKey,
@@ -39,6 +47,8 @@ export interface PreviewOptions {
   unlocked: boolean;
   /** Print the release's header message instead of the phase's. */
   header: boolean;
+  /** Print what the template measures (check-ins, criteria, red flags) instead of a message. */
+  criteria?: boolean;
   /** The checklist folder template ids are looked up in. */
   dir?: string;
 }
@@ -155,6 +165,61 @@ function listPhases(template: Template): string {
     .join('\n');
 }
 
+function describeEntries(entries: readonly CriterionEntry[]): string[] {
+  const width = Math.max(0, ...entries.map((entry) => (typeof entry === 'string' ? 0 : entry.id.length)));
+  return entries.flatMap((entry) => {
+    const id = typeof entry === 'string' ? '-' : entry.id;
+    const line = `  ${id.padEnd(width)}  ${describeCriterion(entry)}`;
+    return typeof entry !== 'string' && entry.metric
+      ? [line, `  ${' '.repeat(width)}  metric: ${entry.metric}`]
+      : [line];
+  });
+}
+
+/** What the template measures, as plain text: check-ins, criteria, red flags, and the items that show them. */
+export function describeMeasures(template: Template): string[] {
+  const lines: string[] = [];
+  const deployment = template.phases.some((phase) => phase.deployment);
+  const checkins = !deployment
+    ? 'none (no phase is marked `deployment: true`)'
+    : template.checkins
+      ? template.checkins.join(', ')
+      : 'CHECKIN_SCHEDULE (the template sets none)';
+  lines.push(`Check-ins after the deploy: ${checkins}`);
+  const success = successCriteriaOf(template);
+  lines.push(
+    success.length > 0 ? 'Success criteria:' : 'Success criteria: none',
+    ...describeEntries(success),
+  );
+  const goIndex = goPhaseIndex(template);
+  const go = goCriteriaOf(template);
+  if (goIndex === undefined) lines.push('Go criteria: none (no phase waits for the go/no-go call)');
+  else {
+    const where = `shown with the Go button of phase ${goIndex + 1}, ${template.phases[goIndex]!.name}`;
+    lines.push(
+      go.length > 0 ? `Go criteria (${where}):` : `Go criteria: none (${where})`,
+      ...describeEntries(go),
+    );
+  }
+  const rollback = rollbackCriteriaOf(template);
+  lines.push(
+    rollback.length > 0 ? 'Rollback criteria:' : 'Rollback criteria: none',
+    ...describeEntries(rollback),
+  );
+  const whose = template.redflags ? "the template's own" : 'the built-in list; the template sets none';
+  lines.push(`Red flags (${whose}):`, ...redFlagsOf(template).map((flag) => `  - ${flag}`));
+  const referring = [
+    ...template.phases.flatMap((phase) => phase.items.map((item) => ({ where: phase.id, item }))),
+    ...(template.rollback?.items ?? []).map((item) => ({ where: 'rollback', item })),
+  ].filter(({ item }) => item.criteria);
+  if (referring.length > 0) {
+    lines.push('Items that show criteria:');
+    for (const { where, item } of referring)
+      lines.push(`  ${where}/${item.id}: ${item.criteria!.join(', ')}`);
+  }
+  return lines;
+}
+
 function printMessages(io: CliIo, messages: DesiredMessage[]): void {
   messages.forEach((message, index) => {
     const label = messages.length > 1 ? `Message ${index + 1} of ${messages.length}` : 'Message';
@@ -169,6 +234,11 @@ export async function runPreview(io: CliIo, options: PreviewOptions): Promise<Ex
   const loaded = await loadTemplate(io, options);
   if ('code' in loaded) return loaded.code;
   const { template, shown } = loaded;
+  if (options.criteria) {
+    io.stdout(`${template.id} (${shown}): what the template measures\n`);
+    io.stdout(`${describeMeasures(template).join('\n')}\n`);
+    return ExitCode.ok;
+  }
   const phaseIndex = findPhase(template, options.phase);
   if (phaseIndex === undefined) {
     io.stderr(`shipcheck preview: no phase "${options.phase}" in ${template.id}. Its phases:\n`);

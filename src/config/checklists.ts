@@ -2,6 +2,14 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { z } from 'zod';
+import {
+  CRITERION_DIRECTIONS,
+  CRITERION_LISTS,
+  CRITERION_UNITS,
+  type CriterionEntry,
+  isCriterionList,
+  listEntries,
+} from '../domain/criteria.js';
 import { ANNOUNCEMENT_EVENTS, type Template } from '../domain/template.js';
 import { parseDuration } from '../domain/time.js';
 
@@ -26,6 +34,8 @@ export const TemplateItemSchema = z.strictObject({
     .regex(/^[a-z][a-z0-9_]{0,31}$/, 'use lowercase letters, digits and underscores')
     .optional(),
   group: z.string().trim().min(1).max(60).optional(),
+  // Criterion ids or whole lists shown with the item; checked against the template below.
+  criteria: z.array(z.string()).min(1).max(10).optional(),
 });
 
 export const TemplatePhaseSchema = z.strictObject({
@@ -38,6 +48,33 @@ export const TemplatePhaseSchema = z.strictObject({
   go: z.boolean().optional(),
   items: z.array(TemplateItemSchema).min(1).max(100),
 });
+
+const choices = (values: readonly string[]) => values.map((value) => `"${value}"`).join(', ');
+
+export const TemplateCriterionSchema = z.strictObject({
+  id: slug(48),
+  name: z.string().trim().min(1).max(150),
+  direction: z
+    .enum(CRITERION_DIRECTIONS, { error: `use one of ${choices(CRITERION_DIRECTIONS)}` })
+    .optional(),
+  // `threshold: 10 %` reads as a string in YAML; the unit has a field of its own.
+  threshold: z
+    .number({ error: 'write the threshold as a number, like 10; the unit goes in `unit`' })
+    .optional(),
+  unit: z.enum(CRITERION_UNITS, { error: `use one of ${choices(CRITERION_UNITS)}` }).optional(),
+  // Kept for a later evaluator; shipcheck does not run it.
+  metric: z.string().trim().min(1).max(1000).optional(),
+});
+
+// A success criterion is always measurable.
+const SuccessCriterionSchema = TemplateCriterionSchema.extend({
+  direction: TemplateCriterionSchema.shape.direction.unwrap(),
+  threshold: TemplateCriterionSchema.shape.threshold.unwrap(),
+  unit: TemplateCriterionSchema.shape.unit.unwrap(),
+});
+
+// A plain sentence is how rollback criteria were written before they had ids; it still works, unreferenced.
+const CriterionEntrySchema = z.union([z.string().trim().min(1).max(200), TemplateCriterionSchema]);
 
 // 24h, 48h: check-ins after the deploy; a template's own list replaces CHECKIN_SCHEDULE.
 const CheckinOffset = z
@@ -53,9 +90,12 @@ export const TemplateSchema = z
     checkins: z.array(CheckinOffset).max(10).optional(),
     // Stop conditions offered when someone raises a red flag.
     redflags: z.array(z.string().trim().min(1).max(150)).min(1).max(15).optional(),
+    success: z.array(SuccessCriterionSchema).min(1).max(20).optional(),
+    // Shown with the Go button of the phase marked `go: true`.
+    go: z.strictObject({ criteria: z.array(CriterionEntrySchema).min(1).max(10) }).optional(),
     rollback: z
       .strictObject({
-        criteria: z.array(z.string().trim().min(1).max(200)).min(1).max(10),
+        criteria: z.array(CriterionEntrySchema).min(1).max(10),
         items: z.array(TemplateItemSchema).min(1).max(30),
       })
       .optional(),
@@ -142,7 +182,117 @@ export const TemplateSchema = z
       }
       itemIds.add(item.id);
     });
+    checkMeasures(template, ctx);
   }) satisfies z.ZodType<Template, unknown>;
+
+type RefinementContext = Parameters<Parameters<z.ZodType['superRefine']>[0]>[1];
+
+const LIST_PATHS = {
+  success: ['success'],
+  go: ['go', 'criteria'],
+  rollback: ['rollback', 'criteria'],
+} as const;
+
+/** Criteria, red flags, check-ins and the items' references to them. */
+function checkMeasures(template: Template, ctx: RefinementContext): void {
+  const problem = (path: PropertyKey[], message: string) => ctx.addIssue({ code: 'custom', path, message });
+  const criterionIds = new Set<string>();
+  for (const [list, listPath] of Object.entries(LIST_PATHS)) {
+    listEntries(template, list as keyof typeof LIST_PATHS).forEach((entry: CriterionEntry, index) => {
+      if (typeof entry === 'string') return;
+      const at = [...listPath, index];
+      if (isCriterionList(entry.id)) {
+        problem([...at, 'id'], `"${entry.id}" names a whole list; pick another criterion id`);
+      } else if (criterionIds.has(entry.id)) {
+        problem(
+          [...at, 'id'],
+          `duplicate criterion id "${entry.id}" (criterion ids are unique across success, go and rollback criteria)`,
+        );
+      }
+      criterionIds.add(entry.id);
+      if (entry.threshold !== undefined && entry.direction === undefined) {
+        problem([...at, 'threshold'], 'a threshold needs a direction: below, above, at most or at least');
+      }
+      if (entry.direction !== undefined && entry.threshold === undefined) {
+        problem([...at, 'direction'], 'a direction needs a threshold to compare with');
+      }
+      if (entry.unit !== undefined && entry.threshold === undefined) {
+        problem([...at, 'unit'], 'a unit needs a threshold to go with');
+      }
+      if (
+        entry.unit === '/10' &&
+        entry.threshold !== undefined &&
+        (entry.threshold < 0 || entry.threshold > 10)
+      ) {
+        problem([...at, 'threshold'], 'a score out of 10 lies between 0 and 10');
+      }
+    });
+  }
+  if (template.go && !template.phases.some((phase) => phase.go)) {
+    problem(['go'], 'go criteria are shown with the go/no-go call; mark a phase with `go: true`');
+  }
+  const seenFlags = new Set<string>();
+  template.redflags?.forEach((flag, index) => {
+    if (seenFlags.has(flag)) problem(['redflags', index], `duplicate red flag "${flag}"`);
+    seenFlags.add(flag);
+  });
+  const seenOffsets = new Map<number, string>();
+  template.checkins?.forEach((text, index) => {
+    const parsed = parseDuration(text);
+    if (!parsed.ok) return;
+    const first = seenOffsets.get(parsed.value);
+    if (first !== undefined)
+      problem(['checkins', index], `duplicate check-in: "${text}" is the same time as "${first}"`);
+    else seenOffsets.set(parsed.value, text);
+  });
+  const checkReferences = (references: readonly string[] | undefined, itemPath: PropertyKey[]) => {
+    const seen = new Set<string>();
+    references?.forEach((reference, index) => {
+      const at = [...itemPath, 'criteria', index];
+      if (seen.has(reference)) {
+        problem(at, `"${reference}" is listed twice`);
+      } else if (isCriterionList(reference)) {
+        if (listEntries(template, reference).length === 0) {
+          problem(at, `the template has no ${reference} criteria to show`);
+        }
+      } else if (!criterionIds.has(reference)) {
+        problem(
+          at,
+          `unknown criterion "${reference}": use the id of a success, go or rollback criterion, or a whole list (${CRITERION_LISTS.join(', ')})`,
+        );
+      }
+      seen.add(reference);
+    });
+  };
+  template.phases.forEach((phase, phaseIndex) => {
+    phase.items.forEach((item, itemIndex) => {
+      checkReferences(item.criteria, ['phases', phaseIndex, 'items', itemIndex]);
+    });
+  });
+  template.rollback?.items.forEach((item, itemIndex) => {
+    checkReferences(item.criteria, ['rollback', 'items', itemIndex]);
+  });
+}
+
+type SchemaIssue = z.core.$ZodIssue;
+
+/**
+ * A go or rollback criterion may be a sentence or a mapping, and zod reports a bad one as "matches
+ * neither". Report instead what is wrong with the form that was written: the branch that got past
+ * the type check.
+ */
+export function explainIssues(issues: readonly SchemaIssue[]): SchemaIssue[] {
+  return issues.flatMap((issue): SchemaIssue[] => {
+    if (issue.code !== 'invalid_union') return [issue];
+    const written = issue.errors.filter(
+      (branch) => !branch.some((inner) => inner.code === 'invalid_type' && inner.path.length === 0),
+    );
+    if (written.length !== 1) {
+      return [{ ...issue, message: 'write a sentence, or a criterion with an id and a name' }];
+    }
+    return explainIssues(written[0]!.map((inner) => ({ ...inner, path: [...issue.path, ...inner.path] })));
+  });
+}
 
 export class ChecklistError extends Error {
   constructor(readonly problems: string[]) {
@@ -174,7 +324,7 @@ export function parseTemplate(
   const result = TemplateSchema.safeParse(raw);
   if (!result.success) {
     return {
-      problems: result.error.issues.map(
+      problems: explainIssues(result.error.issues).map(
         (issue) => `${fileName}: ${formatPath(issue.path)}: ${issue.message}`,
       ),
     };

@@ -1,4 +1,5 @@
 import type { AuditEvent, AuditEventType } from './audit.js';
+import { describeCriterion, rollbackCriteriaOf } from './criteria.js';
 import {
   type CheckInAnswerKind,
   type IssueSeverity,
@@ -497,7 +498,7 @@ function buildJson(facts: Facts, generatedAt: number): DeploymentLogJson {
           decidedBy: release.rollback.by,
           decidedAt: isoTime(release.rollback.at),
           reason: release.cancelReason ?? '',
-          criteria: [...(release.template.rollback?.criteria ?? [])],
+          criteria: rollbackCriteriaOf(release.template).map(describeCriterion),
           items: (release.template.rollback?.items ?? []).map((item) => itemJson(facts, item)),
         }
       : undefined,

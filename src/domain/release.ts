@@ -110,17 +110,6 @@ export interface RedFlag {
   clearNote?: string;
 }
 
-/** Stop conditions offered when a template names none. */
-export const DEFAULT_RED_FLAGS: readonly string[] = [
-  'The backup failed or is corrupt',
-  'A security vulnerability was found',
-  'A major component is down',
-  'Data integrity is in doubt',
-  'Performance is more than 50 % worse than the baseline',
-  'A critical dependency is unavailable',
-  'The rollback procedure is untested or unavailable',
-];
-
 export type IssueSeverity = 'critical' | 'major' | 'minor';
 export const ISSUE_SEVERITIES: readonly IssueSeverity[] = ['critical', 'major', 'minor'];
 

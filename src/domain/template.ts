@@ -1,3 +1,4 @@
+import type { CriterionEntry, TemplateCriterion } from './criteria.js';
 import { parseDuration } from './time.js';
 
 // A checklist template: ordered phases of items. Loaded from checklists/*.yaml at start-up
@@ -11,6 +12,8 @@ export interface TemplateItem {
   role?: string;
   /** Subheading the item is shown under inside its phase. */
   group?: string;
+  /** Criteria shown with the item: criterion ids, or a whole list (`success`, `go`, `rollback`, `redflags`). */
+  criteria?: string[];
 }
 
 export interface TemplatePhase {
@@ -34,6 +37,10 @@ export interface Template {
   checkins?: string[];
   /** Conditions under which anyone should stop the release (a red flag); the default list applies when absent. */
   redflags?: string[];
+  /** What a successful release measures, each with its target. */
+  success?: TemplateCriterion[];
+  /** What the release manager checks before the go call, shown with the Go button. */
+  go?: { criteria: CriterionEntry[] };
   /** What decides a rollback, and the checklist that carries it out. */
   rollback?: TemplateRollback;
   /** Channel IDs that hear about this template's releases; when absent, STAKEHOLDER_CHANNEL applies. */
@@ -44,7 +51,7 @@ export interface Template {
 
 export interface TemplateRollback {
   /** Shown when someone asks to roll back: the conditions that justify it. */
-  criteria: string[];
+  criteria: CriterionEntry[];
   /** Ticked while rolling back; when the required ones are done, the release is rolled back. */
   items: TemplateItem[];
 }

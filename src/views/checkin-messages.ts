@@ -1,4 +1,5 @@
 import type { Button, ContextBlock, KnownBlock, ModalView } from '@slack/types';
+import { describeCriterion } from '../domain/criteria.js';
 import {
   type CheckIn,
   ISSUE_SEVERITIES,
@@ -302,7 +303,9 @@ export function renderRollbackModal(
     : `This ends *${title}* as rolled back: its checklists close, pending reminders and check-ins stop, and ${escapeMrkdwn(release.env)} is free again. Roll the deployment itself back with your usual tooling.`;
   const blocks: KnownBlock[] = [];
   if (rollback) {
-    const criteria = rollback.criteria.map((criterion) => `• ${userText(criterion)}`).join('\n');
+    const criteria = rollback.criteria
+      .map((criterion) => `• ${userText(describeCriterion(criterion))}`)
+      .join('\n');
     blocks.push({
       type: 'section',
       text: { type: 'mrkdwn', text: truncate(`*Roll back when*\n${criteria}`, BlockKitLimits.sectionText) },

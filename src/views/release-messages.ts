@@ -1,5 +1,11 @@
 import type { ActionsBlock, Button, KnownBlock, SectionBlock } from '@slack/types';
 import {
+  type CriterionEntry,
+  describeCriterion,
+  goCriteriaOf,
+  resolveCriterionReferences,
+} from '../domain/criteria.js';
+import {
   computeProgress,
   countOpenRequired,
   currentPhaseIndex,
@@ -350,15 +356,44 @@ function renderRedFlag(flag: RedFlag): SectionBlock {
   return { type: 'section', text: { type: 'mrkdwn', text: truncate(text, BlockKitLimits.sectionText) } };
 }
 
-/** The go/no-go call, once the phases before the deployment are done. */
+/** Slack's limit on the text of a confirmation dialog. */
+const CONFIRM_TEXT_LENGTH = 300;
+
+function criterionBullets(criteria: readonly CriterionEntry[]): string[] {
+  return criteria.map((criterion) => `• ${escapeMrkdwn(describeCriterion(criterion))}`);
+}
+
+/**
+ * The Go button's confirmation: the template's go criteria, then the question. A long list is cut to
+ * what fits the dialog, and says where the rest is (the header lists them all).
+ */
+export function describeGoConfirmation(release: Release): string {
+  const goPhase = release.template.phases[goPhaseIndex(release.template)!]!;
+  const question = `Start *${escapeMrkdwn(goPhase.name)}* for ${escapeMrkdwn(releaseTitle(release))}? The call is recorded with your name.`;
+  const bullets = criterionBullets(goCriteriaOf(release.template));
+  if (bullets.length === 0) return truncate(question, CONFIRM_TEXT_LENGTH);
+  for (let shown = bullets.length; shown > 0; shown -= 1) {
+    const rest = shown < bullets.length ? [`…and ${bullets.length - shown} more on the release header`] : [];
+    const text = ['*Go when*', ...bullets.slice(0, shown), ...rest, question].join('\n');
+    if (text.length <= CONFIRM_TEXT_LENGTH) return text;
+  }
+  return truncate(`The go criteria are on the release header. ${question}`, CONFIRM_TEXT_LENGTH);
+}
+
+/** The go/no-go call, once the phases before it are done, with the template's go criteria. */
 function renderGoDecision(release: Release): KnownBlock[] {
   const goPhase = release.template.phases[goPhaseIndex(release.template)!]!;
+  const bullets = criterionBullets(goCriteriaOf(release.template));
+  const criteria = bullets.length > 0 ? `\n*Go when*\n${bullets.join('\n')}` : '';
   return [
     {
       type: 'section',
       text: {
         type: 'mrkdwn',
-        text: `🚦 *Go / no-go*: everything before *${escapeMrkdwn(goPhase.name)}* is done. The release manager makes the call.`,
+        text: truncate(
+          `🚦 *Go / no-go*: everything before *${escapeMrkdwn(goPhase.name)}* is done. The release manager makes the call.${criteria}`,
+          BlockKitLimits.sectionText,
+        ),
       },
     },
     {
@@ -373,13 +408,7 @@ function renderGoDecision(release: Release): KnownBlock[] {
           value: encodeReleaseValue(release.id),
           confirm: {
             title: { type: 'plain_text', text: 'Go?' },
-            text: {
-              type: 'mrkdwn',
-              text: truncate(
-                `Start *${escapeMrkdwn(goPhase.name)}* for ${escapeMrkdwn(releaseTitle(release))}? The call is recorded with your name.`,
-                300,
-              ),
-            },
+            text: { type: 'mrkdwn', text: describeGoConfirmation(release) },
             confirm: { type: 'plain_text', text: 'Go' },
             deny: { type: 'plain_text', text: 'Not yet' },
           },
@@ -409,6 +438,11 @@ function describeItem(release: Release, item: TemplateItem, withCheckbox: boolea
     .join(' · ');
   const lines = [`${marker}${escapeMrkdwn(item.text)}${tags ? `  ${tags}` : ''}`];
   if (item.help) lines.push(`_${escapeMrkdwn(item.help)}_`);
+  // The criteria the item refers to, so their numbers live in one place in the template.
+  for (const reference of resolveCriterionReferences(release.template, item.criteria ?? [])) {
+    if (reference.title) lines.push(`_${reference.title}:_`);
+    lines.push(...reference.lines.map((line) => `• ${escapeMrkdwn(line)}`));
+  }
   if (state?.done) lines.push(`:white_check_mark: ${mentionUser(state.by)} ${formatSlackDate(state.at)}`);
   return truncate(lines.join('\n'), BlockKitLimits.sectionText);
 }

@@ -126,6 +126,68 @@ describe('shipped checklist templates', () => {
     ]);
   });
 
+  it("carries the sources' success metrics in the standard template, with their numbers", () => {
+    const targets = (getTemplate(templates, 'standard').success ?? []).map((criterion) => [
+      criterion.id,
+      criterion.direction,
+      criterion.threshold,
+      criterion.unit,
+    ]);
+    // 001's key indicators and quality metrics.
+    expect(targets).toEqual([
+      ['no-unplanned-downtime', 'at most', 0, 'min'],
+      ['within-window', 'at most', 0, 'min'],
+      ['response-time', 'below', 10, '%'],
+      ['error-rate', 'below', 1, '%'],
+      ['user-complaints', 'below', 5, '%'],
+      ['critical-issues', 'below', 3, 'count'],
+      ['time-to-resolution', 'below', 2, 'h'],
+      ['satisfaction', 'above', 8, '/10'],
+      ['deploys-rolled-back', 'below', 5, '%'],
+    ]);
+  });
+
+  it("gives the standard template 001's rollback thresholds and its own check-ins", () => {
+    const standard = getTemplate(templates, 'standard');
+    const thresholds = (standard.rollback?.criteria ?? []).flatMap((criterion) =>
+      typeof criterion === 'string' || criterion.threshold === undefined
+        ? []
+        : [[criterion.direction, criterion.threshold, criterion.unit]],
+    );
+    expect(thresholds).toEqual([
+      ['above', 50, '%'],
+      ['above', 10, '%'],
+    ]);
+    expect(standard.checkins).toEqual(['24h', '48h']);
+  });
+
+  it('writes no threshold in a help text: items refer to the criteria instead', () => {
+    for (const template of templates.values()) {
+      const items = [...template.phases.flatMap((phase) => phase.items), ...(template.rollback?.items ?? [])];
+      for (const entry of items) {
+        if (entry.help)
+          expect(entry.help, `${template.id}/${entry.id}`).not.toMatch(/\d\s*%|\d+ hours|out of 10/);
+      }
+    }
+  });
+
+  it('gives the hotfix its own red flags, none of which fits a security fix badly', () => {
+    const redflags = getTemplate(templates, 'hotfix').redflags ?? [];
+    expect(redflags.length).toBeGreaterThan(3);
+    for (const flag of redflags) {
+      expect(flag).not.toMatch(/security vulnerability/i);
+      expect(flag).not.toMatch(/rollback.*untested/i);
+    }
+  });
+
+  it('shows go criteria with the go call of each template that waits for one', () => {
+    for (const template of templates.values()) {
+      if (template.phases.some((phase) => phase.go)) {
+        expect(template.go?.criteria.length, template.id).toBeGreaterThan(0);
+      }
+    }
+  });
+
   it('ends the minimal template with the three sign-off roles', () => {
     const minimal = getTemplate(templates, 'minimal');
     const signOff = minimal.phases[minimal.phases.length - 1]!;

@@ -108,7 +108,7 @@ describe('shipcheck lint', () => {
     ['bad-due.yaml', '7:10 phases[0].due: write the due offset like T-7d, T-0, T+15m or T+24h'],
     [
       'unknown-field.yaml',
-      '12:9 phases[0].items[1].owner: unknown field (allowed here: id, text, help, required, role, group)',
+      '12:9 phases[0].items[1].owner: unknown field (allowed here: id, text, help, required, role, group, criteria)',
     ],
     // The string opened on line 6 is never closed; YAML notices only at the end of the file.
     [
@@ -165,9 +165,38 @@ describe('shipcheck lint', () => {
     expect(result.code).toBe(1);
     expect(lines(result.stdout)).toEqual([
       'mixed.yaml:1:5 id: "other" must match the file name "mixed"',
-      'mixed.yaml:3:1 colour: unknown field (allowed here: id, name, description, phases, checkins, redflags, rollback, stakeholders, announcements)',
+      'mixed.yaml:3:1 colour: unknown field (allowed here: id, name, description, phases, checkins, redflags, success, go, rollback, stakeholders, announcements)',
       'mixed.yaml:4:9 phases: Too small: expected array to have >=1 items',
       '3 problems in 1 of 1 file',
+    ]);
+  });
+
+  it('reports an item that refers to an unknown criterion, with its line and column', async () => {
+    const dir = await temporaryDir();
+    const text = [
+      'id: measured',
+      'name: Measured',
+      'success:',
+      '  - id: error-rate',
+      '    name: Error rate higher than the baseline',
+      '    direction: below',
+      '    threshold: 1',
+      "    unit: '%'",
+      'phases:',
+      '  - id: watch',
+      '    name: Watch',
+      '    items:',
+      '      - id: watched',
+      '        text: Error rate watched',
+      '        criteria: [error-rate, latency]',
+      '',
+    ].join('\n');
+    await writeFile(path.join(dir, 'measured.yaml'), text);
+    const result = await run(['lint', 'measured.yaml'], dir);
+    expect(result.code).toBe(1);
+    expect(lines(result.stdout)).toEqual([
+      'measured.yaml:15:32 phases[0].items[0].criteria[1]: unknown criterion "latency": use the id of a success, go or rollback criterion, or a whole list (success, go, rollback, redflags)',
+      '1 problem in 1 of 1 file',
     ]);
   });
 
@@ -254,6 +283,30 @@ describe('shipcheck preview', () => {
     expect(decodeLink(header!.link)).toEqual({ blocks: header!.blocks });
   });
 
+  it('--criteria prints what the template measures instead of a message', async () => {
+    const result = await run(['preview', 'hotfix', '--criteria']);
+    expect(result.code).toBe(0);
+    expect(result.stderr).toBe('');
+    expect(printedMessages(result.stdout)).toEqual([]);
+    const output = lines(result.stdout);
+    expect(output[0]).toBe('hotfix (checklists/hotfix.yaml): what the template measures');
+    expect(output).toContain('Check-ins after the deploy: 2h, 24h');
+    expect(output).toContain('Go criteria (shown with the Go button of phase 3, Deploy):');
+    expect(output).toContain('  fix-confirmed     Fix confirmed on staging');
+    expect(output).toContain("Red flags (the template's own):");
+    expect(output).toContain('  verify/rollback-triggers-clear: rollback');
+    const standard = lines((await run(['preview', 'standard', '--criteria'])).stdout);
+    expect(standard).toContain(
+      '  response-time          Response time slower than the baseline: less than 10 %',
+    );
+    expect(standard).toContain(
+      '  performance-drop          Performance worse than the baseline: more than 50 %',
+    );
+    const plain = lines((await run(['preview', `${FIXTURES}/twin.yaml`, '--criteria'])).stdout);
+    expect(plain).toContain('Check-ins after the deploy: none (no phase is marked `deployment: true`)');
+    expect(plain).toContain('Red flags (the built-in list; the template sets none):');
+  });
+
   it('takes a path to a template file, and --dir for ids', async () => {
     const byPath = await run(['preview', `${FIXTURES}/twin.yaml`]);
     expect(byPath.code).toBe(0);
@@ -329,6 +382,7 @@ describe('shipcheck usage', () => {
     [['preview'], 'preview needs a template'],
     [['preview', 'standard', '2', 'extra'], 'unexpected: extra'],
     [['preview', 'standard', '--unlockd'], "Unknown option '--unlockd'"],
+    [['preview', 'standard', '2', '--criteria'], '--criteria shows the whole template'],
   ])('%j is a usage error: exit 2 and the usage text on stderr', async (argv, message) => {
     const result = await run(argv);
     expect(result.code).toBe(2);
