@@ -87,6 +87,8 @@ export interface CheckIn {
   /** The check-in message in the release thread. */
   ts?: string;
   escalatedAt?: number;
+  /** The escalation nudge in the thread, kept apart from the question's own ts. */
+  escalationTs?: string;
   answer?: { kind: CheckInAnswerKind; by: string; at: number; issue?: number };
 }
 

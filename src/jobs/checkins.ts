@@ -100,7 +100,13 @@ export async function runCheckinEscalation(
       channel: release.channelId,
       threadTs: headerTs,
       message: renderCheckinEscalation(release, checkin.index, deps.config.checkins.escalateAfterMs),
-      record: { hash: 'meta', field: `checkin:${checkin.index}`, patch: { escalatedAt: now } },
+      record: {
+        hash: 'meta',
+        field: `checkin:${checkin.index}`,
+        patch: { escalatedAt: now },
+        // The check-in's own ts stays: its permalink and its redraw need the question, not the nudge.
+        tsAs: 'escalationTs',
+      },
       audit: [
         {
           type: 'checkin_escalated',

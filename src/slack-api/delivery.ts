@@ -60,8 +60,12 @@ export interface Delivery {
   channel: string;
   threadTs?: string;
   message: MessageContent;
-  /** What the message means for the release, merged into a JSON field when it is recorded. */
-  record?: { hash: 'meta' | 'messages'; field: string; patch: Record<string, unknown> };
+  /**
+   * What the message means for the release, merged into a JSON field when it is recorded, with the
+   * message's ts under `tsAs` ("ts" unless named: a second message about the same thing, like a
+   * check-in's escalation, must not take the first one's place).
+   */
+  record?: { hash: 'meta' | 'messages'; field: string; patch: Record<string, unknown>; tsAs?: string };
   /**
    * Recorded instead of `record.patch` when the message is found in Slack rather than posted here: it
    * shows what was rendered when a worker that died posted it, not `message`.
@@ -149,9 +153,18 @@ function commit(store: ReleaseStore, delivery: Delivery, ts: string, found = fal
     deliveryKey: delivery.key,
     ts,
     holder,
-    ...(delivery.record ? { record: { ...delivery.record, patch: { ...patch, ts } } } : {}),
+    ...(delivery.record ? { record: recordWithTs(delivery.record, patch, ts) } : {}),
     ...(delivery.audit ? { audit: delivery.audit } : {}),
   });
+}
+
+function recordWithTs(
+  record: NonNullable<Delivery['record']>,
+  patch: Record<string, unknown> | undefined,
+  ts: string,
+): { hash: 'meta' | 'messages'; field: string; patch: Record<string, unknown> } {
+  const { tsAs = 'ts', ...where } = record;
+  return { ...where, patch: { ...patch, [tsAs]: ts } };
 }
 
 const isUserId = (channel: string) => /^[UW][A-Z0-9]+$/.test(channel);

@@ -1,9 +1,12 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { ReleaseStore } from '../../src/store/release-store.js';
 import { blockTexts, startTestApp, type TestApp } from '../support/app-harness.js';
-import { clickButton, submitView } from '../support/slack-requests.js';
+import { TEST_REDIS_URL } from '../support/redis.js';
+import { clickButton, SLACK_TEAM, submitView } from '../support/slack-requests.js';
 import { SlackStandIn, type StoredMessage } from '../support/slack-stand-in.js';
 import { click, current, waitForHeader, waitForItem, waitForPhase, waitForReply } from './helpers.js';
 
@@ -207,6 +210,14 @@ describe('the timed flow of a release', () => {
       5000,
       'the escalation DM',
     );
+    // The record keeps the question's ts apart from the nudge's: links and redraws reach the question.
+    const redis = new Redis(TEST_REDIS_URL);
+    try {
+      const [release] = await new ReleaseStore(redis, app.prefix).listActive(SLACK_TEAM.id);
+      expect(release?.checkins[0]).toMatchObject({ ts: firstCheckin.ts, escalationTs: escalation.ts });
+    } finally {
+      redis.disconnect();
+    }
 
     // An issue is found at check-in 1: it shows on the header and keeps the window open.
     await fillModal(
