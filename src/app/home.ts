@@ -45,7 +45,7 @@ export async function loadHomeContext(
       ),
     ),
   ];
-  // A role lookup that fails leaves role items out of "waiting on you" rather than the whole tab.
+  // A role lookup that fails gives role items to the starter, as the reminders do, rather than failing the tab.
   const holders = await deps.roles.resolve(roles).catch((err: unknown) => {
     if (!(err instanceof RoleCheckFailed)) throw err;
     return () => undefined;
