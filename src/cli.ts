@@ -32,7 +32,8 @@ Options:
                     "Locked until …" line and no checkboxes.
   --header          preview: print the release's header message instead of the phase's.
   --criteria        preview: print what the template measures instead: its check-ins, success,
-                    go and rollback criteria, red flags, and the items that show them.
+                    go and rollback criteria, red flags, the items that show them, and the
+                    values items record when ticked.
   -h, --help        Show this help.
 
 Exit codes:

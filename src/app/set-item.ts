@@ -1,5 +1,6 @@
 import { hasAccessRules } from '../domain/access.js';
 import { fail, ok, type Result, releaseClosed, type UserError } from '../domain/errors.js';
+import { checkRecordedValue } from '../domain/recorded-value.js';
 import type { Release } from '../domain/release.js';
 import { findItem } from '../domain/template.js';
 import type { ChangeResult } from '../store/change-results.js';
@@ -9,7 +10,9 @@ import { seams } from './seams.js';
 
 // Ticking or unticking one checklist item: from a checkbox in the thread, a reminder's Done button,
 // or a pipeline. The request says what to set the item to ("done" or "not done"), whatever the
-// requester saw before, and exactly that is applied with its audit event in one script.
+// requester saw before, and exactly that is applied with its audit event in one script. An item that
+// records a value (a backup id, a commit SHA) is ticked with its value, checked here against the
+// template whichever door it came through; an untick clears it.
 
 export interface SetItemRequest {
   teamId: string;
@@ -19,6 +22,8 @@ export interface SetItemRequest {
   userId: string;
   /** Identifies the request, so that a retry of it changes nothing. */
   requestId: string;
+  /** The value a tick records, for an item whose template says it records one. Ignored on an untick. */
+  value?: string;
   /**
    * A person's click in Slack, whose client already shows it applied: it is noted until committed, so
    * that a click lost with its process is put back and told, at its response_url when there is one.
@@ -31,6 +36,13 @@ export type SetItemOutcome = Result<{ changed: boolean; deployed: boolean; compl
 
 export async function setItem(deps: AppDeps, request: SetItemRequest): Promise<SetItemOutcome> {
   const { teamId, releaseId, itemId, done, userId } = request;
+  // Read only when a value comes with the tick: a plain tick stays one round trip.
+  let value: string | undefined;
+  if (done && request.value !== undefined) {
+    const checked = await checkValue(deps, request, request.value);
+    if (!checked.ok) return fail(checked.error);
+    value = checked.value;
+  }
   const noting = noteClick(deps, request);
   const denied = await refuseByAccess(deps, request);
   if (denied) {
@@ -41,13 +53,13 @@ export async function setItem(deps: AppDeps, request: SetItemRequest): Promise<S
     await seams.beforeCommit({ intent: done ? 'tick' : 'untick', teamId, releaseId, noted: noting });
   }
   // The note and the commit go out together on one connection, in that order.
-  const [result] = await Promise.all([deps.store.setItem(request), noting]);
+  const [result] = await Promise.all([deps.store.setItem({ ...request, value }), noting]);
   const context = { teamId, releaseId, itemId, userId };
   switch (result.kind) {
     case 'applied': {
       const deployed = result.deployed === true;
       deps.log.info(
-        { ...context, done, rev: result.rev, completed: result.completed },
+        { ...context, done, rev: result.rev, completed: result.completed, recorded: value !== undefined },
         done ? 'item ticked' : 'item unticked',
       );
       deps.relay.committed({
@@ -77,7 +89,39 @@ export async function setItem(deps: AppDeps, request: SetItemRequest): Promise<S
       deps.log.info({ ...context, result: result.kind }, 'click refused');
       return fail(await describeRefusal(deps, release, itemId, result));
     }
+    case 'value_required': {
+      const release = await deps.store.getRelease(teamId, releaseId);
+      await redrawPhase(deps, release, request);
+      deps.log.info({ ...context, result: result.kind }, 'tick without its value refused');
+      const item = release ? findItem(release.template, itemId)?.item : undefined;
+      return fail({
+        code: 'value_required',
+        itemText: item?.text ?? itemId,
+        label: item?.record?.label ?? 'value',
+      });
+    }
   }
+}
+
+/** The value given with a tick, checked against what the item records in the release's template. */
+async function checkValue(
+  deps: AppDeps,
+  request: SetItemRequest,
+  given: string,
+): Promise<{ ok: true; value: string | undefined } | { ok: false; error: UserError }> {
+  const release = await deps.store.getRelease(request.teamId, request.releaseId);
+  const item = release ? findItem(release.template, request.itemId)?.item : undefined;
+  if (!item) return { ok: false, error: { code: 'item_unknown' } };
+  if (!item.record) {
+    return {
+      ok: false,
+      error: { code: 'value_invalid', label: 'value', problem: 'This item records no value.' },
+    };
+  }
+  const checked = checkRecordedValue(item.record, given);
+  return checked.ok
+    ? checked
+    : { ok: false, error: { code: 'value_invalid', label: item.record.label, problem: checked.problem } };
 }
 
 function noteClick(deps: AppDeps, request: SetItemRequest): Promise<void> | undefined {
@@ -113,10 +157,10 @@ async function refuseByAccess(deps: AppDeps, request: SetItemRequest): Promise<U
  * The requester's Slack client shows the box as they clicked it; only a re-render with new block ids
  * puts back the stored state.
  */
-async function redrawPhase(
+export async function redrawPhase(
   deps: AppDeps,
   release: Release | undefined,
-  request: SetItemRequest,
+  request: Pick<SetItemRequest, 'teamId' | 'releaseId' | 'itemId'>,
 ): Promise<void> {
   const phaseIndex = release ? findItem(release.template, request.itemId)?.phaseIndex : undefined;
   await deps.store.messages.bumpPhaseNonce(request.teamId, request.releaseId, Math.max(phaseIndex ?? 0, 0));
@@ -124,7 +168,7 @@ async function redrawPhase(
 }
 
 /** Why the store refused the change, as the error to show. */
-async function describeRefusal(
+export async function describeRefusal(
   deps: AppDeps,
   release: Release | undefined,
   itemId: string,

@@ -12,6 +12,7 @@ import {
 import {
   explainIssues,
   formatIssuePath,
+  ItemRecordSchema,
   parseTemplate,
   TemplateCriterionSchema,
   TemplateItemSchema,
@@ -68,7 +69,9 @@ function allowedKeys(issuePath: readonly PropertyKey[]): string[] | undefined {
           ? TemplateItemSchema.shape
           : /^(success|go\.criteria|rollback\.criteria)\.\d+$/.test(at)
             ? TemplateCriterionSchema.shape
-            : undefined;
+            : /^(phases\.\d+\.items|rollback\.items)\.\d+\.record$/.test(at)
+              ? ItemRecordSchema.shape
+              : undefined;
   return shape ? Object.keys(shape) : undefined;
 }
 

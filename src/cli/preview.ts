@@ -65,7 +65,10 @@ export function previewRelease(template: Template, unlockPhase?: number): Releas
   const items: Release['items'] = {};
   for (const phase of template.phases.slice(0, unlockPhase ?? 0)) {
     for (const item of phase.items) {
-      if (item.required) items[item.id] = { done: true, by: PREVIEW_USER, at: PREVIEW_STARTED_AT };
+      if (!item.required) continue;
+      // A ticked item that records a value shows the template's example as its value.
+      const value = item.record?.example;
+      items[item.id] = { done: true, by: PREVIEW_USER, at: PREVIEW_STARTED_AT, ...(value ? { value } : {}) };
     }
   }
   return {
@@ -176,6 +179,28 @@ function describeEntries(entries: readonly CriterionEntry[]): string[] {
   });
 }
 
+/** The items that record a value when ticked, with what each records and how it is checked. */
+export function describeRecords(template: Template): string[] {
+  const recording = [
+    ...template.phases.flatMap((phase) => phase.items.map((item) => ({ where: phase.id, item }))),
+    ...(template.rollback?.items ?? []).map((item) => ({ where: 'rollback', item })),
+  ].filter(({ item }) => item.record);
+  if (recording.length === 0) return ['Recorded values: none'];
+  return [
+    'Recorded values (asked for when the item is ticked):',
+    ...recording.map(({ where, item }) => {
+      const record = item.record!;
+      const details = [
+        record.kind,
+        record.optional ? 'optional' : undefined,
+        record.pattern ? `pattern ${record.pattern}` : undefined,
+        record.example ? `like ${record.example}` : undefined,
+      ].filter(Boolean);
+      return `  ${where}/${item.id}: ${record.label} (${details.join(', ')})`;
+    }),
+  ];
+}
+
 /** What the template measures, as plain text: check-ins, criteria, red flags, and the items that show them. */
 export function describeMeasures(template: Template): string[] {
   const lines: string[] = [];
@@ -217,6 +242,7 @@ export function describeMeasures(template: Template): string[] {
     for (const { where, item } of referring)
       lines.push(`  ${where}/${item.id}: ${item.criteria!.join(', ')}`);
   }
+  lines.push(...describeRecords(template));
   return lines;
 }
 

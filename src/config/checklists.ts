@@ -10,6 +10,7 @@ import {
   isCriterionList,
   listEntries,
 } from '../domain/criteria.js';
+import { checkRecordedValue, compilePattern, RECORD_KINDS } from '../domain/recorded-value.js';
 import { ANNOUNCEMENT_EVENTS, type Template } from '../domain/template.js';
 import { parseDuration } from '../domain/time.js';
 
@@ -24,6 +25,47 @@ export const DueOffset = z
   .string()
   .regex(/^T(?:[+-]0|[+-][1-9][0-9]*[smhdw])?$/, 'write the due offset like T-7d, T-0, T+15m or T+24h');
 
+const choices = (values: readonly string[]) => values.map((value) => `"${value}"`).join(', ');
+
+// What a tick of the item records: `record: { kind: text, label: Backup id }`.
+export const ItemRecordSchema = z
+  .strictObject({
+    kind: z.enum(RECORD_KINDS, { error: `use one of ${choices(RECORD_KINDS)}` }),
+    label: z.string().trim().min(1).max(40),
+    // Checked against the whole value; YAML needs it quoted ('^[0-9a-f]{7,40}$').
+    pattern: z.string().min(1).max(200).optional(),
+    example: z.string().trim().min(1).max(100).optional(),
+    optional: z.boolean().optional(),
+  })
+  .superRefine((record, ctx) => {
+    if (record.pattern === undefined) {
+      if (record.example === undefined) return;
+    } else if (record.kind !== 'text') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['pattern'],
+        message: `a pattern checks text values; a ${record.kind} is checked by its kind`,
+      });
+      return;
+    } else if (!compilePattern(record.pattern)) {
+      ctx.addIssue({ code: 'custom', path: ['pattern'], message: 'not a valid regular expression' });
+      return;
+    }
+    if (record.example === undefined) return;
+    // Checked without the example itself, which the message for a wrong value quotes.
+    const checked = checkRecordedValue(
+      { kind: record.kind, label: record.label, pattern: record.pattern },
+      record.example,
+    );
+    if (!checked.ok) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['example'],
+        message: `the example is not a value the item accepts: ${checked.problem}`,
+      });
+    }
+  });
+
 export const TemplateItemSchema = z.strictObject({
   id: slug(48),
   text: z.string().trim().min(1).max(300),
@@ -36,6 +78,7 @@ export const TemplateItemSchema = z.strictObject({
   group: z.string().trim().min(1).max(60).optional(),
   // Criterion ids or whole lists shown with the item; checked against the template below.
   criteria: z.array(z.string()).min(1).max(10).optional(),
+  record: ItemRecordSchema.optional(),
 });
 
 export const TemplatePhaseSchema = z.strictObject({
@@ -48,8 +91,6 @@ export const TemplatePhaseSchema = z.strictObject({
   go: z.boolean().optional(),
   items: z.array(TemplateItemSchema).min(1).max(100),
 });
-
-const choices = (values: readonly string[]) => values.map((value) => `"${value}"`).join(', ');
 
 export const TemplateCriterionSchema = z.strictObject({
   id: slug(48),

@@ -13,6 +13,7 @@ export const AUDIT_EVENT_TYPES = [
   'checkin_posted',
   'checkin_answered',
   'checkin_escalated',
+  'criterion_recorded',
   'issue_found',
   'issue_resolved',
   'monitoring_closed',
@@ -57,6 +58,8 @@ export interface AuditEvent {
   recipient?: string;
   /** For check-in events: which check-in (0-based); for an issue resolved, the follow-up check-in planned. */
   checkinIndex?: number;
+  /** For a value recorded at a check-in: the success criterion it measures (from/to: the values, or none). */
+  criterionId?: string;
   /** For issue events: the issue's number in the release, and how severe it was said to be. */
   issueId?: number;
   severity?: string;
@@ -70,4 +73,8 @@ export interface AuditEvent {
   phaseState?: 'done' | 'reopened';
   /** For red flag events: the flag's number in the release. */
   redFlagNumber?: number;
+  /** For a tick of an item that records a value: the value recorded. */
+  value?: string;
+  /** For an untick: the value the item held, cleared by it. */
+  clearedValue?: string;
 }

@@ -79,7 +79,8 @@ export function listCriteria(template: Template): TemplateCriterion[] {
   );
 }
 
-function formatAmount(threshold: number, unit: CriterionUnit | undefined): string {
+/** An amount in a unit: "10 %", "8/10", "3" (a count). */
+export function formatAmount(threshold: number, unit: CriterionUnit | undefined): string {
   switch (unit) {
     case undefined:
     case 'count':

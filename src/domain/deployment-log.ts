@@ -1,5 +1,20 @@
 import type { AuditEvent, AuditEventType } from './audit.js';
-import { describeCriterion, rollbackCriteriaOf } from './criteria.js';
+import {
+  type CriterionDirection,
+  type CriterionUnit,
+  describeCriterion,
+  describeThreshold,
+  rollbackCriteriaOf,
+} from './criteria.js';
+import {
+  type CriterionReport,
+  type CriterionVerdict,
+  describeRecording,
+  formatObservedValue,
+  type Observation,
+  reportCriteria,
+} from './observations.js';
+import { type RecordKind, typedValue } from './recorded-value.js';
 import {
   type CheckInAnswerKind,
   type IssueSeverity,
@@ -48,6 +63,8 @@ export interface DeploymentLogJson {
   overrides: DeploymentLogOverride[];
   checkins: DeploymentLogCheckin[];
   issues: DeploymentLogIssue[];
+  /** Each success criterion of the template, judged on the latest value recorded across check-ins. */
+  criteria: DeploymentLogCriterion[];
   /** Every red flag raised, in order, whether cleared or still up. */
   redFlags: DeploymentLogRedFlag[];
   /** The go/no-go call, when one was made. */
@@ -95,6 +112,8 @@ export interface DeploymentLogItem {
   at?: string;
   /** Required, left open, and passed by a gate override. */
   skipped?: true;
+  /** For an item that records a value: what it records, and the value once ticked (a number for `number`). */
+  record?: { label: string; kind: RecordKind; value?: string | number };
 }
 
 export interface DeploymentLogPhase {
@@ -142,6 +161,8 @@ export interface DeploymentLogCheckin {
   /** Who the escalation named, as the audit trail recorded it. */
   escalatedTo?: string;
   answer?: { kind: CheckInAnswerKind; by: string; at: string; issue?: number };
+  /** Values observed for success criteria at this check-in, by criterion id. */
+  observed?: Record<string, { value: number; by: string; at: string }>;
 }
 
 export interface DeploymentLogIssue {
@@ -155,6 +176,17 @@ export interface DeploymentLogIssue {
   resolvedBy?: string;
   resolvedAt?: string;
   resolution?: string;
+}
+
+export interface DeploymentLogCriterion {
+  id: string;
+  name: string;
+  direction: CriterionDirection;
+  threshold: number;
+  unit?: CriterionUnit;
+  /** met / missed on the latest value recorded; not_recorded when no check-in recorded one. */
+  verdict: CriterionVerdict;
+  observed?: { value: number; checkin: number; by: string; at: string };
 }
 
 export interface DeploymentLogRedFlag {
@@ -274,6 +306,7 @@ const EVENT_LABELS: Record<AuditEventType, string> = {
   checkin_posted: 'Check-in posted',
   checkin_answered: 'Check-in answered',
   checkin_escalated: 'Check-in escalated',
+  criterion_recorded: 'Value recorded',
   issue_found: 'Issue found',
   issue_resolved: 'Issue resolved',
   monitoring_closed: 'Monitoring closed',
@@ -341,6 +374,13 @@ function itemJson(facts: Facts, item: TemplateItem): DeploymentLogItem {
     by: state?.by,
     at: isoOrUndefined(state?.at),
     skipped: facts.skipped.has(item.id) ? (true as const) : undefined,
+    record: item.record
+      ? compact({
+          label: item.record.label,
+          kind: item.record.kind,
+          value: state?.done && state.value !== undefined ? typedValue(item.record, state.value) : undefined,
+        })
+      : undefined,
   });
 }
 
@@ -441,11 +481,39 @@ function eventJson(event: AuditEvent): DeploymentLogEvent {
     windowZone: event.windowZone,
     recipient: event.recipient,
     checkinIndex: event.checkinIndex,
+    criterionId: event.criterionId,
     issueId: event.issueId,
     severity: event.severity,
     action: event.action,
     checkins: event.checkins,
     blockingPhaseIndex: event.blockingPhaseIndex,
+    value: event.value,
+    clearedValue: event.clearedValue,
+  });
+}
+
+function observedJson(
+  observed: Record<string, Observation> | undefined,
+): DeploymentLogCheckin['observed'] | undefined {
+  const entries = Object.entries(observed ?? {});
+  if (entries.length === 0) return undefined;
+  return Object.fromEntries(
+    entries.map(([criterionId, { value, by, at }]) => [criterionId, { value, by, at: isoTime(at) }]),
+  );
+}
+
+function criterionJson(report: CriterionReport): DeploymentLogCriterion {
+  const observed = report.observed;
+  return compact({
+    id: report.id,
+    name: report.name,
+    direction: report.direction,
+    threshold: report.threshold,
+    unit: report.unit,
+    verdict: report.verdict,
+    observed: observed
+      ? { value: observed.value, checkin: observed.checkinIndex, by: observed.by, at: isoTime(observed.at) }
+      : undefined,
   });
 }
 
@@ -525,6 +593,7 @@ function buildJson(facts: Facts, generatedAt: number): DeploymentLogJson {
               issue: checkin.answer.issue,
             })
           : undefined,
+        observed: observedJson(checkin.observed),
       }),
     ),
     issues: release.issues.map((issue) =>
@@ -540,6 +609,7 @@ function buildJson(facts: Facts, generatedAt: number): DeploymentLogJson {
         resolution: issue.resolution,
       }),
     ),
+    criteria: reportCriteria(release).map(criterionJson),
     redFlags: collectRedFlags(release, events).map(redFlagJson),
     go: goDecision(release, events),
     freezeOverride: freezeOverrideJson(release, events),
@@ -564,7 +634,11 @@ function itemLine(item: DeploymentLogItem): string {
     const when = humanTime(Date.parse(item.at));
     change = item.done ? ` — ${who(item.by)} at ${when}` : ` — unticked by ${who(item.by)} at ${when}`;
   }
-  return `- [${item.done ? 'x' : ' '}] ${parts.join(' ')}${tagText}${change}`;
+  const value =
+    item.record?.value !== undefined
+      ? ` — ${escapeMarkdownInline(item.record.label)}: ${escapeMarkdownInline(String(item.record.value))}`
+      : '';
+  return `- [${item.done ? 'x' : ' '}] ${parts.join(' ')}${tagText}${value}${change}`;
 }
 
 /** A checklist, with a subheading wherever the items' group changes. */
@@ -615,8 +689,16 @@ function eventDetails(release: Release, event: AuditEvent): string {
       return `deploy window moved from ${from} to ${to === undefined ? 'no window' : humanTime(to)}${zone}`;
     }
     case 'ticked':
-    case 'unticked':
-      return `${item(event.itemId)} in ${phase(event.phaseIndex)} (${change})`;
+    case 'unticked': {
+      const label = escapeMarkdownInline(recordLabel(release, event.itemId));
+      const value =
+        event.value !== undefined
+          ? `; ${label}: ${escapeMarkdownInline(event.value)}`
+          : event.clearedValue !== undefined
+            ? `; cleared ${label}: ${escapeMarkdownInline(event.clearedValue)}`
+            : '';
+      return `${item(event.itemId)} in ${phase(event.phaseIndex)} (${change})${value}`;
+    }
     case 'gate_overridden':
       return `unlocked ${phase(event.phaseIndex)} while ${phase(event.blockingPhaseIndex)} had open items${reason}`;
     case 'reminder_sent':
@@ -642,6 +724,11 @@ function eventDetails(release: Release, event: AuditEvent): string {
     }
     case 'checkin_escalated':
       return `${checkin} went unanswered; escalated to ${who(event.recipient ?? '')}`;
+    case 'criterion_recorded': {
+      const recording = describeRecording(release.template, event);
+      // The values are numbers written in their unit, never people's text.
+      return `${quoted(recording.criterion)} at ${checkin}: ${recording.from} → ${recording.to}`;
+    }
     case 'issue_found': {
       const at = event.checkinIndex === undefined ? '' : ` at ${checkin}`;
       return `issue #${event.issueId ?? '?'} (${escapeMarkdownInline(event.severity ?? 'unknown severity')})${at}${reason}`;
@@ -684,6 +771,26 @@ function eventDetails(release: Release, event: AuditEvent): string {
   }
 }
 
+/** What an item records, as its template calls it. */
+function recordLabel(release: Release, itemId: string | undefined): string {
+  const found = itemId ? findItem(release.template, itemId) : undefined;
+  return found?.item.record?.label ?? 'value';
+}
+
+/** The values ticked items recorded (backup id, commit SHA, …), in checklist order, as a table. */
+function recordedValueLines(json: DeploymentLogJson): string[] {
+  const items = [...json.phases.flatMap((phase) => phase.items), ...(json.rollback?.items ?? [])];
+  const rows = items.flatMap((item) => {
+    const value = item.record?.value;
+    if (!item.record || value === undefined) return [];
+    const when = item.by && item.at ? `${who(item.by)} at ${humanTime(Date.parse(item.at))}` : '';
+    return [
+      `| ${escapeMarkdownInline(item.record.label)} | ${escapeMarkdownInline(String(value))} | ${escapeMarkdownInline(item.text)} | ${when} |`,
+    ];
+  });
+  return rows.length > 0 ? ['| Value | Recorded | Item | By |', '| --- | --- | --- | --- |', ...rows] : [];
+}
+
 function auditLines(release: Release, events: readonly AuditEvent[]): string[] {
   if (events.length === 0) return [];
   return [
@@ -694,6 +801,22 @@ function auditLines(release: Release, events: readonly AuditEvent[]): string[] {
       return `| ${humanTime(event.at)} | ${who(event.user)} | ${label} | ${eventDetails(release, event)} |`;
     }),
   ];
+}
+
+const VERDICT_WORDS: Record<CriterionVerdict, string> = {
+  met: 'Met',
+  missed: 'Missed',
+  not_recorded: 'Not recorded',
+};
+
+/** `- **Missed**: Error rate, 1.4 % at check-in 2 (target: less than 1 %), recorded by @U0 at …` */
+function criterionLine(criterion: DeploymentLogCriterion): string {
+  const target = describeThreshold(criterion) ?? '';
+  const head = `- **${VERDICT_WORDS[criterion.verdict]}**: ${escapeMarkdownInline(criterion.name)}`;
+  const observed = criterion.observed;
+  if (!observed) return `${head} (target: ${escapeMarkdownInline(target)}).`;
+  const value = formatObservedValue(observed.value, criterion.unit);
+  return `${head}, ${value} at check-in ${observed.checkin + 1} (target: ${escapeMarkdownInline(target)}), recorded by ${who(observed.by)} at ${humanTime(Date.parse(observed.at))}.`;
 }
 
 function buildMarkdown(facts: Facts, json: DeploymentLogJson, generatedAt: number): string {
@@ -738,6 +861,11 @@ function buildMarkdown(facts: Facts, json: DeploymentLogJson, generatedAt: numbe
 
   section('Changes', notesLines(release.notes));
   section('Expected downtime', release.downtime?.trim() ? [inline(release.downtime)] : []);
+  const recordsValues = [
+    ...json.phases.flatMap((phase) => phase.items),
+    ...(json.rollback?.items ?? []),
+  ].some((item) => item.record);
+  if (recordsValues) section('Recorded values', recordedValueLines(json));
 
   const phaseLines: string[] = [];
   for (const phase of json.phases) {
@@ -807,6 +935,13 @@ function buildMarkdown(facts: Facts, json: DeploymentLogJson, generatedAt: numbe
     checkinLines.push(`${parts.join('; ')}.`);
   }
   section('Post-deploy check-ins', json.checkins.length > 0 ? checkinLines : []);
+
+  section(
+    'Success criteria',
+    json.criteria.length > 0
+      ? json.criteria.map((criterion) => criterionLine(criterion))
+      : ['The template sets no success criteria.'],
+  );
 
   section(
     'Issues',

@@ -21,6 +21,10 @@ export type UserError =
     }
   | { code: 'release_deployed'; version: string; env: string; deployedAt: number }
   | { code: 'item_unknown' }
+  /** A tick of an item that records a value came without one. */
+  | { code: 'value_required'; itemText: string; label: string }
+  /** The value given with a tick does not fit the item; `problem` says why, to the person who typed it. */
+  | { code: 'value_invalid'; label: string; problem: string }
   | { code: 'checkin_answered'; answer: 'healthy' | 'issue' | 'rollback'; by: string }
   | { code: 'checkin_closed' }
   | { code: 'issue_resolved'; by: string }

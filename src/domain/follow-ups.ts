@@ -144,6 +144,8 @@ const FOLLOW_UPS: Record<AuditEventType, Rule> = {
   },
   checkin_answered: none,
   checkin_escalated: none,
+  // The check-in message shows the value: the sync is all it takes.
+  criterion_recorded: none,
   issue_found: (event) =>
     event.issueId !== undefined
       ? [{ kind: 'announce', event: 'issue_found', occurrence: event.issueId }]
@@ -177,6 +179,7 @@ const SYNC_ONLY: ReadonlySet<AuditEventType> = new Set([
   'assigned',
   'checkin_answered',
   'checkin_escalated',
+  'criterion_recorded',
   'reminder_sent',
   'refused',
 ]);

@@ -1,3 +1,4 @@
+import type { Observation } from './observations.js';
 import { goPhaseIndex, type Template } from './template.js';
 
 // A release as stored: the template copy it runs on, who did what to which item, and the gate overrides.
@@ -12,6 +13,8 @@ export interface ItemState {
   /** Who made the latest change to the item, and when (ms since the epoch). */
   by: string;
   at: number;
+  /** The value recorded with the tick, for an item that records one; an untick clears it. */
+  value?: string;
 }
 
 export interface GateOverride {
@@ -90,6 +93,8 @@ export interface CheckIn {
   /** The escalation nudge in the thread, kept apart from the question's own ts. */
   escalationTs?: string;
   answer?: { kind: CheckInAnswerKind; by: string; at: number; issue?: number };
+  /** Values observed for the template's success criteria, by criterion id (recorded while active). */
+  observed?: Record<string, Observation>;
 }
 
 export interface Retrospective {

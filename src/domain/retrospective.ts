@@ -1,12 +1,13 @@
 import type { AuditEvent } from './audit.js';
+import { type CriterionReport, formatObservedValue, reportCriteria } from './observations.js';
 import { isItemDone, type Release } from './release.js';
 import { measurePhases, type PhaseSpan } from './stats.js';
 import { phaseDueAt } from './time.js';
 
 // The draft of a release's retrospective, written from its own record once it has ended: how long each
 // phase took against the plan, what was late, which gates were forced open and what that skipped, who
-// had to be reminded, how the check-ins went, the issues and how long they took to resolve, and the
-// rollback. Pure: the release as stored and its audit trail (in stream order) in, plain facts out.
+// had to be reminded, how the check-ins went, the success criteria met and missed, the issues and how
+// long they took to resolve, and the rollback. Pure: the release as stored and its audit trail (in stream order) in, plain facts out.
 // Nothing here carries Slack markup; texts people wrote are passed through as written, and whoever
 // renders them escapes them.
 
@@ -17,6 +18,7 @@ export type RetroFindingKind =
   | 'skipped'
   | 'reminders'
   | 'checkin'
+  | 'criterion_missed'
   | 'issue'
   | 'rollback'
   | 'red_flag'
@@ -105,6 +107,11 @@ export interface RetroDraft {
   reminders: RetroReminders[];
   /** The check-ins that were posted or answered, by index. */
   checkins: RetroCheckin[];
+  /**
+   * Each success criterion of the template, met, missed or not recorded on the latest value recorded
+   * across check-ins; empty when the template sets none.
+   */
+  criteria: CriterionReport[];
   /** Every issue reported, by id. */
   issues: RetroIssue[];
   rollback?: RetroRollback;
@@ -426,6 +433,7 @@ export function draftRetrospective(release: Release, events: readonly AuditEvent
     overrides: overrides(walk),
     reminders: [],
     checkins: checkins(walk),
+    criteria: reportCriteria(release),
     issues: issues(walk),
     findings: [],
   };
@@ -474,6 +482,13 @@ export function draftRetrospective(release: Release, events: readonly AuditEvent
     findings.push(
       finding('checkin', text, at, [escalation?.recipient ?? release.startedBy, answer?.by ?? '']),
     );
+  }
+  for (const criterion of draft.criteria) {
+    const observed = criterion.observed;
+    if (criterion.verdict !== 'missed' || !observed) continue;
+    const value = formatObservedValue(observed.value, criterion.unit);
+    const text = `${criterion.name} missed its target (${criterion.target}): ${value} at check-in ${observed.checkinIndex + 1}.`;
+    findings.push(finding('criterion_missed', text, observed.at, [observed.by]));
   }
   for (const issue of release.issues) {
     const found = sentence(`Issue #${issue.id} (${issue.severity}) was found`, issue.what);

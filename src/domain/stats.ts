@@ -1,4 +1,5 @@
 import type { AuditEvent } from './audit.js';
+import { reportCriteria } from './observations.js';
 import type { Release } from './release.js';
 
 // Delivery figures over a period, computed from the releases and their audit trails on every ask:
@@ -58,6 +59,25 @@ export interface DeliveryStats {
   timeToResolve: { median?: number; count: number; goalMs: 7_200_000; met?: boolean };
   /** Deployed releases that had a window, and how many deployed within its tolerance. */
   insideWindow: { inside: number; of: number; rate?: number };
+  /** Per success criterion, over the releases deployed in the period whose template sets it. */
+  criteria: CriterionStats[];
+}
+
+export interface CriterionStats {
+  id: string;
+  /** Name and target in words, as the latest deployed release's template gives them. */
+  name: string;
+  target: string;
+  /** Deployed releases whose template sets the criterion. */
+  releases: number;
+  /** Of those, how many recorded a value at a check-in. */
+  recorded: number;
+  /** Of those, how many met it on the latest value recorded. */
+  met: number;
+  /** recorded / releases. */
+  recordedRate?: number;
+  /** met / recorded: a release that recorded nothing cannot say whether it met the criterion. */
+  metRate?: number;
 }
 
 /**
@@ -258,7 +278,37 @@ export function computeDeliveryStats(records: readonly ReleaseRecord[], query: S
       met: resolveMedian === undefined ? undefined : resolveMedian < TIME_TO_RESOLVE_GOAL_MS,
     },
     insideWindow: { inside, of: windowed.length, rate: ratio(inside, windowed.length) },
+    criteria: criteriaStats(deployed),
   };
+}
+
+/** Each criterion by id, in order of first appearance; a later deploy's template names it. */
+function criteriaStats(deployed: readonly ReleaseRecord[]): CriterionStats[] {
+  const byId = new Map<string, CriterionStats>();
+  const byDeploy = [...deployed].sort((a, b) => a.release.deployment!.at - b.release.deployment!.at);
+  for (const { release } of byDeploy) {
+    for (const report of reportCriteria(release)) {
+      const entry = byId.get(report.id) ?? {
+        id: report.id,
+        name: '',
+        target: '',
+        releases: 0,
+        recorded: 0,
+        met: 0,
+      };
+      entry.name = report.name;
+      entry.target = report.target;
+      entry.releases++;
+      if (report.verdict !== 'not_recorded') entry.recorded++;
+      if (report.verdict === 'met') entry.met++;
+      byId.set(report.id, entry);
+    }
+  }
+  return [...byId.values()].map((entry) => ({
+    ...entry,
+    recordedRate: ratio(entry.recorded, entry.releases),
+    metRate: ratio(entry.met, entry.recorded),
+  }));
 }
 
 export type StatsArguments = { ok: true; days: number; env?: string } | { ok: false; problem: string };

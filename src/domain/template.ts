@@ -1,4 +1,5 @@
 import type { CriterionEntry, TemplateCriterion } from './criteria.js';
+import type { ItemRecord } from './recorded-value.js';
 import { parseDuration } from './time.js';
 
 // A checklist template: ordered phases of items. Loaded from checklists/*.yaml at start-up
@@ -14,6 +15,8 @@ export interface TemplateItem {
   group?: string;
   /** Criteria shown with the item: criterion ids, or a whole list (`success`, `go`, `rollback`, `redflags`). */
   criteria?: string[];
+  /** The value a tick records (a backup id, a commit SHA), asked for when the item is ticked. */
+  record?: ItemRecord;
 }
 
 export interface TemplatePhase {

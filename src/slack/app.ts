@@ -8,6 +8,7 @@ import { registerFreezeActions } from './listeners/freeze.js';
 import { registerGateOverride } from './listeners/gate-override.js';
 import { registerHome } from './listeners/home.js';
 import { registerItemActions } from './listeners/item-actions.js';
+import { registerItemValueActions } from './listeners/item-values.js';
 import { registerLockActions } from './listeners/locks.js';
 import { registerOwnerActions } from './listeners/owners.js';
 import { registerReminderActions } from './listeners/reminders.js';
@@ -151,6 +152,7 @@ export function createSlackApp(deps: SlackDeps, hooks: SlackAppHooks): SlackAppH
   const listeners = createListenerRouter(app, unmatchedRequests(deps.log));
   registerDeployCommand(listeners, deps);
   registerItemActions(listeners, deps);
+  registerItemValueActions(listeners, deps);
   registerGateOverride(listeners, deps);
   registerReminderActions(listeners, deps);
   registerCheckinActions(listeners, deps);

@@ -51,6 +51,7 @@ const ackOnly: UnmatchedHandlers = {
 export function createListenerRouter(app: App, unmatched: UnmatchedHandlers = ackOnly): ListenerApp {
   const actions: Route<ActionArgs>[] = [];
   const views: Route<ViewArgs>[] = [];
+  const closedViews: Route<ViewArgs>[] = [];
   app.action(/^/, (args) =>
     dispatch(actions, (args.action as { action_id?: string }).action_id, args, unmatched.action),
   );
@@ -64,8 +65,21 @@ export function createListenerRouter(app: App, unmatched: UnmatchedHandlers = ac
       typeof constraint === 'object' && !(constraint instanceof RegExp) ? constraint.action_id : constraint;
     actions.push({ constraint: actionId, listener });
   };
-  const view = (constraint: Constraint, listener: Route<ViewArgs>['listener']) => {
-    views.push({ constraint, listener });
+  const view = (
+    constraint: Constraint | { callback_id: Constraint; type: 'view_closed' },
+    listener: Route<ViewArgs>['listener'],
+  ) => {
+    if (typeof constraint === 'string' || constraint instanceof RegExp) {
+      views.push({ constraint, listener });
+      return;
+    }
+    // Bolt hands a closed modal only to listeners that ask for view_closed: one catch-all, on first use.
+    if (closedViews.length === 0) {
+      app.view({ callback_id: /^/, type: 'view_closed' }, (args) =>
+        dispatch(closedViews, args.view.callback_id, args, ackOnly.view),
+      );
+    }
+    closedViews.push({ constraint: constraint.callback_id, listener });
   };
   return {
     // Bolt's overloads are generic over the payload; the routes keep each listener's own typing.

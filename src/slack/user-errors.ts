@@ -60,6 +60,10 @@ export function describeUserError(error: UserError): string {
       return `${escapeMrkdwn(error.version)} → ${escapeMrkdwn(error.env)} was deployed ${formatSlackDate(error.deployedAt)}; its window cannot move any more. Nothing was changed.`;
     case 'item_unknown':
       return 'That checklist item is not part of this release; nothing was changed.';
+    case 'value_required':
+      return `“${escapeMrkdwn(error.itemText.slice(0, 150))}” records its ${escapeMrkdwn(error.label)}: tick it in the release thread and enter the value there. Nothing was changed.`;
+    case 'value_invalid':
+      return `The ${escapeMrkdwn(error.label)} was not saved: ${escapeMrkdwn(error.problem)} Nothing was changed.`;
     case 'checkin_answered': {
       const answer = { healthy: 'healthy', issue: 'issue found', rollback: 'roll back' }[error.answer];
       return `${mentionUser(error.by)} already answered this check-in (*${answer}*); nothing was changed.`;

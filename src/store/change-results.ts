@@ -50,7 +50,8 @@ export type ChangeResult =
   | { kind: 'red_flag_up'; by: string }
   | { kind: 'no_red_flag' }
   | { kind: 'go_decided'; by: string }
-  | { kind: 'no_go_step' };
+  | { kind: 'no_go_step' }
+  | { kind: 'value_required' };
 
 /** What set-item.lua can answer: a switch over it needs no default. */
 export type SetItemResult = Extract<
@@ -66,7 +67,8 @@ export type SetItemResult = Extract<
       | 'unknown_item'
       | 'env_locked'
       | 'red_flag'
-      | 'awaiting_go';
+      | 'awaiting_go'
+      | 'value_required';
   }
 >;
 export const SET_ITEM_KINDS: ReadonlySet<ChangeResult['kind']> = new Set<SetItemResult['kind']>([
@@ -80,6 +82,7 @@ export const SET_ITEM_KINDS: ReadonlySet<ChangeResult['kind']> = new Set<SetItem
   'env_locked',
   'red_flag',
   'awaiting_go',
+  'value_required',
 ]);
 
 /** What snooze-reminder.lua can answer. */
@@ -163,6 +166,8 @@ export function toChangeResult(reply: unknown, extras?: (rest: number[]) => Appl
       return { kind: 'go_decided', by: String(first) };
     case 'NO_GO_STEP':
       return { kind: 'no_go_step' };
+    case 'VALUE_REQUIRED':
+      return { kind: 'value_required' };
   }
   return unhandledReply(name);
 }

@@ -158,12 +158,15 @@ export function parseAuditEntry(id: string, flat: string[]): AuditEvent {
   if (fields.recipient) event.recipient = fields.recipient;
   if (fields.window) event.windowAt = Number(fields.window);
   if (fields.checkin !== undefined) event.checkinIndex = Number(fields.checkin);
+  if (fields.criterion) event.criterionId = fields.criterion;
   if (fields.issue !== undefined) event.issueId = Number(fields.issue);
   if (fields.severity) event.severity = fields.severity;
   if (fields.checkins !== undefined) event.checkins = Number(fields.checkins);
   if (fields.action) event.action = fields.action;
   if (fields.phaseState === 'done' || fields.phaseState === 'reopened') event.phaseState = fields.phaseState;
   if (fields.flag !== undefined) event.redFlagNumber = Number(fields.flag);
+  if (fields.value !== undefined) event.value = fields.value;
+  if (fields.cleared !== undefined) event.clearedValue = fields.cleared;
   if (type === 'rescheduled') event.windowAt = Number(fields.to);
   return event;
 }

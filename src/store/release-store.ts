@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { AuditEvent } from '../domain/audit.js';
 import type { StoredAuditEntry } from '../domain/audit-chain.js';
+import { needsValue } from '../domain/recorded-value.js';
 import type { CheckInAnswerKind, DeployWindow, IssueSeverity, Release } from '../domain/release.js';
 import {
   countRequiredItems,
@@ -8,6 +9,7 @@ import {
   goPhaseIndex,
   rollbackPhaseIndex,
   type Template,
+  type TemplateItem,
 } from '../domain/template.js';
 import {
   type AppliedExtras,
@@ -107,14 +109,16 @@ export class ReleaseStore {
     const sequence = await this.redis.incr(this.keys.releaseSequence(teamId));
     const releaseId = `r${sequence}`;
     const indexPairs: string[] = [];
+    // "<phase>|<required>", and "|v" where a tick must carry a value, so set-item.lua can refuse a bare one.
+    const location = (phaseIndex: number, item: TemplateItem) =>
+      `${phaseIndex}|${item.required ? 1 : 0}${needsValue(item) ? '|v' : ''}`;
     template.phases.forEach((phase, phaseIndex) => {
-      for (const item of phase.items) indexPairs.push(item.id, `${phaseIndex}|${item.required ? 1 : 0}`);
+      for (const item of phase.items) indexPairs.push(item.id, location(phaseIndex, item));
     });
     // The rollback checklist is filed after the last phase (see set-item.lua).
     const rollbackPhase = rollbackPhaseIndex(template);
-    for (const item of template.rollback?.items ?? []) {
-      indexPairs.push(item.id, `${rollbackPhase}|${item.required ? 1 : 0}`);
-    }
+    for (const item of template.rollback?.items ?? [])
+      indexPairs.push(item.id, location(rollbackPhase, item));
     const meta = {
       team: teamId,
       channel: input.channelId,
@@ -172,6 +176,8 @@ export class ReleaseStore {
     done: boolean;
     userId: string;
     requestId: string;
+    /** Recorded with a tick; checked against the template before it gets here. */
+    value?: string;
   }): Promise<SetItemResult> {
     const { teamId, releaseId } = input;
     const result = toChangeResult(
@@ -190,6 +196,7 @@ export class ReleaseStore {
         input.userId,
         APPLIED_REQUEST_TTL_SEC,
         input.requestId,
+        input.done ? (input.value ?? '') : '',
       ),
       ([deployed, phaseDone, reopened]) => ({
         deployed: deployed === 1,
@@ -269,6 +276,37 @@ export class ReleaseStore {
         monitoringClosed: closed === 1,
         ...(issueId ? { issueId } : {}),
       }),
+    );
+  }
+
+  /**
+   * Records values observed at a posted check-in, by success criterion; a value left out (undefined)
+   * clears the one recorded before. Values are written as decimal text, as people read them.
+   */
+  async recordObservations(input: {
+    teamId: string;
+    releaseId: string;
+    checkinIndex: number;
+    userId: string;
+    values: { criterionId: string; value?: number }[];
+    requestId: string;
+  }): Promise<ChangeResult> {
+    const { teamId, releaseId } = input;
+    const pairs = input.values.map(({ criterionId, value }) => [
+      criterionId,
+      value === undefined ? '' : String(value),
+    ]);
+    return toChangeResult(
+      await this.redis.recordObservations(
+        this.keys.releaseMeta(teamId, releaseId),
+        this.keys.releaseAudit(teamId, releaseId),
+        this.keys.appliedRequest(teamId, `observe:${input.requestId}`),
+        input.checkinIndex,
+        input.userId,
+        APPLIED_REQUEST_TTL_SEC,
+        JSON.stringify(pairs),
+      ),
+      ([changed]) => ({ changed }),
     );
   }
 

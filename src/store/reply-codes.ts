@@ -26,6 +26,7 @@ export const REPLY_CODES = {
   NO_RED_FLAG: -19,
   GO_DECIDED: -20,
   NO_GO_STEP: -21,
+  VALUE_REQUIRED: -22,
 } as const;
 
 export type ReplyName = keyof typeof REPLY_CODES;

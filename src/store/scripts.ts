@@ -47,6 +47,7 @@ export const SCRIPT_FILES = {
   cancelRelease: 'cancel-release-5',
   rescheduleRelease: 'reschedule-release-5',
   answerCheckin: 'answer-checkin-5',
+  recordObservations: 'record-observations-3',
   resolveIssue: 'resolve-issue-5',
   assignOwners: 'assign-owners-4',
   snoozeReminder: 'snooze-reminder-3',

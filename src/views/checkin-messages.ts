@@ -1,5 +1,6 @@
-import type { Button, ContextBlock, KnownBlock, ModalView } from '@slack/types';
-import { describeCriterion } from '../domain/criteria.js';
+import type { Button, ContextBlock, InputBlock, KnownBlock, ModalView, NumberInput } from '@slack/types';
+import { describeCriterion, describeThreshold } from '../domain/criteria.js';
+import { type MeasurableCriterion, measurableCriteria, reportCriteria } from '../domain/observations.js';
 import {
   type CheckIn,
   ISSUE_SEVERITIES,
@@ -13,15 +14,17 @@ import {
   CheckinField,
   encodeReleaseAction,
   encodeReleaseIndexMetadata,
+  ObservationField,
   ReleaseRoute,
 } from './ids.js';
 import { BlockKitLimits } from './limits.js';
 import { escapeMrkdwn, formatSlackDate, mentionUser, truncate } from './mrkdwn.js';
 import { type RenderedMessage, releaseTitle } from './release-messages.js';
+import { criteriaSections, describeCriterionReport, UNIT_WORDS } from './success-criteria.js';
 
 // Post-deploy check-ins as pure renders: the question in the release thread (its buttons go once it is
 // answered or can no longer be), the escalation when nobody answers, the direct message to the owner,
-// and the modals behind "Issue found…", "Roll back…" and "Resolve #n…".
+// and the modals behind "Issue found…", "Roll back…", "Record values…" and "Resolve #n…".
 
 /** What people typed (issue, reason, resolution) is at most 500 characters; messages show the start. */
 const SHOWN_TEXT_LENGTH = 300;
@@ -109,9 +112,40 @@ function describeNotAskable(release: Release): string {
 
 const context = (text: string): ContextBlock => ({ type: 'context', elements: [{ type: 'mrkdwn', text }] });
 
+/** Values can be recorded while the release is active, answered or not: the record is read when it ends. */
+function takesObservations(release: Release): boolean {
+  return release.status === 'active' && measurableCriteria(release.template).length > 0;
+}
+
+function recordButton(release: Release, checkinIndex: number): Button {
+  return {
+    type: 'button',
+    action_id: encodeReleaseAction(ReleaseRoute.checkinRecord, release.id, checkinIndex),
+    text: { type: 'plain_text', text: 'Record values…' },
+  };
+}
+
+/** The template's success criteria with what was observed at this check-in, and who recorded it last. */
+function criteriaBlocks(release: Release, checkin: CheckIn): KnownBlock[] {
+  const reports = reportCriteria(release, checkin.index);
+  if (reports.length === 0) return [];
+  const blocks: KnownBlock[] = criteriaSections(
+    '*🎯 Success criteria*',
+    reports.map((report) => describeCriterionReport(report)),
+  );
+  const last = Object.values(checkin.observed ?? {}).reduce<{ by: string; at: number } | undefined>(
+    (latest, observation) => (!latest || observation.at >= latest.at ? observation : latest),
+    undefined,
+  );
+  if (last)
+    blocks.push(context(`Last value recorded by ${mentionUser(last.by)} ${formatSlackDate(last.at)}`));
+  return blocks;
+}
+
 /**
- * The question, its state and, while it can be answered, the three answers; shared by the thread message
- * and the owner's direct message. `extraButtons` go after the answers (or alone once there are none).
+ * The question, its state, the template's success criteria with this check-in's values, and, while it
+ * can be answered, the three answers (and "Record values…" while the release is active); shared by the
+ * thread message and the owner's direct message. `extraButtons` go last.
  */
 function checkinBlocks(release: Release, checkinIndex: number, extraButtons: Button[]): KnownBlock[] {
   const checkin = checkinAt(release, checkinIndex);
@@ -139,7 +173,12 @@ function checkinBlocks(release: Release, checkinIndex: number, extraButtons: But
       context(`⏰ Escalated to ${mentionUser(release.startedBy)} ${formatSlackDate(checkin.escalatedAt)}`),
     );
   }
-  const buttons = [...(askable ? answerButtons(release, checkinIndex) : []), ...extraButtons];
+  blocks.push(...criteriaBlocks(release, checkin));
+  const buttons = [
+    ...(askable ? answerButtons(release, checkinIndex) : []),
+    ...(takesObservations(release) ? [recordButton(release, checkinIndex)] : []),
+    ...extraButtons,
+  ];
   if (buttons.length > 0) blocks.push({ type: 'actions', block_id: 'checkin-actions', elements: buttons });
   return blocks;
 }
@@ -336,6 +375,51 @@ export function renderRollbackModal(
       'Roll back',
     ),
     blocks,
+  };
+}
+
+function observationInput(criterion: MeasurableCriterion, initial: number | undefined): InputBlock {
+  const unit = criterion.unit;
+  const element: NumberInput = {
+    type: 'number_input',
+    action_id: ObservationField.action,
+    is_decimal_allowed: unit !== 'count',
+  };
+  // Slack checks these in the form already; the listener checks again (src/domain/observations.ts).
+  if (unit === '%') element.min_value = '-100';
+  else if (unit !== undefined) element.min_value = '0';
+  if (unit === '/10') element.max_value = '10';
+  if (initial !== undefined) element.initial_value = String(initial);
+  const target = describeThreshold(criterion);
+  return {
+    type: 'input',
+    block_id: `${ObservationField.blockPrefix}${criterion.id}`,
+    optional: true,
+    label: {
+      type: 'plain_text',
+      text: truncate(unit ? `${criterion.name} (${UNIT_WORDS[unit]})` : criterion.name, 2000),
+    },
+    ...(target ? { hint: { type: 'plain_text' as const, text: `Target: ${target}` } } : {}),
+    element,
+  };
+}
+
+/**
+ * "Record values…": one number per success criterion, filled in with what this check-in has recorded.
+ * Only fields changed since the form opened are written, so two people's forms do not undo each other.
+ */
+export function renderObservationsModal(release: Release, checkinIndex: number, teamId: string): ModalView {
+  const checkin = checkinAt(release, checkinIndex);
+  return {
+    ...modalBase(release, teamId, checkinIndex, CallbackId.recordObservations, 'Observed values', 'Record'),
+    blocks: [
+      context(
+        `Check-in ${checkinIndex + 1} of *${escapeMrkdwn(releaseTitle(release))}*: what you observed, in each criterion's unit. Leave a field empty if you did not measure it; a new value replaces the one recorded before, on the record.`,
+      ),
+      ...measurableCriteria(release.template).map((criterion) =>
+        observationInput(criterion, checkin.observed?.[criterion.id]?.value),
+      ),
+    ],
   };
 }
 

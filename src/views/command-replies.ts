@@ -1,6 +1,7 @@
 import type { KnownBlock, View } from '@slack/types';
 import type { AuditEvent } from '../domain/audit.js';
 import type { ChainBreak, ChainVerdict } from '../domain/audit-chain.js';
+import { describeRecording } from '../domain/observations.js';
 import {
   computeProgress,
   countOpenRequired,
@@ -11,7 +12,7 @@ import {
   phaseState,
   type Release,
 } from '../domain/release.js';
-import { findItem } from '../domain/template.js';
+import { findItem, type TemplateItem } from '../domain/template.js';
 import {
   ActionId,
   CallbackId,
@@ -23,6 +24,7 @@ import {
 } from './ids.js';
 import { BlockKitLimits } from './limits.js';
 import { escapeMrkdwn, formatSlackDate, linkTo, mentionUser, truncate } from './mrkdwn.js';
+import { describeValue } from './recorded-values.js';
 import { describeFreezeOverride, describeGateOverrides, releaseTitle } from './release-messages.js';
 
 // Ephemeral answers to /deploy subcommands and the gate-override modal, as pure renders.
@@ -126,6 +128,31 @@ function describeMonitoring(release: Release): string[] {
   return lines;
 }
 
+/** Shown at most in /deploy status; the deployment log has them all. */
+const STATUS_VALUES = 10;
+
+/** The values done items recorded so far (a backup id, a commit SHA), in template order. */
+function describeRecordedValues(release: Release): string[] {
+  const items: TemplateItem[] = [
+    ...release.template.phases.flatMap((phase) => phase.items),
+    ...(release.template.rollback?.items ?? []),
+  ];
+  const recorded = items.flatMap((item) => {
+    const state = release.items[item.id];
+    return state?.done && state.value !== undefined ? [{ item, state, value: state.value }] : [];
+  });
+  if (recorded.length === 0) return [];
+  const lines = recorded
+    .slice(0, STATUS_VALUES)
+    .map(
+      ({ item, state, value }) =>
+        `• ${describeValue(item.record, value, 120)} · ${mentionUser(state.by)} ${formatSlackDate(state.at)}`,
+    );
+  if (recorded.length > STATUS_VALUES)
+    lines.push(`…and ${recorded.length - STATUS_VALUES} more in the deployment log`);
+  return ['', '*Recorded:*', ...lines];
+}
+
 export function renderStatus(release: Release, permalink: string | undefined): Reply {
   const freezeOverride = describeFreezeOverride(release);
   // Overrides right under the summary, so that a long phase list cannot push them past the cut.
@@ -149,9 +176,13 @@ export function renderStatus(release: Release, permalink: string | undefined): R
       (item) => item.required && !release.items[item.id]?.done,
     );
     lines.push('', `*Open in ${escapeMrkdwn(release.template.phases[current]!.name)}:*`);
-    for (const item of openItems.slice(0, 10)) lines.push(`• ${escapeMrkdwn(item.text)}`);
+    for (const item of openItems.slice(0, 10)) {
+      const asks = item.record ? ` _(records ${escapeMrkdwn(item.record.label)})_` : '';
+      lines.push(`• ${escapeMrkdwn(item.text)}${asks}`);
+    }
     if (openItems.length > 10) lines.push(`…and ${openItems.length - 10} more`);
   }
+  lines.push(...describeRecordedValues(release));
   lines.push(...describeMonitoring(release));
   if ((release.status === 'cancelled' || release.status === 'rolled_back') && release.cancelReason) {
     const verb = release.status === 'cancelled' ? 'Cancelled' : 'Rolled back';
@@ -222,6 +253,10 @@ export function describeAuditEvent(release: Release, event: AuditEvent): string 
     return found ? escapeMrkdwn(truncate(found.item.text, 80)) : escapeMrkdwn(itemId ?? '?');
   };
   const change = `(${event.from} → ${event.to})`;
+  const record = event.itemId ? findItem(release.template, event.itemId)?.item.record : undefined;
+  const recorded = event.value === undefined ? '' : `: ${describeValue(record, event.value, 200)}`;
+  const cleared =
+    event.clearedValue === undefined ? '' : `, clearing ${describeValue(record, event.clearedValue, 200)}`;
   switch (event.type) {
     case 'started': {
       const window = event.windowAt ? ` for ${formatSlackDate(event.windowAt)}` : '';
@@ -233,9 +268,9 @@ export function describeAuditEvent(release: Release, event: AuditEvent): string 
       return `${who} moved the deploy window from ${from} to ${formatSlackDate(event.windowAt ?? Number(event.to))}${zone}`;
     }
     case 'ticked':
-      return `${who} ticked “${itemText(event.itemId)}” in ${phaseName(event.phaseIndex)} ${change}`;
+      return `${who} ticked “${itemText(event.itemId)}” in ${phaseName(event.phaseIndex)} ${change}${recorded}`;
     case 'unticked':
-      return `${who} unticked “${itemText(event.itemId)}” in ${phaseName(event.phaseIndex)} ${change}`;
+      return `${who} unticked “${itemText(event.itemId)}” in ${phaseName(event.phaseIndex)} ${change}${cleared}`;
     case 'gate_overridden':
       return `${who} overrode the gate to *${phaseName(event.phaseIndex)}* while ${phaseName(event.blockingPhaseIndex)} had open items ${change}: _${escapeMrkdwn(event.reason ?? '')}_`;
     case 'reminder_sent':
@@ -255,6 +290,12 @@ export function describeAuditEvent(release: Release, event: AuditEvent): string 
       return `${who} answered check-in ${checkinNumber(event)}: *${CHECKIN_ANSWER_WORDS[event.to] ?? escapeMrkdwn(event.to)}*`;
     case 'checkin_escalated':
       return `shipcheck escalated unanswered check-in ${checkinNumber(event)} to ${mentionUser(event.recipient ?? '')}`;
+    case 'criterion_recorded': {
+      const recording = describeRecording(release.template, event);
+      const value = recording.to === 'none' ? 'cleared' : escapeMrkdwn(recording.to);
+      const before = recording.from === 'none' ? '' : ` (was ${escapeMrkdwn(recording.from)})`;
+      return `${who} recorded *${escapeMrkdwn(truncate(recording.criterion, 80))}* at check-in ${checkinNumber(event)}: ${value}${before}`;
+    }
     case 'issue_found':
       return `${who} reported issue #${event.issueId ?? '?'} (${escapeMrkdwn(event.severity ?? '?')}): _${escapeMrkdwn(event.reason ?? '')}_`;
     case 'issue_resolved': {

@@ -31,6 +31,8 @@ export const ReleaseRoute = {
   checkinHealthy: 'checkin.healthy',
   checkinIssue: 'checkin.issue',
   checkinRollback: 'checkin.rollback',
+  /** "Record values…" on a check-in: the observed values of the template's success criteria. */
+  checkinRecord: 'checkin.record',
   resolveIssue: 'issue.resolve',
   assignOwners: 'owners.open',
 } as const;
@@ -89,10 +91,17 @@ export function decodeItemDoneActionId(actionId: unknown): { releaseId: string; 
 /** Matches every item checkbox's action_id. */
 export const ITEM_ACTION_PATTERN = /^item\.set\|/;
 
+/**
+ * The checkbox (or a reminder's Done button) of an item that records a value: "item.record|<releaseId>|
+ * <itemId>". A route of its own, so that a tick opens the value form at once, without a read first.
+ */
+export const ITEM_RECORD_PATTERN = /^item\.record\|/;
+
 export const CallbackId = {
   gateOverride: 'gate.override',
   reportIssue: 'checkin.issue',
   rollBack: 'checkin.rollback',
+  recordObservations: 'checkin.observe',
   resolveIssue: 'issue.resolve',
   assignOwners: 'owners.assign',
   overrideFreeze: 'freeze.override',
@@ -101,6 +110,14 @@ export const CallbackId = {
   clearRedFlag: 'release.redflag.clear',
   noGo: 'release.nogo',
   startRelease: 'release.start',
+  /** The form asking for the value an item records; it is also told when the person closes it. */
+  recordValue: 'item.record',
+} as const;
+
+/** The one input of the value form. */
+export const ValueField = {
+  block: 'value',
+  action: 'value.input',
 } as const;
 
 export const StartField = {
@@ -144,6 +161,12 @@ export const CheckinField = {
   resolutionAction: 'resolution.input',
 } as const;
 
+/** The observed-values modal has one number input per success criterion, in a block "observed:<id>". */
+export const ObservationField = {
+  blockPrefix: 'observed:',
+  action: 'observed.input',
+} as const;
+
 /** The owners modal has one user picker per item, in a block "owner:<itemId>". */
 export const OwnerField = {
   blockPrefix: 'owner:',
@@ -182,9 +205,26 @@ export function encodeItemActionId(releaseId: string, itemId: string): string {
 }
 
 export function decodeItemActionId(actionId: unknown): { releaseId: string; itemId: string } | undefined {
+  return decodeItemRoute('item.set', actionId);
+}
+
+export function encodeItemRecordActionId(releaseId: string, itemId: string): string {
+  return `item.record|${releaseId}|${itemId}`;
+}
+
+export function decodeItemRecordActionId(
+  actionId: unknown,
+): { releaseId: string; itemId: string } | undefined {
+  return decodeItemRoute('item.record', actionId);
+}
+
+function decodeItemRoute(
+  expected: string,
+  actionId: unknown,
+): { releaseId: string; itemId: string } | undefined {
   if (typeof actionId !== 'string') return undefined;
   const [route, releaseId, itemId, extra] = actionId.split('|');
-  if (route !== 'item.set' || extra !== undefined) return undefined;
+  if (route !== expected || extra !== undefined) return undefined;
   const parsed = ItemTarget.safeParse({ releaseId, itemId });
   return parsed.success ? parsed.data : undefined;
 }
@@ -246,6 +286,24 @@ export function decodeReleaseIndexMetadata(text: unknown): ReleaseIndexMetadata 
   if (typeof text !== 'string') return undefined;
   try {
     const parsed = ReleaseIndexMetadata.safeParse(JSON.parse(text));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const ItemMetadata = z.object({ teamId: z.string().min(1).max(20), releaseId: ReleaseId, itemId: ItemId });
+export type ItemMetadata = z.infer<typeof ItemMetadata>;
+
+/** private_metadata of a modal about one item of a release (the value form). */
+export function encodeItemMetadata(metadata: ItemMetadata): string {
+  return JSON.stringify(metadata);
+}
+
+export function decodeItemMetadata(text: unknown): ItemMetadata | undefined {
+  if (typeof text !== 'string') return undefined;
+  try {
+    const parsed = ItemMetadata.safeParse(JSON.parse(text));
     return parsed.success ? parsed.data : undefined;
   } catch {
     return undefined;

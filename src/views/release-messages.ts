@@ -28,6 +28,7 @@ import { fingerprint } from './fingerprint.js';
 import {
   ActionId,
   encodeItemActionId,
+  encodeItemRecordActionId,
   encodeReleaseAction,
   encodeReleaseValue,
   ITEM_DONE_OPTION_VALUE,
@@ -37,6 +38,7 @@ import {
 } from './ids.js';
 import { BlockKitLimits } from './limits.js';
 import { escapeMrkdwn, formatSlackDate, mentionUser, truncate } from './mrkdwn.js';
+import { describeValue } from './recorded-values.js';
 
 // The release's Slack messages as pure renders of its state: a header in the channel and, in its
 // thread, one checklist message per unlocked phase (split in parts when a phase outgrows a message).
@@ -433,6 +435,8 @@ function describeItem(release: Release, item: TemplateItem, withCheckbox: boolea
     item.required ? undefined : '_optional_',
     item.role ? `_${escapeMrkdwn(item.role)}_` : undefined,
     owner ? `owner ${mentionUser(owner)}` : undefined,
+    // Until ticked, what the tick will ask for; once ticked, the value shows on its own line.
+    item.record && !state?.done ? `_records ${escapeMrkdwn(item.record.label)}_` : undefined,
   ]
     .filter(Boolean)
     .join(' · ');
@@ -443,7 +447,10 @@ function describeItem(release: Release, item: TemplateItem, withCheckbox: boolea
     if (reference.title) lines.push(`_${reference.title}:_`);
     lines.push(...reference.lines.map((line) => `• ${escapeMrkdwn(line)}`));
   }
-  if (state?.done) lines.push(`:white_check_mark: ${mentionUser(state.by)} ${formatSlackDate(state.at)}`);
+  if (state?.done) {
+    const value = state.value !== undefined ? `${describeValue(item.record, state.value)} — ` : '';
+    lines.push(`:white_check_mark: ${value}${mentionUser(state.by)} ${formatSlackDate(state.at)}`);
+  }
   return truncate(lines.join('\n'), BlockKitLimits.sectionText);
 }
 
@@ -463,7 +470,10 @@ function renderItem(release: Release, item: TemplateItem, clickable: boolean): S
     };
     block.accessory = {
       type: 'checkboxes',
-      action_id: encodeItemActionId(release.id, item.id),
+      // A tick of an item that records a value opens the form that asks for it.
+      action_id: item.record
+        ? encodeItemRecordActionId(release.id, item.id)
+        : encodeItemActionId(release.id, item.id),
       options: [option],
       ...(done ? { initial_options: [option] } : {}),
     };

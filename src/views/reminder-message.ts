@@ -10,7 +10,13 @@ import {
 } from '../domain/release.js';
 import { type HeldReminder, openRequiredItems, requiredItemsOf } from '../domain/reminders.js';
 import type { TemplateItem } from '../domain/template.js';
-import { ActionId, encodeItemDoneActionId, encodeReleaseAction, ReleaseRoute } from './ids.js';
+import {
+  ActionId,
+  encodeItemDoneActionId,
+  encodeItemRecordActionId,
+  encodeReleaseAction,
+  ReleaseRoute,
+} from './ids.js';
 import { BlockKitLimits } from './limits.js';
 import { escapeMrkdwn, formatSlackDate, mentionUser, truncate } from './mrkdwn.js';
 import { type RenderedMessage, releaseTitle } from './release-messages.js';
@@ -208,10 +214,13 @@ function renderDirectItem(release: Release, item: TemplateItem, withButton: bool
     text: { type: 'mrkdwn', text: truncate(`⬜ ${text}`, BlockKitLimits.sectionText) },
   };
   if (withButton) {
+    // An item that records a value asks for it first, as its checkbox in the thread does.
     block.accessory = {
       type: 'button',
-      action_id: encodeItemDoneActionId(release.id, item.id),
-      text: { type: 'plain_text', text: 'Done' },
+      action_id: item.record
+        ? encodeItemRecordActionId(release.id, item.id)
+        : encodeItemDoneActionId(release.id, item.id),
+      text: { type: 'plain_text', text: item.record ? 'Done…' : 'Done' },
       value: item.id,
     };
   }

@@ -6,6 +6,7 @@ import type {
   ModalView,
   SectionBlock,
 } from '@slack/types';
+import { CRITERION_VERDICTS } from '../domain/observations.js';
 import type { Release } from '../domain/release.js';
 import {
   formatRetroDuration,
@@ -18,6 +19,7 @@ import { encodeReleaseIndexMetadata, encodeReleaseValue } from './ids.js';
 import { BlockKitLimits } from './limits.js';
 import { escapeMrkdwn, formatSlackDate, mentionUser, truncate } from './mrkdwn.js';
 import { type RenderedMessage, releaseTitle } from './release-messages.js';
+import { criteriaSections, describeCriterionReport, VERDICT_WORDS } from './success-criteria.js';
 
 // The retrospective in the release thread, as pure renders: the draft shipcheck writes from the record
 // when a release ends, the later nudge while the team's part is missing, the form for that part
@@ -178,6 +180,18 @@ function checkinLines(draft: RetroDraft): string[] {
   });
 }
 
+/** "1 met, 1 missed, 6 not recorded" (on the latest value recorded for each). */
+function countVerdicts(draft: RetroDraft): string {
+  return CRITERION_VERDICTS.map(
+    (verdict) =>
+      `${draft.criteria.filter((report) => report.verdict === verdict).length} ${VERDICT_WORDS[verdict]}`,
+  ).join(', ');
+}
+
+function criteriaLines(draft: RetroDraft): string[] {
+  return draft.criteria.map((report) => describeCriterionReport(report, true));
+}
+
 function issueLines(draft: RetroDraft): string[] {
   return draft.issues.map((issue) => {
     const resolved =
@@ -222,6 +236,10 @@ export function renderRetroDraft(release: Release, draft: RetroDraft): RenderedM
     listSection('*🔓 Gate overrides*', overrideLines(draft)),
     listSection('*🔔 Reminders sent*', reminderLines(draft)),
     listSection('*🩺 Check-ins*', checkinLines(draft)),
+    // A template without success criteria (every release from before they existed) gets no section.
+    ...(draft.criteria.length > 0
+      ? criteriaSections(`*🎯 Success criteria*: ${countVerdicts(draft)}`, criteriaLines(draft))
+      : []),
     listSection('*🚨 Issues*', issueLines(draft)),
     section(truncate(`*↩️ Rollback*\n${rollbackText(draft)}`, BlockKitLimits.sectionText)),
     listSection('*🚩 Red flags and refusals*', stopLines(draft.findings)),

@@ -1,7 +1,13 @@
 import type { KnownBlock } from '@slack/types';
-import { type DeliveryStats, WINDOW_EARLY_TOLERANCE_MS, WINDOW_LATE_TOLERANCE_MS } from '../domain/stats.js';
+import {
+  type CriterionStats,
+  type DeliveryStats,
+  WINDOW_EARLY_TOLERANCE_MS,
+  WINDOW_LATE_TOLERANCE_MS,
+} from '../domain/stats.js';
 import { BlockKitLimits } from './limits.js';
 import { escapeMrkdwn, formatSlackDate, truncate } from './mrkdwn.js';
+import { criteriaSections } from './success-criteria.js';
 
 // `/deploy stats`: the delivery figures of a period as one compact message. Pure: the figures are
 // computed by src/domain/stats.ts and the current time comes in as `now`.
@@ -47,6 +53,14 @@ function field(title: string, body: string): { type: 'mrkdwn'; text: string } {
 
 function section(text: string): KnownBlock {
   return { type: 'section', text: { type: 'mrkdwn', text: truncate(text, BlockKitLimits.sectionText) } };
+}
+
+/** "• *Error rate* (less than 1 %): met by 3 of 4 that recorded it (75 %) · recorded by 4 of 6 releases" */
+function criterionLine(entry: CriterionStats): string {
+  const head = `• *${name(entry.name)}* (${escapeMrkdwn(entry.target)})`;
+  const recorded = `recorded by ${entry.recorded} of ${plural(entry.releases, 'release')}`;
+  if (entry.metRate === undefined) return `${head}: ${recorded}`;
+  return `${head}: met by ${entry.met} of ${entry.recorded} that recorded it (${formatRate(entry.metRate)}) · ${recorded}`;
 }
 
 export function renderDeliveryStats(
@@ -130,6 +144,13 @@ export function renderDeliveryStats(
     { type: 'section', fields },
     section(`*Deployments per week*\n${perWeek}`),
     section(`*Time per phase* (median, slowest first)\n${phases}`),
+    // Only where templates set success criteria: older deployments have none to report.
+    ...(stats.criteria.length > 0
+      ? criteriaSections(
+          '*🎯 Success criteria* (deployed releases whose template sets them; met on the latest value recorded)',
+          stats.criteria.map(criterionLine),
+        )
+      : []),
     {
       type: 'context',
       elements: [

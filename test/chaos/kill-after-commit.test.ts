@@ -8,7 +8,7 @@ import type { Release } from '../../src/domain/release.js';
 import type { AnnouncementEvent } from '../../src/domain/template.js';
 import { queuePrefix } from '../../src/queues/sync-queue.js';
 import { ReleaseStore } from '../../src/store/release-store.js';
-import { template } from '../e2e/helpers.js';
+import { recordsValue, template } from '../e2e/helpers.js';
 import { blockTexts, headerText, viewItem } from '../support/app-harness.js';
 import { ProcessCluster, type ShipcheckProcess } from '../support/process-harness.js';
 import { deleteKeysWithPrefix, TEST_REDIS_URL } from '../support/redis.js';
@@ -391,11 +391,29 @@ it(
       }
     };
 
-    /** A click on an item's checkbox, as the message shows now; false while it shows no checkbox. */
+    /**
+     * A click on an item's checkbox, as the message shows now; false while it shows no checkbox. An
+     * item that records a value opens a form, submitted with a value every shipped item accepts.
+     */
     const tick = async (plan: Plan, message: StoredMessage, itemId: string) => {
       const box = viewItem(message, itemId);
       if (!box?.clickable) return false;
-      await interact('clicks', bot.tickPayload(message, itemId, true, plan.user));
+      const click = bot.tickPayload(message, itemId, true, plan.user);
+      await interact('clicks', click);
+      if (recordsValue(message, itemId)) {
+        const deadline = Date.now() + APPLY_TIMEOUT_MS;
+        let form = slack.views.find((view) => view.trigger_id === click.trigger_id);
+        while (!form && Date.now() < deadline) {
+          await sleep(50);
+          form = slack.views.find((view) => view.trigger_id === click.trigger_id);
+        }
+        // Its process died before it opened the form: the next step clicks again.
+        if (!form) return true;
+        await interact(
+          'submissions',
+          submitView(form, { value: { 'value.input': '4f2a9c1' } }, { user: plan.user }),
+        );
+      }
       await until(plan, (release) => release.items[itemId]?.done === true);
       return true;
     };

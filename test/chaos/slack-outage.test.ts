@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ReleaseStore } from '../../src/store/release-store.js';
-import { current, requiredItemIds, template, waitForHeader, waitForPhase } from '../e2e/helpers.js';
+import { current, plainItemIds, template, waitForHeader, waitForPhase } from '../e2e/helpers.js';
 import { findHeader, findPhaseMessage, viewItem } from '../support/app-harness.js';
 import { ProcessCluster } from '../support/process-harness.js';
 import { TEST_REDIS_URL } from '../support/redis.js';
@@ -84,7 +84,7 @@ async function runOutage(misbehaviour: Misbehaviour): Promise<void> {
   slack.misbehaveFor('*', [misbehaviour], OUTAGE_MS);
   const outageEnds = Date.now() + OUTAGE_MS;
   const callsBefore = slack.calls.length;
-  const items = requiredItemIds('minimal', 0).slice(0, 3);
+  const items = plainItemIds('minimal', 0).slice(0, 3);
   for (const itemId of items) {
     const answer = await procs.interact(procs.tickPayload(current(procs, phase1), itemId, true));
     expect(answer.status).toBe(200);

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { RETIRED_BUTTON_TEXT } from '../../src/slack/listeners/unmatched.js';
 import { startTestApp, type TestApp } from '../support/app-harness.js';
 import { clickButton, type createBlockActions } from '../support/slack-requests.js';
-import { current, requiredItemIds, waitForHeader, waitForPhase } from './helpers.js';
+import { current, plainItemIds, waitForHeader, waitForPhase } from './helpers.js';
 
 // Unexpected failures reach the user as a short message with an error id that is also in the log;
 // unreadable or forged requests are refused and change nothing.
@@ -58,7 +58,7 @@ it('refuses a click whose action id is forged or unreadable, changing nothing', 
   await app.command('start v1.1 staging minimal');
   const header = await waitForHeader(app, 'v1.1 → staging');
   const phase = await waitForPhase(app, header, 'Before the deploy');
-  const [itemId] = requiredItemIds('minimal', 0);
+  const [itemId] = plainItemIds('minimal', 0);
   const genuine = app.tickPayload(current(app, phase), itemId!, true) as ReturnType<
     typeof createBlockActions
   >;

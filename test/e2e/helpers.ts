@@ -9,8 +9,8 @@ import {
   findPhaseMessage,
   viewItem,
 } from '../support/app-harness.js';
-import { clickButton } from '../support/slack-requests.js';
-import type { StoredMessage } from '../support/slack-stand-in.js';
+import { clickButton, submitView } from '../support/slack-requests.js';
+import type { RecordedView, StoredMessage } from '../support/slack-stand-in.js';
 
 /** What these helpers need of an app: the Slack side of the conversation. In-process or spawned. */
 type TestApp = Pick<FullTestApp, 'standIn' | 'command' | 'interact' | 'tickPayload'>;
@@ -27,6 +27,48 @@ export function requiredItemIds(templateId: string, phaseIndex: number): string[
   return template(templateId)
     .phases[phaseIndex]!.items.filter((item) => item.required)
     .map((item) => item.id);
+}
+
+/** The required items of a phase that a click ticks at once: those that record no value. */
+export function plainItemIds(templateId: string, phaseIndex: number): string[] {
+  return template(templateId)
+    .phases[phaseIndex]!.items.filter((item) => item.required && !item.record)
+    .map((item) => item.id);
+}
+
+/** Whether ticking the item in this message opens the form asking for its value. */
+export function recordsValue(message: StoredMessage, itemId: string): boolean {
+  return ((message.blocks ?? []) as { accessory?: { action_id?: string } }[]).some((block) => {
+    const actionId = block.accessory?.action_id ?? '';
+    return actionId.startsWith('item.record|') && actionId.endsWith(`|${itemId}`);
+  });
+}
+
+/** The value form opened for `itemId` since `viewsBefore` views were recorded. */
+export async function waitForValueForm(app: TestApp, itemId: string, viewsBefore = 0): Promise<RecordedView> {
+  return app.standIn.waitFor(
+    () =>
+      app.standIn.views
+        .slice(viewsBefore)
+        .find(
+          (record) =>
+            record.view.callback_id === 'item.record' &&
+            (JSON.parse(String(record.view.private_metadata)) as { itemId?: string }).itemId === itemId,
+        ),
+    5000,
+    `the value form of ${itemId}`,
+  );
+}
+
+/** A value the form accepts: its example when it shows one, else one of the input's kind. */
+function sampleValue(form: RecordedView): string {
+  const input = (
+    form.view.blocks as { block_id?: string; element?: { type?: string; placeholder?: { text?: string } } }[]
+  ).find((block) => block.block_id === 'value')?.element;
+  if (input?.placeholder?.text) return input.placeholder.text;
+  if (input?.type === 'url_text_input') return 'https://ci.example.com/runs/1';
+  if (input?.type === 'number_input') return '1';
+  return 'recorded-by-test';
 }
 
 export async function waitForHeader(app: TestApp, title: string, channel?: string): Promise<StoredMessage> {
@@ -51,7 +93,10 @@ export function current(app: TestApp, message: StoredMessage): StoredMessage {
   return found;
 }
 
-/** Clicks an item as `user` sees the message now, and checks that Slack got a 200 at once. */
+/**
+ * Clicks an item as `user` sees the message now, and checks that Slack got a 200 at once. A tick of an
+ * item that records a value opens a form; it is submitted with a value the form accepts.
+ */
 export async function click(
   app: TestApp,
   message: StoredMessage,
@@ -59,9 +104,27 @@ export async function click(
   selected: boolean,
   user = 'U0ALICE',
 ) {
-  const response = await app.interact(app.tickPayload(current(app, message), itemId, selected, user));
+  return clickInView(app, current(app, message), itemId, selected, user);
+}
+
+/** {@link click} on a given view of the message, such as a stale one. */
+export async function clickInView(
+  app: TestApp,
+  view: StoredMessage,
+  itemId: string,
+  selected: boolean,
+  user = 'U0ALICE',
+) {
+  const viewsBefore = app.standIn.views.length;
+  const response = await app.interact(app.tickPayload(view, itemId, selected, user));
   expect(response.status).toBe(200);
-  return response;
+  if (!selected || !recordsValue(view, itemId)) return response;
+  const form = await waitForValueForm(app, itemId, viewsBefore);
+  const submitted = await app.interact(
+    submitView(form, { value: { 'value.input': sampleValue(form) } }, { user }),
+  );
+  expect(submitted.status).toBe(200);
+  return submitted;
 }
 
 export async function waitForItem(app: TestApp, message: StoredMessage, itemId: string, ticked: boolean) {

@@ -2,7 +2,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../support/app-harness.js';
 import { getFreePort } from '../support/free-port.js';
 import { TestRedisServer } from '../support/redis-server.js';
-import { click, requiredItemIds, waitForHeader, waitForItem, waitForPhase } from './helpers.js';
+import { click, plainItemIds, waitForHeader, waitForItem, waitForPhase } from './helpers.js';
 
 // What an operator's monitoring sees: liveness, readiness and Prometheus metrics.
 
@@ -68,7 +68,7 @@ describe('metrics', () => {
     await app.command('start v1.0 staging minimal');
     const header = await waitForHeader(app, 'v1.0 → staging');
     const phase = await waitForPhase(app, header, 'Before the deploy');
-    const [itemId] = requiredItemIds('minimal', 0);
+    const [itemId] = plainItemIds('minimal', 0);
     await click(app, phase, itemId!, true);
     await waitForItem(app, phase, itemId!, true);
 

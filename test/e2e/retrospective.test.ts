@@ -36,10 +36,16 @@ describe('the retrospective', () => {
       const phase = await waitForPhase(app, header, template('minimal').phases[phaseIndex]!.name);
       await tickAll(app, phase, requiredItemIds('minimal', phaseIndex));
     }
+    // Forms that asked for the values of items came first.
+    const viewsBefore = app.standIn.views.length;
     await app.interact(
       clickButton(current(app, header) as never, { actionId: 'release.rollback.open' }, { user: 'U0LEAD' }),
     );
-    const confirm = await app.standIn.waitFor(() => app.standIn.views[0], 5000, 'the rollback confirmation');
+    const confirm = await app.standIn.waitFor(
+      () => app.standIn.views[viewsBefore],
+      5000,
+      'the rollback confirmation',
+    );
     await app.interact(
       submitView(confirm, { reason: { 'reason.input': 'Login broke for SSO users' } }, { user: 'U0LEAD' }),
     );
@@ -69,7 +75,11 @@ describe('the retrospective', () => {
     );
 
     await app.interact(clickButton(draft as never, { actionId: 'retro.open' }, { user: 'U0OPS' }));
-    const modal = await app.standIn.waitFor(() => app.standIn.views[1], 5000, 'the retrospective form');
+    const modal = await app.standIn.waitFor(
+      () => app.standIn.views[viewsBefore + 1],
+      5000,
+      'the retrospective form',
+    );
     await app.interact(
       submitView(
         modal,

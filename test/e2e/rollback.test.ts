@@ -53,10 +53,15 @@ describe('rollback', () => {
     expect(await scheduled()).toEqual(['checkin-T0001-r1-k0']);
 
     // One click: the confirmation shows the template's rollback criteria and asks why.
+    const viewsBefore = app.standIn.views.length;
     await app.interact(
       clickButton(current(app, header) as never, { actionId: 'release.rollback.open' }, { user: 'U0LEAD' }),
     );
-    const modal = await app.standIn.waitFor(() => app.standIn.views[0], 5000, 'the rollback confirmation');
+    const modal = await app.standIn.waitFor(
+      () => app.standIn.views[viewsBefore],
+      5000,
+      'the rollback confirmation',
+    );
     expect(JSON.stringify(modal.view.blocks)).toContain('A critical feature is broken');
     await app.interact(
       submitView(modal, { reason: { 'reason.input': 'Checkout fails for EU cards' } }, { user: 'U0LEAD' }),

@@ -3,7 +3,9 @@ import { blockTexts, headerText, startTestApp, type TestApp, viewItem } from '..
 import { SlackStandIn } from '../support/slack-stand-in.js';
 import {
   click,
+  clickInView,
   current,
+  plainItemIds,
   requiredItemIds,
   waitForHeader,
   waitForItem,
@@ -72,16 +74,18 @@ describe('rate limits and errors', () => {
     await app.command('start v1.4 staging minimal');
     const header = await waitForHeader(app, 'v1.4 → staging');
     const phase = await waitForPhase(app, header, 'Before the deploy');
-    const required = requiredItemIds('minimal', 0);
+    const [first] = plainItemIds('minimal', 0);
     const view = current(app, phase);
     app.standIn.deleteMessage(phase.channel, phase.ts);
-    await app.interact(app.tickPayload(view, required[0]!, true));
+    await app.interact(app.tickPayload(view, first!, true));
     await app.standIn.waitFor(
       () => app.standIn.callsTo('chat.update').some((call) => call.error === 'message_not_found'),
       5000,
       'the failed update',
     );
-    for (const itemId of required.slice(1)) await app.interact(app.tickPayload(view, itemId, true));
+    for (const itemId of requiredItemIds('minimal', 0).filter((id) => id !== first)) {
+      await clickInView(app, view, itemId, true);
+    }
     // The next phase is posted and the header follows, although one update was refused for good.
     await waitForPhase(app, header, 'Deploy');
     await app.standIn.waitFor(
@@ -97,7 +101,7 @@ describe('rate limits and errors', () => {
     const header = await waitForHeader(app, 'v1.3 → staging');
     const phase = await waitForPhase(app, header, 'Before the deploy');
     app.standIn.misbehave('chat.update', { kind: 'slow', delayMs: 2500 }, 2);
-    const [itemId] = requiredItemIds('minimal', 0);
+    const [itemId] = plainItemIds('minimal', 0);
     const response = await app.interact(app.tickPayload(current(app, phase), itemId!, true));
     expect(response.status).toBe(200);
     // The acknowledgement came back before Slack answered any update.
@@ -178,7 +182,7 @@ describe('deployment shape', () => {
     const view = current(first, phase);
     await Promise.all(
       itemIds.map((itemId, index) =>
-        (index % 2 === 0 ? first : second).interact(first.tickPayload(view, itemId, true, `U0USER${index}`)),
+        clickInView(index % 2 === 0 ? first : second, view, itemId, true, `U0USER${index}`),
       ),
     );
     for (const itemId of itemIds) await waitForItem(first, phase, itemId, true);

@@ -3,7 +3,7 @@ import { startTestApp, type TestApp } from '../support/app-harness.js';
 import { createSlashCommand } from '../support/slack-requests.js';
 import { SlackStandIn } from '../support/slack-stand-in.js';
 import { SocketModeStandIn } from '../support/socket-mode-stand-in.js';
-import { current, requiredItemIds, waitForHeader, waitForItem, waitForPhase } from './helpers.js';
+import { current, plainItemIds, waitForHeader, waitForItem, waitForPhase } from './helpers.js';
 
 // Socket Mode, the laptop set-up from the README: the same commands and clicks over a WebSocket.
 
@@ -37,7 +37,7 @@ it('runs /deploy start and a tick over Socket Mode, acknowledging each envelope'
   const header = await waitForHeader(app, 'v1.0 → staging');
   const phase = await waitForPhase(app, header, 'Before the deploy');
 
-  const [itemId] = requiredItemIds('minimal', 0);
+  const [itemId] = plainItemIds('minimal', 0);
   const clickEnvelope = socket.send(
     'interactive',
     app.tickPayload(current(app, phase), itemId!, true, 'U0BOB'),

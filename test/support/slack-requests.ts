@@ -733,6 +733,30 @@ export function submitView(
   });
 }
 
+/**
+ * The view_closed payload Slack sends when the user closes (Cancel, ✕) a modal the app opened with
+ * notify_on_close. It carries the view as the user left it.
+ */
+export function closeView(
+  opened: SlackView | { view: SlackView },
+  options: Omit<ViewSubmissionOptions, 'view'> = {},
+): Omit<ViewSubmissionPayload, 'type' | 'trigger_id' | 'response_urls'> & {
+  type: 'view_closed';
+  is_cleared: boolean;
+} {
+  const view = isRecorded(opened) ? opened.view : opened;
+  const {
+    type: _type,
+    trigger_id: _trigger,
+    response_urls: _urls,
+    ...rest
+  } = createViewSubmission({
+    ...options,
+    view: { ...view, state: { values: stateOf(view.blocks ?? []) } },
+  });
+  return { type: 'view_closed', ...rest, is_cleared: false };
+}
+
 // ---------------------------------------------------------------------------------------------
 // Convenience: post the payloads above to a running app
 

@@ -117,6 +117,7 @@ class Checker {
         this.options(where, element, SLACK_LIMITS.selectOptions);
         break;
       case 'plain_text_input':
+      case 'number_input':
       case 'users_select':
       case 'multi_conversations_select':
         if (element.placeholder !== undefined)

@@ -79,9 +79,9 @@ describe('shipcheck lint', () => {
     expect(result.code).toBe(0);
     expect(result.stderr).toBe('');
     expect(lines(result.stdout)).toEqual([
-      '✓ checklists/hotfix.yaml: 5 phases, 24 items',
-      '✓ checklists/minimal.yaml: 4 phases, 20 items',
-      '✓ checklists/standard.yaml: 11 phases, 139 items',
+      '✓ checklists/hotfix.yaml: 5 phases, 22 items',
+      '✓ checklists/minimal.yaml: 4 phases, 19 items',
+      '✓ checklists/standard.yaml: 11 phases, 123 items',
       '3 templates OK',
     ]);
   });
@@ -90,13 +90,13 @@ describe('shipcheck lint', () => {
     expect((await run(['lint', '--dir', 'checklists'])).stdout).toContain('3 templates OK');
     const one = await run(['lint', 'checklists/standard.yaml']);
     expect(one.code).toBe(0);
-    expect(lines(one.stdout)).toEqual(['✓ checklists/standard.yaml: 11 phases, 139 items', '1 template OK']);
+    expect(lines(one.stdout)).toEqual(['✓ checklists/standard.yaml: 11 phases, 123 items', '1 template OK']);
   });
 
   it('paths are relative to the working folder', async () => {
     const result = await run(['lint', 'standard.yaml'], path.join(ROOT, 'checklists'));
     expect(result.code).toBe(0);
-    expect(result.stdout).toContain('✓ standard.yaml: 11 phases, 139 items');
+    expect(result.stdout).toContain('✓ standard.yaml: 11 phases, 123 items');
   });
 
   // Each broken fixture: the problem line, with the line and column of the YAML node at fault.
@@ -108,7 +108,7 @@ describe('shipcheck lint', () => {
     ['bad-due.yaml', '7:10 phases[0].due: write the due offset like T-7d, T-0, T+15m or T+24h'],
     [
       'unknown-field.yaml',
-      '12:9 phases[0].items[1].owner: unknown field (allowed here: id, text, help, required, role, group, criteria)',
+      '12:9 phases[0].items[1].owner: unknown field (allowed here: id, text, help, required, role, group, criteria, record)',
     ],
     // The string opened on line 6 is never closed; YAML notices only at the end of the file.
     [
@@ -204,7 +204,7 @@ describe('shipcheck lint', () => {
     const missing = await run(['lint', 'checklists/standard.yaml', 'nope.yaml']);
     expect(missing.code).toBe(1);
     expect(lines(missing.stdout)).toEqual([
-      '✓ checklists/standard.yaml: 11 phases, 139 items',
+      '✓ checklists/standard.yaml: 11 phases, 123 items',
       'nope.yaml: no such file or folder',
       '1 problem in 1 of 2 files',
     ]);

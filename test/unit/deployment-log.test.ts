@@ -37,6 +37,7 @@ const SECTIONS = [
   'Gate overrides',
   'Go / no-go',
   'Post-deploy check-ins',
+  'Success criteria',
   'Issues',
   'Red flags',
   'Rollback',

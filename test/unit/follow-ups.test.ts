@@ -311,6 +311,7 @@ describe('planFollowUps', () => {
       makeAuditEvent('assigned', 3, { itemId: 'p0-b' }),
       makeAuditEvent('checkin_answered', 5, { checkinIndex: 0 }),
       makeAuditEvent('checkin_escalated', 6, { checkinIndex: 0 }),
+      makeAuditEvent('criterion_recorded', 6, { checkinIndex: 0, criterionId: 'error-rate' }),
       makeAuditEvent('reminder_sent', 7),
       makeAuditEvent('refused', 8),
     ];

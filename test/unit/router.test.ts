@@ -96,3 +96,30 @@ describe('createListenerRouter', () => {
     await expect(registered.action!({ action: { action_id: 'boom' } })).rejects.toThrow('listener failed');
   });
 });
+
+describe('createListenerRouter and closed modals', () => {
+  it('asks Bolt for view_closed once, when a listener wants it, and passes closes to it alone', async () => {
+    const views: { constraint: unknown; listener: Catchall }[] = [];
+    const app = {
+      action: () => undefined,
+      view: (constraint: unknown, listener: Catchall) => void views.push({ constraint, listener }),
+      command: () => undefined,
+      event: () => undefined,
+    } as unknown as App;
+    const router = createListenerRouter(app);
+    expect(views).toHaveLength(1);
+    const seen: string[] = [];
+    router.view('item.record', async () => void seen.push('submitted'));
+    router.view({ callback_id: 'item.record', type: 'view_closed' }, async () => void seen.push('closed'));
+    router.view({ callback_id: /^other\./, type: 'view_closed' }, async () => void seen.push('other closed'));
+    expect(views).toHaveLength(2);
+    expect(views[1]!.constraint).toEqual({ callback_id: /^/, type: 'view_closed' });
+
+    await views[1]!.listener({ view: { callback_id: 'item.record' } });
+    await views[0]!.listener({ view: { callback_id: 'item.record' } });
+    expect(seen).toEqual(['closed', 'submitted']);
+    let acks = 0;
+    await views[1]!.listener({ view: { callback_id: 'unknown' }, ack: async () => void acks++ });
+    expect(acks).toBe(1);
+  });
+});

@@ -157,6 +157,7 @@ describe('computeDeliveryStats: period and environment', () => {
       rollbackRate: { rolledBack: 0, of: 0, rate: undefined, goal: 0.05, met: undefined },
       timeToResolve: { median: undefined, count: 0, goalMs: 7_200_000, met: undefined },
       insideWindow: { inside: 0, of: 0, rate: undefined },
+      criteria: [],
     });
   });
 });
@@ -526,6 +527,7 @@ describe('renderDeliveryStats', () => {
       rollbackRate: { rolledBack: 1, of: 12, rate: 1 / 12, goal: 0.05, met: false },
       timeToResolve: { median: 2_100_000, count: 4, goalMs: 7_200_000, met: true }, // 35 min
       insideWindow: { inside: 9, of: 10, rate: 0.9 },
+      criteria: [],
     };
     const message = renderDeliveryStats(stats, now);
     expect(blockKitViolations(message)).toEqual([]);

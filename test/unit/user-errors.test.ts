@@ -31,6 +31,8 @@ const EXAMPLES: { [Code in UserErrorCode]: Extract<UserError, { code: Code }> } 
     deployedAt: Date.UTC(2026, 10, 25, 14),
   },
   item_unknown: { code: 'item_unknown' },
+  value_required: { code: 'value_required', itemText: HOSTILE_TEXT, label: HOSTILE_TEXT },
+  value_invalid: { code: 'value_invalid', label: HOSTILE_TEXT, problem: HOSTILE_TEXT },
   checkin_answered: { code: 'checkin_answered', answer: 'issue', by: 'U0BOB' },
   checkin_closed: { code: 'checkin_closed' },
   issue_resolved: { code: 'issue_resolved', by: 'U0BOB' },
@@ -68,8 +70,8 @@ const EXAMPLES: { [Code in UserErrorCode]: Extract<UserError, { code: Code }> } 
 const CASES = Object.values(EXAMPLES) as UserError[];
 
 describe('describeUserError', () => {
-  it('has an example of all 33 codes', () => {
-    expect(new Set(CASES.map((error) => error.code)).size).toBe(33);
+  it('has an example of all 35 codes', () => {
+    expect(new Set(CASES.map((error) => error.code)).size).toBe(35);
   });
 
   it.each(CASES.map((error) => [error.code, error] as const))(

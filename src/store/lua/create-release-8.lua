@@ -10,7 +10,7 @@
 
   ARGV[1] release id             ARGV[2] active field "<env>|<version>"
   ARGV[3] request marker ttl (s) ARGV[4] JSON object of meta fields
-  ARGV[5] JSON array of index pairs [itemId, "<phase>|<required>", ...]
+  ARGV[5] JSON array of index pairs [itemId, "<phase>|<required>[|v]", ...] (v: a tick needs a value)
   ARGV[6] JSON array: open required items per phase
   ARGV[7] user id                ARGV[8] the template as JSON
 

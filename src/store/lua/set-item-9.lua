@@ -10,7 +10,7 @@
   KEYS[7] environment locks hash   KEYS[8] pending clicks set   KEYS[9] pending click details hash
 
   ARGV[1] item id   ARGV[2] "1" done / "0" not done   ARGV[3] user id   ARGV[4] marker ttl (s)
-  ARGV[5] click id (the request id)
+  ARGV[5] click id (the request id)   ARGV[6] the value recorded with a tick, checked already ("" none)
 
   Output: {REPLY.APPLIED, rev, completed 0|1 (or, for a rollback item, rolled back), deployed 0|1,
           phase done 0|1, phase reopened 0|1} | {REPLY.UNCHANGED} already in that state
@@ -20,6 +20,7 @@
           | {REPLY.ENV_LOCKED, holder release id} the environment is held by another release
           | {REPLY.RED_FLAG, who raised it} a red flag stops the release
           | {REPLY.AWAITING_GO} waiting for the go decision
+          | {REPLY.VALUE_REQUIRED} a tick of this item must carry a value
 ]]
 -- Whatever the outcome, the click is no longer pending: nobody is told it was lost. A click already
 -- given up as lost (its marker says "abandoned") is not applied now; its person was told.
@@ -36,9 +37,11 @@ local location = redis.call('HGET', KEYS[2], ARGV[1])
 if not location then
   return {REPLY.UNKNOWN_ITEM}
 end
+-- "<phase>|<required 1|0>", and "|v" when a tick must carry a value (releases started earlier lack it).
 local separator = string.find(location, '|', 1, true)
 local phaseIndex = tonumber(string.sub(location, 1, separator - 1))
-local required = string.sub(location, separator + 1) == '1'
+local required = string.sub(location, separator + 1, separator + 1) == '1'
+local needsValue = string.sub(location, separator + 2) == '|v'
 
 -- The rollback checklist is filed after the last phase and can be ticked only while rolling back;
 -- everything else only while the release is active.
@@ -68,6 +71,14 @@ else
 end
 
 local wantDone = ARGV[2] == '1'
+local value = ARGV[6] or ''
+local current = redis.call('HGET', KEYS[3], ARGV[1])
+local previous = current and cjson.decode(current) or {}
+local wasDone = previous.done or false
+-- Checked before the environment lock: a tick refused for want of a value must not take it.
+if wantDone and not wasDone and needsValue and value == '' then
+  return {REPLY.VALUE_REQUIRED}
+end
 -- Deploying starts with the first tick in the deployment phase (or after it): the release then holds
 -- its environment until it ends.
 local deployPhase = redis.call('HGET', KEYS[1], 'deployPhase')
@@ -78,15 +89,18 @@ if wantDone and deployPhase and not isRollbackItem and phaseIndex >= tonumber(de
     return {REPLY.ENV_LOCKED, holder}
   end
 end
-local current = redis.call('HGET', KEYS[3], ARGV[1])
-local wasDone = current and cjson.decode(current).done or false
 if wasDone == wantDone then
   redis.call('SET', KEYS[6], '1', 'EX', tonumber(ARGV[4]))
   return {REPLY.UNCHANGED}
 end
 
 local now = nowMs()
-redis.call('HSET', KEYS[3], ARGV[1], cjson.encode({done = wantDone, by = ARGV[3], at = now}))
+local state = {done = wantDone, by = ARGV[3], at = now}
+-- The value goes with the tick; an untick clears it, and its event says which value it cleared.
+if wantDone and value ~= '' then
+  state.value = value
+end
+redis.call('HSET', KEYS[3], ARGV[1], cjson.encode(state))
 if required then
   redis.call('HINCRBY', KEYS[1], 'open:' .. phaseIndex, wantDone and -1 or 1)
 end
@@ -106,6 +120,13 @@ end
 local event = {'type', wantDone and 'ticked' or 'unticked', 'user', ARGV[3],
   'at', now, 'item', ARGV[1], 'phase', phaseIndex,
   'from', wasDone and 'done' or 'open', 'to', wantDone and 'done' or 'open'}
+if wantDone and value ~= '' then
+  table.insert(event, 'value')
+  table.insert(event, value)
+elseif not wantDone and previous.value then
+  table.insert(event, 'cleared')
+  table.insert(event, previous.value)
+end
 -- What the change did to its phase is part of the record: the relay plans or drops reminders by it.
 if phaseDone == 1 then
   table.insert(event, 'phaseState')
