@@ -5,11 +5,10 @@ import type { Logger } from '../log.js';
 import type { CheckinJob } from '../queues/scheduler.js';
 import { deliverOnce, directMessageTarget, releaseThread } from '../slack-api/delivery.js';
 import { type SlackOutbound, SlackPlatformError } from '../slack-api/outbound.js';
-import { directMessageField } from '../store/message-store.js';
 import type { ReleaseStore } from '../store/release-store.js';
 import { renderCheckin, renderCheckinDirect, renderCheckinEscalation } from '../views/checkin-messages.js';
 import { checkinMessageKey, fingerprintMessage } from '../views/fingerprint.js';
-import { ADOPTED_HASH } from './sync-release.js';
+import { deliverDirectMessage } from './sync-direct-messages.js';
 
 // Post-deploy check-ins. Each posts "is it healthy?" in the release thread at its offset after the
 // deploy; one left unanswered for CHECKIN_ESCALATE_AFTER pings the release owner again, in the thread
@@ -128,18 +127,13 @@ export async function runCheckinEscalation(
     const message = renderCheckinDirect(release, checkin.index, permalink);
     // Recorded with the post, so the sync shows the answer there once someone gives it.
     const about = { kind: 'checkin', userId: owner, checkinIndex: checkin.index, permalink };
-    await deliverOnce(deps, {
+    await deliverDirectMessage(deps, {
       teamId: job.teamId,
       releaseId: job.releaseId,
       key,
       channel: await directMessageTarget(deps, job.teamId, owner),
       message,
-      record: {
-        hash: 'messages',
-        field: directMessageField(key),
-        patch: { ...about, hash: fingerprintMessage(message) },
-      },
-      patchWhenFound: { ...about, hash: ADOPTED_HASH },
+      about,
     });
     // An answer given while it was on its way is shown by this sync.
     await deps.relay?.requestSync(job.teamId, job.releaseId);

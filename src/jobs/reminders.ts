@@ -10,11 +10,9 @@ import type { Logger } from '../log.js';
 import type { OwnerReminderJob, PhaseReminderJob, Scheduler } from '../queues/scheduler.js';
 import { deliverOnce, directMessageTarget } from '../slack-api/delivery.js';
 import { type SlackOutbound, SlackPlatformError } from '../slack-api/outbound.js';
-import { directMessageField } from '../store/message-store.js';
 import type { ReleaseStore } from '../store/release-store.js';
-import { fingerprintMessage } from '../views/fingerprint.js';
 import { renderOwnerReminder, renderThreadReminder } from '../views/reminder-message.js';
-import { ADOPTED_HASH } from './sync-release.js';
+import { deliverDirectMessage } from './sync-direct-messages.js';
 
 // Phase reminders. When a phase is due with required items open, each owner of open items is
 // reminded: one message in the release thread naming everyone reminded now, and a direct message to
@@ -206,18 +204,13 @@ async function remind(
       );
       // Recorded with the post, so the sync keeps it true from then on.
       const about = { kind: 'reminder', userId: owner, phaseIndex };
-      await deliverOnce(deps, {
+      await deliverDirectMessage(deps, {
         teamId: release.teamId,
         releaseId: release.id,
         key,
         channel,
         message,
-        record: {
-          hash: 'messages',
-          field: directMessageField(key),
-          patch: { ...about, hash: fingerprintMessage(message) },
-        },
-        patchWhenFound: { ...about, hash: ADOPTED_HASH },
+        about,
       });
     }),
   ]);

@@ -3,12 +3,12 @@ import type { RoleHolders } from '../domain/access.js';
 import { type DirectMessage, findSupersededReminders } from '../domain/direct-messages.js';
 import type { Release } from '../domain/release.js';
 import type { Logger } from '../log.js';
-import { directMessageChannel } from '../slack-api/delivery.js';
+import { type DeliveryDeps, deliverOnce, directMessageChannel } from '../slack-api/delivery.js';
 import { type SlackOutbound, SlackPlatformError } from '../slack-api/outbound.js';
-import type { ReleaseMessages } from '../store/message-store.js';
+import { directMessageField, type ReleaseMessages } from '../store/message-store.js';
 import type { ReleaseStore } from '../store/release-store.js';
 import { renderDirectMessage } from '../views/direct-messages.js';
-import { fingerprintMessage } from '../views/fingerprint.js';
+import { ADOPTED_HASH, fingerprintMessage } from '../views/fingerprint.js';
 import type { RenderedMessage } from '../views/release-messages.js';
 
 // The release's direct messages, kept true by the sync like its thread: each recorded reminder or
@@ -22,6 +22,38 @@ export interface DirectMessageSyncDeps {
   log: Logger;
   /** Without a directory nobody holds a role (their items are the starter's), as in the reminders. */
   roles?: Pick<RoleDirectory, 'resolve'>;
+}
+
+/**
+ * Posts a person's DM once and records it with the release, so that every later sync keeps it true.
+ * One a dead worker posted and this one found in Slack is recorded as showing something unknown.
+ */
+export async function deliverDirectMessage(
+  deps: DeliveryDeps,
+  delivery: {
+    teamId: string;
+    releaseId: string;
+    key: string;
+    channel: string;
+    message: RenderedMessage;
+    /** What the DM is about: its kind, its person, and its phase or check-in. */
+    about: Record<string, unknown>;
+  },
+): Promise<{ ts: string; posted: boolean }> {
+  const { about, message, key } = delivery;
+  return deliverOnce(deps, {
+    teamId: delivery.teamId,
+    releaseId: delivery.releaseId,
+    key,
+    channel: delivery.channel,
+    message,
+    record: {
+      hash: 'messages',
+      field: directMessageField(key),
+      patch: { ...about, hash: fingerprintMessage(message) },
+    },
+    patchWhenFound: { ...about, hash: ADOPTED_HASH },
+  });
 }
 
 export async function syncDirectMessages(

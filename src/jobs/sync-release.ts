@@ -8,12 +8,9 @@ import { CHANNEL_UNUSABLE_ERRORS, type SlackOutbound, SlackPlatformError } from 
 import type { MessageRef } from '../store/message-store.js';
 import type { ReleaseStore } from '../store/release-store.js';
 import { renderCheckin } from '../views/checkin-messages.js';
-import { checkinMessageKey, fingerprintMessage } from '../views/fingerprint.js';
+import { ADOPTED_HASH, checkinMessageKey, fingerprintMessage } from '../views/fingerprint.js';
 import { phaseMessageKey, planReleaseMessages, renderPhaseParts } from '../views/release-messages.js';
 import { type DirectMessageSyncDeps, syncDirectMessages } from './sync-direct-messages.js';
-
-/** The fingerprint recorded for a message found in Slack, which no render has: it is always updated. */
-export const ADOPTED_HASH = 'adopted';
 
 /** Errors after which one message can no longer be updated, while the release's others still can. */
 const MESSAGE_GONE_ERRORS = new Set(['message_not_found', 'cant_update_message', 'edit_window_closed']);

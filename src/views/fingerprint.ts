@@ -17,3 +17,6 @@ export function fingerprintMessage(message: { text: string; blocks: unknown[] })
 export function checkinMessageKey(checkinIndex: number): string {
   return `checkin:${checkinIndex}`;
 }
+
+/** The fingerprint recorded for a message found in Slack, which no render has: it is always updated. */
+export const ADOPTED_HASH = 'adopted';
