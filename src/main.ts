@@ -20,6 +20,7 @@ import { Scheduler } from './queues/scheduler.js';
 import { SyncQueue } from './queues/sync-queue.js';
 import { createSlackApp, type SlackAppHandle } from './slack/app.js';
 import { SlackOutbound } from './slack-api/outbound.js';
+import { LogArchive } from './store/log-archive.js';
 import { Pacer } from './store/pacer.js';
 import { RelayStore } from './store/relay-store.js';
 import { ReleaseStore } from './store/release-store.js';
@@ -140,10 +141,23 @@ export async function startShipcheck(
       { store, outbound, scheduler, syncQueue, config, log, roles, relay },
       metrics,
     );
+    const retentionLog = log.child({ component: 'retention' });
+    const archive = config.archiveDir ? new LogArchive(config.archiveDir) : undefined;
+    // Said at start-up, so a missing mount shows long before the first release is due to go.
+    if (!archive) retentionLog.warn('ARCHIVE_DIR is not set: releases past retention are kept, not removed');
+    else
+      await archive
+        .probe()
+        .catch((err: Error) =>
+          retentionLog.warn(
+            { archiveDir: archive.root, why: err.message },
+            'archive folder not writable: releases past retention are kept until it is',
+          ),
+        );
     retentionWorker = createRetentionWorker(
       workerConnection,
       config.redis.prefix,
-      { store, log: log.child({ component: 'retention' }), retentionDays: config.retentionDays },
+      { store, log: retentionLog, retentionDays: config.retentionDays, archive, metrics },
       metrics,
     );
     homeWorker = createHomeRefreshWorker(

@@ -57,6 +57,17 @@ export function createMetrics(options: { countActiveReleases: () => Promise<numb
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
       registers: [registry],
     }),
+    releasesArchived: new Counter({
+      name: 'shipcheck_releases_archived_total',
+      help: 'Finished releases whose deployment log the retention sweep wrote to ARCHIVE_DIR before removing them',
+      registers: [registry],
+    }),
+    archiveFailures: new Counter({
+      name: 'shipcheck_archive_failures_total',
+      help: 'Releases past retention kept because their archive could not be written, by reason; each sweep counts again',
+      labelNames: ['reason'] as const,
+      registers: [registry],
+    }),
     activeReleases: new Gauge({
       name: 'shipcheck_active_releases',
       help: 'Releases in progress across all workspaces (read from Redis at scrape time)',

@@ -375,6 +375,8 @@ export class Relay {
         return scheduler.schedule({ kind: 'retro-draft', ...target }, now);
       case 'share-retrospective':
         return scheduler.schedule({ kind: 'retro-saved', ...target, eventId: followUp.eventId }, now);
+      case 'share-log-version':
+        return scheduler.schedule({ kind: 'log-version', ...target, eventId: followUp.eventId }, now);
       case 'notice':
         return scheduler.schedule(
           {

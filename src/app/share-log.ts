@@ -13,12 +13,15 @@ export interface LogDeps {
   log: Logger;
 }
 
-/** Builds the log and shares it in the release thread; resolves false when the thread does not exist. */
+/**
+ * Builds the log and shares it in the release thread; resolves false when the thread does not exist.
+ * Without a comment the files go in bare (a message of shipcheck's own introduces them).
+ */
 export async function shareDeploymentLog(
   deps: LogDeps,
   teamId: string,
   releaseId: string,
-  comment: string,
+  comment: string | undefined,
   now = Date.now(),
 ): Promise<boolean> {
   const release = await deps.store.getRelease(teamId, releaseId);
@@ -28,7 +31,7 @@ export async function shareDeploymentLog(
   await deps.outbound.uploadFiles({
     channel: release.channelId,
     threadTs: headerTs,
-    comment,
+    ...(comment ? { comment } : {}),
     files: [
       {
         filename: `${log.fileStem}.md`,

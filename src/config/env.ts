@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { z } from 'zod';
 import { type AccessPolicy, parsePermissions, parseRoles } from '../domain/access.js';
 import { type FreezeWindow, parseFreezeWindows } from '../domain/freeze.js';
@@ -119,6 +120,14 @@ const EnvSchema = z.object({
       .max(3650)
       .default(400),
   ),
+  // Absolute, so the archive never depends on the folder shipcheck happens to start in.
+  ARCHIVE_DIR: optionalText.pipe(
+    z
+      .string()
+      .refine((dir) => path.isAbsolute(dir), 'must be an absolute path to a folder, such as /data/archive')
+      .transform((dir) => path.normalize(dir))
+      .optional(),
+  ),
   SHIPCHECK_ROLE: optionalText.pipe(z.enum(['web', 'worker', 'all']).default('all')),
   METRICS_PORT: optionalText.pipe(
     z.coerce
@@ -190,6 +199,11 @@ export interface Config {
   freezeWindows: FreezeWindow[];
   /** How long finished releases and their records are kept. */
   retentionDays: number;
+  /**
+   * Where the retention sweep archives a release's deployment log before removing it. Unset: nothing
+   * is removed, since a record nobody kept must not be destroyed.
+   */
+  archiveDir: string | undefined;
   /** How long after a release ends the team is asked for its retrospective, if nobody wrote it yet. */
   retroPromptAfterMs: number;
   environments: string[];
@@ -284,6 +298,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     access: { roles: roles.value, permissions: permissions.value, twoPersonRule: parsed.TWO_PERSON_RULE },
     freezeWindows: freezeWindows.value,
     retentionDays: parsed.RETENTION_DAYS,
+    archiveDir: parsed.ARCHIVE_DIR,
     retroPromptAfterMs: retroPromptAfter.value,
     reminders: { intervalMs: reminderInterval.value, quietHours: quietHours.value },
     checkins: { scheduleMs: checkinSchedule.value, escalateAfterMs: escalateAfter.value },

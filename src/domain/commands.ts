@@ -20,8 +20,9 @@ export type DeployCommand =
   | { kind: 'locks' }
   | { kind: 'cancel'; version: string; env: string | undefined; reason: string }
   | { kind: 'rollback'; version: string; env: string | undefined; reason: string }
-  | { kind: 'audit'; version: string; env: string | undefined; verify: boolean }
-  | { kind: 'log'; version: string; env: string | undefined }
+  /** `attempt`: which release of the version and environment (1 for the first); undefined means the newest. */
+  | { kind: 'audit'; version: string; env: string | undefined; attempt: number | undefined; verify: boolean }
+  | { kind: 'log'; version: string; env: string | undefined; attempt: number | undefined }
   /** The arguments as typed (`30 production`); read at the edge, which knows the environments. */
   | { kind: 'stats'; argumentsText: string }
   | { kind: 'help'; unknownSubcommand: string | undefined };
@@ -107,7 +108,37 @@ function splitWindow(text: string): [string, string | undefined] {
   return [text.slice(0, match.index), match[1]!.trim()];
 }
 
-/** `<version> [env]`, as status and audit take it. */
+/** Attempt numbers people type are small; a cap keeps `#99999999999999999999` from becoming a float. */
+const MAX_ATTEMPT_DIGITS = 6;
+
+/**
+ * Takes `#2` (or `attempt 2`) out of the tokens: which attempt at the version and environment is meant.
+ * The rest are left for parseTargets.
+ */
+function takeAttempt(tokens: string[]): Result<{ attempt: number | undefined; others: string[] }> {
+  let attempt: number | undefined;
+  const others: string[] = [];
+  for (let index = 0; index < tokens.length; index++) {
+    let token = tokens[index]!;
+    if (token.toLowerCase() === 'attempt') {
+      token = `#${tokens[index + 1] ?? ''}`;
+      index++;
+    }
+    if (!token.startsWith('#')) {
+      others.push(token);
+      continue;
+    }
+    const digits = token.slice(1);
+    if (!new RegExp(`^[1-9][0-9]{0,${MAX_ATTEMPT_DIGITS - 1}}$`).test(digits)) {
+      return fail({ code: 'attempt_invalid', argument: token });
+    }
+    if (attempt !== undefined) return fail({ code: 'argument_repeated', kind: 'attempt', argument: token });
+    attempt = Number(digits);
+  }
+  return ok({ attempt, others });
+}
+
+/** `<version> [env]`, as status takes it; audit and log also take `[#attempt]`. */
 function parseVersionAndEnv(
   kind: 'status' | 'audit' | 'log',
   rest: string,
@@ -115,10 +146,18 @@ function parseVersionAndEnv(
 ): Result<DeployCommand> {
   const version = parseVersionArgument(kind, rest);
   if (!version.ok) return version;
-  const targets = parseTargets(version.value[1].split(/\s+/).filter(Boolean), vocabulary, false);
+  const tokens = version.value[1].split(/\s+/).filter(Boolean);
+  if (kind === 'status') {
+    const targets = parseTargets(tokens, vocabulary, false);
+    if (!targets.ok) return targets;
+    return ok({ kind, version: version.value[0], env: targets.value.env });
+  }
+  const attempt = takeAttempt(tokens);
+  if (!attempt.ok) return attempt;
+  const targets = parseTargets(attempt.value.others, vocabulary, false);
   if (!targets.ok) return targets;
-  if (kind === 'audit') return ok({ kind, version: version.value[0], env: targets.value.env, verify: false });
-  return ok({ kind, version: version.value[0], env: targets.value.env });
+  const found = { version: version.value[0], env: targets.value.env, attempt: attempt.value.attempt };
+  return kind === 'audit' ? ok({ kind, ...found, verify: false }) : ok({ kind, ...found });
 }
 
 export function parseDeployCommand(rawText: string, vocabulary: CommandVocabulary): Result<DeployCommand> {
@@ -147,7 +186,7 @@ export function parseDeployCommand(rawText: string, vocabulary: CommandVocabular
       if (!rest) return ok({ kind: 'status', version: undefined, env: undefined });
       return parseVersionAndEnv('status', rest, vocabulary);
     case 'audit': {
-      // `/deploy audit v2.3 [env] verify` checks the trail's hash chain instead of listing it.
+      // `/deploy audit v2.3 [env] [#2] verify` checks the trail's hash chain instead of listing it.
       const verify = /\sverify\s*$/i.test(` ${rest}`);
       const parsed = parseVersionAndEnv(
         'audit',

@@ -81,6 +81,8 @@ export interface DeploymentLogRelease {
   id: string;
   version: string;
   env: string;
+  /** Which release of the version and environment (1 for the first); absent for releases started before numbers were recorded. */
+  attempt?: number;
   template: { id: string; name: string };
   status: ReleaseStatus;
   startedBy: string;
@@ -531,6 +533,7 @@ function buildJson(facts: Facts, generatedAt: number): DeploymentLogJson {
       id: release.id,
       version: release.version,
       env: release.env,
+      attempt: release.attempt,
       template: { id: release.template.id, name: release.template.name },
       status: release.status,
       startedBy: release.startedBy,
@@ -827,7 +830,8 @@ function buildMarkdown(facts: Facts, json: DeploymentLogJson, generatedAt: numbe
   };
   const inline = escapeMarkdownInline;
 
-  out.push(`# Deployment log: ${inline(release.version)} → ${inline(release.env)}`, '');
+  const attempt = release.attempt !== undefined && release.attempt > 1 ? ` #${release.attempt}` : '';
+  out.push(`# Deployment log: ${inline(release.version)} → ${inline(release.env)}${attempt}`, '');
 
   const finishedWord =
     release.status === 'cancelled' ? 'Cancelled' : release.status === 'rolled_back' ? 'Rolled back' : 'Done';

@@ -7,7 +7,17 @@ export type UserError =
   | { code: 'version_missing'; subcommand: string }
   | { code: 'version_invalid'; version: string; reason: string }
   | { code: 'argument_unknown'; argument: string; environments: string[]; templates: string[] }
-  | { code: 'argument_repeated'; kind: 'environment' | 'template'; argument: string }
+  | { code: 'argument_repeated'; kind: 'environment' | 'template' | 'attempt'; argument: string }
+  /** `#0`, `#x`: not an attempt number. */
+  | { code: 'attempt_invalid'; argument: string }
+  /** No release of the version and environment has that number; `attempts` are the ones that exist. */
+  | {
+      code: 'attempt_not_found';
+      version: string;
+      env: string;
+      attempt: number;
+      attempts: { attempt: number; status: ReleaseStatus }[];
+    }
   | { code: 'reason_missing'; subcommand: string }
   | { code: 'reason_too_long'; maxLength: number }
   | { code: 'release_exists'; version: string; env: string; permalink?: string }

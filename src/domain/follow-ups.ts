@@ -1,5 +1,5 @@
 import type { AuditEvent, AuditEventType } from './audit.js';
-import { findBlockingPhase, type Release, waitsForGo } from './release.js';
+import { findBlockingPhase, type Release, type ReleaseStatus, waitsForGo } from './release.js';
 import { type AnnouncementEvent, deploymentPhaseIndex } from './template.js';
 
 // What follows from each audit event: the one table the relay (src/app/relay.ts) reads to turn a
@@ -35,6 +35,12 @@ export type FollowUp =
   | { kind: 'draft-retrospective' }
   /** Post the team's retrospective, as saved by this event, in the thread. */
   | { kind: 'share-retrospective'; eventId: string }
+  /**
+   * Share a new version of the deployment log that holds what this event saved, when the thread has
+   * the final log already (the job checks: that is Slack's side of the record), and mark the earlier
+   * one superseded.
+   */
+  | { kind: 'share-log-version'; eventId: string }
   /** Confirm a change to the person who made it (an ephemeral message). */
   | { kind: 'notice'; notice: 'cancelled'; userId: string; eventId: string };
 
@@ -82,6 +88,9 @@ function ended(release: Release, event: AnnouncementEvent): FollowUp[] {
     { kind: 'share-final-log' },
   ];
 }
+
+/** Statuses whose end shared the final log. */
+const ENDED: ReadonlySet<ReleaseStatus> = new Set(['completed', 'rolled_back', 'cancelled']);
 
 type Rule = (event: AuditEvent, release: Release, settings: FollowUpSettings) => FollowUp[];
 
@@ -169,7 +178,12 @@ const FOLLOW_UPS: Record<AuditEventType, Rule> = {
   red_flag_cleared: (event) => [
     { kind: 'announce', event: 'red_flag_cleared', occurrence: event.redFlagNumber ?? 0 },
   ],
-  retro_saved: (event) => [{ kind: 'share-retrospective', eventId: event.id }],
+  // The final log went out when the release ended, before the team wrote the retrospective; the
+  // thread's log must hold it too.
+  retro_saved: (event, release) => [
+    { kind: 'share-retrospective', eventId: event.id },
+    ...(ENDED.has(release.status) ? [{ kind: 'share-log-version', eventId: event.id } as const] : []),
+  ],
   // A refused attempt changed nothing.
   refused: none,
 };

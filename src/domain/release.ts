@@ -34,6 +34,11 @@ export interface Release {
   template: Template;
   startedBy: string;
   startedAt: number;
+  /**
+   * Which release of this version and environment it is (1 for the first), recorded at the start.
+   * Absent on releases started before attempts were recorded; numberAttempts derives theirs.
+   */
+  attempt?: number;
   /** The planned deploy moment (phases' due offsets count from it) and the zone it was given in. */
   window?: DeployWindow;
   /** What the release changes, for stakeholders (the start modal's release notes). */

@@ -2,7 +2,7 @@ import type { ConnectionOptions, Worker } from 'bullmq';
 import { SCHEDULE_QUEUE, ScheduledJobData, scheduledJobId } from '../queues/scheduler.js';
 import { runAnnouncement } from './announcements.js';
 import { type CheckinDeps, runCheckin, runCheckinEscalation } from './checkins.js';
-import { runFinalLog } from './deployment-log.js';
+import { runFinalLog, runLogVersion } from './deployment-log.js';
 import { createInstrumentedWorker, type JobMetrics } from './instrumented-worker.js';
 import { runLockFreed } from './locks.js';
 import { type NoticeDeps, runLostClick, runNotice } from './notices.js';
@@ -27,6 +27,8 @@ export async function runScheduledJob(deps: ScheduleDeps, data: ScheduledJobData
       return runLockFreed(deps, data);
     case 'final-log':
       return runFinalLog(deps, data.teamId, data.releaseId);
+    case 'log-version':
+      return runLogVersion(deps, data.teamId, data.releaseId, data.eventId);
     case 'retro-draft':
       return runRetroDraft(deps, data.teamId, data.releaseId);
     case 'retro-prompt':

@@ -50,6 +50,12 @@ export const ScheduledJobData = z.discriminatedUnion('kind', [
     eventId: z.string().regex(/^\d+-\d+$/),
   }),
   z.object({
+    kind: z.literal('log-version'),
+    ...Target,
+    /** The retro_saved event; each save shares one new version of the log. */
+    eventId: z.string().regex(/^\d+-\d+$/),
+  }),
+  z.object({
     kind: z.literal('notice'),
     ...Target,
     notice: z.enum(['cancelled']),
@@ -108,6 +114,8 @@ export function scheduledJobId(data: ScheduledJobData): string {
       return `retro-${release}-prompt`;
     case 'retro-saved':
       return `retro-${release}-saved-${data.eventId}`;
+    case 'log-version':
+      return `log-${release}-retro-${data.eventId}`;
     case 'notice':
       return `notice-${release}-${data.eventId}`;
     case 'lost-click':

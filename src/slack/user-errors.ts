@@ -19,6 +19,9 @@ const ACTION_PHRASES: Record<string, string> = {
   red_flag_resolve: 'clear a red flag',
 };
 
+/** Attempts named when a number is not found. */
+const MAX_ATTEMPTS_LISTED = 20;
+
 // One table from refusal codes to the short ephemeral answer the user sees.
 
 const list = (names: readonly string[]) => names.map((name) => `\`${name}\``).join(', ');
@@ -39,6 +42,17 @@ export function describeUserError(error: UserError): string {
         .join(' ');
     case 'argument_repeated':
       return `Name one ${error.kind} only (\`${escapeMrkdwn(error.argument.slice(0, 80))}\` is a second one).`;
+    case 'attempt_invalid':
+      return `\`${escapeMrkdwn(error.argument.slice(0, 20))}\` is not an attempt number; write \`#1\` for the first attempt at a version, \`#2\` for the second.`;
+    case 'attempt_not_found': {
+      // A version tried very often would overflow the message; the latest attempts are the likely ones.
+      const shown = error.attempts.slice(-MAX_ATTEMPTS_LISTED);
+      const earlier = error.attempts.length - shown.length;
+      const attempts =
+        (earlier > 0 ? `${earlier} earlier ones and ` : '') +
+        shown.map(({ attempt, status }) => `#${attempt} (${status.replace('_', ' ')})`).join(', ');
+      return `${escapeMrkdwn(error.version)} → ${escapeMrkdwn(error.env)} has no attempt #${error.attempt}; its attempts are ${attempts}.`;
+    }
     case 'reason_missing':
       return `Please give a reason: \`/deploy ${error.subcommand} v2.3 <reason>\`. It goes on the record.`;
     case 'reason_too_long':

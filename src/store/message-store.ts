@@ -12,6 +12,18 @@ export function directMessageField(id: string): string {
   return `dm:${id}`;
 }
 
+/** The messages-hash field of a shared version of the deployment log ("final", or a retro_saved event id). */
+export function sharedLogField(id: string): string {
+  return `log:${id}`;
+}
+
+/** A version of the deployment log in the thread: the message that introduces its files. */
+export interface SharedLog {
+  ts: string;
+  /** The version that replaced it, once its message says so. */
+  supersededBy?: string;
+}
+
 export interface MessageRef {
   ts: string;
   /** Fingerprint of what the message last showed; a different render means an update is due. */
@@ -28,6 +40,8 @@ export interface ReleaseMessages {
   announcements: NotedAnnouncement[];
   /** The direct messages the release sent and still keeps up to date, by id. */
   directMessages: Map<string, DirectMessage>;
+  /** The versions of the deployment log shared in the thread, by id (see sharedLogField). */
+  logs: Map<string, SharedLog>;
 }
 
 export interface NotedAnnouncement {
@@ -64,12 +78,16 @@ export class MessageStore {
       ...(fields.unpostable ? { unpostable: fields.unpostable } : {}),
       announcements: [],
       directMessages: new Map(),
+      logs: new Map(),
     };
     for (const [field, value] of Object.entries(fields)) {
       if (field.startsWith('msg:')) messages.refs[field.slice(4)] = JSON.parse(value) as MessageRef;
       else if (field.startsWith('dm:')) {
         const message = parseDirectMessage(value);
         if (message) messages.directMessages.set(field.slice(3), message);
+      } else if (field.startsWith('log:')) {
+        const log = parseSharedLog(value);
+        if (log) messages.logs.set(field.slice(4), log);
       } else if (field.startsWith('nonce:')) messages.nonces[Number(field.slice(6))] = Number(value);
       else if (field.startsWith('announce:')) {
         const [event = '', occurrence = ''] = field.slice('announce:'.length).split('|');
@@ -115,6 +133,15 @@ export class MessageStore {
       this.keys.releaseMessages(teamId, releaseId),
       directMessageField(id),
       JSON.stringify(message),
+    );
+  }
+
+  /** Notes that a shared log's message now says which version replaced it. */
+  async markLogSuperseded(teamId: string, releaseId: string, id: string, log: SharedLog): Promise<void> {
+    await this.redis.hset(
+      this.keys.releaseMessages(teamId, releaseId),
+      sharedLogField(id),
+      JSON.stringify(log),
     );
   }
 
@@ -169,4 +196,14 @@ function parseDirectMessage(value: string): DirectMessage | undefined {
     return { kind, userId, ts, hash, checkinIndex: parsed.checkinIndex, ...permalink };
   }
   return undefined;
+}
+
+function parseSharedLog(value: string): SharedLog | undefined {
+  try {
+    const { ts, supersededBy } = JSON.parse(value) as Record<string, unknown>;
+    if (typeof ts !== 'string') return undefined;
+    return typeof supersededBy === 'string' ? { ts, supersededBy } : { ts };
+  } catch {
+    return undefined;
+  }
 }

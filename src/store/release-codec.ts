@@ -107,6 +107,7 @@ export function parseRelease(
     stakeholderChannels: meta.stakeholders ? meta.stakeholders.split(',') : [],
     rev: Number(meta.rev),
   };
+  if (meta.attempt) release.attempt = Number(meta.attempt);
   if (meta.notes) release.notes = meta.notes;
   if (meta.freezeReason) {
     release.freezeOverride = {

@@ -34,6 +34,18 @@ export class RetentionStore {
     return this.redis.zrangebyscore(this.keys.allReleases(teamId), '-inf', `(${before}`);
   }
 
+  /** The id of a release's last audit event; undefined when it has none. */
+  async lastAuditId(teamId: string, releaseId: string): Promise<string | undefined> {
+    const [last] = await this.redis.xrevrange(
+      this.keys.releaseAudit(teamId, releaseId),
+      '+',
+      '-',
+      'COUNT',
+      1,
+    );
+    return last?.[0];
+  }
+
   /** Removes a release and its records (audit trail, messages, template copy) for good. */
   async removeRelease(teamId: string, releaseId: string, version: string | undefined): Promise<void> {
     const transaction = this.redis

@@ -74,20 +74,19 @@ export function renderHelp(unknownSubcommand?: string): Reply {
     '• `/deploy stats [days] [env]`: delivery figures (deploys per week, lead time, change failure and rollback rates, time to resolve), 30 days by default',
     '• `/deploy cancel <version> [env] <reason>`: cancel a release, on the record',
     '• `/deploy rollback <version> [env] <reason>`: roll a release back (shows the rollback criteria first)',
-    '• `/deploy audit <version> [env]`: who did what and when; add `verify` to check its hash chain',
-    '• `/deploy log <version> [env]`: the deployment log, as Markdown and JSON files in the release thread',
+    '• `/deploy audit <version> [env] [#n]`: who did what and when; add `verify` to check its hash chain. `#2` picks the second attempt at a version in an environment (after a cancel, say); without it, the newest',
+    '• `/deploy log <version> [env] [#n]`: the deployment log, as Markdown and JSON files in the release thread',
     '• `/deploy help`: this message',
     'Tick items in the release thread; later phases unlock when the required items before them are done.',
   ];
   return { text: lines.join('\n') };
 }
 
-function releaseLink(release: Release, permalink: string | undefined): string {
-  const title = escapeMrkdwn(releaseTitle(release));
-  return permalink ? linkTo(permalink, releaseTitle(release)) : `*${title}*`;
+function releaseLink(release: Release, permalink: string | undefined, title = releaseTitle(release)): string {
+  return permalink ? linkTo(permalink, title) : `*${escapeMrkdwn(title)}*`;
 }
 
-function summarizeRelease(release: Release, permalink: string | undefined): string {
+function summarizeRelease(release: Release, permalink: string | undefined, title?: string): string {
   const progress = computeProgress(release);
   const current = currentPhaseIndex(release);
   const phase = current === undefined ? undefined : release.template.phases[current];
@@ -101,7 +100,7 @@ function summarizeRelease(release: Release, permalink: string | undefined): stri
       : release.status === 'rolled_back'
         ? 'rolled back'
         : release.status;
-  return `${releaseLink(release, permalink)} · ${state} · ${progress.requiredDone}/${progress.requiredTotal} required · started by ${mentionUser(release.startedBy)} ${formatSlackDate(release.startedAt)}`;
+  return `${releaseLink(release, permalink, title)} · ${state} · ${progress.requiredDone}/${progress.requiredTotal} required · started by ${mentionUser(release.startedBy)} ${formatSlackDate(release.startedAt)}`;
 }
 
 /** After the deploy: when it was, where the check-ins stand, and the issues still open. */
@@ -200,16 +199,29 @@ export function renderReleaseList(
   recent: Release[],
   permalinks: ReadonlyMap<string, string>,
 ): Reply {
+  // A first attempt is numbered too ("#1") where a later attempt at it is listed, so each can be told apart.
+  const retried = new Set(
+    [...active, ...recent]
+      .filter((release) => (release.attempt ?? 1) > 1)
+      .map((release) => `${release.env}|${release.version}`),
+  );
+  const titleOf = (release: Release) =>
+    release.attempt === 1 && retried.has(`${release.env}|${release.version}`)
+      ? `${releaseTitle(release)} #1`
+      : releaseTitle(release);
   const lines: string[] = [];
   lines.push(active.length > 0 ? '*Active releases*' : 'No release is active.');
-  for (const release of active) lines.push(`• ${summarizeRelease(release, permalinks.get(release.id))}`);
+  for (const release of active)
+    lines.push(`• ${summarizeRelease(release, permalinks.get(release.id), titleOf(release))}`);
   const finished = recent.filter((release) => release.status !== 'active');
   if (finished.length > 0) {
     lines.push('', '*Recently finished*');
     for (const release of finished) {
       const when = release.finishedAt ? ` ${formatSlackDate(release.finishedAt)}` : '';
       const status = release.status === 'rolled_back' ? 'rolled back' : release.status;
-      lines.push(`• ${releaseLink(release, permalinks.get(release.id))} · ${status}${when}`);
+      lines.push(
+        `• ${releaseLink(release, permalinks.get(release.id), titleOf(release))} · ${status}${when}`,
+      );
     }
   }
   const text = truncate(lines.join('\n'), BlockKitLimits.sectionText);

@@ -75,8 +75,10 @@ const MAX_RELEASE_ACTIONS = 5;
 
 const PHASE_ICON: Record<PhaseState, string> = { done: '✅', open: '▶️', locked: '🔒' };
 
+/** "v2.3 → production"; a second or later attempt at the version and environment adds its number ("#2"). */
 export function releaseTitle(release: Release): string {
-  return `${release.version} → ${release.env}`;
+  const attempt = release.attempt !== undefined && release.attempt > 1 ? ` #${release.attempt}` : '';
+  return `${release.version} → ${release.env}${attempt}`;
 }
 
 /**

@@ -1,6 +1,14 @@
+import { Redis } from 'ioredis';
+import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
+import { runFinalLog, runLogVersion } from '../../src/jobs/deployment-log.js';
+import { SlackOutbound } from '../../src/slack-api/outbound.js';
+import { Pacer } from '../../src/store/pacer.js';
+import { ReleaseStore } from '../../src/store/release-store.js';
 import { startTestApp, type TestApp } from '../support/app-harness.js';
-import { clickButton, submitView } from '../support/slack-requests.js';
+import { TEST_REDIS_URL } from '../support/redis.js';
+import { clickButton, SLACK_TEAM, submitView } from '../support/slack-requests.js';
+import { SlackStandIn, type StoredMessage } from '../support/slack-stand-in.js';
 import {
   answerCheckinsHealthy,
   current,
@@ -15,9 +23,13 @@ import {
 // The deployment log: shared once in the thread when a release ends, and on request.
 
 const apps: TestApp[] = [];
+const standIns: SlackStandIn[] = [];
 afterEach(async () => {
   await Promise.all(apps.splice(0).map((app) => app.stop()));
+  await Promise.all(standIns.splice(0).map((standIn) => standIn.stop()));
 });
+
+const deliveryKey = (message: StoredMessage) => String(message.metadata?.event_payload.key ?? '');
 
 describe('the deployment log', () => {
   it('is shared once in the thread when the release ends, and again on request', async () => {
@@ -92,5 +104,112 @@ describe('the deployment log', () => {
     expect(required.every((item) => item.skipped)).toBe(true);
     expect(parsed.phases[0]!.items.filter((item) => !item.required && item.skipped)).toEqual([]);
     expect(markdown!.content).toContain('(skipped by a gate override)');
+  });
+
+  it('is shared again, once, when the retrospective is saved after it, and the earlier version says it was superseded', async () => {
+    const standIn = await SlackStandIn.start();
+    standIns.push(standIn);
+    const env = { CHECKIN_SCHEDULE: '1s' };
+    // Two instances on one Redis: each runs the job queues.
+    const app = await startTestApp({ standIn, env });
+    apps.push(app);
+    apps.push(await startTestApp({ standIn, env, prefix: app.prefix, signingSecret: app.signingSecret }));
+    await app.command('start v3.0 staging minimal', { user_id: 'U0LEAD' });
+    const header = await waitForHeader(app, 'v3.0 → staging');
+    for (const [phaseIndex, phase] of template('minimal').phases.entries()) {
+      await tickAll(app, await waitForPhase(app, header, phase.name), requiredItemIds('minimal', phaseIndex));
+    }
+    await answerCheckinsHealthy(app, header);
+
+    const sharedFiles = () => standIn.files.filter((file) => file.completed && file.thread_ts === header.ts);
+    const logMessages = () =>
+      standIn
+        .messages(header.channel)
+        .filter(
+          (message) => message.thread_ts === header.ts && /^log-.+-message$/.test(deliveryKey(message)),
+        );
+    await standIn.waitFor(
+      () => sharedFiles().length === 2 && logMessages().length === 1,
+      5000,
+      'the final log',
+    );
+    const [finalMessage] = logMessages();
+    expect(finalMessage!.text).toContain('the release has ended');
+    expect(sharedFiles()[0]!.content).not.toContain('### What went wrong');
+    const releaseId = deliveryKey(finalMessage!).slice('log-'.length, -'-message'.length);
+
+    const draft = await standIn.waitFor(
+      () =>
+        standIn
+          .messages(header.channel)
+          .find((message) => deliveryKey(message) === `retro-${releaseId}-draft`),
+      5000,
+      'the draft retrospective',
+    );
+    const viewsBefore = standIn.views.length;
+    await app.interact(clickButton(draft as never, { actionId: 'retro.open' }, { user: 'U0OPS' }));
+    const form = await standIn.waitFor(() => standIn.views[viewsBefore], 5000, 'the retrospective form');
+    await app.interact(
+      submitView(
+        form,
+        {
+          went_well: { 'went_well.input': 'The deploy took 4 minutes' },
+          went_wrong: { 'went_wrong.input': 'The smoke test missed SSO' },
+          follow_ups: { 'follow_ups.input': 'Add SSO to the smoke test' },
+        },
+        { user: 'U0OPS' },
+      ),
+    );
+
+    await standIn.waitFor(
+      () => sharedFiles().length === 4 && logMessages().length === 2,
+      8000,
+      'the log shared again',
+    );
+    const [markdown, json] = sharedFiles().slice(2);
+    expect(markdown!.content).toContain('### What went wrong');
+    expect(markdown!.content).toContain('Add SSO to the smoke test');
+    const parsed = JSON.parse(json!.content) as { retrospective?: { wentWrong: string; by: string } };
+    expect(parsed.retrospective).toMatchObject({ wentWrong: 'The smoke test missed SSO', by: 'U0OPS' });
+    const newerMessage = logMessages()[1]!;
+    expect(newerMessage.text).toContain('updated with the retrospective <@U0OPS> saved');
+    // The earlier version's message now points at the newer one.
+    const superseded = await standIn.waitFor(
+      () => {
+        const message = current(app, finalMessage!);
+        return message.text.startsWith('Superseded') ? message : undefined;
+      },
+      5000,
+      'the earlier log marked superseded',
+    );
+    expect(JSON.stringify(superseded.blocks)).toContain(`/p${newerMessage.ts.replace('.', '')}`);
+    expect(superseded.updates).toBe(1);
+
+    // The same jobs run again, twice at once (a retry, another instance): nothing more in the thread.
+    const eventId = deliveryKey(newerMessage).slice(`log-${releaseId}-retro-`.length, -'-message'.length);
+    const redis = new Redis(TEST_REDIS_URL);
+    const store = new ReleaseStore(redis, app.prefix);
+    const log = pino({ level: 'silent' });
+    const outbound = new SlackOutbound(
+      { token: 'xoxb-test-token', apiUrl: standIn.apiUrl, postIntervalMs: 0, updateIntervalMs: 0 },
+      new Pacer(redis, store.keys),
+      log,
+    );
+    try {
+      const deps = { store, outbound, log };
+      await Promise.all([
+        runLogVersion(deps, SLACK_TEAM.id, releaseId, eventId),
+        runLogVersion(deps, SLACK_TEAM.id, releaseId, eventId),
+        runFinalLog(deps, SLACK_TEAM.id, releaseId),
+      ]);
+    } finally {
+      await outbound.close();
+      await redis.quit();
+    }
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(sharedFiles()).toHaveLength(4);
+    expect(logMessages()).toHaveLength(2);
+    expect(current(app, finalMessage!).updates).toBe(1);
+    expect(current(app, newerMessage).text).not.toContain('Superseded');
   });
 });

@@ -225,6 +225,52 @@ describe('parseDeployCommand: status, audit and list', () => {
     expect(refusal('audit v2.3 staging staging')).toMatchObject({ code: 'argument_repeated' });
   });
 
+  it('reads an attempt number with audit, verify and log, anywhere after the version', () => {
+    expect(parse('audit v5.0 production #1 verify')).toEqual({
+      kind: 'audit',
+      version: 'v5.0',
+      env: 'production',
+      attempt: 1,
+      verify: true,
+    });
+    expect(parse('audit v5.0 #2 staging')).toEqual({
+      kind: 'audit',
+      version: 'v5.0',
+      env: 'staging',
+      attempt: 2,
+      verify: false,
+    });
+    expect(parse('log v5.0 production #12')).toEqual({
+      kind: 'log',
+      version: 'v5.0',
+      env: 'production',
+      attempt: 12,
+    });
+    expect(parse('log v5.0 Attempt 3')).toEqual({ kind: 'log', version: 'v5.0', env: undefined, attempt: 3 });
+  });
+
+  it('means the newest attempt when no number is given', () => {
+    expect(parse('audit v5.0 production')).toMatchObject({ attempt: undefined });
+    expect(parse('log v5.0')).toMatchObject({ attempt: undefined });
+  });
+
+  it('refuses what is not an attempt number, and a second number', () => {
+    for (const text of ['audit v5.0 #0', 'audit v5.0 #x', 'log v5.0 #-1', 'log v5.0 #', 'audit v5.0 #1.5']) {
+      expect(refusal(text)).toMatchObject({ code: 'attempt_invalid' });
+    }
+    expect(refusal('log v5.0 attempt')).toEqual({ code: 'attempt_invalid', argument: '#' });
+    expect(refusal('audit v5.0 #1234567 verify')).toEqual({ code: 'attempt_invalid', argument: '#1234567' });
+    expect(refusal('audit v5.0 #1 #2')).toEqual({
+      code: 'argument_repeated',
+      kind: 'attempt',
+      argument: '#2',
+    });
+  });
+
+  it('takes no attempt number with status', () => {
+    expect(refusal('status v5.0 #2')).toMatchObject({ code: 'argument_unknown', argument: '#2' });
+  });
+
   it('reads list', () => {
     expect(parse('list')).toEqual({ kind: 'list' });
     expect(parse('LIST')).toEqual({ kind: 'list' });

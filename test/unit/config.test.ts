@@ -45,6 +45,7 @@ describe('loadConfig defaults', () => {
       access: { roles: {}, permissions: DEFAULT_PERMISSIONS, twoPersonRule: false },
       freezeWindows: [],
       retentionDays: 400,
+      archiveDir: undefined,
       retroPromptAfterMs: 24 * 3600 * 1000,
       checklistsDir: 'checklists',
       logLevel: 'info',
@@ -100,6 +101,7 @@ describe('loadConfig defaults', () => {
       TWO_PERSON_RULE: 'on',
       FREEZE_WINDOWS: 'prod: Fri 15:00 - Mon 08:00 Europe/Berlin',
       RETENTION_DAYS: '730',
+      ARCHIVE_DIR: ' /data/archive/ ',
       RETRO_PROMPT_AFTER: '4h',
       RELAY_INTERVAL_MS: ' 250 ',
     });
@@ -141,6 +143,7 @@ describe('loadConfig defaults', () => {
         },
       ],
       retentionDays: 730,
+      archiveDir: '/data/archive/',
       retroPromptAfterMs: 4 * 3600 * 1000,
       checklistsDir: '/etc/shipcheck',
       logLevel: 'debug',
@@ -168,6 +171,21 @@ describe('loadConfig defaults', () => {
     });
     expect(problemFor(error, 'SHIPCHECK_ROLE')).toBeDefined();
     expect(problemFor(error, 'SHUTDOWN_TIMEOUT_MS')).toBeDefined();
+  });
+
+  it('reads ARCHIVE_DIR as an absolute folder, normalized, and leaves it unset when blank', () => {
+    expect(loadConfig({ ...MINIMAL_HTTP_ENV, ARCHIVE_DIR: '/data//archive/../archive' }).archiveDir).toBe(
+      '/data/archive',
+    );
+    expect(loadConfig({ ...MINIMAL_HTTP_ENV, ARCHIVE_DIR: '  ' }).archiveDir).toBeUndefined();
+  });
+
+  it('refuses a relative ARCHIVE_DIR, with every other problem', () => {
+    const error = configError({ ...MINIMAL_HTTP_ENV, ARCHIVE_DIR: 'archive', PORT: 'x' });
+    expect(problemFor(error, 'ARCHIVE_DIR')).toBe(
+      'ARCHIVE_DIR: must be an absolute path to a folder, such as /data/archive',
+    );
+    expect(problemFor(error, 'PORT')).toBeDefined();
   });
 
   it('accepts a private channel id for DEPLOY_CHANNEL', () => {

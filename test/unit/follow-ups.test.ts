@@ -277,6 +277,29 @@ describe('planFollowUps', () => {
     expect(kinds(planFollowUps([byShipcheck], release, SETTINGS))).not.toContain('notice');
   });
 
+  it('shares a new version of the log with each retrospective saved after the release ended', () => {
+    const saved = makeAuditEvent('retro_saved', 9, { from: 'none', to: 'saved' });
+    const savedAgain = makeAuditEvent('retro_saved', 10, { from: 'saved', to: 'saved' });
+    for (const ended of [complete(makeRelease()), cancel(makeRelease(), 'Vendor outage')]) {
+      expect(planFollowUps([saved, savedAgain], ended, SETTINGS)).toEqual([
+        { kind: 'sync' },
+        { kind: 'share-retrospective', eventId: saved.id },
+        { kind: 'share-log-version', eventId: saved.id },
+        { kind: 'share-retrospective', eventId: savedAgain.id },
+        { kind: 'share-log-version', eventId: savedAgain.id },
+      ]);
+    }
+    expect(followUpsNeedRelease([saved])).toBe(true);
+  });
+
+  it('leaves the log alone for a retrospective on a release that has not ended: no final log exists', () => {
+    const saved = makeAuditEvent('retro_saved', 9, { from: 'none', to: 'saved' });
+    expect(kinds(planFollowUps([saved], makeRelease(), SETTINGS))).toEqual(['sync', 'share-retrospective']);
+    expect(
+      kinds(planFollowUps([saved], { ...makeRelease(), status: 'rolling_back' }, SETTINGS)),
+    ).not.toContain('share-log-version');
+  });
+
   it('announces each red flag and each issue by its own number', () => {
     const release = makeRelease();
     const plan = planFollowUps(

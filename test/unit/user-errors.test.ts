@@ -18,6 +18,17 @@ const EXAMPLES: { [Code in UserErrorCode]: Extract<UserError, { code: Code }> } 
     templates: TEMPLATES,
   },
   argument_repeated: { code: 'argument_repeated', kind: 'environment', argument: HOSTILE_TEXT },
+  attempt_invalid: { code: 'attempt_invalid', argument: HOSTILE_TEXT },
+  attempt_not_found: {
+    code: 'attempt_not_found',
+    version: HOSTILE_TEXT,
+    env: 'production',
+    attempt: 3,
+    attempts: [
+      { attempt: 1, status: 'cancelled' },
+      { attempt: 2, status: 'rolled_back' },
+    ],
+  },
   reason_missing: { code: 'reason_missing', subcommand: 'cancel' },
   reason_too_long: { code: 'reason_too_long', maxLength: 500 },
   release_exists: { code: 'release_exists', version: HOSTILE_TEXT, env: 'production', permalink: PERMALINK },
@@ -70,8 +81,8 @@ const EXAMPLES: { [Code in UserErrorCode]: Extract<UserError, { code: Code }> } 
 const CASES = Object.values(EXAMPLES) as UserError[];
 
 describe('describeUserError', () => {
-  it('has an example of all 35 codes', () => {
-    expect(new Set(CASES.map((error) => error.code)).size).toBe(35);
+  it('has an example of all 37 codes', () => {
+    expect(new Set(CASES.map((error) => error.code)).size).toBe(37);
   });
 
   it.each(CASES.map((error) => [error.code, error] as const))(
@@ -114,6 +125,26 @@ describe('describeUserError', () => {
     ]) {
       expect(error.length).toBeLessThan(3000);
     }
+  });
+
+  it('names the attempts that exist when asked for one that does not', () => {
+    expect(describeUserError({ ...EXAMPLES.attempt_not_found, version: 'v5.0' })).toBe(
+      'v5.0 → production has no attempt #3; its attempts are #1 (cancelled), #2 (rolled back).',
+    );
+  });
+
+  it('names the latest attempts only, when a version was tried very often', () => {
+    const message = describeUserError({
+      ...EXAMPLES.attempt_not_found,
+      attempt: 999,
+      attempts: Array.from({ length: 300 }, (_unused, index) => ({
+        attempt: index + 1,
+        status: 'cancelled' as const,
+      })),
+    });
+    expect(message.length).toBeLessThan(3000);
+    expect(message).toContain('#300 (cancelled)');
+    expect(message).not.toContain('#1 (cancelled)');
   });
 
   it('lists the environments and templates that exist for an unknown argument', () => {

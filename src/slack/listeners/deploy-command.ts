@@ -1,7 +1,13 @@
 import type { RespondFn, SlashCommand } from '@slack/bolt';
 import { checkPermission } from '../../app/access.js';
 import { cancelRelease } from '../../app/cancel-release.js';
-import { findActiveRelease, findLatestRelease, releaseNotFound } from '../../app/find-release.js';
+import {
+  findActiveRelease,
+  findAttempt,
+  findLatestRelease,
+  releaseNotFound,
+  withAttemptNumbers,
+} from '../../app/find-release.js';
 import { rescheduleRelease } from '../../app/reschedule-release.js';
 import { shareDeploymentLog } from '../../app/share-log.js';
 import { startRelease } from '../../app/start-release.js';
@@ -150,9 +156,10 @@ async function handleCommand(
       return;
     }
     case 'list': {
+      const numbered = (releases: Release[]) => withAttemptNumbers(deps.store, teamId, releases);
       const [active, recent] = await Promise.all([
-        deps.store.listActive(teamId),
-        deps.store.listRecent(teamId, 10),
+        deps.store.listActive(teamId).then(numbered),
+        deps.store.listRecent(teamId, 10).then(numbered),
       ]);
       await reply(
         renderReleaseList(active, recent, await loadPermalinks(deps, teamId, [...active, ...recent])),
@@ -160,8 +167,9 @@ async function handleCommand(
       return;
     }
     case 'log': {
-      const release = await findLatestRelease(deps.store, teamId, parsed.version, parsed.env);
-      if (!release) return void (await refuse(releaseNotFound(parsed.version, parsed.env)));
+      const found = await findAttempt(deps.store, teamId, parsed.version, parsed.env, parsed.attempt);
+      if (!found.ok) return void (await refuse(found.error));
+      const release = found.value;
       const shared = await shareDeploymentLog(
         deps,
         teamId,
@@ -213,8 +221,9 @@ async function handleCommand(
       return;
     }
     case 'audit': {
-      const release = await findLatestRelease(deps.store, teamId, parsed.version, parsed.env);
-      if (!release) return void (await refuse(releaseNotFound(parsed.version, parsed.env)));
+      const found = await findAttempt(deps.store, teamId, parsed.version, parsed.env, parsed.attempt);
+      if (!found.ok) return void (await refuse(found.error));
+      const release = found.value;
       if (parsed.verify) {
         const { entries, head } = await deps.store.readAuditChain(teamId, release.id);
         const verdict = verifyAuditChain(entries, head);

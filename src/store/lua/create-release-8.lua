@@ -2,7 +2,9 @@
 -- @include release
 --[[
   Creates a release, unless the same request was applied already or the same version is active
-  in the same environment.
+  in the same environment. Records its attempt number: one past the last attempt of the version in
+  the environment (src/domain/attempts.ts numbers releases started before numbers were recorded by
+  the same rule).
 
   KEYS[1] release meta hash      KEYS[2] release index hash     KEYS[3] release audit stream
   KEYS[4] active releases hash   KEYS[5] all releases zset      KEYS[6] version releases zset
@@ -31,7 +33,19 @@ end
 local now = nowMs()
 local releaseId = ARGV[1]
 local meta = cjson.decode(ARGV[4])
-local fields = {'id', releaseId, 'status', 'active', 'startedAt', now, 'rev', 1, 'activeField', ARGV[2]}
+
+-- The earlier releases' meta hashes share this one's key up to the id (same hash tag, same slot).
+local metaKeyPrefix = string.sub(KEYS[1], 1, #KEYS[1] - #releaseId)
+local lastAttempt = 0
+for _, earlierId in ipairs(redis.call('ZRANGE', KEYS[6], 0, -1)) do
+  local earlier = redis.call('HMGET', metaKeyPrefix .. earlierId, 'env', 'attempt')
+  if earlier[1] == meta.env then
+    lastAttempt = tonumber(earlier[2]) or (lastAttempt + 1)
+  end
+end
+
+local fields = {'id', releaseId, 'status', 'active', 'startedAt', now, 'rev', 1, 'activeField', ARGV[2],
+  'attempt', lastAttempt + 1}
 for name, value in pairs(meta) do
   table.insert(fields, name)
   table.insert(fields, value)
