@@ -14,6 +14,8 @@ const REDACT_PATHS = [
   'botToken',
   'appToken',
   'signingSecret',
+  'auditKey',
+  '*.auditKey',
   '*.botToken',
   '*.appToken',
   '*.signingSecret',

@@ -111,12 +111,14 @@ export async function startShipcheck(
     store,
     scheduler,
     syncQueue,
+    people: store.people,
     log: log.child({ component: 'relay' }),
     settings: {
       checkinEscalateAfterMs: config.checkins.escalateAfterMs,
       sweepIntervalMs: config.relayIntervalMs,
     },
     metrics,
+    auditKeys: config.auditKeys,
   });
   const roles = new RoleDirectory(config.access, outbound, log.child({ component: 'roles' }));
   let worker: Worker | undefined;
@@ -290,6 +292,7 @@ async function runFromCommandLine(): Promise<void> {
     config.slack.botToken,
     config.slack.appToken,
     config.slack.signingSecret,
+    ...(config.auditKeys?.keys.values() ?? []),
   ]);
   let shipcheck: Shipcheck;
   try {

@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import type { AuditEvent } from '../domain/audit.js';
+import { type AuditKeys, sealBatch } from '../domain/audit-seal.js';
 import {
   type FollowUp,
   type FollowUpSettings,
@@ -7,13 +8,15 @@ import {
   planFollowUps,
   planSyncOnly,
 } from '../domain/follow-ups.js';
+import { peopleNamedIn } from '../domain/people.js';
 import type { Release } from '../domain/release.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import { coalesceByKey } from '../queues/coalesce.js';
 import type { Scheduler } from '../queues/scheduler.js';
 import type { SyncQueue } from '../queues/sync-queue.js';
-import type { RelayStore } from '../store/relay-store.js';
+import type { PeopleStore } from '../store/people-store.js';
+import type { BatchSeals, RelayStore, UnrelayedBatch } from '../store/relay-store.js';
 import type { ReleaseStore } from '../store/release-store.js';
 import { type CommittedChange, seams } from './seams.js';
 
@@ -67,9 +70,13 @@ export interface RelayDeps {
     | 'cancelPhaseReminders'
   >;
   syncQueue: Pick<SyncQueue, 'requestSync'>;
+  /** The releases' people records: a person an event names for the first time is looked up. */
+  people?: Pick<PeopleStore, 'missing'>;
   log: Logger;
   settings: FollowUpSettings & { sweepIntervalMs: number };
   metrics?: Pick<Metrics, 'relayLag'>;
+  /** Seals each relayed event (AUDIT_KEY); undefined leaves the trail unsealed (development). */
+  auditKeys?: AuditKeys | undefined;
 }
 
 interface Target {
@@ -237,9 +244,22 @@ export class Relay {
           return;
         }
         const { events } = batch;
-        const syncAskedAt =
-          events.length > 0 ? await this.carryOut({ teamId, releaseId }, events) : undefined;
-        const more = await relayStore.advance(teamId, releaseId, events.at(-1)?.id, this.holder, syncAskedAt);
+        let syncAskedAt = events.length > 0 ? await this.carryOut({ teamId, releaseId }, events) : undefined;
+        const seals = this.seal(batch);
+        // The header carries the newest seal: a sync that read the release before these seals were
+        // written must not count as showing them, so the sweep asks again if it was that one.
+        if (seals && syncAskedAt !== undefined) syncAskedAt = Date.now();
+        const more = await relayStore.advance(
+          teamId,
+          releaseId,
+          events.at(-1)?.id,
+          this.holder,
+          syncAskedAt,
+          seals,
+        );
+        // A sync already running may have read the seal head before this batch's: ask once more so
+        // the header's anchor shows it (deduplicated with any sync still waiting).
+        if (seals && syncAskedAt !== undefined) await this.deps.syncQueue.requestSync({ teamId, releaseId });
         const now = Date.now();
         for (const event of events) this.deps.metrics?.relayLag.observe((now - committedAt(event)) / 1000);
         if (!more) {
@@ -255,6 +275,18 @@ export class Relay {
       // Cut short (an error, the round limit): the next relay must not wait out the lease.
       if (!finished) await relayStore.dropLease(teamId, releaseId, this.holder).catch(() => undefined);
     }
+  }
+
+  /** The batch's keyed seals, continuing from the newest one; none without a key. */
+  private seal(batch: UnrelayedBatch): BatchSeals | undefined {
+    const { auditKeys } = this.deps;
+    if (!auditKeys || batch.events.length === 0) return undefined;
+    const sealed = sealBatch(
+      auditKeys,
+      batch.sealedFrom,
+      batch.events.map((event, index) => ({ id: event.id, hash: batch.hashes[index]! })),
+    );
+    return sealed.head ? { from: batch.sealedFrom.head, head: sealed.head, seals: sealed.seals } : undefined;
   }
 
   /** The lease and the next events in one round trip, trying a few times while another holds it. */
@@ -287,6 +319,7 @@ export class Relay {
         await this.queue(release, followUp);
       }
     }
+    await this.queuePeopleLookups(target, events);
     this.deps.log.debug(
       {
         ...target,
@@ -296,6 +329,14 @@ export class Relay {
       'events relayed',
     );
     return syncAskedAt;
+  }
+
+  /** A job per person the events name whose names the release's record lacks (its id is deterministic). */
+  private async queuePeopleLookups(target: Target, events: AuditEvent[]): Promise<void> {
+    if (!this.deps.people) return;
+    const missing = await this.deps.people.missing(target.teamId, target.releaseId, peopleNamedIn(events));
+    for (const userId of missing)
+      await this.deps.scheduler.schedule({ kind: 'record-person', ...target, userId }, Date.now());
   }
 
   /**

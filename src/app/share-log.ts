@@ -2,10 +2,12 @@ import { buildDeploymentLog } from '../domain/deployment-log.js';
 import type { Logger } from '../log.js';
 import type { SlackOutbound } from '../slack-api/outbound.js';
 import type { ReleaseStore } from '../store/release-store.js';
+import { recordMissingPeople } from './people.js';
 
 // The deployment log of a release, shared in its thread as two files: Markdown for people and JSON
 // for machines. Built from the stored record (the release and its audit trail) at the moment it is
 // asked for: by a person (/deploy log) or, once, when the release ends (src/jobs/deployment-log.ts).
+// People are named as the release's people record has them; whoever it lacks is looked up first, once.
 
 export interface LogDeps {
   store: ReleaseStore;
@@ -27,7 +29,10 @@ export async function shareDeploymentLog(
   const release = await deps.store.getRelease(teamId, releaseId);
   const headerTs = (await deps.store.messages.get(teamId, releaseId)).refs.header?.ts;
   if (!release || !headerTs) return false;
-  const log = buildDeploymentLog(release, await deps.store.readAudit(teamId, releaseId), now);
+  const events = await deps.store.readAudit(teamId, releaseId);
+  await recordMissingPeople(deps, teamId, releaseId, events, now);
+  const people = await deps.store.people.forRelease(teamId, releaseId);
+  const log = buildDeploymentLog(release, events, now, people);
   await deps.outbound.uploadFiles({
     channel: release.channelId,
     threadTs: headerTs,

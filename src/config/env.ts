@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { type AccessPolicy, parsePermissions, parseRoles } from '../domain/access.js';
+import { type AuditKeys, parseOldAuditKeys } from '../domain/audit-seal.js';
 import { type FreezeWindow, parseFreezeWindows } from '../domain/freeze.js';
 import { parseDuration, parseDurationList, parseQuietHours, type QuietHours } from '../domain/time.js';
 
@@ -162,6 +163,21 @@ const EnvSchema = z.object({
   // views.publish is Tier 4 (about 100 a minute per workspace): Home refreshes keep to 60, leaving
   // room for the Home drawn when someone opens it.
   SLACK_HOME_INTERVAL_MS: slackIntervalMs(1000),
+  NODE_ENV: optionalText,
+  // Seals the audit trail (HMAC-SHA256). Never put in a message: only its length is checked here.
+  AUDIT_KEY: optionalText.pipe(
+    z
+      .string()
+      .refine((key) => Buffer.byteLength(key) >= 32, 'must be at least 32 bytes (openssl rand -base64 48)')
+      .optional(),
+  ),
+  AUDIT_KEY_ID: optionalText.pipe(
+    z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{1,16}$/, 'use letters, digits, dashes and underscores (at most 16)')
+      .default('k1'),
+  ),
+  AUDIT_OLD_KEYS: optionalText,
   // How often each instance looks for changes whose follow-ups nobody queued (an instance died).
   RELAY_INTERVAL_MS: optionalText.pipe(
     z.coerce
@@ -214,6 +230,8 @@ export interface Config {
   logLevel: string;
   /** How often the relay sweeps for unrelayed changes. */
   relayIntervalMs: number;
+  /** The keys that seal the audit trail; undefined without AUDIT_KEY (development). */
+  auditKeys?: AuditKeys | undefined;
 }
 
 export class ConfigError extends Error {
@@ -262,9 +280,19 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (!retroPromptAfter.ok) problems.push('RETRO_PROMPT_AFTER: write a duration like 4h or 1d');
   const escalateAfter = parseDuration(env.CHECKIN_ESCALATE_AFTER?.trim() || '2h');
   if (!escalateAfter.ok) problems.push('CHECKIN_ESCALATE_AFTER: write a duration like 30m or 2h');
+  // NODE_ENV=production (the Dockerfile sets it) is where an unkeyed trail is not acceptable.
+  const production = env.NODE_ENV?.trim() === 'production';
+  if (production && !env.AUDIT_KEY?.trim()) {
+    problems.push(
+      'AUDIT_KEY: required in production (NODE_ENV=production); generate one with openssl rand -base64 48',
+    );
+  }
+  const oldAuditKeys = parseOldAuditKeys(env.AUDIT_OLD_KEYS ?? '', env.AUDIT_KEY_ID?.trim() || 'k1');
+  if (!oldAuditKeys.ok) problems.push(`AUDIT_OLD_KEYS: ${oldAuditKeys.problems.join('; ')}`);
   if (
     !result.success ||
     problems.length > 0 ||
+    !oldAuditKeys.ok ||
     !reminderInterval.ok ||
     !quietHours.ok ||
     !checkinSchedule.ok ||
@@ -306,5 +334,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     checklistsDir: parsed.CHECKLISTS_DIR,
     logLevel: parsed.LOG_LEVEL,
     relayIntervalMs: parsed.RELAY_INTERVAL_MS,
+    auditKeys: parsed.AUDIT_KEY
+      ? {
+          currentId: parsed.AUDIT_KEY_ID,
+          keys: new Map([...oldAuditKeys.value, [parsed.AUDIT_KEY_ID, parsed.AUDIT_KEY]]),
+        }
+      : undefined,
   };
 }

@@ -14,6 +14,7 @@ import {
   type Observation,
   reportCriteria,
 } from './observations.js';
+import { NO_PEOPLE, type ReleasePeople } from './people.js';
 import { type RecordKind, typedValue } from './recorded-value.js';
 import {
   type CheckInAnswerKind,
@@ -46,7 +47,7 @@ export interface DeploymentLog {
 
 /**
  * The machine-readable log. Times are ISO 8601 strings in UTC (`2026-11-22T14:05:09.000Z`); user ids
- * are Slack ids as stored (system actions carry `shipcheck`). Optional fields are left out, never null;
+ * are Slack ids as stored (system actions carry `shipcheck`), named in `people`. Optional fields are left out, never null;
  * lists are always present, empty when there is nothing to list.
  */
 export interface DeploymentLogJson {
@@ -73,8 +74,22 @@ export interface DeploymentLogJson {
   freezeOverride?: DeploymentLogFreezeOverride;
   /** The team's retrospective, once written. */
   retrospective?: { wentWell: string; wentWrong: string; followUps: string; by: string; at: string };
+  /**
+   * The names of the people the log names by id, as Slack gave them when the release first named them
+   * (a person whose lookup has not succeeded yet is left out: their id stands alone).
+   */
+  people: Record<string, DeploymentLogPerson>;
   /** The audit trail, in stream order. */
   events: DeploymentLogEvent[];
+}
+
+export interface DeploymentLogPerson {
+  /** The display name (or the real name when none is set). */
+  name: string;
+  /** Present when it differs from `name`. */
+  realName?: string;
+  /** When Slack gave these names. */
+  recordedAt: string;
 }
 
 export interface DeploymentLogRelease {
@@ -256,9 +271,19 @@ function humanTime(ms: number): string {
   return iso === 'unknown' ? 'an unknown time' : `${iso.slice(0, 19).replace('T', ' ')} UTC`;
 }
 
-/** A Slack user id as `@U0ABC`; other actors (`shipcheck`) by name. Markdown-safe. */
-function who(userId: string): string {
-  return /^[UW][A-Z0-9]+$/.test(userId) ? `@${userId}` : escapeMarkdownInline(userId || 'someone');
+/** Names a person in Markdown; see {@link namePeople}. */
+type Who = (userId: string) => string;
+
+/**
+ * A Slack user as `Bob Smith (U0BOB)` with the name the release recorded (escaped: people choose their
+ * names), or `@U0BOB` when it has none; other actors (`shipcheck`) by name. Markdown-safe.
+ */
+function namePeople(people: ReleasePeople): Who {
+  return (userId) => {
+    if (!/^[UW][A-Z0-9]+$/.test(userId)) return escapeMarkdownInline(userId || 'someone');
+    const person = people.get(userId);
+    return person ? `${escapeMarkdownInline(person.name)} (${userId})` : `@${userId}`;
+  };
 }
 
 const quoted = (text: string) => `“${escapeMarkdownInline(text)}”`;
@@ -352,6 +377,7 @@ interface Facts {
   release: Release;
   events: readonly AuditEvent[];
   skipped: Set<string>;
+  people: ReleasePeople;
 }
 
 /** A phase as Markdown: `phase 2 “Deploy”`, or `the rollback checklist`. */
@@ -462,6 +488,18 @@ function freezeOverrideJson(
     by: event?.user ?? release.startedBy,
     at: isoTime(event?.at ?? release.startedAt),
   });
+}
+
+/** By id, in id order, so that the same record always gives the same file. */
+function peopleJson(people: ReleasePeople): Record<string, DeploymentLogPerson> {
+  return Object.fromEntries(
+    [...people]
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([userId, person]) => [
+        userId,
+        compact({ name: person.name, realName: person.realName, recordedAt: isoTime(person.at) }),
+      ]),
+  );
 }
 
 function eventJson(event: AuditEvent): DeploymentLogEvent {
@@ -617,6 +655,7 @@ function buildJson(facts: Facts, generatedAt: number): DeploymentLogJson {
     go: goDecision(release, events),
     freezeOverride: freezeOverrideJson(release, events),
     retrospective: release.retro ? { ...release.retro, at: isoTime(release.retro.at) } : undefined,
+    people: peopleJson(facts.people),
     events: events.map(eventJson),
   });
 }
@@ -624,7 +663,7 @@ function buildJson(facts: Facts, generatedAt: number): DeploymentLogJson {
 // ---------------------------------------------------------------------------------------------------
 // Markdown
 
-function itemLine(item: DeploymentLogItem): string {
+function itemLine(item: DeploymentLogItem, who: Who): string {
   const parts = [escapeMarkdownInline(item.text)];
   if (!item.required) parts.push('(optional)');
   if (item.skipped) parts.push('(skipped by a gate override)');
@@ -645,7 +684,7 @@ function itemLine(item: DeploymentLogItem): string {
 }
 
 /** A checklist, with a subheading wherever the items' group changes. */
-function checklistLines(items: DeploymentLogItem[]): string[] {
+function checklistLines(items: DeploymentLogItem[], who: Who): string[] {
   if (items.length === 0) return ['No items.'];
   const lines: string[] = [];
   let group: string | undefined;
@@ -655,7 +694,7 @@ function checklistLines(items: DeploymentLogItem[]): string[] {
       lines.push(`#### ${item.group ? escapeMarkdownInline(item.group) : 'Other items'}`, '');
       group = item.group;
     }
-    lines.push(itemLine(item));
+    lines.push(itemLine(item, who));
   }
   return lines;
 }
@@ -669,7 +708,7 @@ function notesLines(notes: string | undefined): string[] {
   return lines.length > 0 ? lines.map((line) => `- ${escapeMarkdownInline(line)}`) : ['None given.'];
 }
 
-function eventDetails(release: Release, event: AuditEvent): string {
+function eventDetails(release: Release, event: AuditEvent, who: Who): string {
   const phase = (index: number | undefined) => phaseLabel(release, index);
   const item = (itemId: string | undefined) => {
     const found = itemId ? findItem(release.template, itemId) : undefined;
@@ -781,7 +820,7 @@ function recordLabel(release: Release, itemId: string | undefined): string {
 }
 
 /** The values ticked items recorded (backup id, commit SHA, …), in checklist order, as a table. */
-function recordedValueLines(json: DeploymentLogJson): string[] {
+function recordedValueLines(json: DeploymentLogJson, who: Who): string[] {
   const items = [...json.phases.flatMap((phase) => phase.items), ...(json.rollback?.items ?? [])];
   const rows = items.flatMap((item) => {
     const value = item.record?.value;
@@ -794,14 +833,14 @@ function recordedValueLines(json: DeploymentLogJson): string[] {
   return rows.length > 0 ? ['| Value | Recorded | Item | By |', '| --- | --- | --- | --- |', ...rows] : [];
 }
 
-function auditLines(release: Release, events: readonly AuditEvent[]): string[] {
+function auditLines(release: Release, events: readonly AuditEvent[], who: Who): string[] {
   if (events.length === 0) return [];
   return [
     '| Time | Who | Event | Details |',
     '| --- | --- | --- | --- |',
     ...events.map((event) => {
       const label = EVENT_LABELS[event.type] ?? escapeMarkdownInline(String(event.type));
-      return `| ${humanTime(event.at)} | ${who(event.user)} | ${label} | ${eventDetails(release, event)} |`;
+      return `| ${humanTime(event.at)} | ${who(event.user)} | ${label} | ${eventDetails(release, event, who)} |`;
     }),
   ];
 }
@@ -813,7 +852,7 @@ const VERDICT_WORDS: Record<CriterionVerdict, string> = {
 };
 
 /** `- **Missed**: Error rate, 1.4 % at check-in 2 (target: less than 1 %), recorded by @U0 at …` */
-function criterionLine(criterion: DeploymentLogCriterion): string {
+function criterionLine(criterion: DeploymentLogCriterion, who: Who): string {
   const target = describeThreshold(criterion) ?? '';
   const head = `- **${VERDICT_WORDS[criterion.verdict]}**: ${escapeMarkdownInline(criterion.name)}`;
   const observed = criterion.observed;
@@ -822,8 +861,20 @@ function criterionLine(criterion: DeploymentLogCriterion): string {
   return `${head}, ${value} at check-in ${observed.checkin + 1} (target: ${escapeMarkdownInline(target)}), recorded by ${who(observed.by)} at ${humanTime(Date.parse(observed.at))}.`;
 }
 
+/** Who is who: each person's names when the release first named them. */
+function peopleLines(people: DeploymentLogJson['people']): string[] {
+  const lines = Object.entries(people).map(([userId, person]) => {
+    const realName = person.realName ? `, real name ${escapeMarkdownInline(person.realName)}` : '';
+    return `- ${escapeMarkdownInline(person.name)} (${userId})${realName}; as of ${humanTime(Date.parse(person.recordedAt))}`;
+  });
+  return lines.length > 0
+    ? ['Names as they were when the release first named each person.', '', ...lines]
+    : ['No names recorded: people are shown by their Slack ids.'];
+}
+
 function buildMarkdown(facts: Facts, json: DeploymentLogJson, generatedAt: number): string {
   const { release, events } = facts;
+  const who = namePeople(facts.people);
   const out: string[] = [];
   const section = (title: string, body: string[]) => {
     out.push('', `## ${title}`, '', ...(body.length > 0 ? body : ['None.']));
@@ -869,7 +920,7 @@ function buildMarkdown(facts: Facts, json: DeploymentLogJson, generatedAt: numbe
     ...json.phases.flatMap((phase) => phase.items),
     ...(json.rollback?.items ?? []),
   ].some((item) => item.record);
-  if (recordsValues) section('Recorded values', recordedValueLines(json));
+  if (recordsValues) section('Recorded values', recordedValueLines(json, who));
 
   const phaseLines: string[] = [];
   for (const phase of json.phases) {
@@ -882,7 +933,7 @@ function buildMarkdown(facts: Facts, json: DeploymentLogJson, generatedAt: numbe
     if (phase.go) notes.push('It waits for the go/no-go call.');
     if (phase.deployment) notes.push('Finishing it marks the release deployed.');
     if (notes.length > 0) phaseLines.push(notes.join(' '), '');
-    phaseLines.push(...checklistLines(phase.items));
+    phaseLines.push(...checklistLines(phase.items, who));
   }
   section('Phases', phaseLines.length > 0 ? phaseLines : ['The template has no phases.']);
 
@@ -943,7 +994,7 @@ function buildMarkdown(facts: Facts, json: DeploymentLogJson, generatedAt: numbe
   section(
     'Success criteria',
     json.criteria.length > 0
-      ? json.criteria.map((criterion) => criterionLine(criterion))
+      ? json.criteria.map((criterion) => criterionLine(criterion, who))
       : ['The template sets no success criteria.'],
   );
 
@@ -988,7 +1039,7 @@ function buildMarkdown(facts: Facts, json: DeploymentLogJson, generatedAt: numbe
         ...json.rollback.criteria.map((text) => `- ${inline(text)}`),
       );
     }
-    rollbackLines.push('', '### Rollback checklist', '', ...checklistLines(json.rollback.items));
+    rollbackLines.push('', '### Rollback checklist', '', ...checklistLines(json.rollback.items, who));
   }
   section('Rollback', rollbackLines);
 
@@ -1024,23 +1075,27 @@ function buildMarkdown(facts: Facts, json: DeploymentLogJson, generatedAt: numbe
       : [],
   );
 
-  section('Audit trail', auditLines(release, events));
+  section('People', peopleLines(json.people));
+  section('Audit trail', auditLines(release, events, who));
   return `${out.join('\n')}\n`;
 }
 
 /**
  * The deployment log of a release, from the release as stored and its audit trail (in stream order,
- * as read). `generatedAt` is the moment the log is made (ms since the epoch).
+ * as read). `generatedAt` is the moment the log is made (ms since the epoch); `people` the release's
+ * record of names.
  */
 export function buildDeploymentLog(
   release: Release,
   events: readonly AuditEvent[],
   generatedAt: number,
+  people: ReleasePeople = NO_PEOPLE,
 ): DeploymentLog {
   const facts: Facts = {
     release,
     events,
     skipped: new Set(listSkippedItems(release).map((entry) => entry.itemId)),
+    people,
   };
   const json = buildJson(facts, generatedAt);
   return {

@@ -56,9 +56,11 @@ async function archiveRelease(
   }
   if (!deps.archive) return { archived: false, reason: 'not_configured', why: 'ARCHIVE_DIR is not set' };
   const events = await deps.store.readAudit(teamId, releaseId);
+  // The names recorded with the release; nobody is looked up now, a year after the events.
+  const people = await deps.store.people.forRelease(teamId, releaseId);
   let files: { extension: 'json' | 'md'; content: string }[];
   try {
-    const log = buildDeploymentLog(release, events, now);
+    const log = buildDeploymentLog(release, events, now, people);
     files = [
       { extension: 'json', content: `${JSON.stringify(log.json, null, 2)}\n` },
       { extension: 'md', content: log.markdown },

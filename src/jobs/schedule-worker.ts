@@ -6,6 +6,7 @@ import { runFinalLog, runLogVersion } from './deployment-log.js';
 import { createInstrumentedWorker, type JobMetrics } from './instrumented-worker.js';
 import { runLockFreed } from './locks.js';
 import { type NoticeDeps, runLostClick, runNotice } from './notices.js';
+import { runRecordPerson } from './people.js';
 import { type ReminderDeps, runOwnerReminder, runPhaseReminder } from './reminders.js';
 import { type RetroDeps, runRetroDraft, runRetroPrompt, runRetroSaved } from './retrospective.js';
 
@@ -39,6 +40,8 @@ export async function runScheduledJob(deps: ScheduleDeps, data: ScheduledJobData
       return runNotice(deps, data);
     case 'lost-click':
       return runLostClick(deps, data);
+    case 'record-person':
+      return runRecordPerson(deps, data);
   }
 }
 

@@ -1,14 +1,15 @@
+import { anchorPayload, encodeSealHead } from '../domain/audit-seal.js';
 import { SHIPCHECK_USER } from '../domain/follow-ups.js';
 import type { Release } from '../domain/release.js';
 import type { Logger } from '../log.js';
 import type { HomeRefreshQueue } from '../queues/home-refresh-queue.js';
 import type { SyncJobData } from '../queues/sync-queue.js';
-import { deliverOnce } from '../slack-api/delivery.js';
+import { DELIVERY_EVENT_TYPE, deliverOnce, messageDeliveryKey } from '../slack-api/delivery.js';
 import { CHANNEL_UNUSABLE_ERRORS, type SlackOutbound, SlackPlatformError } from '../slack-api/outbound.js';
 import type { MessageRef } from '../store/message-store.js';
 import type { ReleaseStore } from '../store/release-store.js';
 import { renderCheckin } from '../views/checkin-messages.js';
-import { ADOPTED_HASH, checkinMessageKey, fingerprintMessage } from '../views/fingerprint.js';
+import { ADOPTED_HASH, checkinMessageKey, fingerprint, fingerprintMessage } from '../views/fingerprint.js';
 import { phaseMessageKey, planReleaseMessages, renderPhaseParts } from '../views/release-messages.js';
 import { type DirectMessageSyncDeps, syncDirectMessages } from './sync-direct-messages.js';
 
@@ -51,7 +52,18 @@ export async function syncRelease(deps: SyncDeps, data: SyncJobData): Promise<vo
     ...Object.keys(messages.refs),
     ...(await findUnrecordedPosts(deps, release, messages.refs)),
   ]);
-  const desired = planReleaseMessages(release, shown, messages.nonces);
+  // The header's metadata anchors the audit trail's newest keyed seal outside Redis; a new seal is a
+  // change of the header, so its hash takes the seal in.
+  const sealHead = await store.readSealHead(data.teamId, data.releaseId);
+  const headerMetadata = sealHead && {
+    event_type: DELIVERY_EVENT_TYPE,
+    event_payload: { key: messageDeliveryKey(data.releaseId, 'header'), ...anchorPayload(sealHead) },
+  };
+  const desired = planReleaseMessages(release, shown, messages.nonces).map((message) =>
+    message.key === 'header' && sealHead
+      ? { ...message, hash: fingerprint(`${message.hash}\u0000${encodeSealHead(sealHead)}`) }
+      : message,
+  );
   const channel = release.channelId;
 
   let headerTs = messages.refs.header?.ts;
@@ -79,7 +91,8 @@ export async function syncRelease(deps: SyncDeps, data: SyncJobData): Promise<vo
       log.info({ messageKey: message.key, ts, posted }, 'message posted');
       // Found in Slack rather than posted here (a worker died after posting it): it shows whatever
       // was rendered then, so it is brought up to date like any other.
-      if (!posted) toUpdate.push({ message, ts });
+      // A header posted now carries only its delivery key: the update adds the anchor.
+      if (!posted || (message.key === 'header' && headerMetadata)) toUpdate.push({ message, ts });
       if (message.key === 'header') {
         headerTs = ts;
         const permalink = await outbound.getPermalink(channel, ts).catch((err: unknown) => {
@@ -106,7 +119,13 @@ export async function syncRelease(deps: SyncDeps, data: SyncJobData): Promise<vo
   toUpdate.sort((a, b) => Number(a.message.key === 'header') - Number(b.message.key === 'header'));
   for (const { message, ts } of toUpdate) {
     try {
-      await outbound.updateMessage(data.teamId, { channel, ts, text: message.text, blocks: message.blocks });
+      await outbound.updateMessage(data.teamId, {
+        channel,
+        ts,
+        text: message.text,
+        blocks: message.blocks,
+        ...(message.key === 'header' && headerMetadata ? { metadata: headerMetadata } : {}),
+      });
     } catch (err) {
       // A message someone deleted can never be updated; retrying it would hold up all the others.
       if (!(err instanceof SlackPlatformError && MESSAGE_GONE_ERRORS.has(err.slackError))) throw err;
@@ -144,11 +163,6 @@ async function findUnrecordedPosts(
   const deliveryKeyOf = (key: string) => messageDeliveryKey(release.id, key);
   const unfinished = await deps.store.deliveries.unfinished(release.teamId, keys.map(deliveryKeyOf));
   return keys.filter((key) => unfinished.has(deliveryKeyOf(key)));
-}
-
-/** The delivery key of one of a release's own messages. */
-function messageDeliveryKey(releaseId: string, messageKey: string): string {
-  return `msg-${releaseId}-${messageKey.replaceAll(':', '-')}`;
 }
 
 /** Check-ins are posted by their jobs, at their time; here they are only kept up to date (answered, closed). */

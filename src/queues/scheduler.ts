@@ -74,6 +74,12 @@ export const ScheduledJobData = z.discriminatedUnion('kind', [
     replyUrl: z.string().url().optional(),
   }),
   z.object({
+    kind: z.literal('record-person'),
+    ...Target,
+    /** A person the release's events name, whose names its people record lacks. */
+    userId: z.string().regex(/^[UW][A-Z0-9]+$/),
+  }),
+  z.object({
     kind: z.literal('announce'),
     ...Target,
     event: z.enum(ANNOUNCEMENT_EVENTS),
@@ -89,6 +95,7 @@ export type AnnounceJob = Extract<ScheduledJobData, { kind: 'announce' }>;
 export type LockFreedJob = Extract<ScheduledJobData, { kind: 'lock-freed' }>;
 export type NoticeJob = Extract<ScheduledJobData, { kind: 'notice' }>;
 export type LostClickJob = Extract<ScheduledJobData, { kind: 'lost-click' }>;
+export type RecordPersonJob = Extract<ScheduledJobData, { kind: 'record-person' }>;
 
 /** Deterministic, and free of ':' (BullMQ reserves it in ids). */
 export function scheduledJobId(data: ScheduledJobData): string {
@@ -120,14 +127,18 @@ export function scheduledJobId(data: ScheduledJobData): string {
       return `notice-${release}-${data.eventId}`;
     case 'lost-click':
       return `notice-${release}-lost-${data.clickId.replaceAll(':', '_')}`;
+    case 'record-person':
+      return `people-${release}-${data.userId}`;
   }
 }
 
 const isReminderJobId = (jobId: string) => jobId.startsWith('remind-');
 /** Announcements are never cancelled with the release: the last of them tells that it ended. */
-/** What follows a release's end (announcements, lock notices, its log, its retrospective) outlives it. */
+/** What follows a release's end (announcements, lock notices, its log, its retrospective, its people's names) outlives it. */
 const isCancellable = (jobId: string) =>
-  !['announce-', 'lockfree-', 'log-', 'retro-', 'notice-'].some((prefix) => jobId.startsWith(prefix));
+  !['announce-', 'lockfree-', 'log-', 'retro-', 'notice-', 'people-'].some((prefix) =>
+    jobId.startsWith(prefix),
+  );
 
 export class Scheduler {
   readonly queue: Queue<ScheduledJobData>;

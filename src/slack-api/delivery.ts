@@ -17,6 +17,11 @@ import type { MessageContent, SlackOutbound } from './outbound.js';
 
 export const DELIVERY_EVENT_TYPE = 'shipcheck_delivery';
 
+/** The delivery key of one of a release's own messages ("header", "phase:<n>:<part>"). */
+export function messageDeliveryKey(releaseId: string, messageKey: string): string {
+  return `msg-${releaseId}-${messageKey.replaceAll(':', '-')}`;
+}
+
 /**
  * Where a job posts in a release's thread: the header's ts, or 'unpostable' when the header can never
  * be posted (the release was abandoned). While the header is still on its way (the sync has not run

@@ -1,4 +1,5 @@
 import type { KnownBlock, View } from '@slack/types';
+import { type PersonName, personNameFrom } from '../domain/people.js';
 import type { Logger } from '../log.js';
 import type { Metrics, SlackCallOutcome } from '../metrics.js';
 import type { Pacer } from '../store/pacer.js';
@@ -170,13 +171,38 @@ export class SlackOutbound {
     throw new Error(`${method}: more than ${MAX_LOOKUP_PAGES} pages to search`);
   }
 
-  async updateMessage(teamId: string, args: MessageContent & { channel: string; ts: string }): Promise<void> {
+  async updateMessage(
+    teamId: string,
+    args: MessageContent & { channel: string; ts: string; metadata?: MessageMetadata },
+  ): Promise<void> {
     await this.call(
       'chat.update',
-      { channel: args.channel, ts: args.ts, text: args.text, blocks: args.blocks },
+      {
+        channel: args.channel,
+        ts: args.ts,
+        text: args.text,
+        blocks: args.blocks,
+        ...(args.metadata ? { metadata: args.metadata } : {}),
+      },
       { pacerKey: this.pacer.keys.updatePacer(teamId), intervalMs: this.options.updateIntervalMs },
       teamId,
     );
+  }
+
+  /** The metadata of one top-level message (conversations.history at its ts); undefined when it has none. */
+  async readMessageMetadata(channel: string, ts: string): Promise<MessageMetadata | undefined> {
+    const result = await this.call(
+      'conversations.history',
+      { channel, oldest: ts, latest: ts, inclusive: true, limit: 1, include_all_metadata: true },
+      undefined,
+    );
+    const message = ((result.messages as ListedMessage[] | undefined) ?? []).find((found) => found.ts === ts);
+    const metadata = message?.metadata;
+    if (!metadata?.event_type || !metadata.event_payload) return undefined;
+    return {
+      event_type: metadata.event_type,
+      event_payload: metadata.event_payload as MessageMetadata['event_payload'],
+    };
   }
 
   async postEphemeral(args: {
@@ -209,6 +235,15 @@ export class SlackOutbound {
       this.log.warn({ err, userId }, 'time zone unavailable; using UTC');
       return undefined;
     }
+  }
+
+  /**
+   * A person's names as their Slack profile gives them now (users.info), retried like any other call.
+   * A platform error (user_not_found, missing_scope) goes to the caller: no retry changes it.
+   */
+  async getUserName(userId: string, now = Date.now(), attempts = 3): Promise<PersonName | undefined> {
+    const result = await this.call('users.info', { user: userId }, undefined, undefined, attempts);
+    return personNameFrom(result.user, now);
   }
 
   /**

@@ -18,8 +18,14 @@ export function createKeys(prefix: string) {
     releaseIndex: (teamId: string, releaseId: string) => `${release(teamId, releaseId)}:index`,
     /** Stream: the append-only audit trail. */
     releaseAudit: (teamId: string, releaseId: string) => `${release(teamId, releaseId)}:audit`,
+    /** Hash: event id → "<key id>:<seal>", the keyed seal the relay wrote for each audit event. */
+    releaseSeals: (teamId: string, releaseId: string) => `${release(teamId, releaseId)}:seals`,
     /** Hash: where the release's Slack messages are (header, phase parts) and what they last showed. */
     releaseMessages: (teamId: string, releaseId: string) => `${release(teamId, releaseId)}:messages`,
+    /** Hash: user id → JSON {name, realName, at}: each person's names when first named in the release. */
+    releasePeople: (teamId: string, releaseId: string) => `${release(teamId, releaseId)}:people`,
+    /** Hash: user id → JSON {name, realName, at}: the workspace's last users.info answer per person. */
+    peopleCache: (teamId: string) => `${team(teamId)}:people`,
     /** Set: ids of the release's pending scheduled jobs, so they can be removed when it changes. */
     releaseJobs: (teamId: string, releaseId: string) => `${release(teamId, releaseId)}:jobs`,
     /** Hash: "<env>|<version>" → id of the active release. */

@@ -1,5 +1,12 @@
 import type { Redis } from 'ioredis';
 import type { AuditEvent } from '../domain/audit.js';
+import {
+  decodeSealHead,
+  encodeSeal,
+  encodeSealHead,
+  type SealHead,
+  type StoredSeal,
+} from '../domain/audit-seal.js';
 import type { Keys } from './keys.js';
 import { parseAuditEntry } from './release-codec.js';
 import { scanTeams } from './retention-store.js';
@@ -14,6 +21,23 @@ export interface UnrelayedBatch {
   events: AuditEvent[];
   /** False when the batch stopped at its size limit and more events wait behind it. */
   complete: boolean;
+  /** Each event's stored chain hash, in order: what the relay seals. */
+  hashes: string[];
+  /** Where the keyed seals stand: the newest seal, or the events ahead of this batch when none. */
+  sealedFrom: { head: SealHead | undefined; position: number; seal: string };
+}
+
+/** A batch's keyed seals, written with the cursor. */
+export interface BatchSeals {
+  /** The newest seal the batch continued from (undefined when none). */
+  from: SealHead | undefined;
+  head: SealHead;
+  seals: { eventId: string; seal: StoredSeal }[];
+}
+
+/** The stored chain hash of an entry: the value after its last field name, "hash". */
+function storedHash(fields: readonly string[]): string {
+  return fields.at(-2) === 'hash' ? fields.at(-1)! : '';
 }
 
 export class RelayStore {
@@ -65,7 +89,7 @@ export class RelayStore {
     leaseMs: number,
     count: number,
   ): Promise<UnrelayedBatch | undefined> {
-    const [state, entries] = (await this.redis.beginRelay(
+    const [state, entries, sealed, before] = (await this.redis.beginRelay(
       this.keys.releaseMeta(teamId, releaseId),
       this.keys.releaseAudit(teamId, releaseId),
       this.keys.unrelayed(teamId),
@@ -74,10 +98,16 @@ export class RelayStore {
       holder,
       leaseMs,
       count,
-    )) as unknown as [string, [string, string[]][] | undefined];
+    )) as unknown as [string, [string, string[]][] | undefined, string | undefined, number | undefined];
     if (state !== 'leased') return undefined;
     const events = (entries ?? []).map(([id, fields]) => parseAuditEntry(id, fields));
-    return { events, complete: events.length < count };
+    const head = decodeSealHead(sealed);
+    return {
+      events,
+      complete: events.length < count,
+      hashes: (entries ?? []).map(([, fields]) => storedHash(fields)),
+      sealedFrom: { head, position: head?.position ?? Number(before ?? 0), seal: head?.seal ?? '' },
+    };
   }
 
   /** Gives the lease back early (a relay that failed half-way). */
@@ -89,7 +119,8 @@ export class RelayStore {
    * Moves the cursor to `lastEventId` (when given) and takes the release off the unrelayed set unless
    * newer events came in; resolves true when they did (the lease is then still the holder's), else
    * gives the lease back. `syncAskedAt`: the batch asked for a message sync then, and the release
-   * counts as unsynced until a sync started after it succeeds.
+   * counts as unsynced until a sync started after it succeeds. `seals`: the batch's keyed seals,
+   * written in the same step.
    */
   async advance(
     teamId: string,
@@ -97,6 +128,7 @@ export class RelayStore {
     lastEventId: string | undefined,
     holder: string,
     syncAskedAt?: number,
+    seals?: BatchSeals,
   ): Promise<boolean> {
     const more = await this.redis.advanceRelay(
       this.keys.releaseMeta(teamId, releaseId),
@@ -104,10 +136,14 @@ export class RelayStore {
       this.keys.unrelayed(teamId),
       this.keys.relayLease(teamId, releaseId),
       this.keys.unsynced(teamId),
+      this.keys.releaseSeals(teamId, releaseId),
       releaseId,
       lastEventId ?? '',
       holder,
       syncAskedAt ?? '',
+      seals?.from ? encodeSealHead(seals.from) : '',
+      seals ? encodeSealHead(seals.head) : '',
+      ...(seals?.seals.flatMap(({ eventId, seal }) => [eventId, encodeSeal(seal)]) ?? []),
     );
     return more === 1;
   }

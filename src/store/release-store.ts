@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { AuditEvent } from '../domain/audit.js';
 import type { StoredAuditEntry } from '../domain/audit-chain.js';
+import { decodeSeal, decodeSealHead, type SealHead, type StoredSeal } from '../domain/audit-seal.js';
 import { needsValue } from '../domain/recorded-value.js';
 import type { CheckInAnswerKind, DeployWindow, IssueSeverity, Release } from '../domain/release.js';
 import {
@@ -30,6 +31,7 @@ import { JobIndex } from './job-index.js';
 import { APPLIED_REQUEST_TTL_SEC, createKeys, type Keys } from './keys.js';
 import { LockStore } from './lock-store.js';
 import { MessageStore } from './message-store.js';
+import { PeopleStore } from './people-store.js';
 import {
   cachedTemplate,
   parseAuditEntry,
@@ -89,6 +91,8 @@ export class ReleaseStore {
   readonly clicks: ClickStore;
   /** The retention sweep, and the SCANs over every workspace. */
   readonly retention: RetentionStore;
+  /** The names of the people each release names, and the workspace's cache of them. */
+  readonly people: PeopleStore;
   private readonly redis: ScriptedRedis;
 
   constructor(redis: Redis, prefix: string) {
@@ -101,6 +105,7 @@ export class ReleaseStore {
     this.jobs = new JobIndex(redis, this.keys);
     this.clicks = new ClickStore(redis, this.keys);
     this.retention = new RetentionStore(redis, this.keys);
+    this.people = new PeopleStore(redis, this.keys);
   }
 
   async startRelease(input: StartReleaseInput): Promise<StartReleaseResult> {
@@ -556,16 +561,40 @@ export class ReleaseStore {
     return entries.map(([id, fields]) => parseAuditEntry(id, fields));
   }
 
-  /** The audit trail as stored (fields in order, hashes included) and the chain's head, for verification. */
+  /**
+   * The audit trail as stored (fields in order, hashes included), the chain's head, and the relay's
+   * keyed seals with the newest of them, for verification.
+   */
   async readAuditChain(
     teamId: string,
     releaseId: string,
-  ): Promise<{ entries: StoredAuditEntry[]; head: string | undefined }> {
-    const [entries, head] = await Promise.all([
+  ): Promise<{
+    entries: StoredAuditEntry[];
+    head: string | undefined;
+    seals: Map<string, StoredSeal>;
+    sealHead: SealHead | undefined;
+  }> {
+    const [entries, [head, sealed], stored] = await Promise.all([
       this.redis.xrange(this.keys.releaseAudit(teamId, releaseId), '-', '+'),
-      this.redis.hget(this.keys.releaseMeta(teamId, releaseId), 'auditHead'),
+      this.redis.hmget(this.keys.releaseMeta(teamId, releaseId), 'auditHead', 'sealed'),
+      this.redis.hgetall(this.keys.releaseSeals(teamId, releaseId)),
     ]);
-    return { entries: entries.map(([id, fields]) => ({ id, fields })), head: head ?? undefined };
+    const seals = new Map<string, StoredSeal>();
+    for (const [eventId, text] of Object.entries(stored)) {
+      const seal = decodeSeal(text);
+      if (seal) seals.set(eventId, seal);
+    }
+    return {
+      entries: entries.map(([id, fields]) => ({ id, fields })),
+      head: head ?? undefined,
+      seals,
+      sealHead: decodeSealHead(sealed),
+    };
+  }
+
+  /** The newest keyed seal of a release's trail: what its Slack header anchors. */
+  async readSealHead(teamId: string, releaseId: string): Promise<SealHead | undefined> {
+    return decodeSealHead(await this.redis.hget(this.keys.releaseMeta(teamId, releaseId), 'sealed'));
   }
 
   /**

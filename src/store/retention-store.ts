@@ -46,7 +46,7 @@ export class RetentionStore {
     return last?.[0];
   }
 
-  /** Removes a release and its records (audit trail, messages, template copy) for good. */
+  /** Removes a release and its records (audit trail, messages, template copy, people) for good. */
   async removeRelease(teamId: string, releaseId: string, version: string | undefined): Promise<void> {
     const transaction = this.redis
       .multi()
@@ -55,9 +55,11 @@ export class RetentionStore {
         this.keys.releaseItems(teamId, releaseId),
         this.keys.releaseIndex(teamId, releaseId),
         this.keys.releaseAudit(teamId, releaseId),
+        this.keys.releaseSeals(teamId, releaseId),
         this.keys.releaseMessages(teamId, releaseId),
         this.keys.releaseJobs(teamId, releaseId),
         this.keys.releaseTemplate(teamId, releaseId),
+        this.keys.releasePeople(teamId, releaseId),
       )
       .zrem(this.keys.allReleases(teamId), releaseId);
     if (version) transaction.zrem(this.keys.versionReleases(teamId, version), releaseId);

@@ -63,7 +63,7 @@ export const SCRIPT_FILES = {
   saveRetro: 'save-retro-3',
   noteAnnouncement: 'note-announcement-1',
   beginRelay: 'begin-relay-4',
-  advanceRelay: 'advance-relay-5',
+  advanceRelay: 'advance-relay-6',
   markShown: 'mark-shown-1',
   noteClick: 'note-click-2',
   claimLostClicks: 'claim-lost-clicks-2',

@@ -1,7 +1,8 @@
 import type { KnownBlock, View } from '@slack/types';
 import type { AuditEvent } from '../domain/audit.js';
-import type { ChainBreak, ChainVerdict } from '../domain/audit-chain.js';
+import type { TrailBreak, TrailProblem, TrailReport } from '../domain/audit-seal.js';
 import { describeRecording } from '../domain/observations.js';
+import { describePerson, NO_PEOPLE, peopleNamedIn, type ReleasePeople } from '../domain/people.js';
 import {
   computeProgress,
   countOpenRequired,
@@ -353,8 +354,18 @@ export function describeAuditEvent(release: Release, event: AuditEvent): string 
   }
 }
 
-/** The audit trail, oldest first, in as many sections as fit one message; the newest are kept. */
-export function renderAudit(release: Release, events: AuditEvent[]): Reply {
+/**
+ * The audit trail, oldest first, in as many sections as fit one message; the newest are kept. Slack
+ * shows each mention with the person's name of today, so the names the release recorded (those of the
+ * time) close the listing, and name people in the plain fallback text.
+ */
+export function renderAudit(
+  release: Release,
+  events: AuditEvent[],
+  people: ReleasePeople = NO_PEOPLE,
+): Reply {
+  const named = peopleNamedIn(events).filter((userId) => people.has(userId));
+  const whoWasWho = named.map((userId) => describePerson(people, userId));
   // One line never fills a section on its own, so no section is ever left empty.
   const lines = events.map((event) =>
     truncate(
@@ -362,7 +373,7 @@ export function renderAudit(release: Release, events: AuditEvent[]): Reply {
       BlockKitLimits.sectionText - 1,
     ),
   );
-  const maxSections = BlockKitLimits.blocksPerMessage - 2;
+  const maxSections = BlockKitLimits.blocksPerMessage - (named.length > 0 ? 3 : 2);
   const sections: string[] = [];
   let current = '';
   // Fill from the newest backwards so that, if the trail is too long, the oldest are the ones left out.
@@ -380,11 +391,31 @@ export function renderAudit(release: Release, events: AuditEvent[]): Reply {
   if (current) sections.unshift(current);
   const count = `${events.length} event${events.length === 1 ? '' : 's'}`;
   const heading = `*Audit trail of ${escapeMrkdwn(releaseTitle(release))}* (${count}${shown < events.length ? `; the latest ${shown} shown` : ''})`;
+  const peopleText = whoWasWho.length > 0 ? `; people: ${whoWasWho.join(', ')}` : '';
   return {
-    text: `Audit trail of ${escapeMrkdwn(releaseTitle(release))}: ${count}`,
+    text: truncate(
+      `Audit trail of ${escapeMrkdwn(releaseTitle(release))}: ${count}${escapeMrkdwn(peopleText)}`,
+      BlockKitLimits.fallbackText,
+    ),
     blocks: [
       { type: 'section', text: { type: 'mrkdwn', text: heading } },
       ...sections.map((text): KnownBlock => ({ type: 'section', text: { type: 'mrkdwn', text } })),
+      ...(whoWasWho.length > 0
+        ? [
+            {
+              type: 'context',
+              elements: [
+                {
+                  type: 'mrkdwn',
+                  text: truncate(
+                    `Names at the time: ${whoWasWho.map(escapeMrkdwn).join(' · ')}`,
+                    BlockKitLimits.sectionText,
+                  ),
+                },
+              ],
+            } satisfies KnownBlock,
+          ]
+        : []),
     ],
   };
 }
@@ -620,30 +651,81 @@ export function renderNoteModal(release: Release, teamId: string, kind: 'clear' 
   };
 }
 
-const CHAIN_BREAKS: Record<ChainBreak, string> = {
+const TRAIL_BREAKS: Record<TrailBreak, string> = {
   edited: 'its content was changed after it was written',
   out_of_order: 'it does not follow the event before it: an event was removed or moved here',
   unchained: 'it carries no hash, so it was not written by shipcheck',
   truncated: 'events were removed from the end',
+  wiped: 'the trail was wiped: Slack holds the anchor of a sealed trail, Redis holds no events',
+  seal_mismatch:
+    'its keyed seal does not match: it was changed, replaced or moved after it was sealed (its hash chain may have been recomputed)',
+  seal_missing: 'its keyed seal was removed',
+  unknown_key: 'it is sealed under a key id that is not configured (list retired keys in AUDIT_OLD_KEYS)',
+  sequence_gap: 'sequence numbers skip here: events before it were deleted',
+  sequence_order: 'its sequence number repeats or goes back: events were moved or copied',
+  head_mismatch:
+    'the newest seal kept in Redis disagrees with the trail or with the anchor in Slack: it was replaced',
+  anchor_mismatch:
+    'the anchor on the release header in Slack names another seal for this event: the trail was replaced',
+  not_started: 'the trail does not begin with the release being started',
+  not_ended: 'the release has ended but its trail lacks the event that ended it',
 };
 
-/** `/deploy audit <version> verify`: whether the hash chain holds, and if not, where it first breaks. */
+/** Problems listed by `verify` beyond the first; the rest are counted. */
+const MAX_LISTED_PROBLEMS = 5;
+
+const ANCHOR_NOTES: Record<'read' | 'none' | 'unavailable', string> = {
+  read: '',
+  none: 'The release header in Slack carries no anchor yet.',
+  unavailable: 'The anchor on the release header could not be read from Slack; it was not compared.',
+};
+
+/**
+ * `/deploy audit <version> verify`: whether the trail holds against its hash chain, its keyed seals
+ * and the anchor in Slack, and if not, each problem with its position.
+ */
 export function renderAuditVerdict(
   release: Release,
-  verdict: ChainVerdict,
+  report: TrailReport,
   events: readonly AuditEvent[],
+  anchor: 'read' | 'none' | 'unavailable' = 'none',
 ): Reply {
   const title = escapeMrkdwn(releaseTitle(release));
-  let text: string;
-  if (verdict.intact) {
-    text = `✅ The audit trail of *${title}* is intact: ${verdict.events} event${verdict.events === 1 ? '' : 's'}, each chained to the one before by its hash.`;
+  const count = `${report.events} event${report.events === 1 ? '' : 's'}`;
+  const where = (problem: TrailProblem) => {
+    if (problem.position > report.events) return `after event ${report.events}`;
+    const event = events.find((candidate) => candidate.id === problem.entryId);
+    return `at event ${problem.position} of ${report.events}${event ? ` (${formatSlackDate(event.at, '{date_num} {time_secs}')}, ${escapeMrkdwn(event.type)})` : ''}`;
+  };
+  const lines: string[] = [];
+  const [first, ...others] = report.problems;
+  if (!first) {
+    lines.push(
+      report.sealsChecked && report.sealedThrough > 0
+        ? `✅ The audit trail of *${title}* is intact: ${count}, each chained to the one before by its hash and sealed with the audit key.`
+        : `✅ The audit trail of *${title}* is intact: ${count}, each chained to the one before by its hash.`,
+    );
   } else {
-    const event = events.find((candidate) => candidate.id === verdict.entryId);
-    const which =
-      verdict.problem === 'truncated'
-        ? `after event ${verdict.events}`
-        : `at event ${verdict.position} of ${verdict.events}${event ? ` (${formatSlackDate(event.at, '{date_num} {time_secs}')}, ${escapeMrkdwn(event.type)})` : ''}`;
-    text = `❌ The audit trail of *${title}* is broken ${which}: ${CHAIN_BREAKS[verdict.problem]}.`;
+    lines.push(`❌ The audit trail of *${title}* is broken ${where(first)}: ${TRAIL_BREAKS[first.problem]}.`);
+    for (const problem of others.slice(0, MAX_LISTED_PROBLEMS)) {
+      lines.push(`• Also ${where(problem)}: ${TRAIL_BREAKS[problem.problem]}.`);
+    }
+    if (others.length > MAX_LISTED_PROBLEMS) lines.push(`• And ${others.length - MAX_LISTED_PROBLEMS} more.`);
   }
-  return { text, blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }] };
+  if (!report.sealsChecked) {
+    lines.push('Seals cannot be checked: no AUDIT_KEY is configured, so only the unkeyed hash chain was.');
+  } else {
+    if (report.notSealedYet > 0)
+      lines.push(
+        `${report.notSealedYet} newer event${report.notSealedYet === 1 ? ' is' : 's are'} not sealed yet (shipcheck seals each event within about a second).`,
+      );
+    if (report.legacy > 0)
+      lines.push(
+        `${report.legacy} event${report.legacy === 1 ? '' : 's'} from before keyed seals carry only the hash chain.`,
+      );
+  }
+  if (report.anchor) lines.push(`Anchored in Slack through event ${report.anchor.position}.`);
+  else if (ANCHOR_NOTES[anchor]) lines.push(ANCHOR_NOTES[anchor]);
+  const text = lines.join('\n');
+  return { text, blocks: [{ type: 'section', text: { type: 'mrkdwn', text: truncate(text, 3000) } }] };
 }

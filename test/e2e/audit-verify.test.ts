@@ -27,9 +27,10 @@ describe('/deploy audit', () => {
     await app.command('start v1.0 staging minimal', { user_id: 'U0LEAD' });
     const header = await waitForHeader(app, 'v1.0 → staging');
     const phase = await waitForPhase(app, header, 'Before the deploy');
-    expect(await auditFallback(app, 'v1.0')).toBe('Audit trail of v1.0 → staging: 1 event');
+    // The people the trail names follow the count, by their names at the time.
+    expect(await auditFallback(app, 'v1.0')).toMatch(/^Audit trail of v1\.0 → staging: 1 event(;|$)/);
     await tickAll(app, phase, requiredItemIds('minimal', 0).slice(0, 1));
-    expect(await auditFallback(app, 'v1.0')).toBe('Audit trail of v1.0 → staging: 2 events');
+    expect(await auditFallback(app, 'v1.0')).toMatch(/^Audit trail of v1\.0 → staging: 2 events(;|$)/);
   });
 });
 

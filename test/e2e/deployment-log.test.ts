@@ -64,6 +64,51 @@ describe('the deployment log', () => {
     expect(app.standIn.files.at(-2)!.initial_comment).toContain('<@U0AUDITOR>');
   });
 
+  it('names people by the display names they had at the time, with their ids', async () => {
+    const app = await startTestApp({ env: { CHECKIN_SCHEDULE: '1s' } });
+    apps.push(app);
+    app.standIn.setUser('U0LEAD', { profile: { display_name: 'Lena *Lead*', real_name: 'Lena Leadbetter' } });
+    await app.command('start v1.5 staging minimal', { user_id: 'U0LEAD' });
+    const header = await waitForHeader(app, 'v1.5 → staging');
+    for (const [phaseIndex, phase] of template('minimal').phases.entries()) {
+      await tickAll(app, await waitForPhase(app, header, phase.name), requiredItemIds('minimal', phaseIndex));
+    }
+    await answerCheckinsHealthy(app, header);
+    const completed = () => app.standIn.files.filter((file) => file.completed);
+    const [markdown, json] = await app.standIn.waitFor(
+      () => (completed().length === 2 ? completed() : undefined),
+      5000,
+      'the log files',
+    );
+    // Escaped in Markdown (people choose their names), as given in JSON; the ids stay where they were.
+    expect(markdown!.content).toContain('| Started | Lena \\*Lead\\* (U0LEAD) at ');
+    expect(markdown!.content).toContain('- Lena \\*Lead\\* (U0LEAD), real name Lena Leadbetter; as of ');
+    expect(markdown!.content).toMatch(/\| alice \(U0ALICE\) \| Ticked \|/);
+    expect(markdown!.content).not.toContain('@U0LEAD');
+    const parsed = JSON.parse(json!.content) as {
+      release: { startedBy: string };
+      people: Record<string, { name: string; realName?: string; recordedAt: string }>;
+    };
+    expect(parsed.release.startedBy).toBe('U0LEAD');
+    expect(parsed.people.U0LEAD).toMatchObject({ name: 'Lena *Lead*', realName: 'Lena Leadbetter' });
+    expect(parsed.people.U0ALICE).toMatchObject({ name: 'alice', realName: 'Alice' });
+    expect(Date.parse(parsed.people.U0LEAD!.recordedAt)).toBeGreaterThan(0);
+
+    // Renamed in Slack after the events: the log still shows the names of the time.
+    app.standIn.setUser('U0LEAD', { profile: { display_name: 'Someone Else' } });
+    const asked = await app.command('log v1.5', { user_id: 'U0AUDITOR' });
+    expect(await waitForReply(app, asked.responseTag, /Shared the deployment log/)).toBeTruthy();
+    const [again, againJson] = completed().slice(2);
+    expect(again!.content).toContain('| Started | Lena \\*Lead\\* (U0LEAD) at ');
+    expect(again!.content).not.toContain('Someone Else');
+    expect(JSON.parse(againJson!.content).people.U0LEAD.name).toBe('Lena *Lead*');
+    // Each person was looked up once, whatever the number of their acts and logs.
+    const lookups = app.standIn.calls.filter(
+      (call) => call.method === 'users.info' && call.args.user === 'U0LEAD',
+    );
+    expect(lookups.length).toBeLessThanOrEqual(2);
+  });
+
   it('says that a phase a gate override let the completed release pass was skipped', async () => {
     const app = await startTestApp({ env: { CHECKIN_SCHEDULE: '1s' } });
     apps.push(app);

@@ -132,8 +132,9 @@ describe('an item that records a value', () => {
       5000,
       'the log files',
     );
-    expect(markdown!.content).toContain('- [x] Release tagged — Commit SHA: 4f2a9c1e — @U0ALICE at ');
-    expect(markdown!.content).toContain('| Commit SHA | 4f2a9c1e | Release tagged | @U0ALICE at ');
+    // People by their names at the time, with their ids (issue 16).
+    expect(markdown!.content).toContain('- [x] Release tagged — Commit SHA: 4f2a9c1e — alice (U0ALICE) at ');
+    expect(markdown!.content).toContain('| Commit SHA | 4f2a9c1e | Release tagged | alice (U0ALICE) at ');
     expect(markdown!.content).toMatch(
       /“Release tagged” in phase 1 “Ship” \(open → done\); Commit SHA: 4f2a9c1e \|/,
     );

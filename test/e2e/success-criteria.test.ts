@@ -169,10 +169,10 @@ describe('success criteria at check-ins', () => {
       'the log files',
     );
     expect(markdown!.content).toContain(
-      `- **Met**: Error rate higher than the baseline, 0.4 % at check-in 1 (target: less than 1 %), recorded by @${OPS}`,
+      `- **Met**: Error rate higher than the baseline, 0.4 % at check-in 1 (target: less than 1 %), recorded by ops (${OPS})`,
     );
     expect(markdown!.content).toContain(
-      `- **Missed**: Response time slower than the baseline, 14 % at check-in 1 (target: less than 10 %), recorded by @${OPS}`,
+      `- **Missed**: Response time slower than the baseline, 14 % at check-in 1 (target: less than 10 %), recorded by ops (${OPS})`,
     );
     expect(markdown!.content).toContain(
       '- **Not recorded**: Critical issues found after the deploy (target: fewer than 3).',

@@ -317,3 +317,50 @@ describe('loadConfig problems', () => {
     expect(error.message).not.toContain('xapp-good-app-888');
   });
 });
+
+describe('loadConfig audit keys', () => {
+  const KEY = 'k'.repeat(40);
+  const OLD = 'o'.repeat(40);
+
+  it('requires AUDIT_KEY in production, and says how to make one', () => {
+    const error = configError({ ...MINIMAL_HTTP_ENV, NODE_ENV: 'production' });
+    expect(problemFor(error, 'AUDIT_KEY')).toMatch(/required in production.*openssl rand/);
+    expect(loadConfig({ ...MINIMAL_HTTP_ENV }).auditKeys).toBeUndefined();
+  });
+
+  it('refuses a short key and malformed old keys without repeating any key', () => {
+    const error = configError({
+      ...MINIMAL_HTTP_ENV,
+      AUDIT_KEY: 'short-secret-key',
+      AUDIT_OLD_KEYS: `k0:tiny-old-secret,nocolon${OLD}`,
+    });
+    expect(problemFor(error, 'AUDIT_KEY')).toMatch(/at least 32 bytes/);
+    expect(problemFor(error, 'AUDIT_OLD_KEYS')).toMatch(
+      /entry 1 \(k0\): key must be at least 32 bytes; entry 2: write id:key/,
+    );
+    expect(error.message).not.toContain('short-secret-key');
+    expect(error.message).not.toContain('tiny-old-secret');
+    expect(error.message).not.toContain(OLD);
+  });
+
+  it('keeps the current key under its id and the old ones under theirs, for rotation', () => {
+    const config = loadConfig({
+      ...MINIMAL_HTTP_ENV,
+      AUDIT_KEY: KEY,
+      AUDIT_KEY_ID: 'k2',
+      AUDIT_OLD_KEYS: `k1:${OLD}`,
+    });
+    expect(config.auditKeys?.currentId).toBe('k2');
+    expect([...(config.auditKeys?.keys ?? new Map()).entries()]).toEqual([
+      ['k1', OLD],
+      ['k2', KEY],
+    ]);
+    const reused = configError({
+      ...MINIMAL_HTTP_ENV,
+      AUDIT_KEY: KEY,
+      AUDIT_KEY_ID: 'k1',
+      AUDIT_OLD_KEYS: `k1:${OLD}`,
+    });
+    expect(problemFor(reused, 'AUDIT_OLD_KEYS')).toMatch(/key id used twice/);
+  });
+});

@@ -43,6 +43,7 @@ const SECTIONS = [
   'Rollback',
   'Freeze override',
   'Retrospective',
+  'People',
   'Audit trail',
 ];
 
@@ -585,6 +586,55 @@ describe('buildDeploymentLog: a release that was deployed and rolled back', () =
     expect(again.markdown).toBe(markdown);
     expect(JSON.stringify(again.json)).toBe(JSON.stringify(json));
     expect({ release, events }).toEqual(before);
+  });
+});
+
+describe('buildDeploymentLog: people by name', () => {
+  const { release, events } = scriptedRelease();
+  const recordedAt = T0 - MINUTE;
+  const people = new Map([
+    [STARTER, { name: 'Stella | <b>*S*</b>', realName: 'Stella Starter', at: recordedAt }],
+    [TICKER, { name: '# [Tim](https://evil.example) `x`', at: recordedAt }],
+  ]);
+  const named = buildDeploymentLog(release, events, GENERATED_AT, people);
+  const plain = buildDeploymentLog(release, events, GENERATED_AT);
+
+  it('names each recorded person with their id, escaped, everywhere the log names them', () => {
+    const starter = `Stella \\| \\<b\\>\\*S\\*\\</b\\> (${STARTER})`;
+    const ticker = `\\# \\[Tim\\](https://evil.example) \\\`x\\\` (${TICKER})`;
+    expect(named.markdown).toContain(`| Started | ${starter} at 2026-03-02 09:30:00 UTC |`);
+    expect(named.markdown).toContain(`| Deployed at | ${human(T0 + 62 * MINUTE)} by ${ticker} |`);
+    expect(named.markdown).not.toContain(`@${STARTER}`);
+    expect(named.markdown).not.toContain(`@${TICKER}`);
+    // Someone the record has no name for keeps their id.
+    expect(named.markdown).toContain(`@${OVERRIDER}`);
+    for (const row of auditRows(named.markdown)) expect(unescapedPipes(row)).toBe(5);
+    expect(named.markdown).not.toMatch(/<b>|(?<!\\)\]\(https/);
+    expect(headings(named.markdown)).toEqual(SECTIONS);
+  });
+
+  it('lists who is who, with real names and when the names were recorded', () => {
+    expect(section(named.markdown, 'People').split('\n')).toEqual([
+      'Names as they were when the release first named each person.',
+      '',
+      `- Stella \\| \\<b\\>\\*S\\*\\</b\\> (${STARTER}), real name Stella Starter; as of ${human(recordedAt)}`,
+      `- \\# \\[Tim\\](https://evil.example) \\\`x\\\` (${TICKER}); as of ${human(recordedAt)}`,
+    ]);
+    expect(section(plain.markdown, 'People')).toBe('No names recorded: people are shown by their Slack ids.');
+  });
+
+  it('keeps ids in the JSON and adds the names as recorded, by id', () => {
+    expect(named.json.release.startedBy).toBe(STARTER);
+    expect(named.json.events.every((event) => !event.user.includes(' '))).toBe(true);
+    expect(named.json.people).toEqual({
+      [STARTER]: { name: 'Stella | <b>*S*</b>', realName: 'Stella Starter', recordedAt: iso(recordedAt) },
+      [TICKER]: { name: '# [Tim](https://evil.example) `x`', recordedAt: iso(recordedAt) },
+    });
+    expect(Object.keys(named.json.people)).toEqual([STARTER, TICKER]);
+    expect(plain.json.people).toEqual({});
+    const { people: _people, ...rest } = named.json;
+    const { people: _none, ...plainRest } = plain.json;
+    expect(rest).toEqual(plainRest);
   });
 });
 

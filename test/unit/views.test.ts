@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { loadTemplates } from '../../src/config/checklists.js';
 import type { AuditEvent, AuditEventType } from '../../src/domain/audit.js';
 import { MAX_REASON_LENGTH } from '../../src/domain/commands.js';
+import { peopleNamedIn, type ReleasePeople } from '../../src/domain/people.js';
 import { findBlockingPhase, type Release, type ReleaseIssue } from '../../src/domain/release.js';
 import type { Template } from '../../src/domain/template.js';
 import {
@@ -254,6 +255,12 @@ function lockedPhases(release: Release): number[] {
     .filter((index) => findBlockingPhase(release, index) !== undefined);
 }
 
+/** A name of the longest kind, full of markup, for everyone the events name. */
+function hostilePeople(events: AuditEvent[]): ReleasePeople {
+  const name = `${HOSTILE_TEXT} `.repeat(5).slice(0, 120);
+  return new Map(peopleNamedIn(events).map((userId) => [userId, { name, realName: name, at: T0 }]));
+}
+
 /** Every message and modal the views produce for a release. */
 function renderEverything(release: Release): [string, Surface][] {
   const surfaces: [string, Surface][] = [
@@ -265,6 +272,10 @@ function renderEverything(release: Release): [string, Surface][] {
     [
       'renderAudit of 500 events with the longest hostile reasons',
       renderAudit(release, makeAuditTrail(release, 500, LONGEST_HOSTILE_REASON)),
+    ],
+    [
+      'renderAudit of 500 events with the longest hostile names',
+      renderAudit(release, makeAuditTrail(release, 500), hostilePeople(makeAuditTrail(release, 500))),
     ],
     [
       'renderGateOverrideModal of every phase',
@@ -664,11 +675,34 @@ describe('user text is escaped', () => {
       renderStatus(release, PERMALINK).text,
       renderReleaseList([release], [cancel(release, 'x')], new Map()).text,
       renderAudit(release, makeAuditTrail(release, 5)).text,
+      renderAudit(release, makeAuditTrail(release, 5), hostilePeople(makeAuditTrail(release, 5))).text,
     ];
 
     for (const text of fallbacks) {
       for (const markup of HOSTILE_MARKUP) expect(text).not.toContain(markup);
     }
+  });
+});
+
+describe('renderAudit with the names of the time', () => {
+  const release = makeRelease({ version: 'v1.0', env: 'staging' });
+  const trail = makeAuditTrail(release, 3);
+  const [first] = peopleNamedIn(trail);
+
+  it('keeps the mentions, and names each recorded person in a closing line and the fallback, escaped', () => {
+    const people: ReleasePeople = new Map([[first!, { name: 'Bob <!here> & *Co*', at: T0 }]]);
+    const reply = renderAudit(release, trail, people);
+    const blocks = JSON.stringify(reply.blocks);
+    expect(blocks).toContain(`<@${first}>`);
+    expect(blocks).toContain(`Names at the time: Bob &lt;!here&gt; &amp; *Co* (${first})`);
+    expect(reply.text).toContain(`people: Bob &lt;!here&gt; &amp; *Co* (${first})`);
+    expect(reply.text).not.toContain('<!here>');
+  });
+
+  it('adds nothing when the release recorded no names', () => {
+    const reply = renderAudit(release, trail, new Map());
+    expect(reply).toEqual(renderAudit(release, trail));
+    expect(JSON.stringify(reply.blocks)).not.toContain('Names at the time');
   });
 });
 

@@ -20,17 +20,34 @@ local function markUnrelayed(metaKey, eventId)
   redis.call('ZADD', base .. ':relay', 'NX', string.match(eventId, '^(%d+)'), releaseId)
 end
 
--- Appends an audit event (a flat list of field, value pairs). Each event carries the hash of the
--- one before it ("prev") and a hash over its own fields and that ("hash"); the release keeps the
--- latest hash ("auditHead"). Editing, deleting or reordering stored events breaks the chain, which
--- src/domain/audit-chain.ts checks with the same rule.
+-- The next event's sequence number: one past the last event's, counting from 1. A trail from before
+-- sequence numbers continues from its length, the position verify numbers such events by.
+local function nextAuditSeq(auditKey)
+  local last = redis.call('XREVRANGE', auditKey, '+', '-', 'COUNT', 1)[1]
+  if last then
+    local fields = last[2]
+    for index = 1, #fields, 2 do
+      if fields[index] == 'seq' then
+        return tonumber(fields[index + 1]) + 1
+      end
+    end
+  end
+  return redis.call('XLEN', auditKey) + 1
+end
+
+-- Appends an audit event (a flat list of field, value pairs) with its sequence number ("seq"). Each
+-- event carries the hash of the one before it ("prev") and a hash over its own fields and that
+-- ("hash"); the release keeps the latest hash ("auditHead"). Editing, deleting or reordering stored
+-- events breaks the chain, which src/domain/audit-chain.ts checks with the same rule. The keyed seals
+-- over it are the relay's (advance-relay-6.lua): the key never reaches Redis.
 local function appendAudit(metaKey, auditKey, list)
   local prev = redis.call('HGET', metaKey, 'auditHead') or ''
   local fields = {}
   local canonical = {}
-  for index = 1, #list, 2 do
-    local name = auditField(list[index])
-    local value = auditField(list[index + 1])
+  local seq = auditField(nextAuditSeq(auditKey))
+  for index = 1, #list + 2, 2 do
+    local name = list[index] and auditField(list[index]) or 'seq'
+    local value = list[index] and auditField(list[index + 1]) or seq
     table.insert(fields, name)
     table.insert(fields, value)
     table.insert(canonical, #name .. ':' .. name .. '=' .. #value .. ':' .. value)
