@@ -3,10 +3,12 @@ import { parseArgs } from 'node:util';
 import { type CliIo, ExitCode } from './cli/io.js';
 import { runLint } from './cli/lint.js';
 import { runPreview } from './cli/preview.js';
+import { runVerifyLog } from './cli/verify-log.js';
 
-// `shipcheck lint` and `shipcheck preview`: work on checklist templates offline, with no Slack, no Redis
-// and no environment variables, so nothing imported from here may read the environment (a unit test
-// walks the imports to check).
+// `shipcheck lint` and `shipcheck preview` work on checklist templates, `shipcheck verify-log` on an
+// exported deployment log: offline, with no Slack and no Redis. Only the entry point below reads the
+// environment, and hands verify-log the audit key variables; nothing imported from here reads it
+// (a unit test walks the imports to check).
 
 export type { CliIo } from './cli/io.js';
 export { ExitCode } from './cli/io.js';
@@ -22,6 +24,10 @@ Commands:
                                   <template> is a template id (looked up in the checklist folder)
                                   or a path to a .yaml file; [phase] is a phase id or a 1-based
                                   number (default: the first phase).
+  verify-log <file.json>          Check an exported or archived deployment log offline: its hash
+                                  chain, sequence numbers, start and ending events, and with
+                                  AUDIT_KEY (and AUDIT_OLD_KEYS) set, its keyed seals. Prints each
+                                  problem with its event (position, seq, id, type).
   help                            Show this help.
 
 Options:
@@ -39,8 +45,9 @@ Options:
 Exit codes:
   0  all good
   1  problems found: an invalid template, a file or folder that does not exist, an unknown
-     template or phase
-  2  usage error: unknown command or option, missing or extra arguments
+     template or phase; a deployment log that does not verify
+  2  usage error: unknown command or option, missing or extra arguments; verify-log: a file
+     that cannot be read or is not a deployment log, or unusable AUDIT_OLD_KEYS
 
 Examples:
   npx shipcheck lint
@@ -48,6 +55,7 @@ Examples:
   npx shipcheck preview standard 2 --unlocked
   npx shipcheck preview ./drafts/canary.yaml verify --header
   npx shipcheck preview hotfix --criteria
+  AUDIT_KEY=… npx shipcheck verify-log deployment-log-v2.3-production-r12.json
 `;
 
 class UsageError extends Error {}
@@ -64,7 +72,9 @@ const PREVIEW_OPTIONS = {
   criteria: { type: 'boolean' },
 } as const;
 
-function parse<Options extends typeof LINT_OPTIONS | typeof PREVIEW_OPTIONS>(
+const VERIFY_LOG_OPTIONS = { help: { type: 'boolean', short: 'h' } } as const;
+
+function parse<Options extends typeof LINT_OPTIONS | typeof PREVIEW_OPTIONS | typeof VERIFY_LOG_OPTIONS>(
   args: string[],
   options: Options,
 ) {
@@ -115,6 +125,17 @@ async function run(argv: string[], io: CliIo): Promise<ExitCode> {
       ...(values.dir !== undefined ? { dir: values.dir } : {}),
     });
   }
+  if (command === 'verify-log') {
+    const { values, positionals } = parse(rest, VERIFY_LOG_OPTIONS);
+    if (values.help) {
+      io.stdout(USAGE);
+      return ExitCode.ok;
+    }
+    const [file, ...extra] = positionals;
+    if (file === undefined) throw new UsageError('verify-log needs the path to a deployment log (.json)');
+    if (extra.length > 0) throw new UsageError(`verify-log takes one file; unexpected: ${extra.join(' ')}`);
+    return runVerifyLog(io, file, io.env ?? {});
+  }
   throw new UsageError(`unknown command "${command}"`);
 }
 
@@ -142,6 +163,11 @@ export async function runFromCommandLine(): Promise<void> {
       stdout: (text) => process.stdout.write(text),
       stderr: (text) => process.stderr.write(text),
       cwd: process.cwd(),
+      env: {
+        AUDIT_KEY: process.env.AUDIT_KEY,
+        AUDIT_KEY_ID: process.env.AUDIT_KEY_ID,
+        AUDIT_OLD_KEYS: process.env.AUDIT_OLD_KEYS,
+      },
     });
   } catch (err) {
     process.stderr.write(`shipcheck: ${(err as Error).stack ?? String(err)}\n`);

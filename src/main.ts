@@ -159,7 +159,14 @@ export async function startShipcheck(
     retentionWorker = createRetentionWorker(
       workerConnection,
       config.redis.prefix,
-      { store, log: retentionLog, retentionDays: config.retentionDays, archive, metrics },
+      {
+        store,
+        log: retentionLog,
+        retentionDays: config.retentionDays,
+        archive,
+        metrics,
+        auditKeys: config.auditKeys,
+      },
       metrics,
     );
     homeWorker = createHomeRefreshWorker(

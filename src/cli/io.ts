@@ -7,6 +7,8 @@ export interface CliIo {
   stdout: (text: string) => void;
   stderr: (text: string) => void;
   cwd: string;
+  /** The audit key variables for verify-log; tests pass their own, and nothing else is read. */
+  env?: Readonly<Record<string, string | undefined>>;
 }
 
 /**

@@ -126,6 +126,27 @@ export type TrailBreak =
   /** An ended release's trail lacks the event that ended it. */
   | 'not_ended';
 
+/** Each problem in words, for `verify`, the deployment log and `shipcheck verify-log`. */
+export const TRAIL_BREAK_WORDS: Record<TrailBreak, string> = {
+  edited: 'its content was changed after it was written',
+  out_of_order: 'it does not follow the event before it: an event was removed or moved here',
+  unchained: 'it carries no hash, so it was not written by shipcheck',
+  truncated: 'events were removed from the end',
+  wiped: 'the trail was wiped: Slack holds the anchor of a sealed trail, Redis holds no events',
+  seal_mismatch:
+    'its keyed seal does not match: it was changed, replaced or moved after it was sealed (its hash chain may have been recomputed)',
+  seal_missing: 'its keyed seal was removed',
+  unknown_key: 'it is sealed under a key id that is not configured (list retired keys in AUDIT_OLD_KEYS)',
+  sequence_gap: 'sequence numbers skip here: events before it were deleted',
+  sequence_order: 'its sequence number repeats or goes back: events were moved or copied',
+  head_mismatch:
+    'the newest seal kept in Redis disagrees with the trail or with the anchor in Slack: it was replaced',
+  anchor_mismatch:
+    'the anchor on the release header in Slack names another seal for this event: the trail was replaced',
+  not_started: 'the trail does not begin with the release being started',
+  not_ended: 'the release has ended but its trail lacks the event that ended it',
+};
+
 export interface TrailProblem {
   problem: TrailBreak;
   /** 1-based, in stored order; one past the last event for something missing at the end. */

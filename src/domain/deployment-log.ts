@@ -1,4 +1,12 @@
 import type { AuditEvent, AuditEventType } from './audit.js';
+import type { StoredAuditEntry } from './audit-chain.js';
+import {
+  type SealHead,
+  type StoredSeal,
+  TRAIL_BREAK_WORDS,
+  type TrailBreak,
+  type TrailReport,
+} from './audit-seal.js';
 import {
   type CriterionDirection,
   type CriterionUnit,
@@ -36,7 +44,8 @@ import { parseDueOffset } from './time.js';
 // generated is passed in, and the same inputs always give the same output.
 
 /** Names the JSON shape below; a breaking change to it gets a new number. */
-export const DEPLOYMENT_LOG_SCHEMA = 'shipcheck.deployment-log/1';
+// 2: events carry their stored fields, sequence number, hashes and seal; `verification` and `anchors`.
+export const DEPLOYMENT_LOG_SCHEMA = 'shipcheck.deployment-log/2';
 
 export interface DeploymentLog {
   markdown: string;
@@ -81,6 +90,58 @@ export interface DeploymentLogJson {
   people: Record<string, DeploymentLogPerson>;
   /** The audit trail, in stream order. */
   events: DeploymentLogEvent[];
+  /** Whether the trail verified when the log was built (absent when it was not checked). */
+  verification?: DeploymentLogVerification;
+  /** What the trail was checked against, so a reader can check it again offline. */
+  anchors?: DeploymentLogAnchors;
+}
+
+export interface DeploymentLogVerification {
+  intact: boolean;
+  events: number;
+  /** Whether the keyed seals were checked (the key was configured). */
+  sealsChecked: boolean;
+  sealedThrough: number;
+  notSealedYet: number;
+  /** Events from before sequence numbers and seals existed. */
+  legacy: number;
+  /** Whether the anchor on the Slack header was read and compared. */
+  slackAnchor: AnchorState;
+  problems: DeploymentLogProblem[];
+}
+
+export interface DeploymentLogProblem {
+  problem: TrailBreak;
+  /** 1-based position in the trail; one past the last event for something missing at the end. */
+  position: number;
+  eventId?: string;
+  seq?: number;
+  type?: string;
+}
+
+export interface DeploymentLogAnchors {
+  /** The hash chain's head as the release kept it. */
+  chainHead?: string;
+  /** The newest keyed seal as the release kept it in Redis. */
+  sealHead?: SealHead;
+  /** The newest seal as the release's Slack header carried it. */
+  slack?: { position: number; seal: string };
+}
+
+/** `not_read`: the log was built without asking Slack (the archive). */
+export type AnchorState = 'read' | 'none' | 'unavailable' | 'not_read';
+
+/**
+ * The trail as stored, with its seals and anchors and the result of checking it: what makes the log
+ * evidence. `entries` are the stream entries `events` were read from.
+ */
+export interface LogEvidence {
+  entries: readonly StoredAuditEntry[];
+  chainHead: string | undefined;
+  seals: ReadonlyMap<string, StoredSeal>;
+  sealHead: SealHead | undefined;
+  anchor: { state: 'read'; position: number; seal: string } | { state: Exclude<AnchorState, 'read'> };
+  report: TrailReport;
 }
 
 export interface DeploymentLogPerson {
@@ -235,7 +296,19 @@ export interface DeploymentLogFreezeOverride {
 }
 
 /** One audit event: every field the event carries, with its times as ISO strings. */
-export type DeploymentLogEvent = Omit<AuditEvent, 'at' | 'windowAt'> & { at: string; windowAt?: string };
+export type DeploymentLogEvent = Omit<AuditEvent, 'at' | 'windowAt'> & {
+  at: string;
+  windowAt?: string;
+  /** Its sequence number in the release (absent for events from before sequence numbers). */
+  seq?: number;
+  /** The hash chain: the event before's hash, and this event's over `prevHash` and `stored`. */
+  prevHash?: string;
+  hash?: string;
+  /** The relay's keyed seal and the id of the key it was made with. */
+  seal?: StoredSeal;
+  /** The event's fields as stored, name then value, in order, without prev and hash: what `hash` covers. */
+  stored?: string[];
+};
 
 // ---------------------------------------------------------------------------------------------------
 // Text helpers
@@ -378,6 +451,7 @@ interface Facts {
   events: readonly AuditEvent[];
   skipped: Set<string>;
   people: ReleasePeople;
+  evidence: LogEvidence | undefined;
 }
 
 /** A phase as Markdown: `phase 2 “Deploy”`, or `the rollback checklist`. */
@@ -502,7 +576,39 @@ function peopleJson(people: ReleasePeople): Record<string, DeploymentLogPerson> 
   );
 }
 
-function eventJson(event: AuditEvent): DeploymentLogEvent {
+/** The stored entry split into what its hash covers and the chain fields (see audit-chain.ts). */
+function splitStoredEntry(fields: readonly string[]): {
+  content: string[];
+  prevHash?: string;
+  hash?: string;
+} {
+  const n = fields.length;
+  if (n >= 4 && fields[n - 4] === 'prev' && fields[n - 2] === 'hash')
+    return { content: fields.slice(0, n - 4), prevHash: fields[n - 3]!, hash: fields[n - 1]! };
+  return { content: [...fields] };
+}
+
+function storedField(fields: readonly string[], name: string): string | undefined {
+  for (let index = 0; index + 1 < fields.length; index += 2)
+    if (fields[index] === name) return fields[index + 1];
+  return undefined;
+}
+
+function chainJson(evidence: LogEvidence | undefined, eventId: string): Partial<DeploymentLogEvent> {
+  const entry = evidence?.entries.find((candidate) => candidate.id === eventId);
+  if (!entry || !evidence) return {};
+  const { content, prevHash, hash } = splitStoredEntry(entry.fields);
+  const seq = storedField(content, 'seq');
+  return compact({
+    seq: seq === undefined ? undefined : Number(seq),
+    prevHash,
+    hash,
+    seal: evidence.seals.get(eventId),
+    stored: content,
+  });
+}
+
+function eventJson(event: AuditEvent, evidence?: LogEvidence): DeploymentLogEvent {
   // Listed field by field, so that the key order never depends on how the event was built.
   return compact({
     id: event.id,
@@ -529,6 +635,40 @@ function eventJson(event: AuditEvent): DeploymentLogEvent {
     blockingPhaseIndex: event.blockingPhaseIndex,
     value: event.value,
     clearedValue: event.clearedValue,
+    ...chainJson(evidence, event.id),
+  });
+}
+
+function verificationJson(evidence: LogEvidence): DeploymentLogVerification {
+  const { report, entries } = evidence;
+  return {
+    intact: report.problems.length === 0,
+    events: report.events,
+    sealsChecked: report.sealsChecked,
+    sealedThrough: report.sealedThrough,
+    notSealedYet: report.notSealedYet,
+    legacy: report.legacy,
+    slackAnchor: evidence.anchor.state,
+    problems: report.problems.map(({ problem, position }) => {
+      const fields = entries[position - 1]?.fields ?? [];
+      const seq = storedField(fields, 'seq');
+      return compact({
+        problem,
+        position,
+        eventId: entries[position - 1]?.id,
+        seq: seq === undefined ? undefined : Number(seq),
+        type: storedField(fields, 'type'),
+      });
+    }),
+  };
+}
+
+function anchorsJson(evidence: LogEvidence): DeploymentLogAnchors {
+  const { anchor } = evidence;
+  return compact({
+    chainHead: evidence.chainHead,
+    sealHead: evidence.sealHead,
+    slack: anchor.state === 'read' ? { position: anchor.position, seal: anchor.seal } : undefined,
   });
 }
 
@@ -558,6 +698,7 @@ function criterionJson(report: CriterionReport): DeploymentLogCriterion {
 }
 
 function buildJson(facts: Facts, generatedAt: number): DeploymentLogJson {
+  const { evidence } = facts;
   const { release, events } = facts;
   const escalations = new Map<number, string>();
   for (const event of events) {
@@ -656,7 +797,9 @@ function buildJson(facts: Facts, generatedAt: number): DeploymentLogJson {
     freezeOverride: freezeOverrideJson(release, events),
     retrospective: release.retro ? { ...release.retro, at: isoTime(release.retro.at) } : undefined,
     people: peopleJson(facts.people),
-    events: events.map(eventJson),
+    events: events.map((event) => eventJson(event, evidence)),
+    verification: evidence ? verificationJson(evidence) : undefined,
+    anchors: evidence ? anchorsJson(evidence) : undefined,
   });
 }
 
@@ -872,6 +1015,51 @@ function peopleLines(people: DeploymentLogJson['people']): string[] {
     : ['No names recorded: people are shown by their Slack ids.'];
 }
 
+const ANCHOR_NOTES: Record<AnchorState, string> = {
+  read: 'It matches the anchor on the release header in Slack.',
+  none: 'The release header in Slack carried no anchor to compare with.',
+  unavailable: 'The anchor on the release header could not be read from Slack; it was not compared.',
+  not_read: 'The anchor on the release header in Slack was not read for this log; compare it by hand.',
+};
+
+/** What checking the trail found, first in the file: a broken trail must not read like a good one. */
+export function verificationLines(verification: DeploymentLogVerification): string[] {
+  const count = (n: number) => `${n} event${n === 1 ? '' : 's'}`;
+  if (verification.problems.length > 0) {
+    return [
+      '> ## ⚠️ The audit trail does NOT verify',
+      '>',
+      '> This log was built from an audit trail that was changed after it was written. Do not rely on it',
+      '> before the problems below are explained.',
+      '>',
+      ...verification.problems.map((problem) => {
+        const details = [
+          problem.seq === undefined ? undefined : `seq ${problem.seq}`,
+          problem.type === undefined ? undefined : escapeMarkdownInline(problem.type),
+          problem.eventId === undefined ? undefined : `id ${problem.eventId}`,
+        ].filter((part) => part !== undefined);
+        const where =
+          problem.position > verification.events
+            ? `After event ${verification.events}`
+            : `Event ${problem.position}${details.length > 0 ? ` (${details.join(', ')})` : ''}`;
+        return `> - **${where}**: ${TRAIL_BREAK_WORDS[problem.problem]}.`;
+      }),
+    ];
+  }
+  const notes: string[] = [];
+  if (!verification.sealsChecked) notes.push('Keyed seals were not checked: no key was configured.');
+  else if (verification.slackAnchor !== 'read' || verification.sealedThrough > 0)
+    notes.push(ANCHOR_NOTES[verification.slackAnchor]);
+  if (verification.notSealedYet > 0)
+    notes.push(`${count(verification.notSealedYet)} at the end had not been sealed yet.`);
+  if (verification.legacy > 0)
+    notes.push(`${count(verification.legacy)} from before seals existed carry only the hash chain.`);
+  const sealed = verification.sealsChecked ? `, sealed up to event ${verification.sealedThrough}` : '';
+  return [
+    `> ✅ **Audit trail verified**: ${count(verification.events)}, intact${sealed}. ${notes.join(' ')}`.trimEnd(),
+  ];
+}
+
 function buildMarkdown(facts: Facts, json: DeploymentLogJson, generatedAt: number): string {
   const { release, events } = facts;
   const who = namePeople(facts.people);
@@ -883,6 +1071,7 @@ function buildMarkdown(facts: Facts, json: DeploymentLogJson, generatedAt: numbe
 
   const attempt = release.attempt !== undefined && release.attempt > 1 ? ` #${release.attempt}` : '';
   out.push(`# Deployment log: ${inline(release.version)} → ${inline(release.env)}${attempt}`, '');
+  if (json.verification) out.push(...verificationLines(json.verification), '');
 
   const finishedWord =
     release.status === 'cancelled' ? 'Cancelled' : release.status === 'rolled_back' ? 'Rolled back' : 'Done';
@@ -1083,19 +1272,21 @@ function buildMarkdown(facts: Facts, json: DeploymentLogJson, generatedAt: numbe
 /**
  * The deployment log of a release, from the release as stored and its audit trail (in stream order,
  * as read). `generatedAt` is the moment the log is made (ms since the epoch); `people` the release's
- * record of names.
+ * record of names; `evidence` the trail as stored and whether it verified, which the log then carries.
  */
 export function buildDeploymentLog(
   release: Release,
   events: readonly AuditEvent[],
   generatedAt: number,
   people: ReleasePeople = NO_PEOPLE,
+  evidence?: LogEvidence,
 ): DeploymentLog {
   const facts: Facts = {
     release,
     events,
     skipped: new Set(listSkippedItems(release).map((entry) => entry.itemId)),
     people,
+    evidence,
   };
   const json = buildJson(facts, generatedAt);
   return {

@@ -1,5 +1,7 @@
 import type { ConnectionOptions, Worker } from 'bullmq';
+import { readLogEvidence } from '../app/verify-audit.js';
 import { archiveLocationOf } from '../domain/archive-location.js';
+import type { AuditKeys } from '../domain/audit-seal.js';
 import { buildDeploymentLog } from '../domain/deployment-log.js';
 import type { Release } from '../domain/release.js';
 import type { Logger } from '../log.js';
@@ -34,6 +36,8 @@ export interface RetentionDeps {
   /** Where logs go before their releases are removed; without one, nothing is removed. */
   archive: LogArchive | undefined;
   metrics?: Pick<Metrics, 'archiveFailures' | 'releasesArchived'>;
+  /** The archived log carries the check of its trail; seals are checked with these keys. */
+  auditKeys?: AuditKeys | undefined;
 }
 
 type ArchiveOutcome =
@@ -55,12 +59,19 @@ async function archiveRelease(
     return { archived: false, reason: 'no_release_record', why: 'an audit trail without its release record' };
   }
   if (!deps.archive) return { archived: false, reason: 'not_configured', why: 'ARCHIVE_DIR is not set' };
-  const events = await deps.store.readAudit(teamId, releaseId);
+  // The sweep does not talk to Slack: the archived log says its anchor was not read.
+  const { events, evidence } = await readLogEvidence(
+    deps.store,
+    deps.auditKeys,
+    release,
+    { state: 'not_read' },
+    now,
+  );
   // The names recorded with the release; nobody is looked up now, a year after the events.
   const people = await deps.store.people.forRelease(teamId, releaseId);
   let files: { extension: 'json' | 'md'; content: string }[];
   try {
-    const log = buildDeploymentLog(release, events, now, people);
+    const log = buildDeploymentLog(release, events, now, people, evidence);
     files = [
       { extension: 'json', content: `${JSON.stringify(log.json, null, 2)}\n` },
       { extension: 'md', content: log.markdown },

@@ -1,4 +1,5 @@
 import type { ConnectionOptions, Worker } from 'bullmq';
+import type { Config } from '../config/env.js';
 import { SCHEDULE_QUEUE, ScheduledJobData, scheduledJobId } from '../queues/scheduler.js';
 import { runAnnouncement } from './announcements.js';
 import { type CheckinDeps, runCheckin, runCheckinEscalation } from './checkins.js';
@@ -10,7 +11,11 @@ import { runRecordPerson } from './people.js';
 import { type ReminderDeps, runOwnerReminder, runPhaseReminder } from './reminders.js';
 import { type RetroDeps, runRetroDraft, runRetroPrompt, runRetroSaved } from './retrospective.js';
 
-export type ScheduleDeps = ReminderDeps & CheckinDeps & RetroDeps & NoticeDeps;
+// The shared logs check the trail's seals with the audit keys.
+export type ScheduleDeps = ReminderDeps &
+  CheckinDeps &
+  RetroDeps &
+  NoticeDeps & { config: Pick<Config, 'auditKeys'> };
 
 export async function runScheduledJob(deps: ScheduleDeps, data: ScheduledJobData): Promise<void> {
   switch (data.kind) {

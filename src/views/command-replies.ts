@@ -1,6 +1,6 @@
 import type { KnownBlock, View } from '@slack/types';
 import type { AuditEvent } from '../domain/audit.js';
-import type { TrailBreak, TrailProblem, TrailReport } from '../domain/audit-seal.js';
+import { TRAIL_BREAK_WORDS, type TrailProblem, type TrailReport } from '../domain/audit-seal.js';
 import { describeRecording } from '../domain/observations.js';
 import { describePerson, NO_PEOPLE, peopleNamedIn, type ReleasePeople } from '../domain/people.js';
 import {
@@ -651,26 +651,6 @@ export function renderNoteModal(release: Release, teamId: string, kind: 'clear' 
   };
 }
 
-const TRAIL_BREAKS: Record<TrailBreak, string> = {
-  edited: 'its content was changed after it was written',
-  out_of_order: 'it does not follow the event before it: an event was removed or moved here',
-  unchained: 'it carries no hash, so it was not written by shipcheck',
-  truncated: 'events were removed from the end',
-  wiped: 'the trail was wiped: Slack holds the anchor of a sealed trail, Redis holds no events',
-  seal_mismatch:
-    'its keyed seal does not match: it was changed, replaced or moved after it was sealed (its hash chain may have been recomputed)',
-  seal_missing: 'its keyed seal was removed',
-  unknown_key: 'it is sealed under a key id that is not configured (list retired keys in AUDIT_OLD_KEYS)',
-  sequence_gap: 'sequence numbers skip here: events before it were deleted',
-  sequence_order: 'its sequence number repeats or goes back: events were moved or copied',
-  head_mismatch:
-    'the newest seal kept in Redis disagrees with the trail or with the anchor in Slack: it was replaced',
-  anchor_mismatch:
-    'the anchor on the release header in Slack names another seal for this event: the trail was replaced',
-  not_started: 'the trail does not begin with the release being started',
-  not_ended: 'the release has ended but its trail lacks the event that ended it',
-};
-
 /** Problems listed by `verify` beyond the first; the rest are counted. */
 const MAX_LISTED_PROBLEMS = 5;
 
@@ -706,9 +686,11 @@ export function renderAuditVerdict(
         : `✅ The audit trail of *${title}* is intact: ${count}, each chained to the one before by its hash.`,
     );
   } else {
-    lines.push(`❌ The audit trail of *${title}* is broken ${where(first)}: ${TRAIL_BREAKS[first.problem]}.`);
+    lines.push(
+      `❌ The audit trail of *${title}* is broken ${where(first)}: ${TRAIL_BREAK_WORDS[first.problem]}.`,
+    );
     for (const problem of others.slice(0, MAX_LISTED_PROBLEMS)) {
-      lines.push(`• Also ${where(problem)}: ${TRAIL_BREAKS[problem.problem]}.`);
+      lines.push(`• Also ${where(problem)}: ${TRAIL_BREAK_WORDS[problem.problem]}.`);
     }
     if (others.length > MAX_LISTED_PROBLEMS) lines.push(`• And ${others.length - MAX_LISTED_PROBLEMS} more.`);
   }

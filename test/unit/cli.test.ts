@@ -383,6 +383,8 @@ describe('shipcheck usage', () => {
     [['preview', 'standard', '2', 'extra'], 'unexpected: extra'],
     [['preview', 'standard', '--unlockd'], "Unknown option '--unlockd'"],
     [['preview', 'standard', '2', '--criteria'], '--criteria shows the whole template'],
+    [['verify-log'], 'verify-log needs the path to a deployment log'],
+    [['verify-log', 'a.json', 'b.json'], 'unexpected: b.json'],
   ])('%j is a usage error: exit 2 and the usage text on stderr', async (argv, message) => {
     const result = await run(argv);
     expect(result.code).toBe(2);
@@ -418,6 +420,17 @@ describe('shipcheck usage', () => {
     const reached = [...seen].map((file) => path.relative(ROOT, file));
     expect(reached).toContain('src/views/release-messages.ts');
     expect(reached).not.toContain('src/config/env.ts');
-    for (const file of seen) expect(await readFile(file, 'utf8'), file).not.toMatch(/process\.env/);
+    // Only the entry point reads the environment: the three audit key variables, for verify-log.
+    for (const file of seen) {
+      const source = await readFile(file, 'utf8');
+      const reads = [...source.matchAll(/process\.env(\.\w+)?/g)].map((match) => match[0]);
+      if (path.relative(ROOT, file) === 'src/cli.ts')
+        expect(reads.sort()).toEqual([
+          'process.env.AUDIT_KEY',
+          'process.env.AUDIT_KEY_ID',
+          'process.env.AUDIT_OLD_KEYS',
+        ]);
+      else expect(reads, file).toEqual([]);
+    }
   });
 });

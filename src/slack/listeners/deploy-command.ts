@@ -11,14 +11,12 @@ import {
 import { rescheduleRelease } from '../../app/reschedule-release.js';
 import { shareDeploymentLog } from '../../app/share-log.js';
 import { startRelease } from '../../app/start-release.js';
-import { type AnchorReading, verifyReleaseAudit } from '../../app/verify-audit.js';
-import { readAnchorPayload } from '../../domain/audit-seal.js';
+import { readHeaderAnchor, verifyReleaseAudit } from '../../app/verify-audit.js';
 import { type DeployCommand, parseDeployCommand } from '../../domain/commands.js';
 import { fail, ok, type Result, type UserError } from '../../domain/errors.js';
 import type { DeployWindow, Release } from '../../domain/release.js';
 import { computeDeliveryStats, parseStatsArguments } from '../../domain/stats.js';
 import { parseWindow } from '../../domain/time.js';
-import { messageDeliveryKey } from '../../slack-api/delivery.js';
 import {
   type Reply,
   renderAudit,
@@ -319,25 +317,6 @@ async function readWindow(deps: SlackDeps, text: string, userId: string): Promis
       return fail({ code: 'window_invalid', text, problem: 'zone_unknown', zone: error.zone });
     case 'time_unreadable':
       return fail({ code: 'window_invalid', text, problem: 'unreadable' });
-  }
-}
-
-/**
- * The audit anchor on the release's header, read from Slack: a Redis writer can change what shipcheck
- * keeps, not what Slack shows. A header whose metadata names another delivery is no anchor.
- */
-async function readHeaderAnchor(deps: SlackDeps, release: Release): Promise<AnchorReading> {
-  const headerTs = (await deps.store.messages.get(release.teamId, release.id)).refs.header?.ts;
-  if (!headerTs) return { state: 'none' };
-  try {
-    const metadata = await deps.outbound.readMessageMetadata(release.channelId, headerTs);
-    const anchor = readAnchorPayload(metadata?.event_payload);
-    if (!anchor || metadata?.event_payload.key !== messageDeliveryKey(release.id, 'header'))
-      return { state: 'none' };
-    return { state: 'read', ...anchor };
-  } catch (err) {
-    deps.log.warn({ err, releaseId: release.id }, 'audit anchor unreadable in slack');
-    return { state: 'unavailable' };
   }
 }
 
