@@ -51,6 +51,8 @@ const RESYNC_AFTER_MS = 30_000;
  * commit takes, and than Slack waits for its acknowledgement.
  */
 const LOST_CLICK_AFTER_MS = 10_000;
+/** People remembered as looked after before the memory starts again (it only saves reads). */
+const PEOPLE_SEEN_LIMIT = 10_000;
 /** Releases read per workspace per sweep; the rest wait for the next one. */
 const SWEEP_LIMIT = 2000;
 
@@ -94,6 +96,8 @@ function committedAt(event: AuditEvent): number {
 export class Relay {
   private readonly holder = `${hostname()}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
   private readonly inFlight = new Set<Promise<unknown>>();
+  /** People this process already found recorded or queued a lookup for, per release: read once. */
+  private readonly peopleSeen = new Set<string>();
   private timer: NodeJS.Timeout | undefined;
   private sweeping: Promise<void> | undefined;
   private legacyTeamsScanned = false;
@@ -334,9 +338,15 @@ export class Relay {
   /** A job per person the events name whose names the release's record lacks (its id is deterministic). */
   private async queuePeopleLookups(target: Target, events: AuditEvent[]): Promise<void> {
     if (!this.deps.people) return;
-    const missing = await this.deps.people.missing(target.teamId, target.releaseId, peopleNamedIn(events));
+    // A burst of ticks names the same people again and again: only new ones cost a read.
+    const seenKey = (userId: string) => `${target.teamId}|${target.releaseId}|${userId}`;
+    const unseen = peopleNamedIn(events).filter((userId) => !this.peopleSeen.has(seenKey(userId)));
+    if (unseen.length === 0) return;
+    const missing = await this.deps.people.missing(target.teamId, target.releaseId, unseen);
     for (const userId of missing)
       await this.deps.scheduler.schedule({ kind: 'record-person', ...target, userId }, Date.now());
+    if (this.peopleSeen.size > PEOPLE_SEEN_LIMIT) this.peopleSeen.clear();
+    for (const userId of unseen) this.peopleSeen.add(seenKey(userId));
   }
 
   /**

@@ -36,15 +36,18 @@ export type SetItemOutcome = Result<{ changed: boolean; deployed: boolean; compl
 
 export async function setItem(deps: AppDeps, request: SetItemRequest): Promise<SetItemOutcome> {
   const { teamId, releaseId, itemId, done, userId } = request;
-  // Read only when a value comes with the tick: a plain tick stays one round trip.
+  // Read only when a value comes with the tick (once, also for the access rules): a plain tick stays
+  // one round trip.
   let value: string | undefined;
+  let release: Release | undefined;
   if (done && request.value !== undefined) {
-    const checked = await checkValue(deps, request, request.value);
+    release = await deps.store.getRelease(teamId, releaseId);
+    const checked = checkValue(release, request, request.value);
     if (!checked.ok) return fail(checked.error);
     value = checked.value;
   }
   const noting = noteClick(deps, request);
-  const denied = await refuseByAccess(deps, request);
+  const denied = await refuseByAccess(deps, request, release);
   if (denied) {
     if (noting) await noting.then(() => deps.store.clicks.forget(teamId, request.requestId));
     return fail(denied);
@@ -104,12 +107,11 @@ export async function setItem(deps: AppDeps, request: SetItemRequest): Promise<S
 }
 
 /** The value given with a tick, checked against what the item records in the release's template. */
-async function checkValue(
-  deps: AppDeps,
+function checkValue(
+  release: Release | undefined,
   request: SetItemRequest,
   given: string,
-): Promise<{ ok: true; value: string | undefined } | { ok: false; error: UserError }> {
-  const release = await deps.store.getRelease(request.teamId, request.releaseId);
+): { ok: true; value: string | undefined } | { ok: false; error: UserError } {
   const item = release ? findItem(release.template, request.itemId)?.item : undefined;
   if (!item) return { ok: false, error: { code: 'item_unknown' } };
   if (!item.record) {
@@ -143,9 +145,13 @@ function noteClick(deps: AppDeps, request: SetItemRequest): Promise<void> | unde
 }
 
 /** The role and two-person rules; a refusal is audited. Without rules nothing is read. */
-async function refuseByAccess(deps: AppDeps, request: SetItemRequest): Promise<UserError | undefined> {
+async function refuseByAccess(
+  deps: AppDeps,
+  request: SetItemRequest,
+  alreadyRead: Release | undefined,
+): Promise<UserError | undefined> {
   if (!hasAccessRules(deps.roles.policy)) return undefined;
-  const release = await deps.store.getRelease(request.teamId, request.releaseId);
+  const release = alreadyRead ?? (await deps.store.getRelease(request.teamId, request.releaseId));
   const found = release ? findItem(release.template, request.itemId) : undefined;
   if (!release || !found) return undefined;
   const refusal = await checkItemChange(deps, release, found.item, request.userId, request.done);
