@@ -98,6 +98,12 @@ describe('secrets', () => {
       ),
     );
     await waitForReply(app, 'socket-failure', /error id `E-[0-9A-F]{8}`/);
+    // The ack travels over the socket, the reply over HTTP: either may land first.
+    await app.standIn.waitFor(
+      () => socket.acks.some((ack) => ack.envelope_id === failed),
+      5000,
+      'the failed envelope acknowledged',
+    );
     expect(socket.acks.map((ack) => ack.envelope_id)).toContain(failed);
     // The token went to Slack as the credential of apps.connections.open, and nowhere else.
     expect(api.callsTo('apps.connections.open').map((call) => call.token)).toEqual([app.secrets[3]]);
