@@ -7,7 +7,7 @@ import { Relay } from './app/relay.js';
 import { ChecklistError, loadTemplates } from './config/checklists.js';
 import { type Config, ConfigError, loadConfig } from './config/env.js';
 import { createOperationalRoutes, type ReadinessCheck } from './http/health.js';
-import { HttpServer } from './http/server.js';
+import { HttpServer, type Mount } from './http/server.js';
 import { createHomeRefreshWorker } from './jobs/home-refresh.js';
 import { createRetentionWorker } from './jobs/retention.js';
 import { createScheduleWorker } from './jobs/schedule-worker.js';
@@ -226,7 +226,9 @@ export async function startShipcheck(
   const slackEndpoint = slack?.requestListener
     ? { listener: slack.requestListener, onResponseSent: slack.onResponseSent }
     : undefined;
-  const server = new HttpServer(config.metricsPort ? healthRoutes : operational, log, slackEndpoint);
+  // Parts of the site with paths of their own, on the same port as Slack's requests.
+  const mounts: Mount[] = [];
+  const server = new HttpServer(config.metricsPort ? healthRoutes : operational, log, slackEndpoint, mounts);
   const metricsServer = config.metricsPort ? new HttpServer(operational, log) : undefined;
   await server.listen(config.port);
   await metricsServer?.listen(config.metricsPort!);

@@ -10,6 +10,15 @@ export const SLACK_EVENTS_PATH = '/slack/events';
 
 export type RouteHandler = (req: IncomingMessage, res: ServerResponse) => Promise<void> | void;
 
+/**
+ * A part of the site that owns every path under `prefix` and every method (the pipeline API, the
+ * status pages). It answers whatever it is given, 404 and 405 included.
+ */
+export interface Mount {
+  prefix: string;
+  handle: RouteHandler;
+}
+
 export interface SlackEndpoint {
   listener: RequestListener;
   /** Called once the response to Slack has gone out: with processBeforeResponse off, that is the ack. */
@@ -23,6 +32,7 @@ export class HttpServer {
     private readonly routes: Readonly<Record<string, RouteHandler>>,
     private readonly log: Logger,
     private readonly slack?: SlackEndpoint,
+    private readonly mounts: readonly Mount[] = [],
   ) {
     this.server = http.createServer((req, res) => this.handle(req, res));
   }
@@ -70,11 +80,20 @@ export class HttpServer {
       slack.listener(req, res);
       return;
     }
+    const mount = this.mounts.find(({ prefix }) => path === prefix || path.startsWith(`${prefix}/`));
+    if (mount) {
+      this.serve(mount.handle, req, res, path);
+      return;
+    }
     const route = this.routes[path];
     if (!route || (req.method !== 'GET' && req.method !== 'HEAD')) {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
       return;
     }
+    this.serve(route, req, res, path);
+  }
+
+  private serve(route: RouteHandler, req: IncomingMessage, res: ServerResponse, path: string): void {
     Promise.resolve()
       .then(() => route(req, res))
       .catch((err: unknown) => {
