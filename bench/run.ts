@@ -57,6 +57,12 @@ import {
   type Window,
 } from './relay-lag.js';
 import {
+  type ReleaseMemoryResult,
+  releaseMemoryFigure,
+  releaseMemorySection,
+  runReleaseMemory,
+} from './release-memory.js';
+import {
   auditKey,
   benchTemplateYaml,
   type Context,
@@ -149,7 +155,15 @@ const RETRY_AFTER_S = 1;
 /** The size of issue 7's reminder and RSS figures. */
 const FULL_RELEASES = 1000;
 
-const PARTS = ['clicks', 'kinds', 'ratelimited', 'throughput', 'coalescing', 'reminders'] as const;
+const PARTS = [
+  'clicks',
+  'kinds',
+  'ratelimited',
+  'throughput',
+  'coalescing',
+  'reminders',
+  'memory',
+] as const;
 type Part = (typeof PARTS)[number];
 /** The watchdog's budget per part (the reminders part computes its own). */
 const PART_BUDGET_MS: Record<Exclude<Part, 'reminders'>, number> = {
@@ -158,6 +172,7 @@ const PART_BUDGET_MS: Record<Exclude<Part, 'reminders'>, number> = {
   ratelimited: 2 * 60_000,
   throughput: 3 * 60_000,
   coalescing: 2 * 60_000,
+  memory: 6 * 60_000,
 };
 
 const USAGE = `usage: npm run bench [-- --only ${PARTS.join(',')}] [--quick] [--workers N]`;
@@ -361,6 +376,8 @@ async function main(): Promise<void> {
   let rateLimited: RateLimitedRun | undefined;
   let throughput: ThroughputResult | undefined;
   let coalescing: CoalesceResult | undefined;
+  /** Issue 16: Redis memory per finished release, beside the figure recorded before it. */
+  let releaseMemory: ReleaseMemoryResult | undefined;
   /** One per mode, steady first; the first also gives the memory and RSS figures. */
   const reminderResults: ReminderResult[] = [];
   let rssFresh: ProcessMemory | undefined;
@@ -694,6 +711,16 @@ async function main(): Promise<void> {
 
     if (has('coalescing')) coalescing = await runCoalescing(ctx);
 
+    // Releases of the standard template driven to completion by an app of its own (in this process).
+    if (has('memory')) {
+      releaseMemory = await runReleaseMemory({
+        releases: quick ? 4 : 20,
+        checklistsDir: path.join(REPO_ROOT, 'checklists'),
+        env: { AUDIT_KEY: randomBytes(48).toString('base64'), AUDIT_KEY_ID: 'k1' },
+        progress,
+      });
+    }
+
     // Reminder lateness: 10,000 delayed jobs across 1,000 releases, due within one minute.
     if (has('reminders')) {
       // A fresh process, as in a run of this part alone: the heap the parts before grew would count in
@@ -959,6 +986,15 @@ async function main(): Promise<void> {
     summary.push(['reminder lateness p99 under 1 s with 10,000 pending jobs', notRun('reminders'), '–']);
     summary.push(['Redis memory per release; RSS with 1,000 active releases', notRun('reminders'), '–']);
   }
+  summary.push(
+    releaseMemory
+      ? [
+          `Redis memory per finished release, before and after issue 16 (${releaseMemory.releases} standard releases driven to completion)`,
+          releaseMemoryFigure(releaseMemory),
+          '–',
+        ]
+      : ['Redis memory per finished release, before and after issue 16', notRun('memory'), '–'],
+  );
   out('### Summary (issue 7)');
   out();
   out('| target or figure | this run | verdict |');
@@ -1113,6 +1149,7 @@ async function main(): Promise<void> {
 
   if (throughput) for (const line of throughputSection(throughput)) out(line);
   if (coalescing) for (const line of coalescingSection(coalescing)) out(line);
+  if (releaseMemory) for (const line of releaseMemorySection(releaseMemory)) out(line);
   for (const result of reminderResults) for (const line of reminderSection(result)) out(line);
   if (reminderResult) {
     const rss = reminderResult.rss;

@@ -1060,6 +1060,10 @@ export function verificationLines(verification: DeploymentLogVerification): stri
   ];
 }
 
+/** How a reader checks the log themselves: the JSON file carries everything verify-log needs. */
+export const VERIFY_OFFLINE_LINE =
+  '> Check it offline: `npx shipcheck verify-log <file.json>` on the JSON file of this log; with `AUDIT_KEY` set it checks the keyed seals too.';
+
 function buildMarkdown(facts: Facts, json: DeploymentLogJson, generatedAt: number): string {
   const { release, events } = facts;
   const who = namePeople(facts.people);
@@ -1071,7 +1075,8 @@ function buildMarkdown(facts: Facts, json: DeploymentLogJson, generatedAt: numbe
 
   const attempt = release.attempt !== undefined && release.attempt > 1 ? ` #${release.attempt}` : '';
   out.push(`# Deployment log: ${inline(release.version)} → ${inline(release.env)}${attempt}`, '');
-  if (json.verification) out.push(...verificationLines(json.verification), '');
+  if (json.verification) out.push(...verificationLines(json.verification), '>');
+  out.push(VERIFY_OFFLINE_LINE, '');
 
   const finishedWord =
     release.status === 'cancelled' ? 'Cancelled' : release.status === 'rolled_back' ? 'Rolled back' : 'Done';

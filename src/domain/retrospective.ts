@@ -1,5 +1,6 @@
 import type { AuditEvent } from './audit.js';
 import { type CriterionReport, formatObservedValue, reportCriteria } from './observations.js';
+import { isSlackUserId } from './people.js';
 import { isItemDone, type Release } from './release.js';
 import { measurePhases, type PhaseSpan } from './stats.js';
 import { phaseDueAt } from './time.js';
@@ -406,6 +407,24 @@ function refusalFindings(walk: Walk): RetroFinding[] {
           : (REFUSED_WHAT[action] ?? (oneLine(action) || 'an action'));
       return finding('refused', `Refused: ${what} (${refusalWhy(event.reason)}).`, event.at, [event.user]);
     });
+}
+
+/**
+ * The Slack users a draft names (who started the release, who ticked late, overrode, was reminded,
+ * answered, rolled back, and the people of its findings), each once, in that order: the renderer shows
+ * their names as the release recorded them.
+ */
+export function peopleInRetro(release: Release, draft: RetroDraft): string[] {
+  const named = [
+    release.startedBy,
+    ...draft.lateItems.map((late) => late.by),
+    ...draft.overrides.map((entry) => entry.by),
+    ...draft.reminders.map((entry) => entry.recipient),
+    ...draft.checkins.flatMap((checkin) => (checkin.by ? [checkin.by] : [])),
+    ...(draft.rollback ? [draft.rollback.by] : []),
+    ...draft.findings.flatMap((entry) => entry.userIds ?? []),
+  ];
+  return [...new Set(named)].filter(isSlackUserId);
 }
 
 /**

@@ -7,9 +7,11 @@ import type {
   SectionBlock,
 } from '@slack/types';
 import { CRITERION_VERDICTS } from '../domain/observations.js';
+import { describePerson, NO_PEOPLE, type ReleasePeople } from '../domain/people.js';
 import type { Release } from '../domain/release.js';
 import {
   formatRetroDuration,
+  peopleInRetro,
   type RetroDraft,
   type RetroFinding,
   type RetroOutcome,
@@ -220,8 +222,26 @@ function stopLines(findings: readonly RetroFinding[]): string[] {
     });
 }
 
-/** The draft retrospective, posted in the release thread when the release ends. */
-export function renderRetroDraft(release: Release, draft: RetroDraft): RenderedMessage {
+/**
+ * Slack shows a mention with the person's name of today; this context line gives the names the
+ * release recorded (those of the time) with the ids, as the audit listing does. None when no one the
+ * message names has a recorded name.
+ */
+function namesAtTheTime(people: ReleasePeople, userIds: readonly string[]): ContextBlock[] {
+  const names = userIds.filter((userId) => people.has(userId)).map((id) => describePerson(people, id));
+  if (names.length === 0) return [];
+  return [context(escapeWithin(`Names at the time: ${names.join(' · ')}`, BlockKitLimits.sectionText))];
+}
+
+/**
+ * The draft retrospective, posted in the release thread when the release ends; `people` is the
+ * release's record of names.
+ */
+export function renderRetroDraft(
+  release: Release,
+  draft: RetroDraft,
+  people: ReleasePeople = NO_PEOPLE,
+): RenderedMessage {
   const outcome = OUTCOME_WORDS[draft.outcome];
   const heading = `📝 Draft retrospective: ${releaseTitle(release)} (${outcome})`;
   const finished =
@@ -243,6 +263,7 @@ export function renderRetroDraft(release: Release, draft: RetroDraft): RenderedM
     listSection('*🚨 Issues*', issueLines(draft)),
     section(truncate(`*↩️ Rollback*\n${rollbackText(draft)}`, BlockKitLimits.sectionText)),
     listSection('*🚩 Red flags and refusals*', stopLines(draft.findings)),
+    ...namesAtTheTime(people, peopleInRetro(release, draft)),
     openButton(release),
   ];
   return {
@@ -349,10 +370,11 @@ export function renderRetroModal(
 /** Room for one answer in its section, after its heading. */
 const ANSWER_LENGTH = BlockKitLimits.sectionText - 100;
 
-/** The team's retrospective in the thread, once saved. */
+/** The team's retrospective in the thread, once saved; `people` is the release's record of names. */
 export function renderRetroSaved(
   release: Release,
   retro: { wentWell: string; wentWrong: string; followUps: string; by: string; at: number },
+  people: ReleasePeople = NO_PEOPLE,
 ): RenderedMessage {
   let shortened = false;
   const answer = (heading: string, text: string, empty: string): SectionBlock => {
@@ -371,6 +393,7 @@ export function renderRetroSaved(
     answer('*➡️ Follow-ups*', retro.followUps, '_None._'),
   ];
   if (shortened) blocks.push(context('Shortened here: the deployment log has the full text.'));
+  blocks.push(...namesAtTheTime(people, [retro.by]));
   return {
     text: truncate(
       `Retrospective of ${title(release)} saved by ${mentionUser(retro.by)}`,

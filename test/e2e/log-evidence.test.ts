@@ -65,6 +65,8 @@ describe('an exported deployment log', () => {
     const json = files.find((file) => file.filename?.endsWith('.json'))!;
     const markdown = files.find((file) => file.filename?.endsWith('.md'))!;
     expect(markdown.content.split('\n')[2]).toMatch(/^> ✅ \*\*Audit trail verified\*\*/);
+    // The Markdown says how to do what follows: verify-log on its JSON file, with AUDIT_KEY for the seals.
+    expect(markdown.content.split('\n')[4]).toMatch(/`npx shipcheck verify-log <file\.json>`.*`AUDIT_KEY`/);
 
     const folder = await mkdtemp(path.join(os.tmpdir(), 'shipcheck-log-'));
     folders.push(folder);

@@ -30,6 +30,8 @@ describe('the retrospective', () => {
   it('is drafted when a release is rolled back, asked for again, and saved into the record', async () => {
     const app = await startTestApp({ env: { CHECKIN_SCHEDULE: '1h', RETRO_PROMPT_AFTER: '1s' } });
     apps.push(app);
+    app.standIn.setUser('U0LEAD', { profile: { display_name: 'Lena Lead' } });
+    app.standIn.setUser('U0OPS', { profile: { display_name: 'Otto Ops' } });
     await app.command('start v1.0 staging minimal', { user_id: 'U0LEAD' });
     const header = await waitForHeader(app, 'v1.0 → staging');
     for (const phaseIndex of [0, 1]) {
@@ -66,6 +68,8 @@ describe('the retrospective', () => {
       'the draft retrospective',
     );
     expect(JSON.stringify(draft.blocks)).toContain('Login broke for SSO users');
+    // Mentions show today's names in Slack; the draft also keeps those of the time, with the ids.
+    expect(JSON.stringify(draft.blocks)).toContain('Names at the time: Lena Lead (U0LEAD)');
     await app.standIn.waitFor(
       () =>
         threadText(app, header.ts).length >= 2 &&
@@ -100,6 +104,7 @@ describe('the retrospective', () => {
       'the saved retrospective',
     );
     expect(JSON.stringify(saved.blocks)).toContain('&lt;!here&gt;');
+    expect(JSON.stringify(saved.blocks)).toContain('Names at the time: Otto Ops (U0OPS)');
 
     const audit = await app.command('audit v1.0');
     expect(await waitForReply(app, audit.responseTag, /Audit trail/)).toContain(
@@ -116,5 +121,7 @@ describe('the retrospective', () => {
     );
     expect(log.content).toContain('## Retrospective');
     expect(log.content).toContain('Add SSO to the smoke test');
+    // Outside Slack a mention means nothing: the log names the writer with their id.
+    expect(log.content).toContain('Written by Otto Ops (U0OPS) at ');
   });
 });

@@ -163,11 +163,17 @@ describe('the exported log as evidence', () => {
     };
     const good = build(entries).split('\n');
     expect(good[2]).toMatch(/^> ✅ \*\*Audit trail verified\*\*: 4 events, intact, sealed up to event 4\./);
+    // Right below the result, in the same quote: how the reader checks the JSON file themselves.
+    expect(good.slice(3, 5)).toEqual([
+      '>',
+      '> Check it offline: `npx shipcheck verify-log <file.json>` on the JSON file of this log; with `AUDIT_KEY` set it checks the keyed seals too.',
+    ]);
 
     const broken = build([entries[0]!, entries[2]!, entries[3]!]);
     const top = broken.slice(0, broken.indexOf('| Field |'));
     expect(top).toContain('> ## ⚠️ The audit trail does NOT verify');
     expect(top).toMatch(/Event 2 \(seq 3, ticked, id \S+\)\*\*: sequence numbers skip here/);
+    expect(top).toContain('> Check it offline: `npx shipcheck verify-log <file.json>`');
   });
 });
 

@@ -1,8 +1,9 @@
 import type { KnownBlock, ModalView } from '@slack/types';
 import { describe, expect, it } from 'vitest';
 import type { AuditEvent, AuditEventType } from '../../src/domain/audit.js';
+import type { PersonName } from '../../src/domain/people.js';
 import type { Release } from '../../src/domain/release.js';
-import { draftRetrospective, formatRetroDuration } from '../../src/domain/retrospective.js';
+import { draftRetrospective, formatRetroDuration, peopleInRetro } from '../../src/domain/retrospective.js';
 import type { Template } from '../../src/domain/template.js';
 import { decodeReleaseIndexMetadata } from '../../src/views/ids.js';
 import {
@@ -557,6 +558,35 @@ describe('renderRetroDraft', () => {
     expect(JSON.stringify(blocks)).not.toContain('Nothing to note.');
   });
 
+  it('names the people it mentions as the release recorded them, with their ids', () => {
+    const { release, events } = scripted();
+    const draft = draftRetrospective(release, events);
+    // Starter, late ticker, overrider, the reminded, the check-in's answerer, then the findings' others.
+    expect(peopleInRetro(release, draft).slice(0, 4)).toEqual([STARTER, BOB, OVERRIDER, ALICE]);
+    expect(peopleInRetro(release, draft)).toContain(CAROL);
+    const people = new Map<string, PersonName>([
+      [BOB, { name: 'Bob <b>Builder</b>', at: T0 }],
+      [CAROL, { name: 'Carol Jones', realName: 'Caroline Jones', at: T0 }],
+      ['U0NOBODY', { name: 'Not in this retrospective', at: T0 }],
+    ]);
+    const message = renderRetroDraft(release, draft, people);
+    expect(blockKitViolations(message)).toEqual([]);
+    // Slack shows each mention with today's name; the line before the button keeps those of the time.
+    const names = message.blocks.at(-2) as unknown as Json;
+    expect(names).toEqual({
+      type: 'context',
+      elements: [
+        {
+          type: 'mrkdwn',
+          text: 'Names at the time: Bob &lt;b&gt;Builder&lt;/b&gt; (U0BOB) · Carol Jones (U0CAROL)',
+        },
+      ],
+    });
+    expectRetroButton(message.blocks, release.id);
+    // Nobody recorded: no such line, and the mentions stand alone.
+    expect(JSON.stringify(renderRetroDraft(release, draft).blocks)).not.toContain('Names at the time');
+  });
+
   it('says "Nothing to note." for each empty section of a clean release', () => {
     const { release, events } = clean();
     const message = renderRetroDraft(release, draftRetrospective(release, events));
@@ -764,6 +794,20 @@ describe('renderRetroSaved', () => {
     expect(texts[2]).toBe(`*⚠️ What went wrong*\nSSO was not in the smoke test ${ESCAPED_HOSTILE}`);
     expect(texts[3]).toBe('*➡️ Follow-ups*\n_None._');
     expect(message.text).toContain('<@U0CAROL>');
+  });
+
+  it('names who saved it as the release recorded them, beside the mention', () => {
+    const { release } = scripted();
+    const retro = { wentWell: 'Fast', wentWrong: 'Nothing', followUps: '', by: CAROL, at: W + 30 * HOUR };
+    const people = new Map<string, PersonName>([[CAROL, { name: 'Carol Jones', at: T0 }]]);
+    const message = renderRetroSaved(release, retro, people);
+    expect(blockKitViolations(message)).toEqual([]);
+    expect(sectionTexts(message.blocks)[0]).toContain('saved by <@U0CAROL>');
+    expect(message.blocks.at(-1)).toEqual({
+      type: 'context',
+      elements: [{ type: 'mrkdwn', text: 'Names at the time: Carol Jones (U0CAROL)' }],
+    });
+    expect(JSON.stringify(renderRetroSaved(release, retro).blocks)).not.toContain('Names at the time');
   });
 
   it('shortens answers that escaping would push past Slack limits, and says so', () => {
