@@ -36,6 +36,14 @@ import {
   readHistogram,
 } from './metrics.js';
 import {
+  PIPELINE_API_FULL,
+  PIPELINE_API_QUICK,
+  type PipelineApiResult,
+  pipelineApiFigure,
+  pipelineApiSection,
+  runPipelineApiBench,
+} from './pipeline-api.js';
+import {
   type CommandCounts,
   knownScripts,
   type MonitoredCommand,
@@ -163,6 +171,7 @@ const PARTS = [
   'coalescing',
   'reminders',
   'memory',
+  'api',
 ] as const;
 type Part = (typeof PARTS)[number];
 /** The watchdog's budget per part (the reminders part computes its own). */
@@ -173,6 +182,7 @@ const PART_BUDGET_MS: Record<Exclude<Part, 'reminders'>, number> = {
   throughput: 3 * 60_000,
   coalescing: 2 * 60_000,
   memory: 6 * 60_000,
+  api: 4 * 60_000,
 };
 
 const USAGE = `usage: npm run bench [-- --only ${PARTS.join(',')}] [--quick] [--workers N]`;
@@ -378,6 +388,8 @@ async function main(): Promise<void> {
   let coalescing: CoalesceResult | undefined;
   /** Issue 16: Redis memory per finished release, beside the figure recorded before it. */
   let releaseMemory: ReleaseMemoryResult | undefined;
+  /** Issue 17: API ticks beside Slack clicks, and the click ack while pipelines wait at the gate. */
+  let pipelineApi: PipelineApiResult | undefined;
   /** One per mode, steady first; the first also gives the memory and RSS figures. */
   const reminderResults: ReminderResult[] = [];
   let rssFresh: ProcessMemory | undefined;
@@ -711,6 +723,12 @@ async function main(): Promise<void> {
 
     if (has('coalescing')) coalescing = await runCoalescing(ctx);
 
+    if (has('api'))
+      pipelineApi = await runPipelineApiBench({
+        sizes: quick ? PIPELINE_API_QUICK : PIPELINE_API_FULL,
+        progress,
+      });
+
     // Releases of the standard template driven to completion by an app of its own (in this process).
     if (has('memory')) {
       releaseMemory = await runReleaseMemory({
@@ -995,6 +1013,15 @@ async function main(): Promise<void> {
         ]
       : ['Redis memory per finished release, before and after issue 16', notRun('memory'), '–'],
   );
+  summary.push(
+    pipelineApi
+      ? [
+          `API tick p50/p99 beside the Slack click; click ack p99 while ${pipelineApi.pollersOpen} pipelines long-poll the gate`,
+          pipelineApiFigure(pipelineApi),
+          '–',
+        ]
+      : ['API tick beside the Slack click; ack p99 while pipelines long-poll the gate', notRun('api'), '–'],
+  );
   out('### Summary (issue 7)');
   out();
   out('| target or figure | this run | verdict |');
@@ -1150,6 +1177,7 @@ async function main(): Promise<void> {
   if (throughput) for (const line of throughputSection(throughput)) out(line);
   if (coalescing) for (const line of coalescingSection(coalescing)) out(line);
   if (releaseMemory) for (const line of releaseMemorySection(releaseMemory)) out(line);
+  if (pipelineApi) for (const line of pipelineApiSection(pipelineApi)) out(line);
   for (const result of reminderResults) for (const line of reminderSection(result)) out(line);
   if (reminderResult) {
     const rss = reminderResult.rss;

@@ -3,10 +3,12 @@ import { parseArgs } from 'node:util';
 import { type CliIo, ExitCode } from './cli/io.js';
 import { runLint } from './cli/lint.js';
 import { runPreview } from './cli/preview.js';
+import { runRelease } from './cli/release.js';
 import { runVerifyLog } from './cli/verify-log.js';
 
 // `shipcheck lint` and `shipcheck preview` work on checklist templates, `shipcheck verify-log` on an
-// exported deployment log: offline, with no Slack and no Redis. Only the entry point below reads the
+// exported deployment log: offline, with no Slack and no Redis. `shipcheck release` is a pipeline's
+// client of a running shipcheck's API. Only the entry point below reads the
 // environment, and hands verify-log the audit key variables; nothing imported from here reads it
 // (a unit test walks the imports to check).
 
@@ -28,6 +30,18 @@ Commands:
                                   chain, sequence numbers, start and ending events, and with
                                   AUDIT_KEY (and AUDIT_OLD_KEYS) set, its keyed seals. Prints each
                                   problem with its event (position, seq, id, type).
+  release <action> <version> …    Talk to a running shipcheck from a pipeline (needs SHIPCHECK_URL
+                                  and SHIPCHECK_TOKEN; see docs/pipelines.md):
+    start <version> --env <env> [--template <id>] [--window <ISO time>] [--zone <IANA zone>]
+          [--notes <text>] [--commit <sha>] [--run-url <url>]
+    tick <version> <item> [--env <env>] [--value <value>] [--evidence <url>] [--summary <text>]
+          [--undo]
+    gate <version> [--env <env>] [--timeout <20m>] [--fail-open]
+          waits until the deploy may start: exit 0 allowed, 1 refused for good (cancelled,
+          rolled back), 2 timed out or shipcheck unreachable (--fail-open: 0 when unreachable)
+    deployed <version> [--env <env>] [--status succeeded|failed|started] [--summary <text>]
+          [--evidence <url>]
+    status <version> [--env <env>]   prints the release as JSON
   help                            Show this help.
 
 Options:
@@ -56,6 +70,7 @@ Examples:
   npx shipcheck preview ./drafts/canary.yaml verify --header
   npx shipcheck preview hotfix --criteria
   AUDIT_KEY=… npx shipcheck verify-log deployment-log-v2.3-production-r12.json
+  npx shipcheck release gate v2.3 --env production --timeout 30m
 `;
 
 class UsageError extends Error {}
@@ -74,10 +89,33 @@ const PREVIEW_OPTIONS = {
 
 const VERIFY_LOG_OPTIONS = { help: { type: 'boolean', short: 'h' } } as const;
 
-function parse<Options extends typeof LINT_OPTIONS | typeof PREVIEW_OPTIONS | typeof VERIFY_LOG_OPTIONS>(
-  args: string[],
-  options: Options,
-) {
+const RELEASE_OPTIONS = {
+  help: { type: 'boolean', short: 'h' },
+  env: { type: 'string' },
+  template: { type: 'string' },
+  window: { type: 'string' },
+  zone: { type: 'string' },
+  notes: { type: 'string' },
+  commit: { type: 'string' },
+  'run-url': { type: 'string' },
+  value: { type: 'string' },
+  evidence: { type: 'string' },
+  summary: { type: 'string' },
+  undo: { type: 'boolean' },
+  status: { type: 'string' },
+  timeout: { type: 'string' },
+  'fail-open': { type: 'boolean' },
+} as const;
+
+const RELEASE_ACTIONS = ['start', 'tick', 'gate', 'deployed', 'status'] as const;
+
+function parse<
+  Options extends
+    | typeof LINT_OPTIONS
+    | typeof PREVIEW_OPTIONS
+    | typeof VERIFY_LOG_OPTIONS
+    | typeof RELEASE_OPTIONS,
+>(args: string[], options: Options) {
   try {
     return parseArgs({ args, options, allowPositionals: true, strict: true });
   } catch (err) {
@@ -136,6 +174,43 @@ async function run(argv: string[], io: CliIo): Promise<ExitCode> {
     if (extra.length > 0) throw new UsageError(`verify-log takes one file; unexpected: ${extra.join(' ')}`);
     return runVerifyLog(io, file, io.env ?? {});
   }
+  if (command === 'release') {
+    const { values, positionals } = parse(rest, RELEASE_OPTIONS);
+    if (values.help) {
+      io.stdout(USAGE);
+      return ExitCode.ok;
+    }
+    const [action, version, ...others] = positionals;
+    if (!RELEASE_ACTIONS.includes(action as (typeof RELEASE_ACTIONS)[number]))
+      throw new UsageError(`release needs an action: ${RELEASE_ACTIONS.join(', ')}`);
+    if (version === undefined) throw new UsageError(`release ${action} needs the version`);
+    const wantsItem = action === 'tick';
+    const [item, ...extra] = others;
+    if (wantsItem && item === undefined) throw new UsageError('release tick needs the item id');
+    if ((wantsItem ? extra : others).length > 0)
+      throw new UsageError(`unexpected: ${(wantsItem ? extra : others).join(' ')}`);
+    if (values.status !== undefined && !['succeeded', 'failed', 'started'].includes(values.status))
+      throw new UsageError('--status is succeeded, failed or started');
+    return runRelease(io, {
+      action: action as (typeof RELEASE_ACTIONS)[number],
+      version,
+      ...(wantsItem ? { item: item! } : {}),
+      ...(values.env !== undefined ? { env: values.env } : {}),
+      ...(values.template !== undefined ? { template: values.template } : {}),
+      ...(values.window !== undefined ? { window: values.window } : {}),
+      ...(values.zone !== undefined ? { zone: values.zone } : {}),
+      ...(values.notes !== undefined ? { notes: values.notes } : {}),
+      ...(values.commit !== undefined ? { commit: values.commit } : {}),
+      ...(values['run-url'] !== undefined ? { runUrl: values['run-url'] } : {}),
+      ...(values.value !== undefined ? { value: values.value } : {}),
+      ...(values.evidence !== undefined ? { evidence: values.evidence } : {}),
+      ...(values.summary !== undefined ? { summary: values.summary } : {}),
+      ...(values.status !== undefined ? { status: values.status } : {}),
+      ...(values.timeout !== undefined ? { timeout: values.timeout } : {}),
+      undo: values.undo === true,
+      failOpen: values['fail-open'] === true,
+    });
+  }
   throw new UsageError(`unknown command "${command}"`);
 }
 
@@ -167,6 +242,8 @@ export async function runFromCommandLine(): Promise<void> {
         AUDIT_KEY: process.env.AUDIT_KEY,
         AUDIT_KEY_ID: process.env.AUDIT_KEY_ID,
         AUDIT_OLD_KEYS: process.env.AUDIT_OLD_KEYS,
+        SHIPCHECK_URL: process.env.SHIPCHECK_URL,
+        SHIPCHECK_TOKEN: process.env.SHIPCHECK_TOKEN,
       },
     });
   } catch (err) {

@@ -6,6 +6,7 @@ import { RoleDirectory } from './app/access.js';
 import { Relay } from './app/relay.js';
 import { ChecklistError, loadTemplates } from './config/checklists.js';
 import { type Config, ConfigError, loadConfig } from './config/env.js';
+import { createPipelineApi } from './http/api/router.js';
 import { createOperationalRoutes, type ReadinessCheck } from './http/health.js';
 import { HttpServer, type Mount } from './http/server.js';
 import { createHomeRefreshWorker } from './jobs/home-refresh.js';
@@ -228,6 +229,23 @@ export async function startShipcheck(
     : undefined;
   // Parts of the site with paths of their own, on the same port as Slack's requests.
   const mounts: Mount[] = [];
+  // The pipeline API: the same commands as Slack's, for CI/CD.
+  const pipelineApi = runsWeb
+    ? createPipelineApi(
+        {
+          config,
+          log: log.child({ component: 'api' }),
+          store,
+          roles,
+          templates,
+          relay,
+          relayStore,
+          syncQueue,
+        },
+        config.api,
+      )
+    : undefined;
+  if (pipelineApi) mounts.push(pipelineApi);
   const server = new HttpServer(config.metricsPort ? healthRoutes : operational, log, slackEndpoint, mounts);
   const metricsServer = config.metricsPort ? new HttpServer(operational, log) : undefined;
   await server.listen(config.port);
@@ -242,6 +260,8 @@ export async function startShipcheck(
     const left = () => deadline - Date.now();
     draining = true;
     log.info({ inFlight: requestsInFlight.size }, 'draining');
+    // Pipelines waiting at the gate get their answer now rather than a dropped connection.
+    pipelineApi?.close();
     // 1. No new Slack requests: close the listening socket (and the Socket Mode connection).
     const serverClosed = server.close(Math.max(0, left() - 1000));
     await within(slack?.stopIntake() ?? Promise.resolve(), left());

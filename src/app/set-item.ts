@@ -1,7 +1,9 @@
 import { hasAccessRules } from '../domain/access.js';
+import { isPipelineActor } from '../domain/actor.js';
 import { fail, ok, type Result, releaseClosed, type UserError } from '../domain/errors.js';
+import { findActiveFreeze, freezeBlockingTick } from '../domain/freeze.js';
 import { checkRecordedValue } from '../domain/recorded-value.js';
-import type { Release } from '../domain/release.js';
+import type { ItemEvidence, Release } from '../domain/release.js';
 import { findItem } from '../domain/template.js';
 import type { ChangeResult } from '../store/change-results.js';
 import { checkItemChange } from './access.js';
@@ -24,6 +26,8 @@ export interface SetItemRequest {
   requestId: string;
   /** The value a tick records, for an item whose template says it records one. Ignored on an untick. */
   value?: string;
+  /** A pipeline's proof of its change (`userId` is then its actor id): a link and a one-line summary. */
+  evidence?: ItemEvidence;
   /**
    * A person's click in Slack, whose client already shows it applied: it is noted until committed, so
    * that a click lost with its process is put back and told, at its response_url when there is one.
@@ -47,7 +51,9 @@ export async function setItem(deps: AppDeps, request: SetItemRequest): Promise<S
     value = checked.value;
   }
   const noting = noteClick(deps, request);
-  const denied = await refuseByAccess(deps, request, release);
+  // Who may change the item first (a 403 for a pipeline), then whether the release may deploy now.
+  const denied =
+    (await refuseByAccess(deps, request, release)) ?? (await refuseByFreeze(deps, request, release));
   if (denied) {
     if (noting) await noting.then(() => deps.store.clicks.forget(teamId, request.requestId));
     return fail(denied);
@@ -144,12 +150,53 @@ function noteClick(deps: AppDeps, request: SetItemRequest): Promise<void> | unde
   return noting;
 }
 
+/**
+ * A deployment-phase tick inside a freeze the release has no override for is refused and audited;
+ * unticks never are. The release is read only while some environment is frozen.
+ */
+async function refuseByFreeze(
+  deps: AppDeps,
+  request: SetItemRequest,
+  alreadyRead: Release | undefined,
+): Promise<UserError | undefined> {
+  const windows = deps.config.freezeWindows;
+  const now = Date.now();
+  if (!request.done || !windows.some((window) => findActiveFreeze([window], window.env, now)))
+    return undefined;
+  const release = alreadyRead ?? (await deps.store.getRelease(request.teamId, request.releaseId));
+  if (release?.status !== 'active') return undefined;
+  const freeze = freezeBlockingTick(windows, release, request.itemId, request.done, now);
+  if (!freeze) return undefined;
+  const phase = findItem(release.template, request.itemId)?.phaseIndex;
+  await deps.store.appendAudit(request.teamId, request.releaseId, {
+    type: 'refused',
+    user: request.userId,
+    action: 'tick',
+    reason: 'frozen',
+    item: request.itemId,
+    ...(phase !== undefined ? { phase } : {}),
+  });
+  deps.log.info(
+    { teamId: request.teamId, releaseId: request.releaseId, itemId: request.itemId, userId: request.userId },
+    'deployment tick refused by a freeze',
+  );
+  await redrawPhase(deps, release, request);
+  return {
+    code: 'deploy_frozen',
+    env: release.env,
+    window: freeze.window.text,
+    endsAt: freeze.endsAt,
+    version: release.version,
+  };
+}
+
 /** The role and two-person rules; a refusal is audited. Without rules nothing is read. */
 async function refuseByAccess(
   deps: AppDeps,
   request: SetItemRequest,
   alreadyRead: Release | undefined,
 ): Promise<UserError | undefined> {
+  if (isPipelineActor(request.userId)) return refusePipelineItem(deps, request, alreadyRead);
   if (!hasAccessRules(deps.roles.policy)) return undefined;
   const release = alreadyRead ?? (await deps.store.getRelease(request.teamId, request.releaseId));
   const found = release ? findItem(release.template, request.itemId) : undefined;
@@ -157,6 +204,34 @@ async function refuseByAccess(
   const refusal = await checkItemChange(deps, release, found.item, request.userId, request.done);
   if (refusal) await redrawPhase(deps, release, request);
   return refusal;
+}
+
+/**
+ * A machine ticks only what its template marks for pipelines: never a person's sign-off, never the go
+ * call. The role rules are for people; a pipeline's reach is its token's environments, checked before.
+ */
+async function refusePipelineItem(
+  deps: AppDeps,
+  request: SetItemRequest,
+  alreadyRead: Release | undefined,
+): Promise<UserError | undefined> {
+  const release = alreadyRead ?? (await deps.store.getRelease(request.teamId, request.releaseId));
+  const found = release ? findItem(release.template, request.itemId) : undefined;
+  if (!release || !found) return undefined;
+  if (found.item.pipeline === true) return undefined;
+  await deps.store.appendAudit(release.teamId, release.id, {
+    type: 'refused',
+    user: request.userId,
+    action: request.done ? 'tick' : 'untick',
+    reason: 'pipeline_item',
+    item: found.item.id,
+    phase: found.phaseIndex,
+  });
+  deps.log.info(
+    { teamId: release.teamId, releaseId: release.id, itemId: found.item.id, actor: request.userId },
+    'pipeline change of a person’s item refused',
+  );
+  return { code: 'pipeline_item_refused', itemText: found.item.text };
 }
 
 /**

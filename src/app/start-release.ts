@@ -1,6 +1,7 @@
 import type { UserError } from '../domain/errors.js';
 import { type ActiveFreeze, findActiveFreeze } from '../domain/freeze.js';
-import type { DeployWindow } from '../domain/release.js';
+import { type PipelineIdentity, tokenAllowsEnvironment } from '../domain/pipeline-tokens.js';
+import type { DeployWindow, ReleaseSource } from '../domain/release.js';
 import { checkinPlan } from '../domain/template.js';
 import { checkPermission } from './access.js';
 import type { AppDeps } from './deps.js';
@@ -22,6 +23,13 @@ export interface StartRequest {
   requestId: string;
   /** Where the starter is told if the release cannot be posted (a slash command's response_url). */
   replyUrl?: string;
+  /**
+   * A pipeline's start: its token stands in for a person's role (the caller checked the token's
+   * environments); `userId` is then the pipeline's actor id.
+   */
+  pipeline?: PipelineIdentity;
+  /** What a pipeline's start deploys. */
+  source?: ReleaseSource;
   /** Going ahead inside a freeze window, on the record. */
   freezeOverride?: { reason: string };
   /** From the start form: what stakeholders are told, and where (else the template's or configured channels). */
@@ -37,7 +45,10 @@ export type StartOutcome =
 
 export async function startRelease(deps: AppDeps, request: StartRequest): Promise<StartOutcome> {
   const { teamId, userId, env } = request;
-  const denied = await checkPermission(deps, 'start', userId);
+  if (request.pipeline && !tokenAllowsEnvironment(request.pipeline, env)) {
+    return { kind: 'refused', error: { code: 'pipeline_out_of_scope', env, token: request.pipeline.name } };
+  }
+  const denied = request.pipeline ? undefined : await checkPermission(deps, 'start', userId);
   if (denied) return { kind: 'refused', error: denied };
   const template = deps.templates.get(request.templateId);
   if (!template) return { kind: 'refused', error: { code: 'payload_invalid' } };
@@ -45,7 +56,8 @@ export async function startRelease(deps: AppDeps, request: StartRequest): Promis
   // A deploy is judged by when it will happen: its window, or now.
   const at = request.window?.at ?? Date.now();
   const freeze = findActiveFreeze(deps.config.freezeWindows, env, at);
-  if (freeze && !request.freezeOverride) return { kind: 'frozen', freeze };
+  // A machine never overrides a freeze: that is a release manager's call, on the record.
+  if (freeze && (!request.freezeOverride || request.pipeline)) return { kind: 'frozen', freeze };
   if (freeze) {
     const refused = await checkPermission(deps, 'freeze_override', userId);
     if (refused) return { kind: 'refused', error: refused };
@@ -65,6 +77,7 @@ export async function startRelease(deps: AppDeps, request: StartRequest): Promis
       : (template.stakeholders ?? deps.config.stakeholderChannels),
     ...(request.notes ? { notes: request.notes } : {}),
     ...(request.downtime ? { downtime: request.downtime } : {}),
+    ...(request.source ? { source: request.source } : {}),
     userId,
     ...(request.window ? { window: request.window } : {}),
     ...(freeze && request.freezeOverride

@@ -243,7 +243,28 @@ export function describeMeasures(template: Template): string[] {
       lines.push(`  ${where}/${item.id}: ${item.criteria!.join(', ')}`);
   }
   lines.push(...describeRecords(template));
+  lines.push(...describePipelineItems(template));
   return lines;
+}
+
+/** The items a pipeline may tick through the API (`pipeline: true`), with the value its tick brings. */
+export function describePipelineItems(template: Template): string[] {
+  const marked = [
+    ...template.phases.flatMap((phase) =>
+      phase.items.map((item) => ({ where: phase.id, deployment: phase.deployment === true, item })),
+    ),
+    ...(template.rollback?.items ?? []).map((item) => ({ where: 'rollback', deployment: false, item })),
+  ].filter(({ item }) => item.pipeline);
+  if (marked.length === 0) return ['Pipeline items: none (no item is marked `pipeline: true`)'];
+  return [
+    'Pipeline items (a CI/CD pipeline may tick these with its token):',
+    ...marked.map(({ where, deployment, item }) => {
+      const value = item.record ? `, with ${item.record.label}` : '';
+      // Deployment ticks are the ones a freeze window refuses.
+      const phase = deployment ? ' (deployment phase)' : '';
+      return `  ${where}/${item.id}${value}${phase}`;
+    }),
+  ];
 }
 
 function printMessages(io: CliIo, messages: DesiredMessage[]): void {

@@ -11,7 +11,7 @@ import {
   listEntries,
 } from '../domain/criteria.js';
 import { checkRecordedValue, compilePattern, RECORD_KINDS } from '../domain/recorded-value.js';
-import { ANNOUNCEMENT_EVENTS, type Template } from '../domain/template.js';
+import { ANNOUNCEMENT_EVENTS, type Template, type TemplateItem } from '../domain/template.js';
 import { parseDuration } from '../domain/time.js';
 
 const slug = (max: number) =>
@@ -79,6 +79,8 @@ export const TemplateItemSchema = z.strictObject({
   // Criterion ids or whole lists shown with the item; checked against the template below.
   criteria: z.array(z.string()).min(1).max(10).optional(),
   record: ItemRecordSchema.optional(),
+  // A pipeline may tick it (build, tests, deploy); never a sign-off or the go call, see shipcheck lint.
+  pipeline: z.boolean().optional(),
 });
 
 export const TemplatePhaseSchema = z.strictObject({
@@ -224,6 +226,7 @@ export const TemplateSchema = z
       itemIds.add(item.id);
     });
     checkMeasures(template, ctx);
+    checkPipelineItems(template, ctx);
   }) satisfies z.ZodType<Template, unknown>;
 
 type RefinementContext = Parameters<Parameters<z.ZodType['superRefine']>[0]>[1];
@@ -312,6 +315,45 @@ function checkMeasures(template: Template, ctx: RefinementContext): void {
   });
   template.rollback?.items.forEach((item, itemIndex) => {
     checkReferences(item.criteria, ['rollback', 'items', itemIndex]);
+  });
+}
+
+// What only a person does: a sign-off, an approval. Read from ids and wording, since templates have no
+// field for it; `shipcheck lint` explains the refusal.
+const SIGN_OFF_ID = /(^|-)(sign-?off|approv)/;
+const SIGN_OFF_TEXT = /\b(signs? off|sign-off|approves?|approved|approval)\b/i;
+
+/** Why a pipeline may not tick the item, or undefined when it may. */
+export function pipelineItemProblem(phaseId: string | undefined, item: TemplateItem): string | undefined {
+  if (item.criteria?.includes('go')) {
+    return 'the item shows the go criteria: the go/no-go call is a person’s, never a pipeline’s';
+  }
+  if (SIGN_OFF_ID.test(item.id) || (phaseId !== undefined && SIGN_OFF_ID.test(phaseId))) {
+    return 'a sign-off is a person’s: a pipeline never signs off';
+  }
+  if (SIGN_OFF_TEXT.test(item.text)) {
+    return 'the item asks for an approval or a sign-off, which is a person’s: split the machine check into an item of its own';
+  }
+  return undefined;
+}
+
+/** `pipeline: true` only on items a machine can check. */
+function checkPipelineItems(template: Template, ctx: RefinementContext): void {
+  template.phases.forEach((phase, phaseIndex) => {
+    phase.items.forEach((item, itemIndex) => {
+      const problem = item.pipeline ? pipelineItemProblem(phase.id, item) : undefined;
+      if (problem)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['phases', phaseIndex, 'items', itemIndex, 'pipeline'],
+          message: problem,
+        });
+    });
+  });
+  template.rollback?.items.forEach((item, itemIndex) => {
+    const problem = item.pipeline ? pipelineItemProblem(undefined, item) : undefined;
+    if (problem)
+      ctx.addIssue({ code: 'custom', path: ['rollback', 'items', itemIndex, 'pipeline'], message: problem });
   });
 }
 

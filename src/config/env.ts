@@ -187,6 +187,15 @@ const EnvSchema = z.object({
       .max(60_000)
       .default(1000),
   ),
+  // Requests one pipeline token may make per minute (a gate question that waits counts once).
+  API_REQUESTS_PER_MINUTE: optionalText.pipe(
+    z.coerce
+      .number<string | undefined>({ error: 'must be a whole number' })
+      .int()
+      .min(1)
+      .max(100_000)
+      .default(300),
+  ),
 });
 
 export interface Config {
@@ -230,6 +239,8 @@ export interface Config {
   logLevel: string;
   /** How often the relay sweeps for unrelayed changes. */
   relayIntervalMs: number;
+  /** The pipeline API's limit per token. */
+  api: { requestsPerMinute: number };
   /** The keys that seal the audit trail; undefined without AUDIT_KEY (development). */
   auditKeys?: AuditKeys | undefined;
 }
@@ -334,6 +345,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     checklistsDir: parsed.CHECKLISTS_DIR,
     logLevel: parsed.LOG_LEVEL,
     relayIntervalMs: parsed.RELAY_INTERVAL_MS,
+    api: { requestsPerMinute: parsed.API_REQUESTS_PER_MINUTE },
     auditKeys: parsed.AUDIT_KEY
       ? {
           currentId: parsed.AUDIT_KEY_ID,

@@ -16,13 +16,17 @@ export const PERMISSIONS = [
   'freeze_override',
   'red_flag',
   'red_flag_resolve',
+  'manage_tokens',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
 /** Who may act, per permission: the roles allowed, or anyone. */
 export type PermissionRules = Record<Permission, readonly string[] | 'anyone'>;
 
-/** The release manager decides go/no-go, overrides freezes and clears red flags unless configured otherwise. */
+/**
+ * The release manager decides go/no-go, overrides freezes, clears red flags and manages pipeline tokens
+ * unless configured otherwise.
+ */
 export const DEFAULT_PERMISSIONS: PermissionRules = {
   start: 'anyone',
   cancel: 'anyone',
@@ -33,6 +37,7 @@ export const DEFAULT_PERMISSIONS: PermissionRules = {
   freeze_override: ['release_manager'],
   red_flag: 'anyone',
   red_flag_resolve: ['release_manager'],
+  manage_tokens: ['release_manager'],
 };
 
 export interface AccessPolicy {

@@ -26,6 +26,8 @@ export const AUDIT_EVENT_TYPES = [
   'red_flag_cleared',
   'go_decided',
   'retro_saved',
+  /** A pipeline said its deploy started, succeeded or failed (to), with its summary and evidence. */
+  'deployment_reported',
   'cancelled',
   'completed',
 ] as const;
@@ -77,4 +79,20 @@ export interface AuditEvent {
   value?: string;
   /** For an untick: the value the item held, cleared by it. */
   clearedValue?: string;
+  /** For a pipeline's start: the commit it deploys and the run that started it. */
+  commit?: string;
+  runUrl?: string;
+  /** For a pipeline's change: the link to its proof and its one-line summary. */
+  evidenceUrl?: string;
+  summary?: string;
+}
+
+/** Why a refused attempt was refused, in words, from the reason its event records. */
+export function describeRefusalReason(reason: string | undefined): string {
+  if (!reason) return 'not allowed';
+  if (reason === 'own_release') return 'the two-person rule keeps people off their own release';
+  if (reason === 'pipeline_item') return 'the item is for a person; a pipeline ticks only pipeline items';
+  if (reason === 'frozen') return 'the environment was frozen and the release had no override';
+  if (reason.startsWith('role:')) return `reserved for ${reason.slice(5).split(',').join(', ')}`;
+  return reason;
 }

@@ -1,4 +1,5 @@
 import { fail, ok, type Result } from './errors.js';
+import { checkTokenName } from './pipeline-tokens.js';
 
 // `/deploy …` text parsed into a typed command. Known environments and templates come in as
 // arguments so that the parser stays pure.
@@ -20,12 +21,18 @@ export type DeployCommand =
   | { kind: 'locks' }
   | { kind: 'cancel'; version: string; env: string | undefined; reason: string }
   | { kind: 'rollback'; version: string; env: string | undefined; reason: string }
+  /** A release manager lets a running release deploy inside the freeze in force. */
+  | { kind: 'override_freeze'; version: string; env: string | undefined; reason: string }
   /** `attempt`: which release of the version and environment (1 for the first); undefined means the newest. */
   | { kind: 'audit'; version: string; env: string | undefined; attempt: number | undefined; verify: boolean }
   | { kind: 'log'; version: string; env: string | undefined; attempt: number | undefined }
   /** The arguments as typed (`30 production`); read at the edge, which knows the environments. */
   | { kind: 'stats'; argumentsText: string }
-  | { kind: 'help'; unknownSubcommand: string | undefined };
+  | { kind: 'help'; unknownSubcommand: string | undefined }
+  /** Pipeline tokens: `environments` is 'all' when none are named. */
+  | { kind: 'token_create'; name: string; environments: string[] | 'all' }
+  | { kind: 'token_list' }
+  | { kind: 'token_revoke'; name: string };
 
 export interface CommandVocabulary {
   environments: readonly string[];
@@ -160,6 +167,37 @@ function parseVersionAndEnv(
   return kind === 'audit' ? ok({ kind, ...found, verify: false }) : ok({ kind, ...found });
 }
 
+/** `token create <name> [env,…]`, `token list`, `token revoke <name>`. */
+function parseTokenCommand(rest: string, vocabulary: CommandVocabulary): Result<DeployCommand> {
+  const [action, remainder] = splitFirstToken(rest);
+  const [name, after] = splitFirstToken(remainder);
+  switch (action.toLowerCase()) {
+    case 'create': {
+      const problem = checkTokenName(name);
+      if (problem) return fail({ code: 'token_name_invalid', name, problem });
+      const named = after.split(/[\s,]+/).filter(Boolean);
+      const environments: string[] = [];
+      for (const env of named) {
+        const known = env.toLowerCase();
+        if (!vocabulary.environments.includes(known)) {
+          return fail({ code: 'token_environment_unknown', env, environments: [...vocabulary.environments] });
+        }
+        if (!environments.includes(known)) environments.push(known);
+      }
+      return ok({ kind: 'token_create', name, environments: environments.length > 0 ? environments : 'all' });
+    }
+    case 'list':
+      return ok({ kind: 'token_list' });
+    case 'revoke': {
+      const problem = checkTokenName(name);
+      if (problem) return fail({ code: 'token_name_invalid', name, problem });
+      return ok({ kind: 'token_revoke', name });
+    }
+    default:
+      return ok({ kind: 'help', unknownSubcommand: `token ${action}`.trim() });
+  }
+}
+
 export function parseDeployCommand(rawText: string, vocabulary: CommandVocabulary): Result<DeployCommand> {
   const [subcommand, rest] = splitFirstToken(decodeCommandText(rawText));
   switch (subcommand.toLowerCase()) {
@@ -196,8 +234,9 @@ export function parseDeployCommand(rawText: string, vocabulary: CommandVocabular
       return parsed.ok && parsed.value.kind === 'audit' ? ok({ ...parsed.value, verify }) : parsed;
     }
     case 'cancel':
-    case 'rollback': {
-      const kind = subcommand.toLowerCase() as 'cancel' | 'rollback';
+    case 'rollback':
+    case 'override-freeze': {
+      const kind = subcommand.toLowerCase() as 'cancel' | 'rollback' | 'override-freeze';
       const version = parseVersionArgument(kind, rest);
       if (!version.ok) return version;
       let [envCandidate, reason] = splitFirstToken(version.value[1]);
@@ -208,7 +247,8 @@ export function parseDeployCommand(rawText: string, vocabulary: CommandVocabular
       if (!reason) return fail({ code: 'reason_missing', subcommand: kind });
       if (reason.length > MAX_REASON_LENGTH)
         return fail({ code: 'reason_too_long', maxLength: MAX_REASON_LENGTH });
-      return ok({ kind, version: version.value[0], env, reason });
+      const command = { version: version.value[0], env, reason };
+      return ok(kind === 'override-freeze' ? { kind: 'override_freeze', ...command } : { kind, ...command });
     }
     case 'log':
       return parseVersionAndEnv('log', rest, vocabulary);
@@ -218,6 +258,8 @@ export function parseDeployCommand(rawText: string, vocabulary: CommandVocabular
       return ok({ kind: 'list' });
     case 'locks':
       return ok({ kind: 'locks' });
+    case 'token':
+      return parseTokenCommand(rest, vocabulary);
     case '':
     case 'help':
       return ok({ kind: 'help', unknownSubcommand: undefined });

@@ -1,4 +1,4 @@
-import type { AuditEvent, AuditEventType } from './audit.js';
+import { type AuditEvent, type AuditEventType, describeRefusalReason } from './audit.js';
 import type { StoredAuditEntry } from './audit-chain.js';
 import {
   type SealHead,
@@ -419,6 +419,7 @@ const EVENT_LABELS: Record<AuditEventType, string> = {
   red_flag_cleared: 'Red flag cleared',
   go_decided: 'Go / no-go',
   retro_saved: 'Retrospective saved',
+  deployment_reported: 'Deploy reported',
   cancelled: 'Cancelled',
   completed: 'Completed',
 };
@@ -436,12 +437,6 @@ const REFUSED_ACTIONS: Record<string, string> = {
   red_flag: 'raising a red flag',
   red_flag_resolve: 'clearing a red flag',
 };
-
-function refusalWhy(reason: string): string {
-  if (reason === 'own_release') return 'the two-person rule keeps people off their own release';
-  if (reason.startsWith('role:')) return `reserved for ${reason.slice(5).split(',').join(', ')}`;
-  return reason;
-}
 
 // ---------------------------------------------------------------------------------------------------
 // Facts gathered once, shared by both renderings
@@ -635,6 +630,10 @@ function eventJson(event: AuditEvent, evidence?: LogEvidence): DeploymentLogEven
     blockingPhaseIndex: event.blockingPhaseIndex,
     value: event.value,
     clearedValue: event.clearedValue,
+    commit: event.commit,
+    runUrl: event.runUrl,
+    evidenceUrl: event.evidenceUrl,
+    summary: event.summary,
     ...chainJson(evidence, event.id),
   });
 }
@@ -882,7 +881,11 @@ function eventDetails(release: Release, event: AuditEvent, who: Who): string {
           : event.clearedValue !== undefined
             ? `; cleared ${label}: ${escapeMarkdownInline(event.clearedValue)}`
             : '';
-      return `${item(event.itemId)} in ${phase(event.phaseIndex)} (${change})${value}`;
+      const proof = [
+        event.summary ? `: ${escapeMarkdownInline(event.summary)}` : '',
+        event.evidenceUrl ? ` (evidence: <${event.evidenceUrl.replace(/[<>\s]/g, encodeURIComponent)}>)` : '',
+      ].join('');
+      return `${item(event.itemId)} in ${phase(event.phaseIndex)} (${change})${value}${proof}`;
     }
     case 'gate_overridden':
       return `unlocked ${phase(event.phaseIndex)} while ${phase(event.blockingPhaseIndex)} had open items${reason}`;
@@ -929,7 +932,7 @@ function eventDetails(release: Release, event: AuditEvent, who: Who): string {
         action === 'tick' || action === 'untick'
           ? `${action} ${item(event.itemId)}`
           : escapeMarkdownInline(REFUSED_ACTIONS[action] ?? action);
-      return `${what} (${escapeMarkdownInline(refusalWhy(event.reason ?? ''))})`;
+      return `${what} (${escapeMarkdownInline(describeRefusalReason(event.reason ?? ''))})`;
     }
     case 'locked': {
       const previous = event.from === 'free' ? '' : '; its previous holder had ended';
@@ -941,6 +944,13 @@ function eventDetails(release: Release, event: AuditEvent, who: Who): string {
     }
     case 'go_decided':
       return event.to === 'go' ? 'go' : `no-go${reason}`;
+    case 'deployment_reported': {
+      const summary = event.summary ? `: ${escapeMarkdownInline(event.summary)}` : '';
+      const proof = event.evidenceUrl
+        ? ` (evidence: <${event.evidenceUrl.replace(/[<>\s]/g, encodeURIComponent)}>)`
+        : '';
+      return `the deploy ${escapeMarkdownInline(event.to)}${summary}${proof}`;
+    }
     case 'monitoring_closed':
     case 'completed':
       return change;

@@ -1,7 +1,7 @@
 import type { Release, ReleaseStatus } from './release.js';
 
 // Every way a user's request can be refused, as data. The Slack edge turns each into a short message
-// (src/slack/user-errors.ts); nothing here knows how it is shown.
+// (src/views/user-errors.ts); nothing here knows how it is shown.
 
 export type UserError =
   | { code: 'version_missing'; subcommand: string }
@@ -48,6 +48,21 @@ export type UserError =
   | { code: 'go_decided'; by: string }
   | { code: 'go_not_ready'; phaseName: string }
   | { code: 'frozen'; env: string; window: string; endsAt: number }
+  /** A deployment-phase tick inside a freeze the release has no override for. */
+  | { code: 'deploy_frozen'; env: string; window: string; endsAt: number; version: string }
+  /** A freeze override asked for where no freeze is in force (or the release's override covers it). */
+  | { code: 'not_frozen'; env: string; version: string }
+  | { code: 'token_name_invalid'; name: string; problem: string }
+  | { code: 'token_name_taken'; name: string }
+  | { code: 'token_not_found'; name: string }
+  | { code: 'token_environment_unknown'; env: string; environments: string[] }
+  /** A pipeline's token does not cover the release's environment. */
+  | { code: 'pipeline_out_of_scope'; env: string; token: string }
+  /** A pipeline tried an item its template keeps for people. */
+  | { code: 'pipeline_item_refused'; itemText: string }
+  /** A pipeline reported a deploy starting while the gate is closed; `blockers` say why. */
+  | { code: 'gate_closed'; version: string; blockers: string[] }
+  | { code: 'template_unknown'; templateId: string; templates: string[] }
   | { code: 'env_locked'; env: string; holderVersion: string; holderBy: string; since: number }
   | { code: 'role_check_failed'; role: string }
   | { code: 'phase_locked'; phaseName: string; blockingPhaseName: string; openItems: string[] }

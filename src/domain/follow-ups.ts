@@ -186,11 +186,14 @@ const FOLLOW_UPS: Record<AuditEventType, Rule> = {
   ],
   // A refused attempt changed nothing.
   refused: none,
+  // What a pipeline reported is shown in the thread; what it changed came with its own events.
+  deployment_reported: none,
 };
 
 /** Event types whose only follow-up is the message sync, whatever the release's state. */
 const SYNC_ONLY: ReadonlySet<AuditEventType> = new Set([
   'assigned',
+  'deployment_reported',
   'checkin_answered',
   'checkin_escalated',
   'criterion_recorded',

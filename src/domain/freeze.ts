@@ -3,6 +3,7 @@
 // daylight saving time. Pure: the moment to check is always passed in.
 
 import { TZDate, tzOffset } from '@date-fns/tz';
+import { deploymentPhaseIndex, findItem, type Template } from './template.js';
 import { isKnownZone } from './time.js';
 
 /** A moment of the week: weekday 0 = Sunday … 6 = Saturday, 24-hour clock. */
@@ -261,4 +262,52 @@ export function findActiveFreeze(
     if (!active || occurrence.endsAt > active.endsAt) active = { window, ...occurrence };
   }
   return active;
+}
+
+// ---- Deploying inside a freeze ----
+
+/** A release's freeze override as the rule needs it: until when the override holds. */
+export interface FreezeOverrideCover {
+  endsAt: number;
+}
+
+/** Whether an override covers a freeze: it was given for a freeze that lasts at least as long. */
+export function overrideCoversFreeze(
+  override: FreezeOverrideCover | undefined,
+  freeze: ActiveFreeze,
+): boolean {
+  return override !== undefined && Number.isFinite(override.endsAt) && override.endsAt >= freeze.endsAt;
+}
+
+/**
+ * The freeze that forbids deploying to `env` at `now`, or undefined when deploying may go ahead: no
+ * freeze is in force, or the release's override (given for this freeze, or one lasting longer)
+ * covers it. The one rule for deployment-phase ticks and for the pipeline's gate.
+ */
+export function freezeBlockingDeployment(
+  windows: readonly FreezeWindow[],
+  env: string,
+  now: number,
+  override?: FreezeOverrideCover,
+): ActiveFreeze | undefined {
+  const freeze = findActiveFreeze(windows, env, now);
+  return freeze && !overrideCoversFreeze(override, freeze) ? freeze : undefined;
+}
+
+/**
+ * The freeze that refuses ticking `itemId` of a release now: only ticks of its deployment phase's
+ * items are refused (unticks never are), and only while a freeze its override does not cover is on.
+ */
+export function freezeBlockingTick(
+  windows: readonly FreezeWindow[],
+  release: { env: string; template: Template; freezeOverride?: FreezeOverrideCover },
+  itemId: string,
+  done: boolean,
+  now: number,
+): ActiveFreeze | undefined {
+  if (!done) return undefined;
+  const deployment = deploymentPhaseIndex(release.template);
+  if (deployment === undefined || findItem(release.template, itemId)?.phaseIndex !== deployment)
+    return undefined;
+  return freezeBlockingDeployment(windows, release.env, now, release.freezeOverride);
 }

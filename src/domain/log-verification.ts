@@ -77,6 +77,10 @@ const READABLE_FIELDS: [readable: string, stored: string][] = [
   ['blockingPhaseIndex', 'blocking'],
   ['value', 'value'],
   ['clearedValue', 'cleared'],
+  ['commit', 'commit'],
+  ['runUrl', 'run'],
+  ['evidenceUrl', 'evidence'],
+  ['summary', 'summary'],
 ];
 
 function storedValue(fields: readonly string[], name: string): string | undefined {

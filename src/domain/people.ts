@@ -1,3 +1,4 @@
+import { pipelineNameOf } from './actor.js';
 import type { AuditEvent } from './audit.js';
 
 // The people a release's record names, by the names they had in Slack when they first appeared in it.
@@ -52,8 +53,13 @@ export function personNameFrom(user: unknown, at: number): PersonName | undefine
   return realName && realName !== name ? { name, realName, at } : { name, at };
 }
 
-/** `Bob Smith (U0BOB)` in plain text, unescaped; the bare id for someone not recorded. */
+/**
+ * `Bob Smith (U0BOB)` in plain text, unescaped; the bare id for someone not recorded; a pipeline as
+ * `github-actions (pipeline)`.
+ */
 export function describePerson(people: ReleasePeople, userId: string): string {
+  const pipeline = pipelineNameOf(userId);
+  if (pipeline !== undefined) return `${pipeline} (pipeline)`;
   const person = people.get(userId);
   return person ? `${person.name} (${userId})` : userId;
 }

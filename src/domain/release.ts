@@ -15,6 +15,22 @@ export interface ItemState {
   at: number;
   /** The value recorded with the tick, for an item that records one; an untick clears it. */
   value?: string;
+  /** A pipeline's link to its proof (a CI run, a test report), kept with the change it came with. */
+  evidenceUrl?: string;
+  /** A pipeline's one-line account of the change. */
+  summary?: string;
+}
+
+/** What a pipeline's start deploys: the commit and the pipeline run that started the release. */
+export interface ReleaseSource {
+  commit?: string;
+  runUrl?: string;
+}
+
+/** What a pipeline sends with a change: where to see the proof, and a line saying what it shows. */
+export interface ItemEvidence {
+  url?: string;
+  summary?: string;
 }
 
 export interface GateOverride {
@@ -43,10 +59,16 @@ export interface Release {
   window?: DeployWindow;
   /** What the release changes, for stakeholders (the start modal's release notes). */
   notes?: string;
+  /** For a release a pipeline started: the commit it deploys and the run that started it. */
+  source?: ReleaseSource;
   /** Expected downtime as people wrote it ("none", "about 10 minutes"). */
   downtime?: string;
-  /** Started inside a freeze window by an override: why, the window as configured, and its end. */
-  freezeOverride?: { reason: string; window: string; endsAt: number };
+  /**
+   * Deploying inside a freeze window by an override: why, the window as configured, and its end. Given
+   * at the start by the starter, or later by a release manager (`by`, `at`) when the freeze began
+   * after the start.
+   */
+  freezeOverride?: { reason: string; window: string; endsAt: number; by?: string; at?: number };
   /** Where stakeholder announcements go: chosen at the start, else the template's, else the configured ones. */
   stakeholderChannels: string[];
   status: ReleaseStatus;

@@ -1,4 +1,4 @@
-import type { AuditEvent } from './audit.js';
+import { type AuditEvent, describeRefusalReason } from './audit.js';
 import { type CriterionReport, formatObservedValue, reportCriteria } from './observations.js';
 import { isSlackUserId } from './people.js';
 import { isItemDone, type Release } from './release.js';
@@ -187,13 +187,6 @@ const REFUSED_WHAT: Record<string, string> = {
   red_flag: 'raising a red flag',
   red_flag_resolve: 'clearing a red flag',
 };
-
-function refusalWhy(reason: string | undefined): string {
-  if (!reason) return 'not allowed';
-  if (reason === 'own_release') return 'the two-person rule keeps people off their own release';
-  if (reason.startsWith('role:')) return `reserved for ${reason.slice(5).split(',').join(', ')}`;
-  return reason;
-}
 
 interface Walk {
   release: Release;
@@ -405,7 +398,9 @@ function refusalFindings(walk: Walk): RetroFinding[] {
         (action === 'tick' || action === 'untick') && itemId
           ? `${REFUSED_WHAT[action]} ${quote(walk.itemText.get(itemId)?.text ?? itemId)}`
           : (REFUSED_WHAT[action] ?? (oneLine(action) || 'an action'));
-      return finding('refused', `Refused: ${what} (${refusalWhy(event.reason)}).`, event.at, [event.user]);
+      return finding('refused', `Refused: ${what} (${describeRefusalReason(event.reason)}).`, event.at, [
+        event.user,
+      ]);
     });
 }
 

@@ -17,6 +17,8 @@ export interface TemplateItem {
   criteria?: string[];
   /** The value a tick records (a backup id, a commit SHA), asked for when the item is ticked. */
   record?: ItemRecord;
+  /** A pipeline (with a token, through the API) may tick this item; people still can too. */
+  pipeline?: boolean;
 }
 
 export interface TemplatePhase {
@@ -95,6 +97,11 @@ export function findItem(template: Template, itemId: string): ItemLocation | und
   }
   const rollbackItem = template.rollback?.items.find((candidate) => candidate.id === itemId);
   return rollbackItem ? { item: rollbackItem, phaseIndex: template.phases.length } : undefined;
+}
+
+/** Whether a pipeline may tick the item: the template marks it `pipeline: true`. Unknown ids are not. */
+export function isPipelineItem(template: Template, itemId: string): boolean {
+  return findItem(template, itemId)?.item.pipeline === true;
 }
 
 /** The phase that waits for the go/no-go call, if the template asks for one. */

@@ -2,8 +2,8 @@ import type { Release } from '../domain/release.js';
 import type { Logger } from '../log.js';
 import type { SlackOutbound } from '../slack-api/outbound.js';
 import type { ReleaseStore } from '../store/release-store.js';
+import { createErrorId, describeUnexpectedError, describeUserError } from '../views/user-errors.js';
 import type { SlackDeps } from './deps.js';
-import { createErrorId, describeUnexpectedError, describeUserError } from './user-errors.js';
 
 // The funnel for errors after a request was acknowledged: Redis being away becomes a clear "try again";
 // anything else is logged with an error id that the user sees too. Never swallowed silently.

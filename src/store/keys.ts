@@ -91,6 +91,23 @@ export function createKeys(prefix: string) {
     homeViewers: (teamId: string) => `${team(teamId)}:home:viewers`,
     /** Hash: user id → fingerprint of the Home tab last published for them. */
     homeRendered: (teamId: string) => `${team(teamId)}:home:rendered`,
+    /**
+     * String: the workspace a pipeline token belongs to, by token id. Global, because a request shows
+     * its token before its workspace is known; the record itself lives under the workspace.
+     */
+    pipelineTokenTeam: (tokenId: string) => `${prefix}:pipeline-token:${tokenId}`,
+    /** Hash: a pipeline token's record (name, environments, SHA-256 of its secret, who made it, last use). */
+    pipelineToken: (teamId: string, tokenId: string) => `${team(teamId)}:token:${tokenId}`,
+    /** Hash: token name → token id, for the workspace's tokens in use. */
+    pipelineTokenNames: (teamId: string) => `${team(teamId)}:tokens`,
+    /** Stream (capped): who created, revoked or was refused managing the workspace's pipeline tokens. */
+    pipelineTokenAudit: (teamId: string) => `${team(teamId)}:token-audit`,
+    /** String: JSON of an API request made with an Idempotency-Key, and its response once answered. */
+    apiIdempotency: (teamId: string, tokenId: string, keyHash: string) =>
+      `${team(teamId)}:api-idem:${tokenId}:${keyHash}`,
+    /** String: a counter of one token's API requests in one rate-limit window. */
+    apiRate: (teamId: string, tokenId: string, window: number) =>
+      `${team(teamId)}:api-rate:${tokenId}:${window}`,
   };
 }
 

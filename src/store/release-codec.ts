@@ -109,11 +109,17 @@ export function parseRelease(
   };
   if (meta.attempt) release.attempt = Number(meta.attempt);
   if (meta.notes) release.notes = meta.notes;
+  if (meta.commit || meta.runUrl)
+    release.source = {
+      ...(meta.commit ? { commit: meta.commit } : {}),
+      ...(meta.runUrl ? { runUrl: meta.runUrl } : {}),
+    };
   if (meta.freezeReason) {
     release.freezeOverride = {
       reason: meta.freezeReason,
       window: meta.freezeWindow ?? '',
       endsAt: Number(meta.freezeEndsAt),
+      ...(meta.freezeBy ? { by: meta.freezeBy, at: Number(meta.freezeAt) } : {}),
     };
   }
   if (meta.downtime) release.downtime = meta.downtime;
@@ -168,6 +174,10 @@ export function parseAuditEntry(id: string, flat: string[]): AuditEvent {
   if (fields.flag !== undefined) event.redFlagNumber = Number(fields.flag);
   if (fields.value !== undefined) event.value = fields.value;
   if (fields.cleared !== undefined) event.clearedValue = fields.cleared;
+  if (fields.commit) event.commit = fields.commit;
+  if (fields.run) event.runUrl = fields.run;
+  if (fields.evidence) event.evidenceUrl = fields.evidence;
+  if (fields.summary) event.summary = fields.summary;
   if (type === 'rescheduled') event.windowAt = Number(fields.to);
   return event;
 }

@@ -3,7 +3,14 @@ import type { AuditEvent } from '../domain/audit.js';
 import type { StoredAuditEntry } from '../domain/audit-chain.js';
 import { decodeSeal, decodeSealHead, type SealHead, type StoredSeal } from '../domain/audit-seal.js';
 import { needsValue } from '../domain/recorded-value.js';
-import type { CheckInAnswerKind, DeployWindow, IssueSeverity, Release } from '../domain/release.js';
+import type {
+  CheckInAnswerKind,
+  DeployWindow,
+  IssueSeverity,
+  ItemEvidence,
+  Release,
+  ReleaseSource,
+} from '../domain/release.js';
 import {
   countRequiredItems,
   deploymentPhaseIndex,
@@ -12,6 +19,7 @@ import {
   type Template,
   type TemplateItem,
 } from '../domain/template.js';
+import { ApiStore } from './api-store.js';
 import {
   type AppliedExtras,
   type ChangeResult,
@@ -32,6 +40,7 @@ import { APPLIED_REQUEST_TTL_SEC, createKeys, type Keys } from './keys.js';
 import { LockStore } from './lock-store.js';
 import { MessageStore } from './message-store.js';
 import { PeopleStore } from './people-store.js';
+import { PipelineTokenStore } from './pipeline-token-store.js';
 import {
   cachedTemplate,
   parseAuditEntry,
@@ -62,6 +71,8 @@ export interface StartReleaseInput {
   requestId: string;
   /** Where to tell the starter if the release cannot be posted (a slash command's response_url). */
   replyUrl?: string;
+  /** What a pipeline's start deploys: the commit, and the run that started it. */
+  source?: ReleaseSource;
 }
 
 function deploymentFields(template: Template, checkinPlanMs: number[]): Record<string, string> {
@@ -93,6 +104,9 @@ export class ReleaseStore {
   readonly retention: RetentionStore;
   /** The names of the people each release names, and the workspace's cache of them. */
   readonly people: PeopleStore;
+  /** The workspace's pipeline tokens (hashed) and who created or revoked them. */
+  readonly tokens: PipelineTokenStore;
+  readonly api: ApiStore;
   private readonly redis: ScriptedRedis;
 
   constructor(redis: Redis, prefix: string) {
@@ -106,6 +120,8 @@ export class ReleaseStore {
     this.clicks = new ClickStore(redis, this.keys);
     this.retention = new RetentionStore(redis, this.keys);
     this.people = new PeopleStore(redis, this.keys);
+    this.tokens = new PipelineTokenStore(redis, this.keys);
+    this.api = new ApiStore(redis, this.keys);
   }
 
   async startRelease(input: StartReleaseInput): Promise<StartReleaseResult> {
@@ -144,6 +160,8 @@ export class ReleaseStore {
       ...(input.notes ? { notes: input.notes } : {}),
       ...(input.replyUrl ? { replyUrl: input.replyUrl } : {}),
       ...(input.downtime ? { downtime: input.downtime } : {}),
+      ...(input.source?.commit ? { commit: input.source.commit } : {}),
+      ...(input.source?.runUrl ? { runUrl: input.source.runUrl } : {}),
       ...(input.stakeholderChannels?.length ? { stakeholders: input.stakeholderChannels.join(',') } : {}),
       ...(input.freezeOverride
         ? {
@@ -183,6 +201,8 @@ export class ReleaseStore {
     requestId: string;
     /** Recorded with a tick; checked against the template before it gets here. */
     value?: string;
+    /** A pipeline's proof of the change: a link and a one-line summary, checked before it gets here. */
+    evidence?: ItemEvidence;
   }): Promise<SetItemResult> {
     const { teamId, releaseId } = input;
     const result = toChangeResult(
@@ -202,6 +222,8 @@ export class ReleaseStore {
         APPLIED_REQUEST_TTL_SEC,
         input.requestId,
         input.done ? (input.value ?? '') : '',
+        input.evidence?.url ?? '',
+        input.evidence?.summary ?? '',
       ),
       ([deployed, phaseDone, reopened]) => ({
         deployed: deployed === 1,
@@ -224,6 +246,25 @@ export class ReleaseStore {
       input.phaseIndex,
       input.userId,
       input.reason,
+    ]);
+  }
+
+  /** Lets an active release deploy inside the freeze in force, on the record (override-freeze-5.lua). */
+  async overrideFreeze(input: {
+    teamId: string;
+    releaseId: string;
+    userId: string;
+    reason: string;
+    /** The freeze window as configured, and the end of the occurrence overridden. */
+    window: string;
+    endsAt: number;
+    requestId: string;
+  }): Promise<ChangeResult> {
+    return this.runReleaseChange('overrideFreeze', input, `unfreeze:${input.requestId}`, [
+      input.userId,
+      input.reason,
+      input.window,
+      input.endsAt,
     ]);
   }
 
@@ -470,6 +511,7 @@ export class ReleaseStore {
   /** Runs a script that takes a release's meta, audit, the active index and an applied-request marker. */
   private async runReleaseChange(
     script:
+      | 'overrideFreeze'
       | 'overrideGate'
       | 'cancelRelease'
       | 'rescheduleRelease'
@@ -498,6 +540,12 @@ export class ReleaseStore {
       ),
       extras,
     );
+  }
+
+  /** The release's revision, which every committed change moves; undefined when it does not exist. */
+  async readRev(teamId: string, releaseId: string): Promise<number | undefined> {
+    const rev = await this.redis.hget(this.keys.releaseMeta(teamId, releaseId), 'rev');
+    return rev === null ? undefined : Number(rev);
   }
 
   async getRelease(teamId: string, releaseId: string): Promise<Release | undefined> {
@@ -604,9 +652,18 @@ export class ReleaseStore {
   async appendAudit(
     teamId: string,
     releaseId: string,
-    event: { type: 'refused'; user: string; action: string; reason: string; item?: string; phase?: number },
+    event:
+      | { type: 'refused'; user: string; action: string; reason: string; item?: string; phase?: number }
+      | {
+          type: 'deployment_reported';
+          user: string;
+          to: 'started' | 'succeeded' | 'failed';
+          summary?: string;
+          evidence?: string;
+        },
   ): Promise<void> {
-    const fields = Object.entries({ ...event, from: 'none', to: 'refused' }).flatMap(([name, value]) =>
+    const state = event.type === 'refused' ? { from: 'none', to: 'refused' } : { from: 'none' };
+    const fields = Object.entries({ ...event, ...state }).flatMap(([name, value]) =>
       value === undefined ? [] : [name, String(value)],
     );
     await this.redis.appendEvent(

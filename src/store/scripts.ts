@@ -68,6 +68,7 @@ export const SCRIPT_FILES = {
   noteClick: 'note-click-2',
   claimLostClicks: 'claim-lost-clicks-2',
   addLockWaiter: 'add-lock-waiter-2',
+  overrideFreeze: 'override-freeze-5',
 } as const;
 
 type ScriptFiles = Readonly<Record<string, string>>;

@@ -83,6 +83,8 @@ function actorOf(release: Release, event: AnnouncementEvent, issue: ReleaseIssue
       return release.deployment?.by || release.startedBy;
     case 'issue_found':
       return issue?.foundBy ?? '';
+    case 'freeze_overridden':
+      return release.freezeOverride?.by || release.startedBy;
     default:
       return release.startedBy;
   }

@@ -77,6 +77,8 @@ export function renderHelp(unknownSubcommand?: string): Reply {
     '• `/deploy rollback <version> [env] <reason>`: roll a release back (shows the rollback criteria first)',
     '• `/deploy audit <version> [env] [#n]`: who did what and when; add `verify` to check its hash chain. `#2` picks the second attempt at a version in an environment (after a cancel, say); without it, the newest',
     '• `/deploy log <version> [env] [#n]`: the deployment log, as Markdown and JSON files in the release thread',
+    '• `/deploy override-freeze <version> [env] <reason>`: let a running release deploy inside the freeze its environment is in, on the record (release managers)',
+    '• `/deploy token create <name> [env,…]`: a token for a CI/CD pipeline (all environments unless some are named, comma-separated), shown once; `/deploy token list` shows them, `/deploy token revoke <name>` stops one. Release managers only, by default',
     '• `/deploy help`: this message',
     'Tick items in the release thread; later phases unlock when the required items before them are done.',
   ];
@@ -250,6 +252,8 @@ const ACTION_WORDS: Record<string, string> = {
 /** "role:qa,ops" → "only qa, ops may", "own_release" → "the two-person rule". */
 function describeRefusal(reason: string): string {
   if (reason === 'own_release') return 'two-person rule: not on their own release';
+  if (reason === 'pipeline_item') return 'a person’s item: pipelines tick only pipeline items';
+  if (reason === 'frozen') return 'the environment is frozen and the release has no override';
   if (reason.startsWith('role:')) return `only ${reason.slice(5).split(',').join(', ')} may`;
   return reason;
 }
@@ -345,6 +349,11 @@ export function describeAuditEvent(release: Release, event: AuditEvent): string 
       return event.to === 'go'
         ? `${who} made the call: *go*`
         : `${who} made the call: *no-go*: _${escapeMrkdwn(event.reason ?? '')}_`;
+    case 'deployment_reported': {
+      const summary = event.summary ? `: _${escapeMrkdwn(event.summary)}_` : '';
+      const proof = event.evidenceUrl ? ` (${linkTo(event.evidenceUrl, 'evidence')})` : '';
+      return `${who} reported the deploy *${escapeMrkdwn(event.to)}*${summary}${proof}`;
+    }
     case 'retro_saved':
       return event.from === 'saved' ? `${who} revised the retrospective` : `${who} wrote the retrospective`;
     case 'cancelled':

@@ -1,3 +1,5 @@
+import { pipelineNameOf } from '../domain/actor.js';
+
 // Helpers for Slack's mrkdwn. User text is always escaped, so nobody can inject <!channel> pings,
 // user mentions or links through a version, a reason or an item text.
 
@@ -5,7 +7,10 @@ export function escapeMrkdwn(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
+/** A person as a mention; a pipeline by its token name, marked as a machine. */
 export function mentionUser(userId: string): string {
+  const pipeline = pipelineNameOf(userId);
+  if (pipeline !== undefined) return `🤖 ${escapeMrkdwn(pipeline)} (pipeline)`;
   return /^[UW][A-Z0-9]+$/.test(userId) ? `<@${userId}>` : escapeMrkdwn(userId);
 }
 

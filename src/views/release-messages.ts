@@ -37,7 +37,7 @@ import {
   ReleaseRoute,
 } from './ids.js';
 import { BlockKitLimits } from './limits.js';
-import { escapeMrkdwn, formatSlackDate, mentionUser, truncate } from './mrkdwn.js';
+import { escapeMrkdwn, formatSlackDate, linkTo, mentionUser, truncate } from './mrkdwn.js';
 import { describeValue } from './recorded-values.js';
 
 // The release's Slack messages as pure renders of its state: a header in the channel and, in its
@@ -164,14 +164,15 @@ function renderIssueSections(release: Release): SectionBlock[] {
 
 /**
  * The freeze the release goes out in, overridden: which window, until when, who and why. The starter
- * overrides it as the release starts (create-release-8.lua), so the start says who and when.
+ * overrides it as the release starts (create-release-8.lua), or a release manager later
+ * (override-freeze-5.lua, which records who and when).
  */
 export function describeFreezeOverride(release: Release): string | undefined {
   const freeze = release.freezeOverride;
   if (!freeze) return undefined;
   const window = freeze.window ? ` (\`${escapeMrkdwn(truncate(freeze.window, FREEZE_WINDOW_LENGTH))}\`)` : '';
   const until = Number.isFinite(freeze.endsAt) ? ` until ${formatSlackDate(freeze.endsAt)}` : '';
-  return `❄️ Freeze on *${escapeMrkdwn(release.env)}*${window}${until} overridden by ${mentionUser(release.startedBy)} ${formatSlackDate(release.startedAt)}: _${escapeMrkdwn(freeze.reason)}_`;
+  return `❄️ Freeze on *${escapeMrkdwn(release.env)}*${window}${until} overridden by ${mentionUser(freeze.by ?? release.startedBy)} ${formatSlackDate(freeze.at ?? release.startedAt)}: _${escapeMrkdwn(freeze.reason)}_`;
 }
 
 /** One line per gate override, and what the overrides passed once the release completed. */
@@ -231,6 +232,24 @@ export function renderHeader(release: Release): RenderedMessage {
               {
                 type: 'mrkdwn' as const,
                 text: `*Deploy window*\n${formatSlackDate(release.window.at, '{date_long_pretty} {time}')} (set in ${escapeMrkdwn(release.window.zone)})`,
+              },
+            ]
+          : []),
+        ...(release.source
+          ? [
+              {
+                type: 'mrkdwn' as const,
+                text: truncate(
+                  `*Source*\n${[
+                    release.source.commit
+                      ? `\`${escapeMrkdwn(release.source.commit.slice(0, 12))}\``
+                      : undefined,
+                    release.source.runUrl ? linkTo(release.source.runUrl, 'pipeline run') : undefined,
+                  ]
+                    .filter(Boolean)
+                    .join(' · ')}`,
+                  BlockKitLimits.sectionFieldText,
+                ),
               },
             ]
           : []),
@@ -437,6 +456,8 @@ function describeItem(release: Release, item: TemplateItem, withCheckbox: boolea
     item.required ? undefined : '_optional_',
     item.role ? `_${escapeMrkdwn(item.role)}_` : undefined,
     owner ? `owner ${mentionUser(owner)}` : undefined,
+    // A pipeline may tick it (through the API); people still can.
+    item.pipeline ? '🤖 pipeline' : undefined,
     // Until ticked, what the tick will ask for; once ticked, the value shows on its own line.
     item.record && !state?.done ? `_records ${escapeMrkdwn(item.record.label)}_` : undefined,
   ]
@@ -452,6 +473,12 @@ function describeItem(release: Release, item: TemplateItem, withCheckbox: boolea
   if (state?.done) {
     const value = state.value !== undefined ? `${describeValue(item.record, state.value)} — ` : '';
     lines.push(`:white_check_mark: ${value}${mentionUser(state.by)} ${formatSlackDate(state.at)}`);
+    // A pipeline's account of its tick, and the link to its proof.
+    const proof = [
+      state.summary ? `_${escapeMrkdwn(truncate(state.summary, 200))}_` : undefined,
+      state.evidenceUrl ? linkTo(state.evidenceUrl, 'evidence') : undefined,
+    ].filter(Boolean);
+    if (proof.length) lines.push(proof.join(' · '));
   }
   return truncate(lines.join('\n'), BlockKitLimits.sectionText);
 }

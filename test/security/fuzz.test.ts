@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseDeployCommand } from '../../src/domain/commands.js';
-import { describeUserError } from '../../src/slack/user-errors.js';
 import {
   decodeItemActionId,
   decodeItemDoneActionId,
@@ -10,6 +9,7 @@ import {
   ReleaseRoute,
 } from '../../src/views/ids.js';
 import { SNOOZE_CHOICES } from '../../src/views/reminder-message.js';
+import { describeUserError } from '../../src/views/user-errors.js';
 import { template, waitForHeader, waitForPhase } from '../e2e/helpers.js';
 import { createActionTs, createTriggerId, SLACK_APP_ID } from '../support/slack-requests.js';
 import {

@@ -1,7 +1,7 @@
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RETIRED_BUTTON_TEXT } from '../../src/slack/listeners/unmatched.js';
-import { describeUserError } from '../../src/slack/user-errors.js';
+import { describeUserError } from '../../src/views/user-errors.js';
 import { current, waitForHeader, waitForItem, waitForPhase, waitForReply } from '../e2e/helpers.js';
 import {
   createSlashCommand,

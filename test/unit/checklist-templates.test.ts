@@ -290,6 +290,52 @@ describe('shipped checklist templates', () => {
     }
   });
 
+  it('marks the items a pipeline owns: build, artifact, automated tests, smoke tests and the deploy, with their values', () => {
+    const marked = (id: string) =>
+      [...getTemplate(templates, id).phases.flatMap((phase) => phase.items)]
+        .filter((item) => item.pipeline)
+        .map((item) => [item.id, item.record?.label ?? null]);
+    expect(marked('standard')).toEqual([
+      ['staging-deployed', null],
+      ['staging-smoke-tests', null],
+      ['regression-suite', 'Test run id or link'],
+      ['static-analysis', null],
+      ['test-coverage', null],
+      ['release-tagged', 'Commit SHA'],
+      ['code-deployed', 'Commit SHA'],
+      ['dependencies-built', null],
+      ['static-files-deployed', null],
+      ['app-loads', null],
+      ['api-endpoints', null],
+      ['prod-test-suite', null],
+    ]);
+    expect(marked('hotfix')).toEqual([
+      ['tests-pass', 'Test run id or link'],
+      ['release-tagged', 'Commit SHA'],
+      ['hotfix-deployed', 'Commit SHA'],
+      ['smoke-test', null],
+    ]);
+    expect(marked('minimal')).toEqual([
+      ['tests-pass', 'Test run id or link'],
+      ['release-tagged', 'Commit SHA'],
+      ['code-deployed', 'Commit SHA'],
+      ['dependencies-built', null],
+      ['smoke-test', null],
+    ]);
+    // The approval the minimal template's tests item used to carry is a person's item of its own.
+    expect(getItem(getTemplate(templates, 'minimal'), 'release-approved').pipeline).toBeUndefined();
+    for (const template of templates.values()) {
+      const deployment = template.phases[deploymentPhaseIndex(template)!]!;
+      expect(
+        deployment.items.some((item) => item.pipeline),
+        `${template.id}: a pipeline can report the deploy`,
+      ).toBe(true);
+      for (const item of template.phases.flatMap((phase) => phase.items)) {
+        if (item.pipeline) expect(item.criteria ?? [], `${template.id}/${item.id}`).not.toContain('go');
+      }
+    }
+  });
+
   it('ends the minimal template with one sign-off, by the deployment lead', () => {
     const minimal = getTemplate(templates, 'minimal');
     const signOff = minimal.phases[minimal.phases.length - 1]!;

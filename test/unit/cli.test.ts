@@ -80,7 +80,7 @@ describe('shipcheck lint', () => {
     expect(result.stderr).toBe('');
     expect(lines(result.stdout)).toEqual([
       '✓ checklists/hotfix.yaml: 5 phases, 22 items',
-      '✓ checklists/minimal.yaml: 4 phases, 19 items',
+      '✓ checklists/minimal.yaml: 4 phases, 20 items',
       '✓ checklists/standard.yaml: 11 phases, 123 items',
       '3 templates OK',
     ]);
@@ -108,7 +108,7 @@ describe('shipcheck lint', () => {
     ['bad-due.yaml', '7:10 phases[0].due: write the due offset like T-7d, T-0, T+15m or T+24h'],
     [
       'unknown-field.yaml',
-      '12:9 phases[0].items[1].owner: unknown field (allowed here: id, text, help, required, role, group, criteria, record)',
+      '12:9 phases[0].items[1].owner: unknown field (allowed here: id, text, help, required, role, group, criteria, record, pipeline)',
     ],
     // The string opened on line 6 is never closed; YAML notices only at the end of the file.
     [
@@ -420,7 +420,8 @@ describe('shipcheck usage', () => {
     const reached = [...seen].map((file) => path.relative(ROOT, file));
     expect(reached).toContain('src/views/release-messages.ts');
     expect(reached).not.toContain('src/config/env.ts');
-    // Only the entry point reads the environment: the three audit key variables, for verify-log.
+    // Only the entry point reads the environment: the three audit key variables, for verify-log, and
+    // where shipcheck answers and the token, for release.
     for (const file of seen) {
       const source = await readFile(file, 'utf8');
       const reads = [...source.matchAll(/process\.env(\.\w+)?/g)].map((match) => match[0]);
@@ -429,6 +430,8 @@ describe('shipcheck usage', () => {
           'process.env.AUDIT_KEY',
           'process.env.AUDIT_KEY_ID',
           'process.env.AUDIT_OLD_KEYS',
+          'process.env.SHIPCHECK_TOKEN',
+          'process.env.SHIPCHECK_URL',
         ]);
       else expect(reads, file).toEqual([]);
     }

@@ -399,3 +399,77 @@ describe('deploy windows in commands', () => {
     });
   });
 });
+
+describe('parseDeployCommand: token', () => {
+  it('creates a token for all environments when none are named', () => {
+    expect(parse('token create github-actions')).toEqual({
+      kind: 'token_create',
+      name: 'github-actions',
+      environments: 'all',
+    });
+  });
+
+  it.each(['token create ci staging,production', 'TOKEN Create ci Staging, production staging'])(
+    'reads the environments comma-separated, in any case, each once: %j',
+    (text) => {
+      expect(parse(text)).toEqual({
+        kind: 'token_create',
+        name: 'ci',
+        environments: ['staging', 'production'],
+      });
+    },
+  );
+
+  it('refuses an environment that does not exist, naming the known ones', () => {
+    expect(refusal('token create ci staging,prod')).toEqual({
+      code: 'token_environment_unknown',
+      env: 'prod',
+      environments: VOCABULARY.environments,
+    });
+  });
+
+  it.each([
+    ['a missing name', 'token create', ''],
+    ['markup', 'token create *ci*', '*ci*'],
+    ['a mention', 'token create <@U123>', '<@U123>'],
+    ['a leading dash', 'token create -ci', '-ci'],
+    ['a name that is too long', `token create ${'a'.repeat(41)}`, 'a'.repeat(41)],
+  ])('refuses %s as a token name', (_case, text, name) => {
+    expect(refusal(text)).toMatchObject({ code: 'token_name_invalid', name });
+  });
+
+  it('lists and revokes by name', () => {
+    expect(parse('token list')).toEqual({ kind: 'token_list' });
+    expect(parse('token revoke github-actions')).toEqual({ kind: 'token_revoke', name: 'github-actions' });
+    expect(refusal('token revoke')).toMatchObject({ code: 'token_name_invalid', name: '' });
+  });
+
+  it('answers an unknown token action with the help', () => {
+    expect(parse('token rotate ci')).toEqual({ kind: 'help', unknownSubcommand: 'token rotate' });
+    expect(parse('token')).toEqual({ kind: 'help', unknownSubcommand: 'token' });
+  });
+});
+
+describe('parseDeployCommand: override-freeze', () => {
+  it('reads the version, an optional environment and the reason', () => {
+    expect(parse('override-freeze v2.3 production customer outage, fix cannot wait')).toEqual({
+      kind: 'override_freeze',
+      version: 'v2.3',
+      env: 'production',
+      reason: 'customer outage, fix cannot wait',
+    });
+    expect(parse('override-freeze v2.3 fix cannot wait')).toEqual({
+      kind: 'override_freeze',
+      version: 'v2.3',
+      env: undefined,
+      reason: 'fix cannot wait',
+    });
+  });
+
+  it('asks for a reason', () => {
+    expect(refusal('override-freeze v2.3 production')).toEqual({
+      code: 'reason_missing',
+      subcommand: 'override-freeze',
+    });
+  });
+});

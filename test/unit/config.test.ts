@@ -50,6 +50,7 @@ describe('loadConfig defaults', () => {
       checklistsDir: 'checklists',
       logLevel: 'info',
       relayIntervalMs: 1000,
+      api: { requestsPerMinute: 300 },
     };
 
     expect(loadConfig(MINIMAL_HTTP_ENV)).toEqual(expected);
@@ -104,6 +105,7 @@ describe('loadConfig defaults', () => {
       ARCHIVE_DIR: ' /data/archive/ ',
       RETRO_PROMPT_AFTER: '4h',
       RELAY_INTERVAL_MS: ' 250 ',
+      API_REQUESTS_PER_MINUTE: '40',
     });
 
     expect(config).toEqual({
@@ -148,6 +150,7 @@ describe('loadConfig defaults', () => {
       checklistsDir: '/etc/shipcheck',
       logLevel: 'debug',
       relayIntervalMs: 250,
+      api: { requestsPerMinute: 40 },
     });
   });
 

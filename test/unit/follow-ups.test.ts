@@ -337,6 +337,7 @@ describe('planFollowUps', () => {
       makeAuditEvent('criterion_recorded', 6, { checkinIndex: 0, criterionId: 'error-rate' }),
       makeAuditEvent('reminder_sent', 7),
       makeAuditEvent('refused', 8),
+      makeAuditEvent('deployment_reported', 8, { user: 'pipeline:ci', from: 'none', to: 'started' }),
     ];
     expect(followUpsNeedRelease(plain)).toBe(false);
     // Whatever state the release is in, these events plan the sync and nothing else.

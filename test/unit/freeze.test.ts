@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { type FreezeWindow, findActiveFreeze, parseFreezeWindows } from '../../src/domain/freeze.js';
+import {
+  type FreezeWindow,
+  findActiveFreeze,
+  freezeBlockingDeployment,
+  freezeBlockingTick,
+  parseFreezeWindows,
+} from '../../src/domain/freeze.js';
+import type { Template } from '../../src/domain/template.js';
 
 const ENVS = ['production', 'staging', 'development'];
 const BERLIN = 'Europe/Berlin';
@@ -364,5 +371,63 @@ describe('findActiveFreeze: several windows and environments', () => {
 
   it('given no windows, when checked, then nothing is frozen', () => {
     expect(findActiveFreeze([], 'production', utc('2026-11-21T12:00'))).toBeUndefined();
+  });
+});
+
+describe('freezeBlockingDeployment and freezeBlockingTick', () => {
+  const weekend = windows('production: Fri 15:00 - Mon 08:00 UTC');
+  const friday = utc('2026-11-20T16:00');
+  const mondayEnd = utc('2026-11-23T08:00');
+  const template: Template = {
+    id: 't',
+    name: 'T',
+    phases: [
+      { id: 'prep', name: 'Prep', items: [{ id: 'tests', text: 'Tests', required: true }] },
+      {
+        id: 'deploy',
+        name: 'Deploy',
+        deployment: true,
+        items: [{ id: 'shipped', text: 'Shipped', required: true }],
+      },
+    ],
+  };
+  const release = { env: 'production', template };
+
+  it('given a freeze in force, then deploying is blocked until it ends, and only in its environment', () => {
+    expect(freezeBlockingDeployment(weekend, 'production', friday)).toMatchObject({ endsAt: mondayEnd });
+    expect(freezeBlockingDeployment(weekend, 'staging', friday)).toBeUndefined();
+    expect(freezeBlockingDeployment(weekend, 'production', mondayEnd)).toBeUndefined();
+  });
+
+  it('given an override for this freeze (or a longer one), then it is not blocked; an older one does not count', () => {
+    expect(freezeBlockingDeployment(weekend, 'production', friday, { endsAt: mondayEnd })).toBeUndefined();
+    expect(
+      freezeBlockingDeployment(weekend, 'production', friday, { endsAt: mondayEnd + 1 }),
+    ).toBeUndefined();
+    const lastWeekend = { endsAt: mondayEnd - 7 * 24 * 3600_000 };
+    expect(freezeBlockingDeployment(weekend, 'production', friday, lastWeekend)).toMatchObject({
+      endsAt: mondayEnd,
+    });
+    expect(freezeBlockingDeployment(weekend, 'production', friday, { endsAt: Number.NaN })).toBeDefined();
+  });
+
+  it('refuses only ticks of the deployment phase: never an untick, nor another phase', () => {
+    expect(freezeBlockingTick(weekend, release, 'shipped', true, friday)).toMatchObject({
+      endsAt: mondayEnd,
+    });
+    expect(freezeBlockingTick(weekend, release, 'shipped', false, friday)).toBeUndefined();
+    expect(freezeBlockingTick(weekend, release, 'tests', true, friday)).toBeUndefined();
+    expect(freezeBlockingTick(weekend, release, 'unknown', true, friday)).toBeUndefined();
+    expect(
+      freezeBlockingTick(
+        weekend,
+        { ...release, freezeOverride: { endsAt: mondayEnd } },
+        'shipped',
+        true,
+        friday,
+      ),
+    ).toBeUndefined();
+    const noDeployment = { env: 'production', template: { ...template, phases: [template.phases[0]!] } };
+    expect(freezeBlockingTick(weekend, noDeployment, 'tests', true, friday)).toBeUndefined();
   });
 });

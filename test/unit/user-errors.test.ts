@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { UserError, UserErrorCode } from '../../src/domain/errors.js';
-import { createErrorId, describeUnexpectedError, describeUserError } from '../../src/slack/user-errors.js';
+import { createErrorId, describeUnexpectedError, describeUserError } from '../../src/views/user-errors.js';
 import { HOSTILE_MARKUP, HOSTILE_TEXT } from './factories.js';
 
 const ENVIRONMENTS = ['production', 'staging', 'development'];
@@ -57,6 +57,26 @@ const EXAMPLES: { [Code in UserErrorCode]: Extract<UserError, { code: Code }> } 
   go_decided: { code: 'go_decided', by: 'U0BOB' },
   go_not_ready: { code: 'go_not_ready', phaseName: HOSTILE_TEXT },
   frozen: { code: 'frozen', env: 'production', window: HOSTILE_TEXT, endsAt: Date.UTC(2026, 10, 23, 7) },
+  deploy_frozen: {
+    code: 'deploy_frozen',
+    env: 'production',
+    window: HOSTILE_TEXT,
+    endsAt: Date.UTC(2026, 10, 23, 7),
+    version: HOSTILE_TEXT,
+  },
+  not_frozen: { code: 'not_frozen', env: 'production', version: HOSTILE_TEXT },
+  token_name_invalid: { code: 'token_name_invalid', name: HOSTILE_TEXT, problem: 'Use letters and digits.' },
+  token_name_taken: { code: 'token_name_taken', name: 'github-actions' },
+  token_not_found: { code: 'token_not_found', name: HOSTILE_TEXT },
+  token_environment_unknown: {
+    code: 'token_environment_unknown',
+    env: HOSTILE_TEXT,
+    environments: ENVIRONMENTS,
+  },
+  pipeline_out_of_scope: { code: 'pipeline_out_of_scope', env: HOSTILE_TEXT, token: HOSTILE_TEXT },
+  pipeline_item_refused: { code: 'pipeline_item_refused', itemText: HOSTILE_TEXT },
+  gate_closed: { code: 'gate_closed', version: HOSTILE_TEXT, blockers: [HOSTILE_TEXT] },
+  template_unknown: { code: 'template_unknown', templateId: HOSTILE_TEXT, templates: ['standard'] },
   env_locked: {
     code: 'env_locked',
     env: 'production',
@@ -81,8 +101,8 @@ const EXAMPLES: { [Code in UserErrorCode]: Extract<UserError, { code: Code }> } 
 const CASES = Object.values(EXAMPLES) as UserError[];
 
 describe('describeUserError', () => {
-  it('has an example of all 37 codes', () => {
-    expect(new Set(CASES.map((error) => error.code)).size).toBe(37);
+  it('has an example of all 47 codes', () => {
+    expect(new Set(CASES.map((error) => error.code)).size).toBe(47);
   });
 
   it.each(CASES.map((error) => [error.code, error] as const))(

@@ -24,11 +24,11 @@ import {
   ObservationField,
   ReleaseRoute,
 } from '../../views/ids.js';
+import { describeUserError } from '../../views/user-errors.js';
 import type { SlackDeps } from '../deps.js';
 import { ackWhenCommitted, commitTimer, runForSubmittedChange } from '../guard.js';
 import { modalChoice, modalText } from '../modal-input.js';
 import type { ListenerApp } from '../router.js';
-import { describeUserError } from '../user-errors.js';
 import { onReleaseRouteButton } from './release-button.js';
 
 // Answers to post-deploy check-ins (Healthy, Issue found…, Roll back…), the values observed for the

@@ -8,6 +8,8 @@ import {
   releaseNotFound,
   withAttemptNumbers,
 } from '../../app/find-release.js';
+import { overrideFreeze } from '../../app/override-freeze.js';
+import { createPipelineToken, listPipelineTokens, revokePipelineToken } from '../../app/pipeline-tokens.js';
 import { rescheduleRelease } from '../../app/reschedule-release.js';
 import { shareDeploymentLog } from '../../app/share-log.js';
 import { startRelease } from '../../app/start-release.js';
@@ -31,11 +33,12 @@ import { formatSlackDate, mentionChannel } from '../../views/mrkdwn.js';
 import { releaseTitle } from '../../views/release-messages.js';
 import { renderStartModal } from '../../views/start-modal.js';
 import { renderDeliveryStats } from '../../views/stats-message.js';
+import { renderTokenCreated, renderTokenList, renderTokenRevoked } from '../../views/token-replies.js';
+import { describeUserError } from '../../views/user-errors.js';
 import type { SlackDeps } from '../deps.js';
 import { encodeFrozenStart } from '../frozen-start.js';
 import { runGuarded } from '../guard.js';
 import type { ListenerApp } from '../router.js';
-import { describeUserError } from '../user-errors.js';
 import { openRollbackConfirmation } from './rollback.js';
 
 const DEFAULT_ENV = 'production';
@@ -281,6 +284,49 @@ async function handleCommand(
         (text) => reply({ text }),
         parsed.reason,
       );
+      return;
+    }
+    case 'override_freeze': {
+      const found = await findActiveRelease(deps.store, teamId, parsed.version, parsed.env);
+      if (!found.ok) return void (await refuse(found.error));
+      const outcome = await overrideFreeze(deps, {
+        teamId,
+        releaseId: found.value.id,
+        userId: command.user_id,
+        reason: parsed.reason,
+        requestId: command.trigger_id,
+      });
+      if (!outcome.ok) return void (await refuse(outcome.error));
+      await reply({
+        text: `❄️ Freeze overridden for ${releaseTitle(found.value)}: its deployment may go on, on the record.`,
+      });
+      return;
+    }
+    case 'token_create': {
+      const request = {
+        teamId,
+        userId: command.user_id,
+        name: parsed.name,
+        environments: parsed.environments,
+        // Releases its pipeline starts are posted where the token was made (unless DEPLOY_CHANNEL says).
+        channelId: command.channel_id,
+      };
+      const created = await createPipelineToken(deps, request);
+      if (!created.ok) return void (await refuse(created.error));
+      // The only place the secret goes: this ephemeral reply (never a log line).
+      await reply(renderTokenCreated(created.value.token, created.value.secret));
+      return;
+    }
+    case 'token_list': {
+      const tokens = await listPipelineTokens(deps, { teamId, userId: command.user_id });
+      if (!tokens.ok) return void (await refuse(tokens.error));
+      await reply(renderTokenList(tokens.value));
+      return;
+    }
+    case 'token_revoke': {
+      const revoked = await revokePipelineToken(deps, { teamId, userId: command.user_id, name: parsed.name });
+      if (!revoked.ok) return void (await refuse(revoked.error));
+      await reply(renderTokenRevoked(parsed.name));
       return;
     }
     case 'reschedule': {

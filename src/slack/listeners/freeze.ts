@@ -4,12 +4,12 @@ import { startRelease } from '../../app/start-release.js';
 import { findActiveFreeze } from '../../domain/freeze.js';
 import { renderFreezeOverrideModal } from '../../views/command-replies.js';
 import { ActionId, CallbackId, decodeUserId, FreezeField } from '../../views/ids.js';
+import { describeUserError } from '../../views/user-errors.js';
 import type { SlackDeps } from '../deps.js';
 import { decodeFrozenStart, encodeFrozenStart } from '../frozen-start.js';
 import { runGuarded } from '../guard.js';
 import { modalText } from '../modal-input.js';
 import type { ListenerApp } from '../router.js';
-import { describeUserError } from '../user-errors.js';
 
 // "Override the freeze…" under a start refused by a freeze window: a release manager gives a reason
 // and the release starts anyway, with the override on the record and announced.

@@ -4,11 +4,11 @@ import { releaseClosed } from '../../domain/errors.js';
 import { findBlockingPhase } from '../../domain/release.js';
 import { renderGateOverrideModal } from '../../views/command-replies.js';
 import { ActionId, CallbackId, decodeGateOverrideMetadata, GateOverrideField } from '../../views/ids.js';
+import { describeUserError } from '../../views/user-errors.js';
 import type { SlackDeps } from '../deps.js';
 import { ackWhenCommitted, commitTimer, runForSubmittedChange } from '../guard.js';
 import { modalChoice, modalText } from '../modal-input.js';
 import type { ListenerApp } from '../router.js';
-import { describeUserError } from '../user-errors.js';
 import { onReleaseButton } from './release-button.js';
 
 const MIN_REASON_LENGTH = 5;

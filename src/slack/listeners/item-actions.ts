@@ -3,10 +3,10 @@ import { z } from 'zod';
 import { setItem } from '../../app/set-item.js';
 import { renderLockRefusal } from '../../views/command-replies.js';
 import { decodeItemActionId, ITEM_ACTION_PATTERN } from '../../views/ids.js';
+import { describeUserError } from '../../views/user-errors.js';
 import type { SlackDeps } from '../deps.js';
 import { ackWhenCommitted, commitTimer, replyUrlOf, runGuarded } from '../guard.js';
 import type { ListenerApp } from '../router.js';
-import { describeUserError } from '../user-errors.js';
 
 // A click on an item's checkbox: read it, set the item (src/app/set-item.ts), and say why not when
 // it was refused. The action says what that user did to that one item ("set done" or "set not

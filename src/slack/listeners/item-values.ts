@@ -11,11 +11,11 @@ import {
   ValueField,
 } from '../../views/ids.js';
 import { renderValueModal } from '../../views/recorded-values.js';
+import { describeUserError } from '../../views/user-errors.js';
 import type { SlackDeps } from '../deps.js';
 import { ackWhenCommitted, commitTimer, runForSubmittedChange, runGuarded } from '../guard.js';
 import { modalText } from '../modal-input.js';
 import type { ListenerApp } from '../router.js';
-import { describeUserError } from '../user-errors.js';
 import { commitItemClick } from './item-actions.js';
 
 // Items that record a value (a backup id, a commit SHA). Ticking one, by its checkbox or a reminder's

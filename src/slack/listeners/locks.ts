@@ -1,9 +1,9 @@
 import type { BlockAction, ButtonAction } from '@slack/bolt';
 import { ActionId, decodeUserId } from '../../views/ids.js';
+import { describeUserError } from '../../views/user-errors.js';
 import type { SlackDeps } from '../deps.js';
 import { runGuarded } from '../guard.js';
 import type { ListenerApp } from '../router.js';
-import { describeUserError } from '../user-errors.js';
 
 // "Tell me when it's free" under a refusal because another release holds the environment: the
 // person is told by DM once the holder completes, is rolled back or is cancelled. Pressed after the

@@ -3,10 +3,10 @@ import { assignOwners } from '../../app/assign-owners.js';
 import { releaseClosed } from '../../domain/errors.js';
 import { CallbackId, decodeReleaseIndexMetadata, OwnerField, ReleaseRoute } from '../../views/ids.js';
 import { renderOwnersModal } from '../../views/owners-modal.js';
+import { describeUserError } from '../../views/user-errors.js';
 import type { SlackDeps } from '../deps.js';
 import { ackWhenCommitted, commitTimer, runForSubmittedRelease } from '../guard.js';
 import type { ListenerApp } from '../router.js';
-import { describeUserError } from '../user-errors.js';
 import { onReleaseRouteButton } from './release-button.js';
 
 // "Assign owners…" on a phase's checklist: a modal with a person picker per item. Reminders about an

@@ -6,10 +6,10 @@ import {
   type ReleaseRoute,
   releaseRoutePattern,
 } from '../../views/ids.js';
+import { describeUserError } from '../../views/user-errors.js';
 import type { SlackDeps } from '../deps.js';
 import { ackWhenCommitted, commitTimer, runGuarded } from '../guard.js';
 import type { ListenerApp } from '../router.js';
-import { describeUserError } from '../user-errors.js';
 
 // The buttons on a release's messages carry the release id, as their value or in their action_id. Its
 // ids are checked, its work runs guarded (a Redis outage or a bug answers the person instead of

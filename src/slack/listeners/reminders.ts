@@ -21,10 +21,10 @@ import {
   renderSupersededReminder,
   SNOOZE_CHOICES,
 } from '../../views/reminder-message.js';
+import { describeUserError } from '../../views/user-errors.js';
 import type { SlackDeps } from '../deps.js';
 import { ackWhenCommitted, commitTimer, replyUrlOf, runGuarded } from '../guard.js';
 import type { ListenerApp } from '../router.js';
-import { describeUserError } from '../user-errors.js';
 
 // The buttons of a reminder DM: tick an item without leaving the DM, or snooze the reminders of that
 // phase. Each is acknowledged once its change is committed. The DM then shows what is true now: the

@@ -7,11 +7,11 @@ import {
   RetroField,
   renderRetroModal,
 } from '../../views/retrospective.js';
+import { describeUserError } from '../../views/user-errors.js';
 import type { SlackDeps } from '../deps.js';
 import { ackWhenCommitted, commitTimer, runForSubmittedChange } from '../guard.js';
 import { modalText } from '../modal-input.js';
 import type { ListenerApp } from '../router.js';
-import { describeUserError } from '../user-errors.js';
 import { onReleaseButton } from './release-button.js';
 
 // The team's part of the retrospective: what went well, what went wrong, the follow-ups. Saved into

@@ -5,11 +5,11 @@ import { releaseClosed } from '../../domain/errors.js';
 import type { Release } from '../../domain/release.js';
 import { renderRollbackModal } from '../../views/checkin-messages.js';
 import { ActionId, CallbackId, CheckinField, decodeReleaseIndexMetadata } from '../../views/ids.js';
+import { describeUserError } from '../../views/user-errors.js';
 import type { SlackDeps } from '../deps.js';
 import { ackWhenCommitted, commitTimer, runForSubmittedChange } from '../guard.js';
 import { modalText } from '../modal-input.js';
 import type { ListenerApp } from '../router.js';
-import { describeUserError } from '../user-errors.js';
 import { onReleaseButton } from './release-button.js';
 
 // Rolling a release back from its header or `/deploy rollback`: a confirmation that shows the

@@ -5,12 +5,12 @@ import { validateVersion } from '../../domain/commands.js';
 import { parseWindow } from '../../domain/time.js';
 import { renderFreezeRefusal } from '../../views/command-replies.js';
 import { CallbackId, StartField } from '../../views/ids.js';
+import { describeUserError } from '../../views/user-errors.js';
 import type { SlackDeps } from '../deps.js';
 import { encodeFrozenStart, FROZEN_NOTES_LENGTH } from '../frozen-start.js';
 import { runGuarded } from '../guard.js';
 import { modalChoice, modalText } from '../modal-input.js';
 import type { ListenerApp } from '../router.js';
-import { describeUserError } from '../user-errors.js';
 
 // The start form's submission. What can be checked without I/O (the version, the environment, the
 // checklist, the window, read in the zone noted when the form opened) is answered inline in the form;

@@ -7,11 +7,11 @@ import { releaseClosed } from '../../domain/errors.js';
 import type { Release } from '../../domain/release.js';
 import { renderNoteModal, renderRedFlagModal } from '../../views/command-replies.js';
 import { ActionId, CallbackId, decodeReleaseIndexMetadata, RedFlagField } from '../../views/ids.js';
+import { describeUserError } from '../../views/user-errors.js';
 import type { SlackDeps } from '../deps.js';
 import { ackWhenCommitted, commitTimer, runForSubmittedChange } from '../guard.js';
 import { modalChoice, modalText } from '../modal-input.js';
 import type { ListenerApp } from '../router.js';
-import { describeUserError } from '../user-errors.js';
 import { onReleaseButton } from './release-button.js';
 
 // Stopping and going, from the release header: a red flag halts a release until someone entitled

@@ -76,6 +76,15 @@ if meta.windowAt then
   table.insert(startedEvent, 'zone')
   table.insert(startedEvent, meta.windowZone)
 end
+-- A pipeline's start names what it deploys and the run that asked.
+if meta.commit then
+  table.insert(startedEvent, 'commit')
+  table.insert(startedEvent, meta.commit)
+end
+if meta.runUrl then
+  table.insert(startedEvent, 'run')
+  table.insert(startedEvent, meta.runUrl)
+end
 appendAudit(KEYS[1], KEYS[3], startedEvent)
 if meta.freezeReason then
   appendAudit(KEYS[1], KEYS[3], {'type', 'freeze_overridden', 'user', ARGV[7], 'at', now,

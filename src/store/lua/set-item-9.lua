@@ -11,6 +11,7 @@
 
   ARGV[1] item id   ARGV[2] "1" done / "0" not done   ARGV[3] user id   ARGV[4] marker ttl (s)
   ARGV[5] click id (the request id)   ARGV[6] the value recorded with a tick, checked already ("" none)
+  ARGV[7] evidence link of a pipeline's change ("" none)   ARGV[8] its one-line summary ("" none)
 
   Output: {REPLY.APPLIED, rev, completed 0|1 (or, for a rollback item, rolled back), deployed 0|1,
           phase done 0|1, phase reopened 0|1} | {REPLY.UNCHANGED} already in that state
@@ -100,6 +101,15 @@ local state = {done = wantDone, by = ARGV[3], at = now}
 if wantDone and value ~= '' then
   state.value = value
 end
+-- What a pipeline offers as proof stays with the item's state as long as the change it came with.
+local evidenceUrl = ARGV[7] or ''
+local summary = ARGV[8] or ''
+if evidenceUrl ~= '' then
+  state.evidenceUrl = evidenceUrl
+end
+if summary ~= '' then
+  state.summary = summary
+end
 redis.call('HSET', KEYS[3], ARGV[1], cjson.encode(state))
 if required then
   redis.call('HINCRBY', KEYS[1], 'open:' .. phaseIndex, wantDone and -1 or 1)
@@ -126,6 +136,14 @@ if wantDone and value ~= '' then
 elseif not wantDone and previous.value then
   table.insert(event, 'cleared')
   table.insert(event, previous.value)
+end
+if evidenceUrl ~= '' then
+  table.insert(event, 'evidence')
+  table.insert(event, evidenceUrl)
+end
+if summary ~= '' then
+  table.insert(event, 'summary')
+  table.insert(event, summary)
 end
 -- What the change did to its phase is part of the record: the relay plans or drops reminders by it.
 if phaseDone == 1 then

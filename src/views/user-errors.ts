@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { UserError } from '../domain/errors.js';
-import { escapeMrkdwn, formatSlackDate, linkTo, mentionUser } from '../views/mrkdwn.js';
+import { escapeMrkdwn, formatSlackDate, linkTo, mentionUser } from './mrkdwn.js';
 
 const WINDOW_EXAMPLES = '`at 2026-11-25 14:00`, `at tomorrow 14:00 Europe/Berlin` or `in 3d`';
 
@@ -17,6 +17,7 @@ const ACTION_PHRASES: Record<string, string> = {
   freeze_override: 'override a freeze',
   red_flag: 'raise a red flag',
   red_flag_resolve: 'clear a red flag',
+  manage_tokens: 'manage pipeline tokens',
 };
 
 /** Attempts named when a number is not found. */
@@ -95,6 +96,26 @@ export function describeUserError(error: UserError): string {
       return `🔒 ${escapeMrkdwn(error.env)} is in use: ${escapeMrkdwn(error.holderVersion)} has been deploying there since ${formatSlackDate(error.since)} (${mentionUser(error.holderBy)}). Nothing was changed; you can go ahead once it completes, is rolled back or is cancelled.`;
     case 'frozen':
       return `❄️ ${escapeMrkdwn(error.env)} is frozen until ${formatSlackDate(error.endsAt)} (\`${escapeMrkdwn(error.window)}\`); pick a time after that. Nothing was changed.`;
+    case 'deploy_frozen':
+      return `❄️ ${escapeMrkdwn(error.env)} is frozen until ${formatSlackDate(error.endsAt)} (\`${escapeMrkdwn(error.window)}\`): the deployment of ${escapeMrkdwn(error.version)} cannot go on inside it. Nothing was changed. A release manager can override the freeze for this release, on the record: \`/deploy override-freeze ${escapeMrkdwn(error.version)} ${escapeMrkdwn(error.env)} <reason>\`.`;
+    case 'not_frozen':
+      return `${escapeMrkdwn(error.env)} is not frozen for ${escapeMrkdwn(error.version)} now (no freeze is on, or its override covers it): there is nothing to override. Nothing was changed.`;
+    case 'token_name_invalid':
+      return `\`${escapeMrkdwn(error.name.slice(0, 80))}\` is not a token name I can use: ${error.problem} Example: \`github-actions\`.`;
+    case 'token_name_taken':
+      return `A pipeline token named \`${escapeMrkdwn(error.name)}\` exists already; pick another name, or revoke it first with \`/deploy token revoke ${escapeMrkdwn(error.name)}\`.`;
+    case 'token_not_found':
+      return `No pipeline token is named \`${escapeMrkdwn(error.name.slice(0, 80))}\`; \`/deploy token list\` shows them.`;
+    case 'token_environment_unknown':
+      return `I don't know the environment \`${escapeMrkdwn(error.env.slice(0, 80))}\`. Environments: ${list(error.environments)}.`;
+    case 'pipeline_out_of_scope':
+      return `The pipeline token \`${escapeMrkdwn(error.token)}\` may not act on ${escapeMrkdwn(error.env)}. Nothing was changed.`;
+    case 'pipeline_item_refused':
+      return `“${escapeMrkdwn(error.itemText)}” is for a person to tick; a pipeline may tick only the items its template marks for pipelines. Nothing was changed.`;
+    case 'gate_closed':
+      return `${escapeMrkdwn(error.version)} may not be deployed now: ${error.blockers.map(escapeMrkdwn).join('; ')}. Nothing was changed.`;
+    case 'template_unknown':
+      return `I don't know the template \`${escapeMrkdwn(error.templateId.slice(0, 80))}\`. Templates: ${list(error.templates)}.`;
     case 'red_flag_stop':
       return `🚩 This release is stopped by a red flag ${mentionUser(error.by)} raised; nothing can be ticked until it is cleared on the release header. Nothing was changed.`;
     case 'awaiting_go':
