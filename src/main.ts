@@ -15,6 +15,7 @@ import { createScheduleWorker } from './jobs/schedule-worker.js';
 import { createSyncWorker } from './jobs/sync-worker.js';
 import { createLogger, type Logger } from './log.js';
 import { createMetrics } from './metrics.js';
+import { PrometheusClient } from './metrics-source/prometheus.js';
 import { HomeRefreshQueue } from './queues/home-refresh-queue.js';
 import { RetentionSchedule } from './queues/retention-schedule.js';
 import { Scheduler } from './queues/scheduler.js';
@@ -122,6 +123,8 @@ export async function startShipcheck(
     auditKeys: config.auditKeys,
   });
   const roles = new RoleDirectory(config.access, outbound, log.child({ component: 'roles' }));
+  // Success criteria with a query are measured here; without PROMETHEUS_URL check-ins ask as before.
+  const metricsSource = config.prometheus ? new PrometheusClient(config.prometheus) : undefined;
   let worker: Worker | undefined;
   let scheduleWorker: Worker | undefined;
   let retentionWorker: Worker | undefined;
@@ -141,7 +144,18 @@ export async function startShipcheck(
     scheduleWorker = createScheduleWorker(
       workerConnection,
       config.redis.prefix,
-      { store, outbound, scheduler, syncQueue, config, log, roles, relay },
+      {
+        store,
+        outbound,
+        scheduler,
+        syncQueue,
+        config,
+        log,
+        roles,
+        relay,
+        metricsSource,
+        app: { config, roles, templates, relay, relayStore, syncQueue },
+      },
       metrics,
     );
     const retentionLog = log.child({ component: 'retention' });
@@ -290,6 +304,7 @@ export async function startShipcheck(
       queueConnection.quit(),
       workerConnection?.quit(),
       within(outbound.close(), Math.max(0, left())),
+      metricsSource?.close(),
     ]);
     log.info({ overDeadline: left() < 0 }, 'shipcheck stopped');
   };
@@ -322,6 +337,9 @@ async function runFromCommandLine(): Promise<void> {
     config.slack.appToken,
     config.slack.signingSecret,
     ...(config.auditKeys?.keys.values() ?? []),
+    config.prometheus?.bearerToken,
+    config.prometheus?.basicAuth?.password,
+    config.prometheus ? new URL(config.prometheus.url).password || undefined : undefined,
   ]);
   let shipcheck: Shipcheck;
   try {

@@ -1,4 +1,5 @@
 import { redFlagsOf } from '../domain/criteria.js';
+import type { SHIPCHECK_USER } from '../domain/follow-ups.js';
 import type { Release } from '../domain/release.js';
 import { type ChangeOutcome, changeRelease, type StoreInput } from './change-release.js';
 import type { AppDeps } from './deps.js';
@@ -10,20 +11,26 @@ export function redFlagConditions(release: Release): readonly string[] {
   return redFlagsOf(release.template);
 }
 
+/** shipcheck itself raising a flag (a metric watch) names what it saw; no person's permission applies. */
+export type SystemRedFlag = StoreInput<'raiseRedFlag'> & { userId: typeof SHIPCHECK_USER };
+
 export function raiseRedFlag(
   deps: AppDeps,
-  request: Omit<StoreInput<'raiseRedFlag'>, 'condition'> & {
-    /** Which of the release's stop conditions (redFlagConditions). */
-    conditionIndex: number;
-  },
+  request:
+    | (Omit<StoreInput<'raiseRedFlag'>, 'condition'> & {
+        /** Which of the release's stop conditions (redFlagConditions). */
+        conditionIndex: number;
+      })
+    | SystemRedFlag,
 ): Promise<ChangeOutcome> {
   let condition: string | undefined;
+  const bySystem = !('conditionIndex' in request);
   return changeRelease(deps, {
     ...request,
     intent: 'raise-red-flag',
-    permission: 'red_flag',
+    ...(bySystem ? {} : { permission: 'red_flag' as const }),
     check: (release) => {
-      condition = redFlagConditions(release)[request.conditionIndex];
+      condition = bySystem ? request.condition : redFlagConditions(release)[request.conditionIndex];
       return condition === undefined ? { code: 'payload_invalid' } : undefined;
     },
     commit: () => deps.store.raiseRedFlag({ ...request, condition: condition! }),

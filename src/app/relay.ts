@@ -66,6 +66,7 @@ export interface RelayDeps {
     | 'scheduleRelease'
     | 'scheduleReopenedPhase'
     | 'scheduleCheckins'
+    | 'scheduleWatch'
     | 'cancelRelease'
     | 'cancelReminders'
     | 'cancelCheckins'
@@ -404,6 +405,11 @@ export class Relay {
       case 'plan-checkins': {
         const planned = await scheduler.scheduleCheckins(release);
         if (planned > 0) this.deps.log.info({ ...target, checkins: planned }, 'check-ins planned');
+        return;
+      }
+      case 'plan-watch': {
+        const planned = await scheduler.scheduleWatch(release);
+        if (planned > 0) this.deps.log.info({ ...target, watched: planned }, 'metric watch planned');
         return;
       }
       case 'drop-checkins':

@@ -9,7 +9,14 @@ import {
   type CriterionEntry,
   isCriterionList,
   listEntries,
+  type TemplateCriterion,
 } from '../domain/criteria.js';
+import {
+  conditionOf,
+  isMetricWindow,
+  parseMetricCondition,
+  unknownPlaceholders,
+} from '../domain/metric-checks.js';
 import { checkRecordedValue, compilePattern, RECORD_KINDS } from '../domain/recorded-value.js';
 import { ANNOUNCEMENT_EVENTS, type Template, type TemplateItem } from '../domain/template.js';
 import { parseDuration } from '../domain/time.js';
@@ -105,8 +112,29 @@ export const TemplateCriterionSchema = z.strictObject({
     .number({ error: 'write the threshold as a number, like 10; the unit goes in `unit`' })
     .optional(),
   unit: z.enum(CRITERION_UNITS, { error: `use one of ${choices(CRITERION_UNITS)}` }).optional(),
-  // Kept for a later evaluator; shipcheck does not run it.
+  // A PromQL query in the criterion's unit, measured at each check-in when PROMETHEUS_URL is set.
   metric: z.string().trim().min(1).max(1000).optional(),
+  // `< 0.01`, `>= 0.99`, `< 1.1 * baseline`; without it, direction and threshold decide.
+  condition: z
+    .string()
+    .trim()
+    .max(60)
+    .refine((text) => parseMetricCondition(text).ok, {
+      error: 'write a comparison like "< 0.01", ">= 0.99" or "< 1.1 * baseline"',
+    })
+    .optional(),
+  window: z
+    .string()
+    .trim()
+    .refine(isMetricWindow, 'write the window as a PromQL duration like 5m or 1h')
+    .optional(),
+  dashboard: z.url({ protocol: /^https?$/, error: 'write the dashboard as an http(s) URL' }).optional(),
+  watch: z
+    .strictObject({
+      every: z.string().trim().refine(isMetricWindow, 'write how often like 1m or 5m'),
+      misses: z.number().int().min(1).max(20),
+    })
+    .optional(),
 });
 
 // A success criterion is always measurable.
@@ -229,6 +257,35 @@ export const TemplateSchema = z
     checkPipelineItems(template, ctx);
   }) satisfies z.ZodType<Template, unknown>;
 
+/** A criterion's metric settings go with a query, and its condition agrees with its direction. */
+function checkMetric(
+  entry: TemplateCriterion,
+  at: PropertyKey[],
+  problem: (path: PropertyKey[], message: string) => void,
+): void {
+  for (const field of ['condition', 'window', 'dashboard', 'watch'] as const) {
+    if (entry[field] !== undefined && entry.metric === undefined) {
+      problem([...at, field], `\`${field}\` goes with a \`metric\` query`);
+    }
+  }
+  if (entry.metric === undefined) return;
+  for (const name of unknownPlaceholders(entry.metric)) {
+    problem([...at, 'metric'], `unknown placeholder {${name}}: use {env}, {version} or {window}`);
+  }
+  const condition = conditionOf(entry);
+  if (!condition) {
+    problem([...at, 'metric'], 'a measured criterion needs a condition, or a direction and a threshold');
+  } else if (entry.direction !== undefined && entry.condition !== undefined) {
+    const expected = conditionOf({ ...entry, condition: undefined });
+    if (expected && expected.operator !== condition.operator) {
+      problem(
+        [...at, 'condition'],
+        `the condition compares with ${condition.operator} but the direction "${entry.direction}" means ${expected.operator}`,
+      );
+    }
+  }
+}
+
 type RefinementContext = Parameters<Parameters<z.ZodType['superRefine']>[0]>[1];
 
 const LIST_PATHS = {
@@ -260,6 +317,7 @@ function checkMeasures(template: Template, ctx: RefinementContext): void {
       if (entry.direction !== undefined && entry.threshold === undefined) {
         problem([...at, 'direction'], 'a direction needs a threshold to compare with');
       }
+      checkMetric(entry, at, problem);
       if (entry.unit !== undefined && entry.threshold === undefined) {
         problem([...at, 'unit'], 'a unit needs a threshold to go with');
       }

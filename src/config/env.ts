@@ -178,6 +178,39 @@ const EnvSchema = z.object({
       .default('k1'),
   ),
   AUDIT_OLD_KEYS: optionalText,
+  // Where success criteria with a `metric` are measured; unset, check-ins ask without numbers.
+  PROMETHEUS_URL: optionalText.pipe(
+    z
+      .url({ protocol: /^https?$/, error: 'must be an http(s) URL such as http://prometheus:9090' })
+      .optional(),
+  ),
+  // Secrets: only checked for presence, never echoed.
+  PROMETHEUS_BEARER_TOKEN: optionalText,
+  PROMETHEUS_USERNAME: optionalText,
+  PROMETHEUS_PASSWORD: optionalText,
+  PROMETHEUS_CA_FILE: optionalText.pipe(
+    z
+      .string()
+      .refine((file) => path.isAbsolute(file), 'must be an absolute path to a PEM file')
+      .optional(),
+  ),
+  PROMETHEUS_INSECURE_SKIP_VERIFY: optionalText.pipe(
+    z
+      .enum(['on', 'off', 'true', 'false', '1', '0'], { error: 'write on or off' })
+      .default('off')
+      .transform((value) => value === 'on' || value === 'true' || value === '1'),
+  ),
+  PROMETHEUS_TIMEOUT_MS: optionalText.pipe(
+    z.coerce
+      .number<string | undefined>({ error: 'must be a number of milliseconds' })
+      .int()
+      .min(100)
+      .max(60_000)
+      .default(5000),
+  ),
+  PROMETHEUS_RETRIES: optionalText.pipe(
+    z.coerce.number<string | undefined>({ error: 'must be a whole number' }).int().min(0).max(5).default(2),
+  ),
   // How often each instance looks for changes whose follow-ups nobody queued (an instance died).
   RELAY_INTERVAL_MS: optionalText.pipe(
     z.coerce
@@ -243,6 +276,18 @@ export interface Config {
   api: { requestsPerMinute: number };
   /** The keys that seal the audit trail; undefined without AUDIT_KEY (development). */
   auditKeys?: AuditKeys | undefined;
+  /** The Prometheus server success criteria are measured on; undefined when PROMETHEUS_URL is unset. */
+  prometheus?: PrometheusConfig | undefined;
+}
+
+export interface PrometheusConfig {
+  url: string;
+  bearerToken: string | undefined;
+  basicAuth: { username: string; password: string } | undefined;
+  caFile: string | undefined;
+  insecureSkipVerify: boolean;
+  timeoutMs: number;
+  retries: number;
 }
 
 export class ConfigError extends Error {
@@ -298,6 +343,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       'AUDIT_KEY: required in production (NODE_ENV=production); generate one with openssl rand -base64 48',
     );
   }
+  if (env.PROMETHEUS_BEARER_TOKEN?.trim() && env.PROMETHEUS_USERNAME?.trim()) {
+    problems.push('PROMETHEUS_BEARER_TOKEN: set either a bearer token or PROMETHEUS_USERNAME, not both');
+  }
+  if (Boolean(env.PROMETHEUS_USERNAME?.trim()) !== Boolean(env.PROMETHEUS_PASSWORD?.trim())) {
+    problems.push('PROMETHEUS_PASSWORD: basic auth needs both PROMETHEUS_USERNAME and PROMETHEUS_PASSWORD');
+  }
   const oldAuditKeys = parseOldAuditKeys(env.AUDIT_OLD_KEYS ?? '', env.AUDIT_KEY_ID?.trim() || 'k1');
   if (!oldAuditKeys.ok) problems.push(`AUDIT_OLD_KEYS: ${oldAuditKeys.problems.join('; ')}`);
   if (
@@ -346,6 +397,20 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     logLevel: parsed.LOG_LEVEL,
     relayIntervalMs: parsed.RELAY_INTERVAL_MS,
     api: { requestsPerMinute: parsed.API_REQUESTS_PER_MINUTE },
+    prometheus: parsed.PROMETHEUS_URL
+      ? {
+          url: parsed.PROMETHEUS_URL,
+          bearerToken: parsed.PROMETHEUS_BEARER_TOKEN,
+          basicAuth:
+            parsed.PROMETHEUS_USERNAME && parsed.PROMETHEUS_PASSWORD
+              ? { username: parsed.PROMETHEUS_USERNAME, password: parsed.PROMETHEUS_PASSWORD }
+              : undefined,
+          caFile: parsed.PROMETHEUS_CA_FILE,
+          insecureSkipVerify: parsed.PROMETHEUS_INSECURE_SKIP_VERIFY,
+          timeoutMs: parsed.PROMETHEUS_TIMEOUT_MS,
+          retries: parsed.PROMETHEUS_RETRIES,
+        }
+      : undefined,
     auditKeys: parsed.AUDIT_KEY
       ? {
           currentId: parsed.AUDIT_KEY_ID,

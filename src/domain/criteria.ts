@@ -19,8 +19,19 @@ export interface TemplateCriterion {
   direction?: CriterionDirection;
   threshold?: number;
   unit?: CriterionUnit;
-  /** A PromQL query that measures it; kept for a later evaluator, never run today. */
+  /**
+   * A PromQL query that measures it, in its unit, evaluated at each check-in when a metrics server is
+   * configured (src/domain/metric-checks.ts); `{env}`, `{version}` and `{window}` are filled in.
+   */
   metric?: string;
+  /** What a reading must meet (`< 0.01`, `< 1.1 * baseline`); without it, direction and threshold. */
+  condition?: string;
+  /** The range the query looks back over (`{window}`), a PromQL duration such as `5m`. */
+  window?: string;
+  /** A dashboard to look at next to the numbers. */
+  dashboard?: string;
+  /** Evaluated between check-ins too; `misses` in a row raise a red flag. */
+  watch?: { every: string; misses: number };
 }
 
 /**

@@ -13,7 +13,14 @@ import {
   describeCriterion,
   describeThreshold,
   rollbackCriteriaOf,
+  successCriteriaOf,
 } from './criteria.js';
+import {
+  formatReading,
+  METRIC_VERDICT_WORDS,
+  type MetricSuggestion,
+  type MetricVerdict,
+} from './metric-checks.js';
 import {
   type CriterionReport,
   type CriterionVerdict,
@@ -241,6 +248,20 @@ export interface DeploymentLogCheckin {
   answer?: { kind: CheckInAnswerKind; by: string; at: string; issue?: number };
   /** Values observed for success criteria at this check-in, by criterion id. */
   observed?: Record<string, { value: number; by: string; at: string }>;
+  /** What the metrics server said just before the check-in was posted. */
+  metrics?: {
+    at: string;
+    suggestion: MetricSuggestion;
+    results: {
+      criterionId: string;
+      verdict: MetricVerdict;
+      query: string;
+      value?: number;
+      baseline?: number;
+      threshold?: number;
+      problem?: string;
+    }[];
+  };
 }
 
 export interface DeploymentLogIssue {
@@ -775,6 +796,23 @@ function buildJson(facts: Facts, generatedAt: number): DeploymentLogJson {
             })
           : undefined,
         observed: observedJson(checkin.observed),
+        metrics: checkin.metrics
+          ? {
+              at: isoTime(checkin.metrics.at),
+              suggestion: checkin.metrics.suggestion,
+              results: checkin.metrics.results.map((result) =>
+                compact({
+                  criterionId: result.criterionId,
+                  verdict: result.verdict,
+                  query: result.query,
+                  value: result.value,
+                  baseline: result.baseline,
+                  threshold: result.threshold,
+                  problem: result.problem,
+                }),
+              ),
+            }
+          : undefined,
       }),
     ),
     issues: release.issues.map((issue) =>
@@ -998,6 +1036,29 @@ function auditLines(release: Release, events: readonly AuditEvent[], who: Who): 
   ];
 }
 
+const SUGGESTION_WORDS: Record<MetricSuggestion, string> = {
+  healthy: 'suggested “Healthy”',
+  issue: 'suggested “Issue found”',
+  inconclusive: 'were inconclusive',
+};
+
+/** "  - Metrics at …: suggested “Issue found”: Error rate 4.5 % missed (< 1 %); …" */
+function metricsLine(release: Release, metrics: NonNullable<DeploymentLogCheckin['metrics']>): string {
+  const criteria = new Map(successCriteriaOf(release.template).map((criterion) => [criterion.id, criterion]));
+  const results = metrics.results.map((result) => {
+    const criterion = criteria.get(result.criterionId);
+    const name = escapeMarkdownInline(criterion?.name ?? result.criterionId);
+    const value = result.value !== undefined ? ` ${formatReading(result.value, criterion?.unit)}` : '';
+    const threshold =
+      result.threshold !== undefined
+        ? ` (threshold ${formatReading(result.threshold, criterion?.unit)})`
+        : '';
+    const problem = result.problem ? `: ${escapeMarkdownInline(result.problem)}` : '';
+    return `${name}${value} ${METRIC_VERDICT_WORDS[result.verdict]}${threshold}${problem}`;
+  });
+  return `  - Metrics at ${humanTime(Date.parse(metrics.at))} ${SUGGESTION_WORDS[metrics.suggestion]}: ${results.join('; ')}.`;
+}
+
 const VERDICT_WORDS: Record<CriterionVerdict, string> = {
   met: 'Met',
   missed: 'Missed',
@@ -1192,6 +1253,7 @@ function buildMarkdown(facts: Facts, json: DeploymentLogJson, generatedAt: numbe
       );
     }
     checkinLines.push(`${parts.join('; ')}.`);
+    if (checkin.metrics) checkinLines.push(metricsLine(release, checkin.metrics));
   }
   section('Post-deploy check-ins', json.checkins.length > 0 ? checkinLines : []);
 

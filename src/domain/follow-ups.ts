@@ -1,4 +1,5 @@
 import type { AuditEvent, AuditEventType } from './audit.js';
+import { watchedCriteria } from './metric-checks.js';
 import { findBlockingPhase, type Release, type ReleaseStatus, waitsForGo } from './release.js';
 import { type AnnouncementEvent, deploymentPhaseIndex } from './template.js';
 
@@ -25,6 +26,8 @@ export type FollowUp =
   /** One person's reminder at the end of their snooze. */
   | { kind: 'plan-owner-reminder'; phaseIndex: number; userId: string; at: number }
   | { kind: 'plan-checkins' }
+  /** Plan the first run of each watched metric (the template watches some). */
+  | { kind: 'plan-watch' }
   | { kind: 'drop-checkins' }
   | { kind: 'plan-escalation'; checkinIndex: number; at: number }
   /** Drop every pending timed job of the release: it ended or is rolling back. */
@@ -135,10 +138,11 @@ const FOLLOW_UPS: Record<AuditEventType, Rule> = {
   // The first deployment tick: deploying, if the phase opening did not say so already.
   locked: () => [DEPLOYING],
   // Deploying is told before deployed, whatever announced it before.
-  deployed: () => [
+  deployed: (_event, release) => [
     DEPLOYING,
     { kind: 'announce', event: 'deployed', occurrence: 0 },
     { kind: 'plan-checkins' },
+    ...(watchedCriteria(release.template).length > 0 ? [{ kind: 'plan-watch' } as const] : []),
   ],
   checkin_posted: (event, release, settings) => {
     if (event.checkinIndex === undefined) return [];

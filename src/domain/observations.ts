@@ -19,6 +19,11 @@ export interface Observation {
   value: number;
   by: string;
   at: number;
+  /**
+   * For a value measured against a baseline: the threshold it was judged by (factor × the reading at
+   * the deploy) in place of the template's. A person's recording has none.
+   */
+  threshold?: number;
 }
 
 /** An observation with the check-in it was recorded at. */
@@ -172,8 +177,15 @@ export function reportCriteria(release: Release, checkinIndex?: number): Criteri
       name: criterion.name,
       direction: criterion.direction,
       threshold: criterion.threshold,
-      target: describeThreshold(criterion) ?? '',
-      verdict: judgeCriterion(criterion, observed?.value),
+      // A measured value judged against a baseline names the threshold it was judged by.
+      target:
+        describeThreshold(
+          observed?.threshold === undefined ? criterion : { ...criterion, threshold: observed.threshold },
+        ) ?? '',
+      verdict: judgeCriterion(
+        observed?.threshold === undefined ? criterion : { ...criterion, threshold: observed.threshold },
+        observed?.value,
+      ),
     };
     if (criterion.unit !== undefined) report.unit = criterion.unit;
     if (observed) report.observed = observed;

@@ -1,3 +1,4 @@
+import type { CheckinMetrics } from './metric-checks.js';
 import type { Observation } from './observations.js';
 import { goPhaseIndex, type Template } from './template.js';
 
@@ -122,6 +123,8 @@ export interface CheckIn {
   answer?: { kind: CheckInAnswerKind; by: string; at: number; issue?: number };
   /** Values observed for the template's success criteria, by criterion id (recorded while active). */
   observed?: Record<string, Observation>;
+  /** What the metrics server said about the measured criteria, evaluated just before the post. */
+  metrics?: CheckinMetrics;
 }
 
 export interface Retrospective {

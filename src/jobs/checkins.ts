@@ -1,13 +1,16 @@
 import type { Relay } from '../app/relay.js';
 import type { Config } from '../config/env.js';
+import { type CheckinMetrics, metricCriteria } from '../domain/metric-checks.js';
 import type { CheckIn, Release } from '../domain/release.js';
 import type { Logger } from '../log.js';
+import type { MetricsSource } from '../metrics-source/prometheus.js';
 import type { CheckinJob } from '../queues/scheduler.js';
 import { deliverOnce, directMessageTarget, releaseThread } from '../slack-api/delivery.js';
 import { type SlackOutbound, SlackPlatformError } from '../slack-api/outbound.js';
 import type { ReleaseStore } from '../store/release-store.js';
 import { renderCheckin, renderCheckinDirect, renderCheckinEscalation } from '../views/checkin-messages.js';
 import { checkinMessageKey, fingerprintMessage } from '../views/fingerprint.js';
+import { evaluateRelease, METRICS_USER, observationsOf } from './metric-evaluation.js';
 import { deliverDirectMessage } from './sync-direct-messages.js';
 
 // Post-deploy check-ins. Each posts "is it healthy?" in the release thread at its offset after the
@@ -24,6 +27,8 @@ export interface CheckinDeps {
    * that keeps the escalation DM true.
    */
   relay?: Pick<Relay, 'kick' | 'requestSync'>;
+  /** Where measured success criteria are read; undefined (no PROMETHEUS_URL) asks without numbers. */
+  metricsSource?: MetricsSource | undefined;
 }
 
 type Askable = { release: Release; checkin: CheckIn; headerTs: string } | { drop: string };
@@ -51,7 +56,10 @@ export async function runCheckin(deps: CheckinDeps, job: CheckinJob, now = Date.
   if ('drop' in askable) return void log.info({ reason: askable.drop }, 'check-in dropped');
   const { release, checkin, headerTs } = askable;
   if (checkin.postedAt === undefined) {
-    const message = renderCheckin(release, checkin.index);
+    const metrics = await measureCheckin(deps, release, checkin.index, now);
+    const observed = metrics ? observationsOf(release, metrics) : {};
+    const shown = metrics ? withCheckin(release, checkin.index, { metrics, observed }) : release;
+    const message = renderCheckin(shown, checkin.index);
     const { ts, posted } = await deliverOnce(deps, {
       teamId: job.teamId,
       releaseId: job.releaseId,
@@ -59,9 +67,26 @@ export async function runCheckin(deps: CheckinDeps, job: CheckinJob, now = Date.
       channel: release.channelId,
       threadTs: headerTs,
       message,
-      record: { hash: 'meta', field: `checkin:${checkin.index}`, patch: { postedAt: now } },
+      // The numbers go on the record with the post, as the message shows them.
+      record: {
+        hash: 'meta',
+        field: `checkin:${checkin.index}`,
+        patch: {
+          postedAt: now,
+          ...(metrics ? { metrics } : {}),
+          ...(Object.keys(observed).length > 0 ? { observed } : {}),
+        },
+      },
       audit: [
         { type: 'checkin_posted', user: 'shipcheck', from: 'planned', to: 'posted', checkin: checkin.index },
+        ...Object.entries(observed).map(([criterion, observation]) => ({
+          type: 'criterion_recorded',
+          user: METRICS_USER,
+          checkin: checkin.index,
+          criterion,
+          from: 'none',
+          to: String(observation.value),
+        })),
       ],
     });
     // What the message shows now; the sync updates it when an answer changes that.
@@ -69,10 +94,47 @@ export async function runCheckin(deps: CheckinDeps, job: CheckinJob, now = Date.
       ts,
       hash: fingerprintMessage(message),
     });
-    log.info({ ts, posted }, 'check-in posted');
+    log.info({ ts, posted, suggestion: metrics?.suggestion }, 'check-in posted');
     // Its escalation and the header's update follow from the checkin_posted event.
     deps.relay?.kick(job.teamId, job.releaseId);
   }
+}
+
+/**
+ * The check-in's metric evaluation: the one kept by an earlier attempt, else a new one, kept before
+ * anything is posted. Prometheus down or slow gives results without values (inconclusive), not a
+ * failed job: the question is asked on time either way.
+ */
+async function measureCheckin(
+  deps: CheckinDeps,
+  release: Release,
+  checkinIndex: number,
+  now: number,
+): Promise<CheckinMetrics | undefined> {
+  if (!deps.metricsSource || metricCriteria(release.template).length === 0) return undefined;
+  const kept = await deps.store.metrics.checkinMetrics(release.teamId, release.id, checkinIndex);
+  if (kept) return kept;
+  const metrics = await evaluateRelease(deps.metricsSource, release, now);
+  if (!metrics) return undefined;
+  deps.log.info(
+    {
+      releaseId: release.id,
+      checkinIndex,
+      verdicts: Object.fromEntries(metrics.results.map((result) => [result.criterionId, result.verdict])),
+    },
+    'check-in metrics evaluated',
+  );
+  return deps.store.metrics.keepCheckinMetrics(release.teamId, release.id, checkinIndex, metrics);
+}
+
+/** The release as it will be once the check-in's post is recorded with these fields. */
+function withCheckin(release: Release, checkinIndex: number, patch: Partial<CheckIn>): Release {
+  return {
+    ...release,
+    checkins: release.checkins.map((checkin) =>
+      checkin.index === checkinIndex ? { ...checkin, ...patch } : checkin,
+    ),
+  };
 }
 
 export async function runCheckinEscalation(

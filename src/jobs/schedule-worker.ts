@@ -6,6 +6,7 @@ import { type CheckinDeps, runCheckin, runCheckinEscalation } from './checkins.j
 import { runFinalLog, runLogVersion } from './deployment-log.js';
 import { createInstrumentedWorker, type JobMetrics } from './instrumented-worker.js';
 import { runLockFreed } from './locks.js';
+import { type MetricWatchDeps, runMetricWatch } from './metric-watch.js';
 import { type NoticeDeps, runLostClick, runNotice } from './notices.js';
 import { runRecordPerson } from './people.js';
 import { type ReminderDeps, runOwnerReminder, runPhaseReminder } from './reminders.js';
@@ -15,7 +16,8 @@ import { type RetroDeps, runRetroDraft, runRetroPrompt, runRetroSaved } from './
 export type ScheduleDeps = ReminderDeps &
   CheckinDeps &
   RetroDeps &
-  NoticeDeps & { config: Pick<Config, 'auditKeys'> };
+  NoticeDeps &
+  MetricWatchDeps & { config: Pick<Config, 'auditKeys'> };
 
 export async function runScheduledJob(deps: ScheduleDeps, data: ScheduledJobData): Promise<void> {
   switch (data.kind) {
@@ -27,6 +29,8 @@ export async function runScheduledJob(deps: ScheduleDeps, data: ScheduledJobData
       return runCheckin(deps, data);
     case 'checkin-escalation':
       return runCheckinEscalation(deps, data);
+    case 'metric-watch':
+      return runMetricWatch(deps, data);
     case 'announce':
       return runAnnouncement(deps, data);
     case 'lock-freed':

@@ -1,9 +1,11 @@
 import { type ConnectionOptions, Queue } from 'bullmq';
 import { z } from 'zod';
 import type { Config } from '../config/env.js';
+import { watchedCriteria } from '../domain/metric-checks.js';
 import type { Release } from '../domain/release.js';
 import { planFirstReminders } from '../domain/reminders.js';
 import { ANNOUNCEMENT_EVENTS, type AnnouncementEvent } from '../domain/template.js';
+import { parseDuration } from '../domain/time.js';
 import type { ReleaseStore } from '../store/release-store.js';
 import { queuePrefix } from './sync-queue.js';
 
@@ -39,6 +41,13 @@ export const ScheduledJobData = z.discriminatedUnion('kind', [
   }),
   z.object({ kind: z.literal('checkin'), ...Target, checkinIndex: z.number().int().min(0) }),
   z.object({ kind: z.literal('checkin-escalation'), ...Target, checkinIndex: z.number().int().min(0) }),
+  z.object({
+    kind: z.literal('metric-watch'),
+    ...Target,
+    criterionId: z.string().min(1),
+    /** When this run is due; each run plans the next. */
+    at: z.number().int(),
+  }),
   z.object({ kind: z.literal('lock-freed'), ...Target, env: z.string().min(1) }),
   z.object({ kind: z.literal('final-log'), ...Target }),
   z.object({ kind: z.literal('retro-draft'), ...Target }),
@@ -92,6 +101,7 @@ export type PhaseReminderJob = Extract<ScheduledJobData, { kind: 'phase-reminder
 export type OwnerReminderJob = Extract<ScheduledJobData, { kind: 'owner-reminder' }>;
 export type CheckinJob = Extract<ScheduledJobData, { kind: 'checkin' | 'checkin-escalation' }>;
 export type AnnounceJob = Extract<ScheduledJobData, { kind: 'announce' }>;
+export type MetricWatchJob = Extract<ScheduledJobData, { kind: 'metric-watch' }>;
 export type LockFreedJob = Extract<ScheduledJobData, { kind: 'lock-freed' }>;
 export type NoticeJob = Extract<ScheduledJobData, { kind: 'notice' }>;
 export type LostClickJob = Extract<ScheduledJobData, { kind: 'lost-click' }>;
@@ -109,6 +119,8 @@ export function scheduledJobId(data: ScheduledJobData): string {
       return `checkin-${release}-k${data.checkinIndex}`;
     case 'checkin-escalation':
       return `checkin-${release}-k${data.checkinIndex}-escalate`;
+    case 'metric-watch':
+      return `watch-${release}-${data.criterionId}-t${data.at}`;
     case 'announce':
       return `announce-${release}-${data.event}-o${data.occurrence}`;
     case 'lock-freed':
@@ -229,6 +241,29 @@ export class Scheduler {
       await this.schedule(
         { kind: 'checkin', teamId: release.teamId, releaseId: release.id, checkinIndex: checkin.index },
         checkin.dueAt,
+      );
+      planned++;
+    }
+    return planned;
+  }
+
+  /** Plans the first run of each watched success criterion, one interval after the deploy. */
+  async scheduleWatch(release: Release): Promise<number> {
+    if (release.status !== 'active' || release.monitoring?.state !== 'open' || !release.deployment) return 0;
+    let planned = 0;
+    for (const criterion of watchedCriteria(release.template)) {
+      const every = parseDuration(criterion.watch.every);
+      if (!every.ok) continue;
+      const at = release.deployment.at + every.value;
+      await this.schedule(
+        {
+          kind: 'metric-watch',
+          teamId: release.teamId,
+          releaseId: release.id,
+          criterionId: criterion.id,
+          at,
+        },
+        at,
       );
       planned++;
     }

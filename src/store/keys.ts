@@ -79,6 +79,14 @@ export function createKeys(prefix: string) {
     /** String with a TTL: when the first attempt to post it began; a later attempt looks in Slack first. */
     deliveryAttempt: (teamId: string, deliveryKey: string) =>
       `${team(teamId)}:delivery:${deliveryKey}:attempt`,
+    /**
+     * String with a TTL: a check-in's metric evaluation (JSON), taken before its post; every attempt
+     * at the post renders and records the same numbers.
+     */
+    checkinMetrics: (teamId: string, releaseId: string, checkinIndex: number) =>
+      `${release(teamId, releaseId)}:metrics:checkin:${checkinIndex}`,
+    /** Hash: criterion id → JSON {misses, tick} of the release's metric watch (misses in a row). */
+    metricWatch: (teamId: string, releaseId: string) => `${release(teamId, releaseId)}:metrics:watch`,
     /** Hash: user id → the id of shipcheck's direct-message conversation with them. */
     directMessageChannels: (teamId: string) => `${team(teamId)}:dm`,
     /** String: the earliest time the next chat.postMessage to a channel may go. */

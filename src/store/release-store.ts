@@ -39,6 +39,7 @@ import { JobIndex } from './job-index.js';
 import { APPLIED_REQUEST_TTL_SEC, createKeys, type Keys } from './keys.js';
 import { LockStore } from './lock-store.js';
 import { MessageStore } from './message-store.js';
+import { MetricStore } from './metric-store.js';
 import { PeopleStore } from './people-store.js';
 import { PipelineTokenStore } from './pipeline-token-store.js';
 import {
@@ -104,6 +105,7 @@ export class ReleaseStore {
   readonly retention: RetentionStore;
   /** The names of the people each release names, and the workspace's cache of them. */
   readonly people: PeopleStore;
+  readonly metrics: MetricStore;
   /** The workspace's pipeline tokens (hashed) and who created or revoked them. */
   readonly tokens: PipelineTokenStore;
   readonly api: ApiStore;
@@ -120,6 +122,7 @@ export class ReleaseStore {
     this.clicks = new ClickStore(redis, this.keys);
     this.retention = new RetentionStore(redis, this.keys);
     this.people = new PeopleStore(redis, this.keys);
+    this.metrics = new MetricStore(redis, this.keys);
     this.tokens = new PipelineTokenStore(redis, this.keys);
     this.api = new ApiStore(redis, this.keys);
   }

@@ -18,6 +18,7 @@ import {
   ReleaseRoute,
 } from './ids.js';
 import { BlockKitLimits } from './limits.js';
+import { metricBlocks } from './metric-results.js';
 import { escapeMrkdwn, formatSlackDate, mentionUser, truncate } from './mrkdwn.js';
 import { type RenderedMessage, releaseTitle } from './release-messages.js';
 import { criteriaSections, describeCriterionReport, UNIT_WORDS } from './success-criteria.js';
@@ -173,6 +174,7 @@ function checkinBlocks(release: Release, checkinIndex: number, extraButtons: But
       context(`⏰ Escalated to ${mentionUser(release.startedBy)} ${formatSlackDate(checkin.escalatedAt)}`),
     );
   }
+  blocks.push(...metricBlocks(release.template, checkin.metrics));
   blocks.push(...criteriaBlocks(release, checkin));
   const buttons = [
     ...(askable ? answerButtons(release, checkinIndex) : []),
@@ -185,9 +187,12 @@ function checkinBlocks(release: Release, checkinIndex: number, extraButtons: But
 
 /** The check-in in the release thread. */
 export function renderCheckin(release: Release, checkinIndex: number): RenderedMessage {
+  const suggestion = checkinAt(release, checkinIndex).metrics?.suggestion;
   return {
     text: truncate(
-      `Check-in ${checkinIndex + 1}: is ${escapeMrkdwn(releaseTitle(release))} healthy?`,
+      `Check-in ${checkinIndex + 1}: is ${escapeMrkdwn(releaseTitle(release))} healthy?${
+        suggestion ? ` Metrics: ${suggestion}.` : ''
+      }`,
       BlockKitLimits.fallbackText,
     ),
     blocks: checkinBlocks(release, checkinIndex, []),

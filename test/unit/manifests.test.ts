@@ -143,10 +143,13 @@ describe('one outbound client', () => {
     const outbound = path.resolve('src/slack-api/outbound.ts');
     // The HTTP call itself, which only the outbound client constructs.
     const webApi = path.resolve('src/slack-api/web-api.ts');
+    // The metrics server's client, which speaks Prometheus's API, not Slack's.
+    const prometheus = path.resolve('src/metrics-source/prometheus.ts');
     const direct = sources.filter(
       ({ file, text }) =>
         file !== outbound &&
         file !== webApi &&
+        file !== prometheus &&
         /new WebClient\(|new SlackWebApi\(|from 'undici'|\.apiCall\(|\bclient\.(chat|views|users|conversations|files)\./.test(
           text,
         ),

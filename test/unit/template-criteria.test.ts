@@ -185,7 +185,7 @@ describe('shipcheck lint on criteria', () => {
       misuse: 'an unknown field in a criterion',
       text: latency('direction: below', 'threshold: 10', 'unit: ms', 'target: 10'),
       expected:
-        '22:5 success[0].target: unknown field (allowed here: id, name, direction, threshold, unit, metric)',
+        '22:5 success[0].target: unknown field (allowed here: id, name, direction, threshold, unit, metric, condition, window, dashboard, watch)',
     },
     {
       misuse: 'a duplicate criterion id',
