@@ -108,6 +108,14 @@ import {
   stopServer,
   waitForHttp,
 } from './servers.js';
+import {
+  runStatusPagesBench,
+  STATUS_FULL,
+  STATUS_QUICK,
+  type StatusPagesResult,
+  statusPagesFigure,
+  statusPagesSection,
+} from './status-pages.js';
 import { type Instance, runThroughput, type ThroughputResult, throughputSection } from './throughput.js';
 
 // `npm run bench`: every benchmark of issue 7. Ack latency per request kind next to a bare Bolt app,
@@ -172,6 +180,7 @@ const PARTS = [
   'reminders',
   'memory',
   'api',
+  'status',
 ] as const;
 type Part = (typeof PARTS)[number];
 /** The watchdog's budget per part (the reminders part computes its own). */
@@ -183,6 +192,7 @@ const PART_BUDGET_MS: Record<Exclude<Part, 'reminders'>, number> = {
   coalescing: 2 * 60_000,
   memory: 6 * 60_000,
   api: 4 * 60_000,
+  status: 4 * 60_000,
 };
 
 const USAGE = `usage: npm run bench [-- --only ${PARTS.join(',')}] [--quick] [--workers N]`;
@@ -390,6 +400,8 @@ async function main(): Promise<void> {
   let releaseMemory: ReleaseMemoryResult | undefined;
   /** Issue 17: API ticks beside Slack clicks, and the click ack while pipelines wait at the gate. */
   let pipelineApi: PipelineApiResult | undefined;
+  /** Issue 19: /status latency, and the ack latency while live tabs are open. */
+  let statusPages: StatusPagesResult | undefined;
   /** One per mode, steady first; the first also gives the memory and RSS figures. */
   const reminderResults: ReminderResult[] = [];
   let rssFresh: ProcessMemory | undefined;
@@ -723,13 +735,13 @@ async function main(): Promise<void> {
 
     if (has('coalescing')) coalescing = await runCoalescing(ctx);
 
+    // Releases of the standard template driven to completion by an app of its own (in this process).
     if (has('api'))
       pipelineApi = await runPipelineApiBench({
         sizes: quick ? PIPELINE_API_QUICK : PIPELINE_API_FULL,
         progress,
       });
 
-    // Releases of the standard template driven to completion by an app of its own (in this process).
     if (has('memory')) {
       releaseMemory = await runReleaseMemory({
         releases: quick ? 4 : 20,
@@ -738,6 +750,10 @@ async function main(): Promise<void> {
         progress,
       });
     }
+
+    // The status pages with 1,000 finished and 100 active releases, by an app process of their own.
+    if (has('status'))
+      statusPages = await runStatusPagesBench({ sizes: quick ? STATUS_QUICK : STATUS_FULL, progress });
 
     // Reminder lateness: 10,000 delayed jobs across 1,000 releases, due within one minute.
     if (has('reminders')) {
@@ -1022,6 +1038,15 @@ async function main(): Promise<void> {
         ]
       : ['API tick beside the Slack click; ack p99 while pipelines long-poll the gate', notRun('api'), '–'],
   );
+  summary.push(
+    statusPages
+      ? [
+          `/status p99 with ${statusPages.sizes.finished} finished and ${statusPages.sizes.active} active releases; ack p99 while ${statusPages.sizes.liveClients} tabs hold it open`,
+          statusPagesFigure(statusPages),
+          '–',
+        ]
+      : ['/status p99; ack p99 while live tabs hold it open', notRun('status'), '–'],
+  );
   out('### Summary (issue 7)');
   out();
   out('| target or figure | this run | verdict |');
@@ -1178,6 +1203,7 @@ async function main(): Promise<void> {
   if (coalescing) for (const line of coalescingSection(coalescing)) out(line);
   if (releaseMemory) for (const line of releaseMemorySection(releaseMemory)) out(line);
   if (pipelineApi) for (const line of pipelineApiSection(pipelineApi)) out(line);
+  if (statusPages) for (const line of statusPagesSection(statusPages)) out(line);
   for (const result of reminderResults) for (const line of reminderSection(result)) out(line);
   if (reminderResult) {
     const rss = reminderResult.rss;

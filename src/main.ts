@@ -8,6 +8,7 @@ import { ChecklistError, loadTemplates } from './config/checklists.js';
 import { type Config, ConfigError, loadConfig } from './config/env.js';
 import { createPipelineApi } from './http/api/router.js';
 import { createOperationalRoutes, type ReadinessCheck } from './http/health.js';
+import { createStatusPages } from './http/pages/status-pages.js';
 import { HttpServer, type Mount } from './http/server.js';
 import { createHomeRefreshWorker } from './jobs/home-refresh.js';
 import { createRetentionWorker } from './jobs/retention.js';
@@ -260,6 +261,18 @@ export async function startShipcheck(
       )
     : undefined;
   if (pipelineApi) mounts.push(pipelineApi);
+  // The status pages, on when STATUS_LINK_KEY is set (web instances only: they answer people).
+  const statusPages =
+    runsWeb && config.statusPages
+      ? createStatusPages({
+          app: { store, config },
+          config: config.statusPages,
+          environments: config.environments,
+          liveIntervalMs: config.statusPages.liveIntervalMs,
+          log,
+        })
+      : undefined;
+  if (statusPages) mounts.push(...statusPages.mounts);
   const server = new HttpServer(config.metricsPort ? healthRoutes : operational, log, slackEndpoint, mounts);
   const metricsServer = config.metricsPort ? new HttpServer(operational, log) : undefined;
   await server.listen(config.port);
@@ -278,6 +291,8 @@ export async function startShipcheck(
     pipelineApi?.close();
     // 1. No new Slack requests: close the listening socket (and the Socket Mode connection).
     const serverClosed = server.close(Math.max(0, left() - 1000));
+    // Live status tabs hold their connections open; ending them lets the server close.
+    statusPages?.close();
     await within(slack?.stopIntake() ?? Promise.resolve(), left());
     // 2. Requests already acknowledged finish their work (the tick, the audit event, the enqueue).
     await within(Promise.allSettled([...requestsInFlight]), left() - 2000);
@@ -337,6 +352,7 @@ async function runFromCommandLine(): Promise<void> {
     config.slack.appToken,
     config.slack.signingSecret,
     ...(config.auditKeys?.keys.values() ?? []),
+    config.statusPages?.linkKey,
     config.prometheus?.bearerToken,
     config.prometheus?.basicAuth?.password,
     config.prometheus ? new URL(config.prometheus.url).password || undefined : undefined,

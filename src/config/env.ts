@@ -178,6 +178,41 @@ const EnvSchema = z.object({
       .default('k1'),
   ),
   AUDIT_OLD_KEYS: optionalText,
+  // Signs the links that open the status pages; without it the pages are off. Never shown anywhere.
+  STATUS_LINK_KEY: optionalText.pipe(
+    z
+      .string()
+      .refine((key) => Buffer.byteLength(key) >= 32, 'must be at least 32 bytes (openssl rand -base64 48)')
+      .optional(),
+  ),
+  STATUS_BASE_URL: optionalText.pipe(
+    z
+      .url({ protocol: /^https?$/, error: 'must be the http(s) URL shipcheck is reached at' })
+      .transform((url) => url.replace(/\/+$/, ''))
+      .optional(),
+  ),
+  STATUS_LINK_TTL: optionalText.pipe(z.string().default('24h')),
+  // How often each instance reads a workspace's board for the live /status tabs open on it.
+  STATUS_LIVE_INTERVAL_MS: optionalText.pipe(
+    z.coerce
+      .number<string | undefined>({ error: 'must be a number of milliseconds' })
+      .int()
+      .min(200)
+      .max(60_000)
+      .default(5000),
+  ),
+  STATUS_PUBLIC: optionalText.pipe(
+    z
+      .enum(['true', 'false', '1', '0', 'on', 'off'], { error: 'write true or false' })
+      .default('false')
+      .transform((value) => value === 'true' || value === '1' || value === 'on'),
+  ),
+  STATUS_PUBLIC_TEAM: optionalText.pipe(
+    z
+      .string()
+      .regex(/^T[A-Z0-9]{2,20}$/, 'must be a workspace ID such as T0123456789')
+      .optional(),
+  ),
   // Where success criteria with a `metric` are measured; unset, check-ins ask without numbers.
   PROMETHEUS_URL: optionalText.pipe(
     z
@@ -278,6 +313,19 @@ export interface Config {
   auditKeys?: AuditKeys | undefined;
   /** The Prometheus server success criteria are measured on; undefined when PROMETHEUS_URL is unset. */
   prometheus?: PrometheusConfig | undefined;
+  /** The status pages; undefined (off) without STATUS_LINK_KEY. */
+  statusPages?: StatusPagesConfig | undefined;
+}
+
+export interface StatusPagesConfig {
+  /** Signs and checks the links that open the pages. */
+  linkKey: string;
+  /** Where people open shipcheck, without a trailing slash: links are built on it. */
+  baseUrl: string;
+  linkTtlMs: number;
+  liveIntervalMs: number;
+  /** STATUS_PUBLIC: the workspace whose /status anyone may read (a wall display); undefined when private. */
+  publicTeam: string | undefined;
 }
 
 export interface PrometheusConfig {
@@ -334,6 +382,17 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (!freezeWindows.ok) problems.push(`FREEZE_WINDOWS: ${freezeWindows.problems.join('; ')}`);
   const retroPromptAfter = parseDuration(env.RETRO_PROMPT_AFTER?.trim() || '1d');
   if (!retroPromptAfter.ok) problems.push('RETRO_PROMPT_AFTER: write a duration like 4h or 1d');
+  const statusLinkTtl = parseDuration(env.STATUS_LINK_TTL?.trim() || '24h');
+  if (!statusLinkTtl.ok) problems.push('STATUS_LINK_TTL: write a duration like 1h or 24h');
+  const statusKeySet = Boolean(env.STATUS_LINK_KEY?.trim());
+  if (statusKeySet && !env.STATUS_BASE_URL?.trim())
+    problems.push('STATUS_BASE_URL: required with STATUS_LINK_KEY: the https URL people open shipcheck at');
+  if (result.success && result.data.STATUS_PUBLIC) {
+    if (!statusKeySet)
+      problems.push('STATUS_PUBLIC: needs STATUS_LINK_KEY (the status pages are off without it)');
+    if (!env.STATUS_PUBLIC_TEAM?.trim())
+      problems.push('STATUS_PUBLIC_TEAM: required with STATUS_PUBLIC=true: the workspace ID (T…) to show');
+  }
   const escalateAfter = parseDuration(env.CHECKIN_ESCALATE_AFTER?.trim() || '2h');
   if (!escalateAfter.ok) problems.push('CHECKIN_ESCALATE_AFTER: write a duration like 30m or 2h');
   // NODE_ENV=production (the Dockerfile sets it) is where an unkeyed trail is not acceptable.
@@ -362,7 +421,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     !roles.ok ||
     !permissions.ok ||
     !freezeWindows.ok ||
-    !retroPromptAfter.ok
+    !retroPromptAfter.ok ||
+    !statusLinkTtl.ok
   ) {
     throw new ConfigError(problems);
   }
@@ -411,6 +471,16 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
           retries: parsed.PROMETHEUS_RETRIES,
         }
       : undefined,
+    statusPages:
+      parsed.STATUS_LINK_KEY && parsed.STATUS_BASE_URL
+        ? {
+            linkKey: parsed.STATUS_LINK_KEY,
+            baseUrl: parsed.STATUS_BASE_URL,
+            linkTtlMs: statusLinkTtl.value,
+            liveIntervalMs: parsed.STATUS_LIVE_INTERVAL_MS,
+            publicTeam: parsed.STATUS_PUBLIC ? parsed.STATUS_PUBLIC_TEAM : undefined,
+          }
+        : undefined,
     auditKeys: parsed.AUDIT_KEY
       ? {
           currentId: parsed.AUDIT_KEY_ID,

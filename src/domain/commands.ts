@@ -17,6 +17,8 @@ export type DeployCommand =
   | { kind: 'start_form' }
   | { kind: 'reschedule'; version: string; env: string | undefined; windowText: string }
   | { kind: 'status'; version: string | undefined; env: string | undefined }
+  /** `/deploy status [version] [env] link`: a signed link to the status page (or the release's page). */
+  | { kind: 'status_link'; version: string | undefined; env: string | undefined }
   | { kind: 'list' }
   | { kind: 'locks' }
   | { kind: 'cancel'; version: string; env: string | undefined; reason: string }
@@ -220,9 +222,19 @@ export function parseDeployCommand(rawText: string, vocabulary: CommandVocabular
       if (!targets.ok) return targets;
       return ok({ kind: 'reschedule', version: version.value[0], env: targets.value.env, windowText });
     }
-    case 'status':
+    case 'status': {
+      const link = /(?:^|\s)link\s*$/i.exec(rest);
+      if (link) {
+        const before = rest.slice(0, link.index).trim();
+        if (!before) return ok({ kind: 'status_link', version: undefined, env: undefined });
+        const parsed = parseVersionAndEnv('status', before, vocabulary);
+        return parsed.ok && parsed.value.kind === 'status'
+          ? ok({ ...parsed.value, kind: 'status_link' })
+          : parsed;
+      }
       if (!rest) return ok({ kind: 'status', version: undefined, env: undefined });
       return parseVersionAndEnv('status', rest, vocabulary);
+    }
     case 'audit': {
       // `/deploy audit v2.3 [env] [#2] verify` checks the trail's hash chain instead of listing it.
       const verify = /\sverify\s*$/i.test(` ${rest}`);

@@ -69,7 +69,7 @@ export function renderHelp(unknownSubcommand?: string): Reply {
     intro,
     '• `/deploy start <version> [env] [template] [at <time> | in <duration>]`: start a release (env defaults to `production`, template to `standard`); a time like `at tomorrow 14:00` or `at 2026-11-25 14:00 Europe/Berlin` sets the deploy window, read in your own time zone. `/deploy start` alone opens a form that also takes release notes, expected downtime and stakeholder channels',
     '• `/deploy reschedule <version> [env] <at time | in duration>`: move the deploy window',
-    '• `/deploy status [version] [env]`: where a release stands, or all active ones',
+    '• `/deploy status [version] [env]`: where a release stands, or all active ones; `/deploy status [version] link` hands you a link to the status pages (when they are on)',
     '• `/deploy list`: active and recent releases',
     '• `/deploy locks`: which environments are in use by a deploy, since when',
     '• `/deploy stats [days] [env]`: delivery figures (deploys per week, lead time, change failure and rollback rates, time to resolve), 30 days by default',

@@ -33,7 +33,8 @@ const ALLOWED: Record<string, readonly string[]> = {
     'metrics',
     'metrics-source',
   ],
-  // The pipeline API (src/http/api) calls the application layer and words refusals with the views.
+  // The pipeline API (src/http/api) and the status pages (src/http/pages) call the application layer
+  // and render with the views.
   http: ['app', 'domain', 'views', 'config', 'log'],
   cli: ['domain', 'config', 'views', 'cli'],
   log: [],

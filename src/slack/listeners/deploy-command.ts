@@ -13,6 +13,7 @@ import { createPipelineToken, listPipelineTokens, revokePipelineToken } from '..
 import { rescheduleRelease } from '../../app/reschedule-release.js';
 import { shareDeploymentLog } from '../../app/share-log.js';
 import { startRelease } from '../../app/start-release.js';
+import { createStatusLink } from '../../app/status-link.js';
 import { readHeaderAnchor, verifyReleaseAudit } from '../../app/verify-audit.js';
 import { type DeployCommand, parseDeployCommand } from '../../domain/commands.js';
 import { fail, ok, type Result, type UserError } from '../../domain/errors.js';
@@ -33,6 +34,11 @@ import { formatSlackDate, mentionChannel } from '../../views/mrkdwn.js';
 import { releaseTitle } from '../../views/release-messages.js';
 import { renderStartModal } from '../../views/start-modal.js';
 import { renderDeliveryStats } from '../../views/stats-message.js';
+import {
+  renderStatusLinkReply,
+  STATUS_PAGES_OFF_TEXT,
+  statusPageButton,
+} from '../../views/status-link-reply.js';
 import { renderTokenCreated, renderTokenList, renderTokenRevoked } from '../../views/token-replies.js';
 import { describeUserError } from '../../views/user-errors.js';
 import type { SlackDeps } from '../deps.js';
@@ -149,13 +155,41 @@ async function handleCommand(
     case 'status': {
       if (!parsed.version) {
         const active = await deps.store.listActive(teamId);
-        await reply(renderReleaseList(active, [], await loadPermalinks(deps, teamId, active)));
+        const list = renderReleaseList(active, [], await loadPermalinks(deps, teamId, active));
+        if (deps.config.statusPages && list.blocks) {
+          const link = createStatusLink(deps.config.statusPages, teamId, Date.now());
+          return void (await reply({ ...list, blocks: [...list.blocks, statusPageButton(link.url)] }));
+        }
+        await reply(list);
         return;
       }
       const release = await findLatestRelease(deps.store, teamId, parsed.version, parsed.env);
       if (!release) return void (await refuse(releaseNotFound(parsed.version, parsed.env)));
       const { permalink } = await deps.store.messages.get(teamId, release.id);
-      await reply(renderStatus(release, permalink));
+      const status = renderStatus(release, permalink);
+      // With the status pages on, the answer carries a button to the release's page (a fresh link).
+      if (deps.config.statusPages && status.blocks) {
+        const link = createStatusLink(deps.config.statusPages, teamId, Date.now(), release.id);
+        return void (await reply({ ...status, blocks: [...status.blocks, statusPageButton(link.url)] }));
+      }
+      await reply(status);
+      return;
+    }
+    case 'status_link': {
+      if (!deps.config.statusPages) return void (await reply({ text: STATUS_PAGES_OFF_TEXT }));
+      let release: Release | undefined;
+      if (parsed.version) {
+        release = await findLatestRelease(deps.store, teamId, parsed.version, parsed.env);
+        if (!release) return void (await refuse(releaseNotFound(parsed.version, parsed.env)));
+      }
+      const link = createStatusLink(deps.config.statusPages, teamId, Date.now(), release?.id);
+      deps.log.info(
+        { teamId, userId: command.user_id, releaseId: release?.id },
+        'status page link handed out',
+      );
+      await reply(
+        renderStatusLinkReply(link.url, link.expiresAt, release ? releaseTitle(release) : undefined),
+      );
       return;
     }
     case 'list': {
