@@ -6,7 +6,7 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../support/app-harness.js';
-import { waitForReply } from './helpers.js';
+import { createPipelineToken } from '../support/pipelines.js';
 
 // The OpenAPI document is valid OpenAPI 3.1, and what the API really answers, on every route, for
 // success and refusal alike, fits the schema the document gives for that route and status.
@@ -47,8 +47,7 @@ beforeAll(async () => {
   app = await startTestApp({
     env: { CHECKLISTS_DIR: checklistsDir, ROLES: 'release_manager=U0LEAD', CHECKIN_SCHEDULE: '1h' },
   });
-  const created = await app.command('token create ci production', { user_id: 'U0LEAD' });
-  token = /shpk_\S+?(?=`)/.exec(await waitForReply(app, created.responseTag, /shpk_/))![0];
+  token = await createPipelineToken(app, 'ci', 'production');
   document = (await (await fetch(`${app.baseUrl}/api/v1/openapi.json`)).json()) as Document;
 });
 

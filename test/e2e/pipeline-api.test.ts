@@ -4,6 +4,7 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli.js';
 import { blockTexts, startTestApp, type TestApp, viewItem } from '../support/app-harness.js';
+import { createPipelineToken } from '../support/pipelines.js';
 import { clickButton } from '../support/slack-requests.js';
 import type { StoredMessage } from '../support/slack-stand-in.js';
 import { current, tickAll, waitForHeader, waitForPhase, waitForReply } from './helpers.js';
@@ -47,7 +48,6 @@ phases:
 
 const LEAD = 'U0LEAD';
 const ALICE = 'U0ALICE';
-const TOKEN_TEXT = /shpk_[A-Za-z0-9]{12}_[A-Za-z0-9_-]{43,}/;
 
 let checklistsDir: string;
 const apps: TestApp[] = [];
@@ -76,11 +76,7 @@ async function startApp(): Promise<TestApp> {
   return app;
 }
 
-async function createToken(app: TestApp, envs = 'production'): Promise<string> {
-  const created = await app.command(`token create ci ${envs}`, { user_id: LEAD });
-  const reply = await waitForReply(app, created.responseTag, TOKEN_TEXT);
-  return TOKEN_TEXT.exec(reply)![0];
-}
+const createToken = (app: TestApp) => createPipelineToken(app, 'ci', 'production', LEAD);
 
 interface CliRun {
   code: number;

@@ -8,6 +8,7 @@ import { parseTokenSecret } from '../../src/domain/pipeline-tokens.js';
 import { ReleaseStore } from '../../src/store/release-store.js';
 import { waitForHeader, waitForReply } from '../e2e/helpers.js';
 import { startTestApp, type TestApp } from '../support/app-harness.js';
+import { createPipelineToken } from '../support/pipelines.js';
 import { TEST_REDIS_URL } from '../support/redis.js';
 
 // The pipeline API under attack: every request without a valid token for the release's environment is
@@ -43,7 +44,6 @@ phases:
 
 const LEAD = 'U0LEAD';
 const TEAM = 'T0001';
-const TOKEN_TEXT = /shpk_[A-Za-z0-9]{12}_[A-Za-z0-9_-]{43,}/;
 
 let checklistsDir: string;
 let app: TestApp;
@@ -56,10 +56,7 @@ const tokens: Record<'production' | 'staging' | 'revoked', string> = {
   revoked: '',
 };
 
-async function createToken(name: string, envs: string): Promise<string> {
-  const created = await app.command(`token create ${name} ${envs}`, { user_id: LEAD });
-  return TOKEN_TEXT.exec(await waitForReply(app, created.responseTag, TOKEN_TEXT))![0];
-}
+const createToken = (name: string, envs: string) => createPipelineToken(app, name, envs, LEAD);
 
 beforeAll(async () => {
   checklistsDir = await mkdtemp(path.join(tmpdir(), 'shipcheck-api-security-'));
