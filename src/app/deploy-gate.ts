@@ -60,52 +60,98 @@ export async function findReleaseForPipeline(
 export async function askGate(deps: AppDeps, request: GateRequest): Promise<Result<GateOutcome>> {
   const found = await findReleaseForPipeline(deps, request.identity, request.version, request.env);
   if (!found.ok) return found;
-  let release = found.value;
+  const release = found.value;
   const first = await gateFor(deps, release);
   if (request.waitMs <= 0 || first.final) return ok({ release, answer: first });
-  const deadline = Date.now() + request.waitMs;
-  // A freeze begins or ends with the clock, not with a change in Redis, so every poll decides afresh.
-  while (Date.now() < deadline && !request.signal?.aborted) {
-    await sleep(Math.min(GATE_POLL_MS, deadline - Date.now()), request.signal);
-    const polled = await pollRelease(deps, release);
-    if (!polled) return fail({ code: 'release_not_found', version: release.version, env: release.env });
-    release = polled;
-    const answer = await gateFor(deps, release);
-    if (!sameGateAnswer(answer, first)) return ok({ release, answer });
+  const outcome = await waitForChange(deps, release, first, request.waitMs, request.signal);
+  return outcome
+    ? ok(outcome)
+    : fail({ code: 'release_not_found', version: release.version, env: release.env });
+}
+
+// One watch per release in this process, however many pipelines wait on it: each poll reads the
+// release's revision (the whole release only when it moved) and decides the gate once, then answers
+// every waiter whose answer changed. A freeze begins or ends with the clock, not with a change in
+// Redis, so every poll decides afresh.
+
+interface Waiter {
+  first: GateAnswer;
+  settle(outcome: GateOutcome | undefined): void;
+}
+
+interface Watch {
+  deps: AppDeps;
+  release: Release;
+  latest: GateOutcome | undefined;
+  waiters: Set<Waiter>;
+}
+
+const watches = new Map<string, Watch>();
+
+function waitForChange(
+  deps: AppDeps,
+  release: Release,
+  first: GateAnswer,
+  waitMs: number,
+  signal: AbortSignal | undefined,
+): Promise<GateOutcome | undefined> {
+  const key = `${release.teamId}:${release.id}`;
+  let watch = watches.get(key);
+  if (!watch) {
+    watch = { deps, release, latest: undefined, waiters: new Set() };
+    watches.set(key, watch);
+    schedulePoll(key, watch);
   }
-  return ok({ release, answer: await gateFor(deps, release) });
-}
-
-// Pipelines waiting on the same release in this process share each poll's reads.
-const polls = new Map<string, { at: number; reading: Promise<Release | undefined> }>();
-
-/** The release as it is now: its revision is read, and the whole release only when that moved. */
-function pollRelease(deps: AppDeps, seen: Release): Promise<Release | undefined> {
-  const key = `${seen.teamId}:${seen.id}:${seen.rev}`;
-  const now = Date.now();
-  const recent = polls.get(key);
-  if (recent && now - recent.at < GATE_POLL_MS / 2) return recent.reading;
-  const reading = (async () => {
-    const rev = await deps.store.readRev(seen.teamId, seen.id);
-    if (rev === undefined) return undefined;
-    return rev === seen.rev ? seen : deps.store.getRelease(seen.teamId, seen.id);
-  })();
-  polls.set(key, { at: now, reading });
-  // Forgotten once stale, so the map holds only the releases being waited on now.
-  setTimeout(() => {
-    if (polls.get(key)?.reading === reading) polls.delete(key);
-  }, GATE_POLL_MS).unref();
-  return reading;
-}
-
-function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  const watching = watch;
   return new Promise((resolve) => {
-    const timer = setTimeout(done, Math.max(0, ms));
-    function done() {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-    signal?.addEventListener('abort', done, { once: true });
+    const timer = setTimeout(() => waiter.settle(watching.latest ?? { release, answer: first }), waitMs);
+    const onAbort = () => waiter.settle(watching.latest ?? { release, answer: first });
+    const waiter: Waiter = {
+      first,
+      settle(outcome) {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+        watching.waiters.delete(waiter);
+        resolve(outcome);
+      },
+    };
+    watching.waiters.add(waiter);
+    if (signal?.aborted) onAbort();
+    else signal?.addEventListener('abort', onAbort, { once: true });
   });
+}
+
+function schedulePoll(key: string, watch: Watch): void {
+  setTimeout(() => {
+    void pollOnce(watch).then(
+      () => {
+        if (watch.waiters.size > 0) schedulePoll(key, watch);
+        else watches.delete(key);
+      },
+      (err: unknown) => {
+        // A Redis blip: the waiters keep waiting, and the next poll tries again.
+        watch.deps.log.warn({ err, releaseId: watch.release.id }, 'gate poll failed');
+        if (watch.waiters.size > 0) schedulePoll(key, watch);
+        else watches.delete(key);
+      },
+    );
+  }, GATE_POLL_MS).unref();
+}
+
+async function pollOnce(watch: Watch): Promise<void> {
+  if (watch.waiters.size === 0) return;
+  const { deps, release } = watch;
+  const rev = await deps.store.readRev(release.teamId, release.id);
+  if (rev === undefined) {
+    for (const waiter of [...watch.waiters]) waiter.settle(undefined);
+    return;
+  }
+  const fresh = rev === release.rev ? release : await deps.store.getRelease(release.teamId, release.id);
+  if (!fresh) return;
+  watch.release = fresh;
+  const outcome = { release: fresh, answer: await gateFor(deps, fresh) };
+  watch.latest = outcome;
+  for (const waiter of [...watch.waiters]) {
+    if (!sameGateAnswer(outcome.answer, waiter.first)) waiter.settle(outcome);
+  }
 }
