@@ -42,6 +42,26 @@ interface QueryAnswer {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** A reason for people without the server's address or credentials: an error code or the name. */
+// The server's certificate was not accepted: retrying cannot help, and the code alone tells nobody what
+// to change.
+const UNTRUSTED_ISSUER = new Set([
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+]);
+const CERTIFICATE_REFUSED = new Set([
+  ...UNTRUSTED_ISSUER,
+  'CERT_HAS_EXPIRED',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+
+function describeCertificateFailure(code: string): string {
+  return UNTRUSTED_ISSUER.has(code)
+    ? `the server's certificate is not signed by a CA shipcheck trusts (${code}); set PROMETHEUS_CA_FILE to that CA`
+    : `the server's certificate was refused (${code})`;
+}
+
 function describeFailure(err: unknown): string {
   if (err instanceof Error) {
     // AbortSignal.timeout aborts with a TimeoutError (a DOMException whose code is a number).
@@ -134,6 +154,10 @@ export class PrometheusClient implements MetricsSource {
         answer = undefined;
       }
     } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (typeof code === 'string' && CERTIFICATE_REFUSED.has(code)) {
+        return done({ kind: 'unreachable', message: describeCertificateFailure(code) });
+      }
       return { kind: 'retry', reason: describeFailure(err) };
     }
     if (status === 401 || status === 403) {

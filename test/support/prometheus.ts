@@ -1,9 +1,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { connect, createServer as createTcpServer, type Socket, type Server as TcpServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { Agent, fetch } from 'undici';
 import { getFreePort } from './free-port.js';
 
 // A real Prometheus of the test's own (Debian's `prometheus` binary) on a free loopback port, with a
@@ -117,15 +118,21 @@ export class TestPrometheus {
     private readonly exited: Promise<void>,
     private readonly dir: string,
     readonly port: number,
+    /** With TLS: the CA that signed the server's certificate, trusted by the test's own requests. */
+    private readonly dispatcher: Agent | undefined,
   ) {}
 
   /**
    * Starts Prometheus scraping `targets` every second; resolves once it is ready. `basicAuth` makes
-   * its API ask for that user (`hash`: the password's bcrypt hash, as Prometheus's web config takes it).
+   * its API ask for that user (`hash`: the password's bcrypt hash, as Prometheus's web config takes it);
+   * `tls` makes it serve HTTPS with that certificate and key (PEM files).
    */
   static async start(
     targets: string[],
-    options: { basicAuth?: { username: string; password: string; hash: string } } = {},
+    options: {
+      basicAuth?: { username: string; password: string; hash: string };
+      tls?: { certFile: string; keyFile: string; caFile: string };
+    } = {},
   ): Promise<TestPrometheus> {
     const dir = await mkdtemp(path.join(tmpdir(), 'shipcheck-prometheus-'));
     const config = [
@@ -141,12 +148,26 @@ export class TestPrometheus {
     await writeFile(path.join(dir, 'prometheus.yml'), config);
     const flags: string[] = [];
     const headers: Record<string, string> = {};
+    const web: string[] = [];
     if (options.basicAuth) {
       const { username, password, hash } = options.basicAuth;
-      await writeFile(path.join(dir, 'web.yml'), `basic_auth_users:\n  ${username}: '${hash}'\n`);
-      flags.push(`--web.config.file=${path.join(dir, 'web.yml')}`);
+      web.push('basic_auth_users:', `  ${username}: '${hash}'`);
       headers.authorization = `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
     }
+    if (options.tls) {
+      web.push(
+        'tls_server_config:',
+        `  cert_file: ${options.tls.certFile}`,
+        `  key_file: ${options.tls.keyFile}`,
+      );
+    }
+    if (web.length > 0) {
+      await writeFile(path.join(dir, 'web.yml'), `${web.join('\n')}\n`);
+      flags.push(`--web.config.file=${path.join(dir, 'web.yml')}`);
+    }
+    const dispatcher = options.tls
+      ? new Agent({ connect: { ca: await readFile(options.tls.caFile) } })
+      : undefined;
     const port = await getFreePort();
     const child = spawn(
       'prometheus',
@@ -164,10 +185,10 @@ export class TestPrometheus {
       stderr = (stderr + chunk.toString()).slice(-4000);
     });
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    const prometheus = new TestPrometheus(child, exited, dir, port);
+    const prometheus = new TestPrometheus(child, exited, dir, port, dispatcher);
     const deadline = Date.now() + 20_000;
     for (;;) {
-      const ready = await fetch(`${prometheus.url}/-/ready`, { headers }).then(
+      const ready = await fetch(`${prometheus.url}/-/ready`, { headers, dispatcher }).then(
         (response) => response.ok,
         () => false,
       );
@@ -181,12 +202,14 @@ export class TestPrometheus {
   }
 
   get url(): string {
-    return `http://127.0.0.1:${this.port}`;
+    return `${this.dispatcher ? 'https' : 'http'}://127.0.0.1:${this.port}`;
   }
 
   /** The value of an instant query now, straight from the API (for waiting, not for asserting). */
   async valueOf(query: string): Promise<number | undefined> {
-    const response = await fetch(`${this.url}/api/v1/query?${new URLSearchParams({ query })}`);
+    const response = await fetch(`${this.url}/api/v1/query?${new URLSearchParams({ query })}`, {
+      dispatcher: this.dispatcher,
+    });
     const body = (await response.json()) as { data?: { result?: { value: [number, string] }[] } };
     const sample = body.data?.result?.[0]?.value?.[1];
     return sample === undefined ? undefined : Number(sample);
@@ -210,6 +233,7 @@ export class TestPrometheus {
       await this.exited;
       clearTimeout(killed);
     }
+    await this.dispatcher?.close();
     await rm(this.dir, { recursive: true, force: true });
   }
 }
