@@ -1,3 +1,4 @@
+import type { PipelineActorId } from '../domain/actor.js';
 import { redFlagsOf } from '../domain/criteria.js';
 import type { SHIPCHECK_USER } from '../domain/follow-ups.js';
 import type { Release } from '../domain/release.js';
@@ -11,8 +12,11 @@ export function redFlagConditions(release: Release): readonly string[] {
   return redFlagsOf(release.template);
 }
 
-/** shipcheck itself raising a flag (a metric watch) names what it saw; no person's permission applies. */
-export type SystemRedFlag = StoreInput<'raiseRedFlag'> & { userId: typeof SHIPCHECK_USER };
+/**
+ * A machine raising a flag (shipcheck's metric watch, a pipeline's failed deploy) names what it saw;
+ * no person's permission applies.
+ */
+export type MachineRedFlag = StoreInput<'raiseRedFlag'> & { userId: typeof SHIPCHECK_USER | PipelineActorId };
 
 export function raiseRedFlag(
   deps: AppDeps,
@@ -21,16 +25,16 @@ export function raiseRedFlag(
         /** Which of the release's stop conditions (redFlagConditions). */
         conditionIndex: number;
       })
-    | SystemRedFlag,
+    | MachineRedFlag,
 ): Promise<ChangeOutcome> {
   let condition: string | undefined;
-  const bySystem = !('conditionIndex' in request);
+  const byMachine = !('conditionIndex' in request);
   return changeRelease(deps, {
     ...request,
     intent: 'raise-red-flag',
-    ...(bySystem ? {} : { permission: 'red_flag' as const }),
+    ...(byMachine ? {} : { permission: 'red_flag' as const }),
     check: (release) => {
-      condition = bySystem ? request.condition : redFlagConditions(release)[request.conditionIndex];
+      condition = byMachine ? request.condition : redFlagConditions(release)[request.conditionIndex];
       return condition === undefined ? { code: 'payload_invalid' } : undefined;
     },
     commit: () => deps.store.raiseRedFlag({ ...request, condition: condition! }),

@@ -3,10 +3,10 @@ import { fail, ok, type Result } from '../domain/errors.js';
 import type { PipelineIdentity } from '../domain/pipeline-tokens.js';
 import { isItemDone, type Release } from '../domain/release.js';
 import { deploymentPhaseIndex } from '../domain/template.js';
-import { changeRelease } from './change-release.js';
 import { gateFor } from './deploy-gate.js';
 import type { AppDeps } from './deps.js';
 import { findPipelineRelease } from './pipeline-tick.js';
+import { raiseRedFlag } from './red-flags.js';
 import { setItem } from './set-item.js';
 
 // A pipeline reports its deploy. `started` is refused while the gate is closed (the pipeline should not
@@ -125,20 +125,13 @@ async function raiseForFailure(
     .filter(Boolean)
     .join(' ');
   // The pipeline's token stands in for the red-flag permission; the flag is still refused when one is up.
-  const raised = await changeRelease(deps, {
+  const raised = await raiseRedFlag(deps, {
     teamId: release.teamId,
     releaseId: release.id,
     userId: pipelineActorId(request.identity.name),
-    intent: 'raise-red-flag',
-    commit: () =>
-      deps.store.raiseRedFlag({
-        teamId: release.teamId,
-        releaseId: release.id,
-        userId: pipelineActorId(request.identity.name),
-        condition: DEPLOY_FAILED_CONDITION,
-        note,
-        requestId: request.requestId,
-      }),
+    condition: DEPLOY_FAILED_CONDITION,
+    note,
+    requestId: request.requestId,
   });
   if (!raised.ok && raised.error.code !== 'red_flag_up') return raised;
   const outcome = await describe(deps, release, []);

@@ -4,7 +4,9 @@
 
 const PIPELINE_PREFIX = 'pipeline:';
 
-export function pipelineActorId(tokenName: string): string {
+export type PipelineActorId = `pipeline:${string}`;
+
+export function pipelineActorId(tokenName: string): PipelineActorId {
   return `${PIPELINE_PREFIX}${tokenName}`;
 }
 

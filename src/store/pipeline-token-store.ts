@@ -1,6 +1,7 @@
 import { createHash, randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
+import { pipelineActorId } from '../domain/actor.js';
 import {
   type PipelineIdentity,
   type PipelineToken,
@@ -237,24 +238,14 @@ export class PipelineTokenStore {
       now: number;
     },
   ): Promise<void> {
-    await this.redis.xadd(
-      this.keys.pipelineTokenAudit(teamId),
-      'MAXLEN',
-      '~',
-      TOKEN_AUDIT_CAP,
-      '*',
-      'type',
-      'refused',
-      'user',
-      refusal.user,
-      'at',
-      refusal.now,
-      'action',
-      refusal.action,
-      'reason',
-      refusal.reason,
-      ...(refusal.name ? ['name', refusal.name] : []),
-    );
+    await this.appendAudit(teamId, {
+      type: 'refused',
+      user: refusal.user,
+      at: refusal.now,
+      action: refusal.action,
+      reason: refusal.reason,
+      name: refusal.name,
+    });
   }
 
   /** Records one use of a token through the API: what it asked and how it was answered. */
@@ -262,26 +253,32 @@ export class PipelineTokenStore {
     teamId: string,
     use: { tokenId: string; name: string; action: string; status: number; now: number },
   ): Promise<void> {
+    await this.appendAudit(teamId, {
+      type: 'used',
+      user: pipelineActorId(use.name),
+      at: use.now,
+      name: use.name,
+      tokenId: use.tokenId,
+      action: use.action,
+      status: use.status,
+    });
+  }
+
+  /** One entry of the workspace's capped token audit stream; fields left undefined are left out. */
+  private async appendAudit(
+    teamId: string,
+    entry: Record<string, string | number | undefined>,
+  ): Promise<void> {
+    const fields = Object.entries(entry).flatMap(([field, value]) =>
+      value === undefined ? [] : [field, String(value)],
+    );
     await this.redis.xadd(
       this.keys.pipelineTokenAudit(teamId),
       'MAXLEN',
       '~',
       TOKEN_AUDIT_CAP,
       '*',
-      'type',
-      'used',
-      'user',
-      `pipeline:${use.name}`,
-      'at',
-      use.now,
-      'name',
-      use.name,
-      'tokenId',
-      use.tokenId,
-      'action',
-      use.action,
-      'status',
-      use.status,
+      ...fields,
     );
   }
 

@@ -9,6 +9,7 @@ import { describeRelease, reportRelease } from '../../app/release-report.js';
 import { reportDeployment } from '../../app/report-deployment.js';
 import type { Result } from '../../domain/errors.js';
 import type { PipelineIdentity } from '../../domain/pipeline-tokens.js';
+import { findItem } from '../../domain/template.js';
 import { isKnownZone } from '../../domain/time.js';
 import { createErrorId } from '../../views/user-errors.js';
 import type { Mount } from '../server.js';
@@ -205,11 +206,12 @@ export function createPipelineApi(deps: AppDeps, settings: ApiSettings): Pipelin
             : {}),
         });
         return fromResult(ticked, async ({ release, changed, deployed }) => {
-          const now = (await deps.store.getRelease(release.teamId, release.id)) ?? release;
-          const people = await deps.store.people.forRelease(release.teamId, release.id);
-          const item = now.template.phases
-            .flatMap((phase) => phase.items)
-            .find((each) => each.id === itemId)!;
+          const [stored, people] = await Promise.all([
+            deps.store.getRelease(release.teamId, release.id),
+            deps.store.people.forRelease(release.teamId, release.id),
+          ]);
+          const now = stored ?? release;
+          const item = findItem(now.template, itemId)!.item;
           return {
             status: 200,
             body: { changed, deployed, item: itemJson(item, now.items[itemId], people) },
